@@ -1,0 +1,80 @@
+// Package apperr defines the service's domain errors: a small set of codes
+// that every layer may return and that the GraphQL edge maps to
+// extensions.code. Anything that is not an *Error is an internal error and is
+// never shown to a client as it is.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable error class that clients may switch on.
+type Code string
+
+// The codes clients see.
+const (
+	BadInput          Code = "BAD_INPUT"
+	NotFound          Code = "NOT_FOUND"
+	Unauthenticated   Code = "UNAUTHENTICATED"
+	Forbidden         Code = "FORBIDDEN"
+	InvalidTransition Code = "INVALID_TRANSITION"
+	Conflict          Code = "CONFLICT"
+	Unavailable       Code = "UNAVAILABLE"
+	Internal          Code = "INTERNAL"
+)
+
+// Error is a domain error: a code, a message a person understands, and
+// optionally the input field it concerns.
+type Error struct {
+	Code    Code
+	Message string
+	// Field names the input field at fault, for BAD_INPUT.
+	Field string
+	// Err is an underlying cause, kept for logs and errors.Is.
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, &Error{Code: X}) match any error of code X.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Message == "" && t.Code == e.Code
+}
+
+// New returns an error of the given code.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns a BAD_INPUT error about field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: BadInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns the code of err, or Internal when err is not a domain error.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// As returns the domain error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// IsCode tells whether err is a domain error of code c.
+func IsCode(err error, c Code) bool { return CodeOf(err) == c }

@@ -1,0 +1,408 @@
+// Package pgembed runs a private PostgreSQL cluster from the PostgreSQL
+// binaries installed on the machine: it initialises a data directory on first
+// use, starts the server as a child process on a loopback port, waits until it
+// accepts connections, and stops it cleanly.
+//
+// The server is a direct child (not daemonised by pg_ctl) so that the kernel
+// can stop it when this process dies (Pdeathsig), and it runs in its own
+// process group so that a terminal's Ctrl-C reaches only us and we decide the
+// shutdown order. A server left behind by a killed parent (an orphan on our
+// data directory) or a stale postmaster.pid is detected and dealt with on the
+// next start.
+package pgembed
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Config describes a cluster.
+type Config struct {
+	// DataDir is the cluster's data directory; it is created and initialised
+	// when it holds no cluster yet.
+	DataDir string
+	// BinDir holds initdb and postgres; found with FindBinDir when empty.
+	BinDir string
+	// Database is created on start when missing. Empty means none.
+	Database string
+	// Port to listen on at 127.0.0.1; 0 picks a free one.
+	Port int
+	// RunAs is the account the server runs as when this process is root.
+	// Defaults to "postgres".
+	RunAs string
+	// Settings are extra server settings (postgres -c name=value).
+	Settings map[string]string
+	// StartTimeout bounds the wait for the server to accept connections.
+	StartTimeout time.Duration
+	Logger       *slog.Logger
+}
+
+// superuser is the cluster's bootstrap role; it owns every database.
+const superuser = "samverkan"
+
+const passwordFile = "samverkan-password"
+
+// Cluster is a running server.
+type Cluster struct {
+	cfg      Config
+	binDir   string
+	owner    *owner
+	password string
+	port     int
+	log      *slog.Logger
+
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	waitErr error
+	stopped sync.Once
+	logPath string
+}
+
+// Start initialises the data directory when needed and starts the server.
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("pgembed: DataDir is required")
+	}
+	if cfg.RunAs == "" {
+		cfg.RunAs = "postgres"
+	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 60 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	abs, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DataDir = abs
+
+	c := &Cluster{cfg: cfg, log: cfg.Logger, logPath: abs + ".log"}
+	if cfg.BinDir != "" {
+		if err := checkBinDir(cfg.BinDir); err != nil {
+			return nil, err
+		}
+		c.binDir = cfg.BinDir
+	} else if c.binDir, err = FindBinDir(); err != nil {
+		return nil, err
+	}
+	if os.Geteuid() == 0 {
+		if c.owner, err = lookupOwner(cfg.RunAs); err != nil {
+			return nil, err
+		}
+		if err := c.owner.checkReachable(abs); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := c.initIfNeeded(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.clearLeftovers(); err != nil {
+		return nil, err
+	}
+	if err := c.start(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.Database != "" {
+		if err := c.CreateDatabase(ctx, cfg.Database, ""); err != nil {
+			_ = c.Stop()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Port is the TCP port the server listens on at 127.0.0.1.
+func (c *Cluster) Port() int { return c.port }
+
+// DataDir is the cluster's data directory.
+func (c *Cluster) DataDir() string { return c.cfg.DataDir }
+
+// DSN is a connection string for database db as the cluster's superuser.
+func (c *Cluster) DSN(db string) string {
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(superuser, c.password),
+		Host:     net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)),
+		Path:     "/" + db,
+		RawQuery: "sslmode=disable",
+	}
+	return u.String()
+}
+
+// Exited is closed when the server process has ended, for whatever reason.
+func (c *Cluster) Exited() <-chan struct{} { return c.exited }
+
+// CreateDatabase creates db (from template, when given) unless it exists.
+func (c *Cluster) CreateDatabase(ctx context.Context, db, template string) error {
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	if err != nil {
+		return fmt.Errorf("connect to embedded PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", db).Scan(&exists); err != nil {
+		return fmt.Errorf("look up database %q: %w", db, err)
+	}
+	if exists {
+		return nil
+	}
+	stmt := "CREATE DATABASE " + pgx.Identifier{db}.Sanitize()
+	if template != "" {
+		stmt += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	if _, err := conn.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("create database %q: %w", db, err)
+	}
+	return nil
+}
+
+func (c *Cluster) initIfNeeded(ctx context.Context) error {
+	dir := c.cfg.DataDir
+	pwPath := filepath.Join(dir, passwordFile)
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
+		pw, err := os.ReadFile(pwPath)
+		if err != nil {
+			return fmt.Errorf("read the embedded cluster's password (%s): %w", pwPath, err)
+		}
+		c.password = strings.TrimSpace(string(pw))
+		return nil
+	}
+
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	if err := c.owner.chownTree(dir); err != nil {
+		return fmt.Errorf("give the data directory to %s: %w", c.owner.name, err)
+	}
+	c.password = randomHex(16)
+	// initdb reads the password from a file, which its (unprivileged) user
+	// must be able to read.
+	pwf, err := os.CreateTemp("", "samverkan-initdb-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(pwf.Name())
+	if _, err := pwf.WriteString(c.password + "\n"); err != nil {
+		return err
+	}
+	pwf.Close()
+	if c.owner != nil {
+		if err := os.Chown(pwf.Name(), int(c.owner.uid), int(c.owner.gid)); err != nil {
+			return err
+		}
+	}
+
+	c.log.Info("initialising embedded PostgreSQL cluster", "dir", dir)
+	cmd := exec.CommandContext(ctx, c.bin("initdb"),
+		"-D", dir, "-U", superuser, "--pwfile", pwf.Name(),
+		"-A", "scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions", "--no-sync")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.owner.credential()}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("initdb failed: %w\n%s", err, out.String())
+	}
+	// Written last: its presence next to PG_VERSION marks a finished init.
+	if err := os.WriteFile(pwPath, []byte(c.password+"\n"), 0o600); err != nil {
+		return err
+	}
+	if c.owner != nil {
+		return os.Chown(pwPath, int(c.owner.uid), int(c.owner.gid))
+	}
+	return nil
+}
+
+// clearLeftovers handles what a killed parent can leave: a server still
+// running on our data directory (stopped here, so that the new one is our
+// child again) or a postmaster.pid naming a process that is gone.
+func (c *Cluster) clearLeftovers() error {
+	pidPath := filepath.Join(c.cfg.DataDir, "postmaster.pid")
+	b, err := os.ReadFile(pidPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || pid <= 0 {
+		c.log.Warn("removing unreadable postmaster.pid", "path", pidPath)
+		return os.Remove(pidPath)
+	}
+	if !c.isOurPostmaster(pid) {
+		c.log.Warn("removing stale postmaster.pid", "pid", pid)
+		return os.Remove(pidPath)
+	}
+	c.log.Warn("stopping a PostgreSQL server left running on our data directory", "pid", pid)
+	if err := syscall.Kill(pid, syscall.SIGINT); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("stop orphaned PostgreSQL (pid %d): %w", pid, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for c.isOurPostmaster(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// postgres removes its pid file on a clean stop; after SIGKILL it does not.
+	if err := os.Remove(pidPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// isOurPostmaster tells whether pid is a postgres process serving our data
+// directory (and not an unrelated process that reused the pid).
+func (c *Cluster) isOurPostmaster(pid int) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	// A zombie has an empty cmdline; it is gone for our purposes.
+	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+	if len(args) == 0 || filepath.Base(args[0]) != "postgres" {
+		return false
+	}
+	for i, a := range args {
+		if a == "-D" && i+1 < len(args) && args[i+1] == c.cfg.DataDir {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Cluster) start(ctx context.Context) error {
+	c.port = c.cfg.Port
+	if c.port == 0 {
+		p, err := freePort()
+		if err != nil {
+			return err
+		}
+		c.port = p
+	}
+	args := []string{
+		"-D", c.cfg.DataDir,
+		"-c", "listen_addresses=127.0.0.1",
+		"-c", "port=" + strconv.Itoa(c.port),
+		"-c", "unix_socket_directories=",
+		"-c", "max_connections=200",
+	}
+	for k, v := range c.cfg.Settings {
+		args = append(args, "-c", k+"="+v)
+	}
+	logf, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open PostgreSQL log: %w", err)
+	}
+	defer logf.Close()
+	logStart, _ := logf.Seek(0, 2)
+
+	cmd := exec.Command(c.bin("postgres"), args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Credential: c.owner.credential(),
+		Setpgid:    true,
+		// SIGINT is PostgreSQL's fast shutdown: if we die, so does it.
+		Pdeathsig: syscall.SIGINT,
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	c.cmd = cmd
+	c.exited = make(chan struct{})
+	go func() {
+		c.waitErr = cmd.Wait()
+		close(c.exited)
+	}()
+
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.StartTimeout)
+	defer cancel()
+	for {
+		conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+		if err == nil {
+			conn.Close(ctx)
+			c.log.Info("embedded PostgreSQL ready", "port", c.port, "dir", c.cfg.DataDir, "pid", cmd.Process.Pid)
+			return nil
+		}
+		select {
+		case <-c.exited:
+			return fmt.Errorf("postgres exited during start-up (%v); its log says:\n%s", c.waitErr, c.logSince(logStart))
+		case <-ctx.Done():
+			_ = c.Stop()
+			return fmt.Errorf("postgres did not accept connections within %s; its log says:\n%s", c.cfg.StartTimeout, c.logSince(logStart))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Cluster) logSince(offset int64) string {
+	b, err := os.ReadFile(c.logPath)
+	if err != nil || int64(len(b)) < offset {
+		return ""
+	}
+	b = b[offset:]
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// Stop shuts the server down (fast shutdown: connections are closed, data is
+// checkpointed) and waits for it to exit. It is safe to call more than once.
+func (c *Cluster) Stop() error {
+	var err error
+	c.stopped.Do(func() {
+		if c.cmd == nil {
+			return
+		}
+		_ = c.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-c.exited:
+		case <-time.After(30 * time.Second):
+			c.log.Warn("postgres did not stop within 30s, killing it")
+			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+			<-c.exited
+			err = errors.New("postgres had to be killed")
+		}
+	})
+	return err
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
