@@ -1,0 +1,116 @@
+// Command samverkan runs the samverkan service and its tools.
+//
+//	samverkan [serve]            API and job workers in one process (default)
+//	samverkan api                API only
+//	samverkan worker             job workers only
+//	samverkan migrate up|down|status
+//	samverkan version
+//
+// Every subcommand has --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
+	"github.com/samverkan/samverkan/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := rootCommand().Run(ctx, os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "samverkan:", err)
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
+			os.Exit(ec.ExitCode())
+		}
+		os.Exit(1)
+	}
+}
+
+func rootCommand() *cli.Command {
+	serve := serverCommand(app.ModeServe, "run the API and the job workers in one process")
+	return &cli.Command{
+		Name:  "samverkan",
+		Usage: "workflows for Överenskommelsen between a region and the idea-based sector",
+		// With no subcommand, samverkan serves.
+		Flags:  serve.Flags,
+		Action: serve.Action,
+		Commands: []*cli.Command{
+			serve,
+			serverCommand(app.ModeAPI, "run the GraphQL API only"),
+			serverCommand(app.ModeWorker, "run the job workers only"),
+			migrateCommand(),
+			{
+				Name:  "version",
+				Usage: "print the version",
+				Action: func(_ context.Context, cmd *cli.Command) error {
+					_, err := fmt.Fprintln(cmd.Writer, buildVersion())
+					return err
+				},
+			},
+		},
+	}
+}
+
+func serverCommand(mode app.Mode, usage string) *cli.Command {
+	return &cli.Command{
+		Name:  string(mode),
+		Usage: usage,
+		Flags: config.Flags(),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			cfg, err := config.FromCommand(cmd)
+			if err != nil {
+				return err
+			}
+			return serve(ctx, cfg, mode)
+		},
+	}
+}
+
+// serve runs until ctx ends (Ctrl-C, SIGTERM) or a part of the service
+// stops by itself, then shuts everything down in order.
+func serve(ctx context.Context, cfg config.Config, mode app.Mode) error {
+	a, err := app.Open(ctx, app.Options{Config: cfg, Mode: mode, Version: buildVersion()})
+	if err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		_ = a.Close()
+		return err
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-a.Done():
+	case <-a.ClusterExited():
+		runErr = errors.New("the embedded PostgreSQL stopped unexpectedly")
+	}
+	return errors.Join(runErr, a.Close())
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return "dev"
+}

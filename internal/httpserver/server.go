@@ -1,0 +1,116 @@
+// Package httpserver is the service's HTTP front: routes, health and
+// readiness probes, the GraphiQL page, body and time limits, and graceful
+// shutdown. The GraphQL handler itself is built by the graph package and
+// handed in.
+package httpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+)
+
+// ReadyFunc reports whether the service can do its work; a non-nil error
+// makes /readyz answer 503 with the error's text.
+type ReadyFunc func(ctx context.Context) error
+
+// Options configure the server.
+type Options struct {
+	// GraphQL serves /graphql.
+	GraphQL http.Handler
+	// Extra routes mounted as they are (pattern → handler).
+	Extra map[string]http.Handler
+	// Ready checks readiness for /readyz.
+	Ready    ReadyFunc
+	GraphiQL bool
+	// MaxBodyBytes caps request bodies.
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+}
+
+// Server is a running HTTP server.
+type Server struct {
+	srv *http.Server
+	ln  net.Listener
+	log *slog.Logger
+}
+
+// New builds the server on ln.
+func New(ln net.Listener, o Options) *Server {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", limitBody(o.GraphQL, o.MaxBodyBytes))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := o.Ready(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	if o.GraphiQL {
+		mux.Handle("GET /{$}", playground.Handler("samverkan", "/graphql"))
+	}
+	for pattern, h := range o.Extra {
+		mux.Handle(pattern, h)
+	}
+	return &Server{
+		ln:  ln,
+		log: o.Logger,
+		srv: &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+		},
+	}
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until Shutdown; it returns nil after a graceful shutdown.
+func (s *Server) Serve() error {
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting requests and waits for running ones.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
+func limitBody(h http.Handler, limit int64) http.Handler {
+	if limit <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{
+				"message":    "Förfrågan är för stor. / The request body is too large.",
+				"extensions": map[string]any{"code": "BAD_INPUT"},
+			}}})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

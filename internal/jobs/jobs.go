@@ -1,0 +1,72 @@
+// Package jobs builds the River client that runs the service's background
+// work. The job kinds themselves (timers, follow-up openers, reminders) live
+// with the workflows that own them and are registered here through Options.
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/samverkan/samverkan/internal/clock"
+)
+
+// Client is the River client over pgx.
+type Client = river.Client[pgx.Tx]
+
+// Options configure the client.
+type Options struct {
+	Workers  *river.Workers
+	Periodic []*river.PeriodicJob
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	// WorkerCount is the number of jobs worked at once; 0 makes an
+	// insert-only client (the `api` subcommand).
+	WorkerCount int
+	// FetchCooldown and FetchPollInterval trade latency for load; zero keeps
+	// River's defaults. Tests shorten them.
+	FetchCooldown     time.Duration
+	FetchPollInterval time.Duration
+}
+
+// NewClient builds a River client. Call Start on it to work jobs.
+func NewClient(pool *pgxpool.Pool, o Options) (*Client, error) {
+	cfg := &river.Config{
+		Workers:           o.Workers,
+		PeriodicJobs:      o.Periodic,
+		Logger:            o.Logger,
+		FetchCooldown:     o.FetchCooldown,
+		FetchPollInterval: o.FetchPollInterval,
+		ErrorHandler:      &errorLogger{log: o.Logger},
+		// A job that fails keeps being retried with River's exponential
+		// backoff; after this many attempts it is discarded and stays
+		// visible to admins in River UI.
+		MaxAttempts: 10,
+	}
+	if o.WorkerCount > 0 {
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.WorkerCount}}
+	}
+	if _, real := o.Clock.(clock.Real); o.Clock != nil && !real {
+		cfg.Test.Time = o.Clock
+	}
+	return river.NewClient(riverpgxv5.New(pool), cfg)
+}
+
+// errorLogger logs job failures; River retries them.
+type errorLogger struct{ log *slog.Logger }
+
+func (h *errorLogger) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	h.log.WarnContext(ctx, "job failed", "kind", job.Kind, "id", job.ID, "attempt", job.Attempt, "err", err)
+	return nil
+}
+
+func (h *errorLogger) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
+	h.log.ErrorContext(ctx, "job panicked", "kind", job.Kind, "id", job.ID, "attempt", job.Attempt, "panic", panicVal, "trace", trace)
+	return nil
+}

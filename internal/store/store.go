@@ -1,0 +1,76 @@
+// Package store is the service's one storage layer: every SQL statement
+// outside the migrations lives here. Functions take a Querier so that a
+// caller composes them inside one explicit, short transaction (InTx).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/samverkan/samverkan/internal/apperr"
+)
+
+// Querier is what both a pool and a transaction can do.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// DB is the service's database.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// New wraps a pool.
+func New(pool *pgxpool.Pool) *DB { return &DB{Pool: pool} }
+
+// InTx runs fn in a transaction: committed when fn returns nil, rolled back
+// otherwise (also when fn panics).
+func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return fn(tx) })
+}
+
+// ServerVersion is PostgreSQL's version string.
+func (db *DB) ServerVersion(ctx context.Context) (string, error) {
+	var v string
+	if err := db.Pool.QueryRow(ctx, "SHOW server_version").Scan(&v); err != nil {
+		return "", translate(err, "read the database version")
+	}
+	return v, nil
+}
+
+// translate turns driver errors into domain errors where they have a
+// meaning for the user, and wraps the rest with what was being done.
+func translate(err error, doing string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &apperr.Error{Code: apperr.NotFound, Message: "not found", Err: err}
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "40001", "40P01": // serialization failure, deadlock
+			return &apperr.Error{Code: apperr.Conflict, Message: "someone else changed this at the same time; try again", Err: err}
+		case "57P01", "57P02", "57P03": // admin shutdown, crash shutdown, cannot connect now
+			return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
+		}
+	}
+	if pgconn.SafeToRetry(err) || isConnectError(err) {
+		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+func isConnectError(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
+}
