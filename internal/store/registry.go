@@ -1,0 +1,369 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Organisation is an idea-based organisation or a public body.
+type Organisation struct {
+	ID                 uuid.UUID
+	Name               string
+	OrganisationNumber string // ten digits
+	LegalForm          string
+	Sector             string // idea_based or public
+	Municipality       string
+	Website            string
+	Description        string
+	ContactEmail       string
+	ContactPhone       string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+const orgColumns = `id, name, organisation_number, legal_form, sector, municipality, website, description,
+	contact_email, contact_phone, created_at, updated_at`
+
+func scanOrg(r pgx.Row) (*Organisation, error) {
+	var o Organisation
+	err := r.Scan(&o.ID, &o.Name, &o.OrganisationNumber, &o.LegalForm, &o.Sector, &o.Municipality, &o.Website,
+		&o.Description, &o.ContactEmail, &o.ContactPhone, &o.CreatedAt, &o.UpdatedAt)
+	return &o, err
+}
+
+// InsertOrganisation stores a new organisation; its number must be new.
+func InsertOrganisation(ctx context.Context, q Querier, o *Organisation) error {
+	if o.ID == uuid.Nil {
+		o.ID = uuid.New()
+	}
+	_, err := q.Exec(ctx, `INSERT INTO organisations (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
+		o.ID, o.Name, o.OrganisationNumber, o.LegalForm, o.Sector, o.Municipality, o.Website, o.Description,
+		o.ContactEmail, o.ContactPhone, o.CreatedAt)
+	if isUniqueViolation(err) {
+		return conflictf("Organisationsnumret %s är redan registrerat. Be organisationens företrädare eller en administratör om behörighet. / Organisation number %s is already registered; ask its representative or an administrator for access.",
+			o.OrganisationNumber[:6]+"-"+o.OrganisationNumber[6:], o.OrganisationNumber[:6]+"-"+o.OrganisationNumber[6:])
+	}
+	o.UpdatedAt = o.CreatedAt
+	return translate(err, "store organisation")
+}
+
+// UpdateOrganisation writes an organisation's editable fields.
+func UpdateOrganisation(ctx context.Context, q Querier, o *Organisation) error {
+	_, err := q.Exec(ctx, `UPDATE organisations SET name = $2, legal_form = $3, municipality = $4, website = $5,
+		description = $6, contact_email = $7, contact_phone = $8, updated_at = $9 WHERE id = $1`,
+		o.ID, o.Name, o.LegalForm, o.Municipality, o.Website, o.Description, o.ContactEmail, o.ContactPhone, o.UpdatedAt)
+	return translate(err, "update organisation")
+}
+
+// GetOrganisation reads one organisation.
+func GetOrganisation(ctx context.Context, q Querier, id uuid.UUID) (*Organisation, error) {
+	o, err := scanOrg(q.QueryRow(ctx, `SELECT `+orgColumns+` FROM organisations WHERE id = $1`, id))
+	return o, translate(err, "read organisation")
+}
+
+// OrganisationByNumber reads the organisation with a number.
+func OrganisationByNumber(ctx context.Context, q Querier, number string) (*Organisation, error) {
+	o, err := scanOrg(q.QueryRow(ctx, `SELECT `+orgColumns+` FROM organisations WHERE organisation_number = $1`, number))
+	return o, translate(err, "read organisation")
+}
+
+// OrganisationsByIDs reads several organisations (for data loaders).
+func OrganisationsByIDs(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Organisation, error) {
+	rows, err := q.Query(ctx, `SELECT `+orgColumns+` FROM organisations WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, translate(err, "read organisations")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Organisation, error) { return scanOrg(r) })
+	return out, translate(err, "read organisations")
+}
+
+// OrganisationPage lists organisations by name after a cursor.
+type OrganisationPage struct {
+	Search    string
+	AfterName string
+	AfterID   uuid.UUID
+	Limit     int
+}
+
+// ListOrganisations lists organisations ordered by name.
+func ListOrganisations(ctx context.Context, q Querier, p OrganisationPage) ([]*Organisation, error) {
+	rows, err := q.Query(ctx, `SELECT `+orgColumns+` FROM organisations
+		WHERE ($1 = '' OR name ILIKE '%' || $1 || '%' OR organisation_number = $1)
+		  AND (lower(name), id) > (lower($2), $3)
+		ORDER BY lower(name), id LIMIT $4`, p.Search, p.AfterName, p.AfterID, p.Limit)
+	if err != nil {
+		return nil, translate(err, "list organisations")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Organisation, error) { return scanOrg(r) })
+	return out, translate(err, "list organisations")
+}
+
+// Agreement is an Överenskommelse between a public body and the sector.
+type Agreement struct {
+	ID           uuid.UUID
+	Name         string
+	PublicBodyID uuid.UUID
+	CreatedAt    time.Time
+}
+
+// InsertAgreement stores an agreement.
+func InsertAgreement(ctx context.Context, q Querier, a *Agreement) error {
+	if a.ID == uuid.Nil {
+		a.ID = uuid.New()
+	}
+	_, err := q.Exec(ctx, `INSERT INTO agreements (id, name, public_body_id, created_at) VALUES ($1, $2, $3, $4)`,
+		a.ID, a.Name, a.PublicBodyID, a.CreatedAt)
+	return translate(err, "store agreement")
+}
+
+// GetAgreement reads an agreement.
+func GetAgreement(ctx context.Context, q Querier, id uuid.UUID) (*Agreement, error) {
+	var a Agreement
+	err := q.QueryRow(ctx, `SELECT id, name, public_body_id, created_at FROM agreements WHERE id = $1`, id).
+		Scan(&a.ID, &a.Name, &a.PublicBodyID, &a.CreatedAt)
+	return &a, translate(err, "read agreement")
+}
+
+// ListAgreements lists all agreements, oldest first.
+func ListAgreements(ctx context.Context, q Querier) ([]*Agreement, error) {
+	rows, err := q.Query(ctx, `SELECT id, name, public_body_id, created_at FROM agreements ORDER BY created_at, id`)
+	if err != nil {
+		return nil, translate(err, "list agreements")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Agreement, error) {
+		var a Agreement
+		err := r.Scan(&a.ID, &a.Name, &a.PublicBodyID, &a.CreatedAt)
+		return &a, err
+	})
+	return out, translate(err, "list agreements")
+}
+
+// AgreementVersion is one adopted version of an agreement.
+type AgreementVersion struct {
+	ID                uuid.UUID
+	AgreementID       uuid.UUID
+	Number            int
+	Title             string
+	Body              string
+	DocumentURL       string
+	AdoptedOn         time.Time
+	DecisionReference string
+	Principles        []string
+	ValidFrom         time.Time
+	RevisionDue       time.Time
+	ScopeNote         string
+	CreatedAt         time.Time
+}
+
+const versionColumns = `id, agreement_id, number, title, body, document_url, adopted_on, decision_reference,
+	principles, valid_from, revision_due, scope_note, created_at`
+
+func scanVersion(r pgx.Row) (*AgreementVersion, error) {
+	var v AgreementVersion
+	err := r.Scan(&v.ID, &v.AgreementID, &v.Number, &v.Title, &v.Body, &v.DocumentURL, &v.AdoptedOn,
+		&v.DecisionReference, &v.Principles, &v.ValidFrom, &v.RevisionDue, &v.ScopeNote, &v.CreatedAt)
+	return &v, err
+}
+
+// InsertAgreementVersion stores a version; its number must be new for the
+// agreement.
+func InsertAgreementVersion(ctx context.Context, q Querier, v *AgreementVersion) error {
+	if v.ID == uuid.Nil {
+		v.ID = uuid.New()
+	}
+	_, err := q.Exec(ctx, `INSERT INTO agreement_versions (`+versionColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		v.ID, v.AgreementID, v.Number, v.Title, v.Body, v.DocumentURL, v.AdoptedOn, v.DecisionReference,
+		v.Principles, v.ValidFrom, v.RevisionDue, v.ScopeNote, v.CreatedAt)
+	if isUniqueViolation(err) {
+		return conflictf("Version %d av överenskommelsen finns redan. / Version %d of the agreement already exists.", v.Number, v.Number)
+	}
+	return translate(err, "store agreement version")
+}
+
+// GetAgreementVersion reads a version.
+func GetAgreementVersion(ctx context.Context, q Querier, id uuid.UUID) (*AgreementVersion, error) {
+	v, err := scanVersion(q.QueryRow(ctx, `SELECT `+versionColumns+` FROM agreement_versions WHERE id = $1`, id))
+	return v, translate(err, "read agreement version")
+}
+
+// AgreementVersions lists an agreement's versions, oldest first.
+func AgreementVersions(ctx context.Context, q Querier, agreementID uuid.UUID) ([]*AgreementVersion, error) {
+	rows, err := q.Query(ctx, `SELECT `+versionColumns+` FROM agreement_versions WHERE agreement_id = $1 ORDER BY number`, agreementID)
+	if err != nil {
+		return nil, translate(err, "list agreement versions")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*AgreementVersion, error) { return scanVersion(r) })
+	return out, translate(err, "list agreement versions")
+}
+
+// AgreementVersionsByIDs reads several versions.
+func AgreementVersionsByIDs(ctx context.Context, q Querier, ids []uuid.UUID) ([]*AgreementVersion, error) {
+	rows, err := q.Query(ctx, `SELECT `+versionColumns+` FROM agreement_versions WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, translate(err, "read agreement versions")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*AgreementVersion, error) { return scanVersion(r) })
+	return out, translate(err, "read agreement versions")
+}
+
+// CurrentAgreementVersions are the newest version of every agreement: the
+// ones in force.
+func CurrentAgreementVersions(ctx context.Context, q Querier) ([]*AgreementVersion, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT ON (agreement_id) `+versionColumns+`
+		FROM agreement_versions ORDER BY agreement_id, number DESC`)
+	if err != nil {
+		return nil, translate(err, "list current agreement versions")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*AgreementVersion, error) { return scanVersion(r) })
+	return out, translate(err, "list current agreement versions")
+}
+
+// Ceremony is a signing ceremony.
+type Ceremony struct {
+	ID                 uuid.UUID
+	AgreementVersionID uuid.UUID
+	Title              string
+	HeldOn             time.Time
+	Place              string
+	Status             string
+	CreatedAt          time.Time
+}
+
+// InsertCeremony stores a ceremony.
+func InsertCeremony(ctx context.Context, q Querier, c *Ceremony) error {
+	if c.ID == uuid.Nil {
+		c.ID = uuid.New()
+	}
+	_, err := q.Exec(ctx, `INSERT INTO ceremonies (id, agreement_version_id, title, held_on, place, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, c.ID, c.AgreementVersionID, c.Title, c.HeldOn, c.Place, c.CreatedAt)
+	c.Status = "planned"
+	return translate(err, "store ceremony")
+}
+
+// GetCeremony reads a ceremony.
+func GetCeremony(ctx context.Context, q Querier, id uuid.UUID) (*Ceremony, error) {
+	var c Ceremony
+	err := q.QueryRow(ctx, `SELECT id, agreement_version_id, title, held_on, place, status, created_at
+		FROM ceremonies WHERE id = $1`, id).Scan(&c.ID, &c.AgreementVersionID, &c.Title, &c.HeldOn, &c.Place, &c.Status, &c.CreatedAt)
+	return &c, translate(err, "read ceremony")
+}
+
+// CeremoniesByIDs reads several ceremonies.
+func CeremoniesByIDs(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Ceremony, error) {
+	rows, err := q.Query(ctx, `SELECT id, agreement_version_id, title, held_on, place, status, created_at
+		FROM ceremonies WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, translate(err, "read ceremonies")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Ceremony, error) {
+		var c Ceremony
+		err := r.Scan(&c.ID, &c.AgreementVersionID, &c.Title, &c.HeldOn, &c.Place, &c.Status, &c.CreatedAt)
+		return &c, err
+	})
+	return out, translate(err, "read ceremonies")
+}
+
+// MarkCeremonyHeld records that a ceremony took place.
+func MarkCeremonyHeld(ctx context.Context, q Querier, id uuid.UUID) error {
+	_, err := q.Exec(ctx, `UPDATE ceremonies SET status = 'held' WHERE id = $1`, id)
+	return translate(err, "update ceremony")
+}
+
+// Signatory is an organisation's signature on an agreement version.
+type Signatory struct {
+	ID                 uuid.UUID
+	AgreementVersionID uuid.UUID
+	OrganisationID     uuid.UUID
+	InstanceID         *uuid.UUID
+	CeremonyID         *uuid.UUID
+	SignedOn           time.Time
+	How                string
+	EndedOn            *time.Time
+	EndedHow           *string
+	CreatedAt          time.Time
+}
+
+const signatoryColumns = `id, agreement_version_id, organisation_id, instance_id, ceremony_id, signed_on, how,
+	ended_on, ended_how, created_at`
+
+func scanSignatory(r pgx.Row) (*Signatory, error) {
+	var s Signatory
+	err := r.Scan(&s.ID, &s.AgreementVersionID, &s.OrganisationID, &s.InstanceID, &s.CeremonyID, &s.SignedOn,
+		&s.How, &s.EndedOn, &s.EndedHow, &s.CreatedAt)
+	return &s, err
+}
+
+// InsertSignatory puts an organisation on a version's list.
+func InsertSignatory(ctx context.Context, q Querier, s *Signatory) error {
+	if s.ID == uuid.Nil {
+		s.ID = uuid.New()
+	}
+	_, err := q.Exec(ctx, `INSERT INTO signatories (id, agreement_version_id, organisation_id, instance_id, ceremony_id,
+		signed_on, how, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		s.ID, s.AgreementVersionID, s.OrganisationID, s.InstanceID, s.CeremonyID, s.SignedOn, s.How, s.CreatedAt)
+	if isUniqueViolation(err) {
+		return conflictf("Organisationen har redan undertecknat den här versionen. / The organisation has already signed this version.")
+	}
+	return translate(err, "store signatory")
+}
+
+// EndSignatory takes an organisation off a version's list (withdrawn or
+// dropped), keeping the row.
+func EndSignatory(ctx context.Context, q Querier, versionID, orgID uuid.UUID, on time.Time, how string) (bool, error) {
+	tag, err := q.Exec(ctx, `UPDATE signatories SET ended_on = $3, ended_how = $4
+		WHERE agreement_version_id = $1 AND organisation_id = $2 AND ended_on IS NULL`, versionID, orgID, on, how)
+	if err != nil {
+		return false, translate(err, "end signatory")
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// CurrentSignatory is the organisation's live signature on a version.
+func CurrentSignatory(ctx context.Context, q Querier, versionID, orgID uuid.UUID) (*Signatory, error) {
+	s, err := scanSignatory(q.QueryRow(ctx, `SELECT `+signatoryColumns+` FROM signatories
+		WHERE agreement_version_id = $1 AND organisation_id = $2 AND ended_on IS NULL`, versionID, orgID))
+	return s, translate(err, "read signatory")
+}
+
+// SignatoryPage pages a version's public list in signing order.
+type SignatoryPage struct {
+	VersionID   uuid.UUID
+	AfterSigned time.Time
+	AfterID     uuid.UUID
+	Limit       int
+}
+
+// ListSignatories lists a version's current signatories, by signing date.
+func ListSignatories(ctx context.Context, q Querier, p SignatoryPage) ([]*Signatory, error) {
+	rows, err := q.Query(ctx, `SELECT `+signatoryColumns+` FROM signatories
+		WHERE agreement_version_id = $1 AND ended_on IS NULL AND (signed_on, id) > ($2, $3)
+		ORDER BY signed_on, id LIMIT $4`, p.VersionID, p.AfterSigned, p.AfterID, p.Limit)
+	if err != nil {
+		return nil, translate(err, "list signatories")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatory(r) })
+	return out, translate(err, "list signatories")
+}
+
+// CountSignatories counts a version's current signatories.
+func CountSignatories(ctx context.Context, q Querier, versionID uuid.UUID) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*) FROM signatories WHERE agreement_version_id = $1 AND ended_on IS NULL`, versionID).Scan(&n)
+	return n, translate(err, "count signatories")
+}
+
+// SignaturesOfOrganisation lists every signature an organisation has made,
+// ended ones included, oldest first.
+func SignaturesOfOrganisation(ctx context.Context, q Querier, orgID uuid.UUID) ([]*Signatory, error) {
+	rows, err := q.Query(ctx, `SELECT `+signatoryColumns+` FROM signatories WHERE organisation_id = $1
+		ORDER BY signed_on, created_at`, orgID)
+	if err != nil {
+		return nil, translate(err, "list signatures")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatory(r) })
+	return out, translate(err, "list signatures")
+}

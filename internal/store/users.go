@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// User is a person who has signed in.
+type User struct {
+	ID        uuid.UUID
+	Issuer    string
+	Subject   string
+	Name      string
+	Email     string
+	CreatedAt time.Time
+}
+
+// UpsertUser creates the user on first sight and keeps name and e-mail as
+// the identity provider last said.
+func UpsertUser(ctx context.Context, q Querier, u *User) error {
+	err := q.QueryRow(ctx, `INSERT INTO users (issuer, subject, name, email) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (issuer, subject) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, updated_at = now()
+			WHERE users.name IS DISTINCT FROM EXCLUDED.name OR users.email IS DISTINCT FROM EXCLUDED.email
+		RETURNING id, created_at`, u.Issuer, u.Subject, u.Name, u.Email).Scan(&u.ID, &u.CreatedAt)
+	if err == pgx.ErrNoRows {
+		// Nothing changed, so the upsert returned no row.
+		err = q.QueryRow(ctx, `SELECT id, created_at FROM users WHERE issuer = $1 AND subject = $2`, u.Issuer, u.Subject).
+			Scan(&u.ID, &u.CreatedAt)
+	}
+	return translate(err, "store user")
+}
+
+// UsersByIDs reads several users.
+func UsersByIDs(ctx context.Context, q Querier, ids []uuid.UUID) ([]*User, error) {
+	rows, err := q.Query(ctx, `SELECT id, issuer, subject, name, email, created_at FROM users WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, translate(err, "read users")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*User, error) {
+		var u User
+		err := r.Scan(&u.ID, &u.Issuer, &u.Subject, &u.Name, &u.Email, &u.CreatedAt)
+		return &u, err
+	})
+	return out, translate(err, "read users")
+}
+
+// UserBySubject finds a user by issuer and subject.
+func UserBySubject(ctx context.Context, q Querier, issuer, subject string) (*User, error) {
+	var u User
+	err := q.QueryRow(ctx, `SELECT id, issuer, subject, name, email, created_at FROM users WHERE issuer = $1 AND subject = $2`,
+		issuer, subject).Scan(&u.ID, &u.Issuer, &u.Subject, &u.Name, &u.Email, &u.CreatedAt)
+	return &u, translate(err, "read user")
+}

@@ -1,0 +1,203 @@
+// Package workflows is the workflow engine: definitions are Go values
+// (states, transitions, approvals, timers); instances live in PostgreSQL; a
+// transition is one transaction that checks the version, asks the policy
+// point, runs the guard, records approvals, changes state, appends to the
+// history and inserts its jobs — all or nothing.
+//
+// The four workflows are defined in the sub-packages signing, followup,
+// revision and iop. Nothing here knows about GraphQL.
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/samverkan/samverkan/internal/store"
+)
+
+// State is a workflow state's name.
+type State string
+
+// Definition is one version of a workflow.
+type Definition struct {
+	Kind    string
+	Version int
+	Title   string
+	Initial State
+	States  []StateSpec
+	// Transitions are tried in order; names are unique.
+	Transitions []*Transition
+	// PublicStart makes the "started" event public.
+	PublicStart bool
+}
+
+// StateSpec describes a state.
+type StateSpec struct {
+	Name  State
+	Title string
+	// Final states end the instance.
+	Final bool
+	// Timers start when the instance enters the state.
+	Timers []Timer
+}
+
+// Transition is a named move between states.
+type Transition struct {
+	Name  string
+	Title string
+	From  []State
+	To    State
+	// Action is the policy action that may fire it; empty means only the
+	// system (a timer or job) fires it.
+	Action string
+	// Guard refuses the transition with a domain error saying why.
+	Guard func(ctx context.Context, f *Firing) error
+	// Quorum, when set, makes firing an approval: the state changes when
+	// every requirement has enough approvals.
+	Quorum func(in *store.Instance) Quorum
+	// Effect does the transition's domain writes in the same transaction
+	// and may change the instance's data or enqueue jobs.
+	Effect func(ctx context.Context, tx pgx.Tx, f *Firing) error
+	// Public events are readable by anyone (the openness principle).
+	Public bool
+	// RequireReason refuses the transition without a reason.
+	RequireReason bool
+}
+
+// Quorum is a set of requirements that must all be met.
+type Quorum []Requirement
+
+// Requirement asks for Count approvals from holders of one of Roles.
+type Requirement struct {
+	// Name identifies the requirement, e.g. "region" or "org:<id>".
+	Name  string
+	Title string
+	Roles []string
+	// Scope the role must be held in; empty means any of the instance's
+	// scopes.
+	Scope string
+	Count int
+}
+
+// Timer fires a transition or writes a reminder some time after the
+// instance enters a state.
+type Timer struct {
+	Name string
+	// After entering the state, or At a time computed from the instance
+	// (false: no timer this time).
+	After time.Duration
+	At    func(in *store.Instance) (time.Time, bool)
+	// Fire names a transition; Reminder is the text of a notice instead.
+	Fire     string
+	Reminder string
+	// Recipient says who a reminder is for (a role name).
+	Recipient string
+}
+
+// Validate checks a definition for mistakes a test would otherwise find
+// late: unknown states, duplicate names, timers firing unknown transitions.
+func (d *Definition) Validate() error {
+	states := map[State]bool{}
+	for _, s := range d.States {
+		if states[s.Name] {
+			return fmt.Errorf("%s v%d: state %q defined twice", d.Kind, d.Version, s.Name)
+		}
+		states[s.Name] = true
+	}
+	if !states[d.Initial] {
+		return fmt.Errorf("%s v%d: initial state %q not defined", d.Kind, d.Version, d.Initial)
+	}
+	names := map[string]bool{}
+	for _, t := range d.Transitions {
+		if names[t.Name] {
+			return fmt.Errorf("%s v%d: transition %q defined twice", d.Kind, d.Version, t.Name)
+		}
+		names[t.Name] = true
+		if !states[t.To] {
+			return fmt.Errorf("%s v%d: transition %q goes to unknown state %q", d.Kind, d.Version, t.Name, t.To)
+		}
+		for _, f := range t.From {
+			if !states[f] {
+				return fmt.Errorf("%s v%d: transition %q comes from unknown state %q", d.Kind, d.Version, t.Name, f)
+			}
+		}
+	}
+	for _, s := range d.States {
+		for _, tm := range s.Timers {
+			if tm.Fire != "" && !names[tm.Fire] {
+				return fmt.Errorf("%s v%d: timer %q fires unknown transition %q", d.Kind, d.Version, tm.Name, tm.Fire)
+			}
+			if (tm.Fire == "") == (tm.Reminder == "") {
+				return fmt.Errorf("%s v%d: timer %q must either fire a transition or remind", d.Kind, d.Version, tm.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// Transition returns the named transition.
+func (d *Definition) Transition(name string) (*Transition, bool) {
+	for _, t := range d.Transitions {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// State returns the named state.
+func (d *Definition) State(name State) (StateSpec, bool) {
+	for _, s := range d.States {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return StateSpec{}, false
+}
+
+// StateTitle is a state's title, or its name when it has none.
+func (d *Definition) StateTitle(name State) string {
+	if s, ok := d.State(name); ok && s.Title != "" {
+		return s.Title
+	}
+	return string(name)
+}
+
+// From tells whether the transition may leave state s.
+func (t *Transition) from(s State) bool {
+	for _, f := range t.From {
+		if f == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Mermaid draws the definition as a Mermaid state diagram.
+func (d *Definition) Mermaid() string {
+	var b strings.Builder
+	b.WriteString("stateDiagram-v2\n")
+	fmt.Fprintf(&b, "    [*] --> %s\n", d.Initial)
+	for _, t := range d.Transitions {
+		label := t.Name
+		if t.Quorum != nil {
+			label += " (quorum)"
+		}
+		if t.Action == "" {
+			label += " (timer)"
+		}
+		for _, f := range t.From {
+			fmt.Fprintf(&b, "    %s --> %s: %s\n", f, t.To, label)
+		}
+	}
+	for _, s := range d.States {
+		if s.Final {
+			fmt.Fprintf(&b, "    %s --> [*]\n", s.Name)
+		}
+	}
+	return b.String()
+}

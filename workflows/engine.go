@@ -1,0 +1,532 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/store"
+)
+
+// Policy is the one policy point, as the engine uses it.
+type Policy interface {
+	// Authorize returns nil when p may do action in one of scopes, and an
+	// UNAUTHENTICATED or FORBIDDEN error otherwise.
+	Authorize(ctx context.Context, p authz.Principal, action string, scopes []string) error
+	// Assignments are the roles p holds.
+	Assignments(p authz.Principal) []authz.Assignment
+}
+
+// Engine runs workflow instances.
+type Engine struct {
+	db     *store.DB
+	policy Policy
+	clock  clock.Clock
+	log    *slog.Logger
+
+	mu     sync.RWMutex
+	defs   map[string]map[int]*Definition
+	latest map[string]*Definition
+	jobs   txInserter
+}
+
+// txInserter is River's client as the engine needs it.
+type txInserter interface {
+	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+}
+
+// New returns an engine. Register definitions and SetJobClient before use.
+func New(db *store.DB, policy Policy, clk clock.Clock, log *slog.Logger) *Engine {
+	return &Engine{db: db, policy: policy, clock: clk, log: log,
+		defs: map[string]map[int]*Definition{}, latest: map[string]*Definition{}}
+}
+
+// SetJobClient gives the engine River's client; it is created after the
+// engine because River's workers (the timer worker) need the engine.
+func (e *Engine) SetJobClient(c txInserter) { e.jobs = c }
+
+// Clock is the engine's clock.
+func (e *Engine) Clock() clock.Clock { return e.clock }
+
+// DB is the engine's database.
+func (e *Engine) DB() *store.DB { return e.db }
+
+// Policy is the engine's policy point.
+func (e *Engine) Policy() Policy { return e.policy }
+
+// Register adds definitions; the highest version of a kind is used for new
+// instances, and every registered version keeps running its instances.
+func (e *Engine) Register(defs ...*Definition) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range defs {
+		if err := d.Validate(); err != nil {
+			return err
+		}
+		if e.defs[d.Kind] == nil {
+			e.defs[d.Kind] = map[int]*Definition{}
+		}
+		e.defs[d.Kind][d.Version] = d
+		if cur := e.latest[d.Kind]; cur == nil || d.Version > cur.Version {
+			e.latest[d.Kind] = d
+		}
+	}
+	return nil
+}
+
+// Definition returns a kind's definition of a version (0: the newest).
+func (e *Engine) Definition(kind string, version int) (*Definition, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if version == 0 {
+		if d := e.latest[kind]; d != nil {
+			return d, nil
+		}
+	} else if d := e.defs[kind][version]; d != nil {
+		return d, nil
+	}
+	return nil, fmt.Errorf("no definition for workflow %s version %d", kind, version)
+}
+
+// Firing is a transition in progress: what an Effect or Guard sees.
+type Firing struct {
+	Instance   *store.Instance
+	Definition *Definition
+	Transition *Transition
+	From       State
+	Actor      authz.Principal
+	Input      map[string]any
+	Reason     string
+	Now        time.Time
+	jobs       []river.InsertManyParams
+}
+
+// Enqueue adds a job to insert in the transition's transaction.
+func (f *Firing) Enqueue(args river.JobArgs, opts *river.InsertOpts) {
+	f.jobs = append(f.jobs, river.InsertManyParams{Args: args, InsertOpts: opts})
+}
+
+// StartParams start an instance.
+type StartParams struct {
+	Kind        string
+	SubjectType string
+	SubjectID   uuid.UUID
+	Scopes      []string
+	Data        map[string]any
+	Actor       authz.Principal
+	// Input is recorded in the "started" event.
+	Input map[string]any
+}
+
+// StartTx creates an instance in its initial state inside the caller's
+// transaction (so that the caller's domain rows and the instance commit
+// together), appends the "started" event and schedules the state's timers.
+func (e *Engine) StartTx(ctx context.Context, tx pgx.Tx, p StartParams) (*store.Instance, error) {
+	def, err := e.Definition(p.Kind, 0)
+	if err != nil {
+		return nil, err
+	}
+	now := e.clock.Now()
+	data := p.Data
+	if data == nil {
+		data = map[string]any{}
+	}
+	in := &store.Instance{
+		ID: uuid.New(), Kind: def.Kind, DefinitionVersion: def.Version, SubjectType: p.SubjectType,
+		SubjectID: p.SubjectID, Scopes: p.Scopes, State: string(def.Initial), StateEnteredAt: now,
+		Round: 1, Data: data, Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := store.InsertInstance(ctx, tx, in); err != nil {
+		return nil, err
+	}
+	if err := e.appendEvent(ctx, tx, in, p.Actor, "started", "", "", string(def.Initial), p.Input, "", def.PublicStart, now); err != nil {
+		return nil, err
+	}
+	f := &Firing{Instance: in, Definition: def, Actor: p.Actor, Now: now}
+	if err := e.scheduleTimers(ctx, tx, def, in, f); err != nil {
+		return nil, err
+	}
+	if err := e.insertJobs(ctx, tx, f.jobs); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// FireParams fire a transition.
+type FireParams struct {
+	InstanceID uuid.UUID
+	Transition string
+	Actor      authz.Principal
+	// ExpectedVersion, when not zero, must equal the instance's version:
+	// a client that read version N refuses to act on a newer state.
+	ExpectedVersion int
+	Input           map[string]any
+	Reason          string
+}
+
+// Result is what firing did.
+type Result struct {
+	Instance *store.Instance
+	// Moved tells whether the state changed (false for an approval that
+	// did not complete its quorum).
+	Moved bool
+}
+
+// Fire fires a transition in its own transaction.
+func (e *Engine) Fire(ctx context.Context, p FireParams) (*Result, error) {
+	var res *Result
+	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		res, err = e.FireTx(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// FireTx fires a transition inside the caller's transaction.
+func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (*Result, error) {
+	in, err := store.LockInstance(ctx, tx, p.InstanceID)
+	if err != nil {
+		if apperr.IsCode(err, apperr.NotFound) {
+			return nil, apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
+		}
+		return nil, err
+	}
+	def, err := e.Definition(in.Kind, in.DefinitionVersion)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := def.Transition(p.Transition)
+	if !ok {
+		return nil, apperr.New(apperr.BadInput, "%q är ingen åtgärd i %s. / %q is not an action of %s.", p.Transition, def.Title, p.Transition, def.Kind)
+	}
+	if err := e.authorize(ctx, p.Actor, t, in); err != nil {
+		return nil, err
+	}
+	if p.ExpectedVersion != 0 && p.ExpectedVersion != in.Version {
+		return nil, apperr.New(apperr.Conflict,
+			"Ärendet har ändrats sedan du läste det (version %d, nu %d). Läs om och försök igen. / The instance changed since you read it (version %d, now %d); reload and try again.",
+			p.ExpectedVersion, in.Version, p.ExpectedVersion, in.Version)
+	}
+	if !t.from(State(in.State)) {
+		return nil, apperr.New(apperr.InvalidTransition,
+			"Det går inte att %s när ärendet är i läget %q. / Cannot %s while the instance is %q.",
+			t.titleOrName(), def.StateTitle(State(in.State)), t.Name, in.State)
+	}
+	if t.RequireReason && p.Reason == "" {
+		return nil, apperr.Invalid("reason", "Ange ett skäl. / A reason is required.")
+	}
+	now := e.clock.Now()
+	f := &Firing{Instance: in, Definition: def, Transition: t, From: State(in.State), Actor: p.Actor,
+		Input: p.Input, Reason: p.Reason, Now: now}
+	if t.Guard != nil {
+		if err := t.Guard(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	if t.Quorum != nil && !p.Actor.System {
+		met, err := e.recordApproval(ctx, tx, f)
+		if err != nil {
+			return nil, err
+		}
+		if !met {
+			return &Result{Instance: in}, nil
+		}
+	}
+	if err := e.move(ctx, tx, f); err != nil {
+		return nil, err
+	}
+	return &Result{Instance: in, Moved: true}, nil
+}
+
+func (t *Transition) titleOrName() string {
+	if t.Title != "" {
+		return t.Title
+	}
+	return t.Name
+}
+
+func (e *Engine) authorize(ctx context.Context, actor authz.Principal, t *Transition, in *store.Instance) error {
+	if actor.System {
+		return nil
+	}
+	if t.Action == "" {
+		return apperr.New(apperr.Forbidden, "Åtgärden %q utförs bara av systemet. / %q is done by the system only.", t.Name, t.Name)
+	}
+	return e.policy.Authorize(ctx, actor, t.Action, in.Scopes)
+}
+
+// move changes the instance's state: effect, update, event, timers, jobs.
+func (e *Engine) move(ctx context.Context, tx pgx.Tx, f *Firing) error {
+	in, t := f.Instance, f.Transition
+	if t.Effect != nil {
+		if err := t.Effect(ctx, tx, f); err != nil {
+			return err
+		}
+	}
+	to, _ := f.Definition.State(t.To)
+	in.State = string(t.To)
+	in.StateEnteredAt = f.Now
+	in.Round++
+	in.Final = to.Final
+	in.UpdatedAt = f.Now
+	if err := store.UpdateInstance(ctx, tx, in); err != nil {
+		return err
+	}
+	if err := e.appendEvent(ctx, tx, in, f.Actor, "transition", t.Name, string(f.From), in.State, f.Input, f.Reason, t.Public, f.Now); err != nil {
+		return err
+	}
+	if err := e.scheduleTimers(ctx, tx, f.Definition, in, f); err != nil {
+		return err
+	}
+	return e.insertJobs(ctx, tx, f.jobs)
+}
+
+func (e *Engine) appendEvent(ctx context.Context, tx pgx.Tx, in *store.Instance, actor authz.Principal, kind, transition, from, to string, input map[string]any, reason string, public bool, at time.Time) error {
+	ev := &store.Event{
+		Stream: store.InstanceStream(in.ID), OccurredAt: at, Kind: kind, InstanceID: &in.ID,
+		WorkflowKind: in.Kind, Transition: transition, FromState: from, ToState: to,
+		Input: store.MarshalInput(input), Reason: reason, Public: public,
+	}
+	if actor.Authenticated() {
+		ev.ActorID = &actor.UserID
+	}
+	return store.AppendEvent(ctx, tx, ev)
+}
+
+func (e *Engine) insertJobs(ctx context.Context, tx pgx.Tx, jobs []river.InsertManyParams) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if e.jobs == nil {
+		return fmt.Errorf("workflow engine has no job client")
+	}
+	if _, err := e.jobs.InsertManyTx(ctx, tx, jobs); err != nil {
+		return fmt.Errorf("insert jobs: %w", err)
+	}
+	return nil
+}
+
+// recordApproval records the actor's approval and reports whether the
+// quorum is now complete.
+func (e *Engine) recordApproval(ctx context.Context, tx pgx.Tx, f *Firing) (bool, error) {
+	in, t := f.Instance, f.Transition
+	quorum := t.Quorum(in)
+	live, err := store.LiveApprovals(ctx, tx, in.ID, in.Round)
+	if err != nil {
+		return false, err
+	}
+	counts := map[string]int{}
+	for _, a := range live {
+		if a.Transition != t.Name {
+			continue
+		}
+		if a.ApproverID == f.Actor.UserID {
+			return false, apperr.New(apperr.Conflict, "Du har redan godkänt. / You have already approved.")
+		}
+		counts[a.Requirement]++
+	}
+	req, ok := e.requirementFor(f.Actor, quorum, in, counts)
+	if !ok {
+		return false, apperr.New(apperr.Forbidden, "Du kan inte godkänna för någon av parterna. / You cannot approve for any of the parties.")
+	}
+	a := &store.Approval{InstanceID: in.ID, Round: in.Round, Transition: t.Name, Requirement: req.Name,
+		ApproverID: f.Actor.UserID, ApprovedAt: f.Now}
+	if err := store.InsertApproval(ctx, tx, a); err != nil {
+		return false, err
+	}
+	counts[req.Name]++
+	if err := e.appendEvent(ctx, tx, in, f.Actor, "approval", t.Name, in.State, in.State,
+		map[string]any{"requirement": req.Name}, f.Reason, t.Public, f.Now); err != nil {
+		return false, err
+	}
+	for _, r := range quorum {
+		if counts[r.Name] < r.Count {
+			// The instance did not move, but its version must change so that
+			// a client holding the old version sees that something happened.
+			in.UpdatedAt = f.Now
+			return false, store.UpdateInstance(ctx, tx, in)
+		}
+	}
+	return true, nil
+}
+
+// requirementFor picks the requirement the actor's approval counts for:
+// the first one they qualify for that still needs approvals, else the
+// first they qualify for at all.
+func (e *Engine) requirementFor(actor authz.Principal, q Quorum, in *store.Instance, counts map[string]int) (Requirement, bool) {
+	var fallback *Requirement
+	for i, r := range q {
+		if !e.qualifies(actor, r, in) {
+			continue
+		}
+		if counts[r.Name] < r.Count {
+			return r, true
+		}
+		if fallback == nil {
+			fallback = &q[i]
+		}
+	}
+	if fallback != nil {
+		return *fallback, true
+	}
+	return Requirement{}, false
+}
+
+func (e *Engine) qualifies(actor authz.Principal, r Requirement, in *store.Instance) bool {
+	for _, a := range e.policy.Assignments(actor) {
+		if !slices.Contains(r.Roles, a.Role) {
+			continue
+		}
+		if a.Scope == authz.ScopeAll {
+			return true
+		}
+		if r.Scope != "" {
+			if a.Scope == r.Scope {
+				return true
+			}
+			continue
+		}
+		if slices.Contains(in.Scopes, a.Scope) {
+			return true
+		}
+	}
+	return false
+}
+
+// WithdrawParams withdraw an approval.
+type WithdrawParams struct {
+	InstanceID uuid.UUID
+	Transition string
+	Actor      authz.Principal
+	Reason     string
+}
+
+// WithdrawApproval withdraws the actor's approval before the quorum is
+// complete (after that the state has moved and there is nothing to
+// withdraw).
+func (e *Engine) WithdrawApproval(ctx context.Context, p WithdrawParams) (*store.Instance, error) {
+	var in *store.Instance
+	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		in, err = store.LockInstance(ctx, tx, p.InstanceID)
+		if err != nil {
+			return err
+		}
+		def, err := e.Definition(in.Kind, in.DefinitionVersion)
+		if err != nil {
+			return err
+		}
+		t, ok := def.Transition(p.Transition)
+		if !ok || t.Quorum == nil {
+			return apperr.New(apperr.BadInput, "%q är inget beslut som godkänns. / %q is not a decision taken by approval.", p.Transition, p.Transition)
+		}
+		if err := e.authorize(ctx, p.Actor, t, in); err != nil {
+			return err
+		}
+		now := e.clock.Now()
+		ok, err = store.WithdrawApproval(ctx, tx, in.ID, in.Round, t.Name, p.Actor.UserID, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.New(apperr.InvalidTransition, "Du har inget godkännande att ta tillbaka. / You have no approval to withdraw.")
+		}
+		in.UpdatedAt = now
+		if err := store.UpdateInstance(ctx, tx, in); err != nil {
+			return err
+		}
+		return e.appendEvent(ctx, tx, in, p.Actor, "approval_withdrawn", t.Name, in.State, in.State, nil, p.Reason, t.Public, now)
+	})
+	return in, err
+}
+
+// Action is something the viewer may do now.
+type Action struct {
+	Transition string
+	Title      string
+	// NeedsApproval tells that firing records an approval towards a quorum.
+	NeedsApproval bool
+	// Approved tells that the viewer has already approved.
+	Approved bool
+}
+
+// AvailableActions lists the transitions the actor may fire from the
+// instance's current state. Guards that need input are checked on firing.
+func (e *Engine) AvailableActions(ctx context.Context, actor authz.Principal, in *store.Instance, live []store.Approval) []Action {
+	def, err := e.Definition(in.Kind, in.DefinitionVersion)
+	if err != nil || !actor.Authenticated() {
+		return nil
+	}
+	var out []Action
+	for _, t := range def.Transitions {
+		if t.Action == "" || !t.from(State(in.State)) {
+			continue
+		}
+		if e.policy.Authorize(ctx, actor, t.Action, in.Scopes) != nil {
+			continue
+		}
+		a := Action{Transition: t.Name, Title: t.titleOrName(), NeedsApproval: t.Quorum != nil}
+		if t.Quorum != nil {
+			q := t.Quorum(in)
+			if _, ok := e.requirementFor(actor, q, in, map[string]int{}); !ok {
+				continue
+			}
+			for _, ap := range live {
+				if ap.Transition == t.Name && ap.ApproverID == actor.UserID {
+					a.Approved = true
+				}
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// Progress is how far a quorum has come.
+type Progress struct {
+	Transition  string
+	Requirement Requirement
+	Approvers   []uuid.UUID
+}
+
+// PendingApprovals lists, for each quorum transition possible from the
+// current state, each requirement with the approvals given so far.
+func (e *Engine) PendingApprovals(in *store.Instance, live []store.Approval) []Progress {
+	def, err := e.Definition(in.Kind, in.DefinitionVersion)
+	if err != nil {
+		return nil
+	}
+	var out []Progress
+	for _, t := range def.Transitions {
+		if t.Quorum == nil || !t.from(State(in.State)) {
+			continue
+		}
+		for _, r := range t.Quorum(in) {
+			p := Progress{Transition: t.Name, Requirement: r}
+			for _, a := range live {
+				if a.Transition == t.Name && a.Requirement == r.Name {
+					p.Approvers = append(p.Approvers, a.ApproverID)
+				}
+			}
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Transition < out[j].Transition })
+	return out
+}

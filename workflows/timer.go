@@ -1,0 +1,183 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/store"
+)
+
+// TimerArgs is the River job of one timer. The job is inserted in the same
+// transaction as the state change that started the timer and scheduled at
+// the timer's time.
+type TimerArgs struct {
+	TimerID int64 `json:"timer_id"`
+}
+
+// Kind is the job kind.
+func (TimerArgs) Kind() string { return "workflow_timer" }
+
+// scheduleTimers starts the timers of the instance's (new) state.
+func (e *Engine) scheduleTimers(ctx context.Context, tx pgx.Tx, def *Definition, in *store.Instance, f *Firing) error {
+	spec, _ := def.State(State(in.State))
+	for _, tm := range spec.Timers {
+		at := in.StateEnteredAt.Add(tm.After)
+		if tm.At != nil {
+			var ok bool
+			if at, ok = tm.At(in); !ok {
+				continue
+			}
+			// A reminder whose moment has passed is not worth sending late.
+			if tm.Reminder != "" && at.Before(f.Now) {
+				continue
+			}
+		}
+		row := &store.Timer{InstanceID: in.ID, Round: in.Round, Name: tm.Name, FireAt: at,
+			Transition: tm.Fire, Reminder: tm.Reminder, CreatedAt: f.Now}
+		if err := store.InsertTimer(ctx, tx, row); err != nil {
+			return err
+		}
+		f.Enqueue(TimerArgs{TimerID: row.ID}, &river.InsertOpts{ScheduledAt: at})
+	}
+	return nil
+}
+
+// TimerWorker runs timer jobs.
+type TimerWorker struct {
+	river.WorkerDefaults[TimerArgs]
+	Engine *Engine
+}
+
+// Work fires the timer's transition or writes its reminder, unless the
+// instance has moved on or the timer was replaced, in which case it does
+// nothing and says so.
+func (w *TimerWorker) Work(ctx context.Context, job *river.Job[TimerArgs]) error {
+	e := w.Engine
+	return e.db.InTx(ctx, func(tx pgx.Tx) error {
+		tm, err := store.LockTimer(ctx, tx, job.Args.TimerID)
+		if err != nil {
+			return err
+		}
+		now := e.clock.Now()
+		if tm.Status != "pending" {
+			e.log.InfoContext(ctx, "timer not fired: it was "+tm.Status, "timer", tm.Name, "instance", tm.InstanceID)
+			return nil
+		}
+		in, err := store.LockInstance(ctx, tx, tm.InstanceID)
+		if err != nil {
+			return err
+		}
+		if in.Round != tm.Round {
+			e.log.InfoContext(ctx, "timer not fired: the instance has moved on", "timer", tm.Name,
+				"instance", in.ID, "state", in.State)
+			return store.FinishTimer(ctx, tx, tm.ID, "skipped", now)
+		}
+		if tm.Transition != "" {
+			if _, err := e.FireTx(ctx, tx, FireParams{InstanceID: in.ID, Transition: tm.Transition, Actor: authz.SystemPrincipal}); err != nil {
+				return fmt.Errorf("timer %s on %s: %w", tm.Name, in.ID, err)
+			}
+		} else if err := e.remind(ctx, tx, in, tm, now); err != nil {
+			return err
+		}
+		return store.FinishTimer(ctx, tx, tm.ID, "fired", now)
+	})
+}
+
+func (e *Engine) remind(ctx context.Context, tx pgx.Tx, in *store.Instance, tm *store.Timer, now time.Time) error {
+	def, err := e.Definition(in.Kind, in.DefinitionVersion)
+	if err != nil {
+		return err
+	}
+	spec, _ := def.State(State(in.State))
+	recipient := ""
+	for _, t := range spec.Timers {
+		if t.Name == tm.Name {
+			recipient = t.Recipient
+		}
+	}
+	id := in.ID
+	if err := store.InsertNotification(ctx, tx, &store.Notification{
+		DedupeKey: fmt.Sprintf("timer:%d", tm.ID), InstanceID: &id, RecipientRole: recipient,
+		Kind: "reminder", Subject: def.Title + ": " + tm.Name, Body: tm.Reminder, CreatedAt: now,
+	}); err != nil {
+		return err
+	}
+	return e.appendEvent(ctx, tx, in, authz.SystemPrincipal, "reminder", "", in.State, in.State,
+		map[string]any{"timer": tm.Name}, "", false, now)
+}
+
+// DeadlineParams change a date in the instance's data that its timers are
+// computed from (e.g. a report deadline).
+type DeadlineParams struct {
+	InstanceID uuid.UUID
+	// Key is the data field holding the date (RFC 3339).
+	Key    string
+	At     time.Time
+	Actor  authz.Principal
+	Action string
+	Reason string
+}
+
+// SetDeadline changes a deadline: the pending timers of the current state
+// are replaced (their jobs will do nothing) and the state's timers are
+// scheduled again from the new date, all in one transaction.
+func (e *Engine) SetDeadline(ctx context.Context, p DeadlineParams) (*store.Instance, error) {
+	var in *store.Instance
+	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		in, err = store.LockInstance(ctx, tx, p.InstanceID)
+		if err != nil {
+			return err
+		}
+		if err := e.policy.Authorize(ctx, p.Actor, p.Action, in.Scopes); err != nil {
+			return err
+		}
+		if in.Final {
+			return apperr.New(apperr.InvalidTransition, "Ärendet är avslutat. / The instance has ended.")
+		}
+		now := e.clock.Now()
+		if !p.At.After(now) {
+			return apperr.Invalid("deadline", "Den nya tidsfristen måste ligga i framtiden. / The new deadline must be in the future.")
+		}
+		def, err := e.Definition(in.Kind, in.DefinitionVersion)
+		if err != nil {
+			return err
+		}
+		old, _ := in.Data[p.Key].(string)
+		if _, err := store.ReplacePendingTimers(ctx, tx, in.ID, in.Round, now); err != nil {
+			return err
+		}
+		in.Data[p.Key] = p.At.UTC().Format(time.RFC3339)
+		in.UpdatedAt = now
+		if err := store.UpdateInstance(ctx, tx, in); err != nil {
+			return err
+		}
+		if err := e.appendEvent(ctx, tx, in, p.Actor, "deadline_changed", "", in.State, in.State,
+			map[string]any{"field": p.Key, "from": old, "to": in.Data[p.Key]}, p.Reason, true, now); err != nil {
+			return err
+		}
+		f := &Firing{Instance: in, Definition: def, Actor: p.Actor, Now: now}
+		if err := e.scheduleTimers(ctx, tx, def, in, f); err != nil {
+			return err
+		}
+		return e.insertJobs(ctx, tx, f.jobs)
+	})
+	return in, err
+}
+
+// DataTime reads an RFC 3339 time from instance data; Timer.At helpers use it.
+func DataTime(in *store.Instance, key string) (time.Time, bool) {
+	s, ok := in.Data[key].(string)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	return t, err == nil
+}
