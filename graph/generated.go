@@ -11,10 +11,14 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/samverkan/samverkan/graph/bind"
 	"github.com/samverkan/samverkan/graph/model"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/store"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -29,21 +33,252 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Agreement() AgreementResolver
+	AgreementVersion() AgreementVersionResolver
+	Ceremony() CeremonyResolver
+	HistoryEvent() HistoryEventResolver
+	Mutation() MutationResolver
+	Organisation() OrganisationResolver
 	Query() QueryResolver
+	RoleAssignment() RoleAssignmentResolver
+	Signatory() SignatoryResolver
+	User() UserResolver
+	WorkflowInstance() WorkflowInstanceResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Agreement struct {
+		CurrentVersion func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Name           func(childComplexity int) int
+		PublicBody     func(childComplexity int) int
+		Versions       func(childComplexity int) int
+	}
+
+	AgreementPayload struct {
+		Agreement func(childComplexity int) int
+	}
+
+	AgreementVersion struct {
+		AdoptedOn         func(childComplexity int) int
+		Agreement         func(childComplexity int) int
+		Body              func(childComplexity int) int
+		DecisionReference func(childComplexity int) int
+		DocumentURL       func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Number            func(childComplexity int) int
+		Principles        func(childComplexity int) int
+		RevisionDue       func(childComplexity int) int
+		ScopeNote         func(childComplexity int) int
+		Signatories       func(childComplexity int, first *int, after *string) int
+		Title             func(childComplexity int) int
+		ValidFrom         func(childComplexity int) int
+	}
+
+	ApprovalProgress struct {
+		Approvers   func(childComplexity int) int
+		Required    func(childComplexity int) int
+		Requirement func(childComplexity int) int
+		Title       func(childComplexity int) int
+		Transition  func(childComplexity int) int
+	}
+
+	AvailableAction struct {
+		Approved      func(childComplexity int) int
+		Name          func(childComplexity int) int
+		NeedsApproval func(childComplexity int) int
+		Title         func(childComplexity int) int
+	}
+
+	Ceremony struct {
+		AgreementVersion func(childComplexity int) int
+		HeldOn           func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Place            func(childComplexity int) int
+		Status           func(childComplexity int) int
+		Title            func(childComplexity int) int
+	}
+
+	CeremonyPayload struct {
+		Ceremony func(childComplexity int) int
+	}
+
+	HistoryEvent struct {
+		Actor      func(childComplexity int) int
+		FromState  func(childComplexity int) int
+		Hash       func(childComplexity int) int
+		Input      func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Public     func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		Seq        func(childComplexity int) int
+		ToState    func(childComplexity int) int
+		Transition func(childComplexity int) int
+	}
+
+	HistoryEventConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	HistoryEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Mutation struct {
+		ApplyToSign               func(childComplexity int, input model.ApplyToSignInput) int
+		Approve                   func(childComplexity int, input model.ApproveInput) int
+		ApproveSigningApplication func(childComplexity int, input model.ApproveSigningInput) int
+		AssignRole                func(childComplexity int, input model.AssignRoleInput) int
+		AttachToSigningCeremony   func(childComplexity int, input model.AttachToCeremonyInput) int
+		ConfirmAgreementVersion   func(childComplexity int, input model.SigningActionInput) int
+		CreateAgreement           func(childComplexity int, input model.CreateAgreementInput) int
+		CreateSigningCeremony     func(childComplexity int, input model.CreateCeremonyInput) int
+		DetachFromSigningCeremony func(childComplexity int, input model.SigningActionInput) int
+		Ping                      func(childComplexity int) int
+		ProvideSigningInformation func(childComplexity int, input model.SigningActionInput) int
+		RegisterOrganisation      func(childComplexity int, input model.RegisterOrganisationInput) int
+		RejectSigningApplication  func(childComplexity int, input model.SigningActionInput) int
+		ReopenSigningApplication  func(childComplexity int, input model.SigningActionInput) int
+		RequestSigningInformation func(childComplexity int, input model.SigningActionInput) int
+		RevokeRole                func(childComplexity int, input model.RevokeRoleInput) int
+		SignAgreement             func(childComplexity int, input model.SigningActionInput) int
+		StartSigningReview        func(childComplexity int, input model.SigningActionInput) int
+		UpdateOrganisation        func(childComplexity int, input model.UpdateOrganisationInput) int
+		WithdrawApproval          func(childComplexity int, input model.WithdrawApprovalInput) int
+		WithdrawSignature         func(childComplexity int, input model.SigningActionInput) int
+	}
+
+	Organisation struct {
+		ContactEmail        func(childComplexity int) int
+		ContactPhone        func(childComplexity int) int
+		Description         func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		LegalForm           func(childComplexity int) int
+		LegalFormGroup      func(childComplexity int) int
+		Municipality        func(childComplexity int) int
+		Name                func(childComplexity int) int
+		OrganisationNumber  func(childComplexity int) int
+		Sector              func(childComplexity int) int
+		Signatures          func(childComplexity int) int
+		SigningApplications func(childComplexity int) int
+		Website             func(childComplexity int) int
+	}
+
+	OrganisationConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	OrganisationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	OrganisationPayload struct {
+		Organisation func(childComplexity int) int
+	}
+
+	PageInfo struct {
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
+	}
+
 	Query struct {
-		Node       func(childComplexity int, id string) int
-		ServerInfo func(childComplexity int) int
+		Agreements      func(childComplexity int) int
+		Node            func(childComplexity int, id string) int
+		Organisations   func(childComplexity int, search *string, first *int, after *string) int
+		RoleAssignments func(childComplexity int) int
+		ServerInfo      func(childComplexity int) int
+		Users           func(childComplexity int, search *string, first *int) int
+		Viewer          func(childComplexity int) int
+	}
+
+	RoleAssignment struct {
+		Organisation func(childComplexity int) int
+		Role         func(childComplexity int) int
+		Scope        func(childComplexity int) int
+		User         func(childComplexity int) int
+	}
+
+	RoleAssignmentPayload struct {
+		Assignment func(childComplexity int) int
 	}
 
 	ServerInfo struct {
 		DatabaseVersion func(childComplexity int) int
 		Version         func(childComplexity int) int
+	}
+
+	Signatory struct {
+		AgreementVersion func(childComplexity int) int
+		Ceremony         func(childComplexity int) int
+		EndedHow         func(childComplexity int) int
+		EndedOn          func(childComplexity int) int
+		How              func(childComplexity int) int
+		Organisation     func(childComplexity int) int
+		SignedOn         func(childComplexity int) int
+	}
+
+	SignatoryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SignatoryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	User struct {
+		Email func(childComplexity int) int
+		ID    func(childComplexity int) int
+		Name  func(childComplexity int) int
+	}
+
+	Viewer struct {
+		Roles func(childComplexity int) int
+		User  func(childComplexity int) int
+	}
+
+	WorkflowInstance struct {
+		AgreementVersion  func(childComplexity int) int
+		AvailableActions  func(childComplexity int) int
+		Ceremony          func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		DefinitionVersion func(childComplexity int) int
+		Final             func(childComplexity int) int
+		History           func(childComplexity int, first *int, after *string) int
+		HistoryHead       func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		Organisation      func(childComplexity int) int
+		PendingApprovals  func(childComplexity int) int
+		State             func(childComplexity int) int
+		StateEnteredAt    func(childComplexity int) int
+		StateTitle        func(childComplexity int) int
+		Timers            func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		Version           func(childComplexity int) int
+	}
+
+	WorkflowPayload struct {
+		Instance func(childComplexity int) int
+	}
+
+	WorkflowTimer struct {
+		At    func(childComplexity int) int
+		Fires func(childComplexity int) int
+		Name  func(childComplexity int) int
 	}
 }
 
@@ -51,9 +286,110 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AgreementResolver interface {
+	ID(ctx context.Context, obj *store.Agreement) (string, error)
+
+	PublicBody(ctx context.Context, obj *store.Agreement) (*store.Organisation, error)
+	Versions(ctx context.Context, obj *store.Agreement) ([]*store.AgreementVersion, error)
+	CurrentVersion(ctx context.Context, obj *store.Agreement) (*store.AgreementVersion, error)
+}
+type AgreementVersionResolver interface {
+	ID(ctx context.Context, obj *store.AgreementVersion) (string, error)
+	Agreement(ctx context.Context, obj *store.AgreementVersion) (*store.Agreement, error)
+
+	Principles(ctx context.Context, obj *store.AgreementVersion) ([]model.Principle, error)
+
+	Signatories(ctx context.Context, obj *store.AgreementVersion, first *int, after *string) (*model.SignatoryConnection, error)
+}
+type CeremonyResolver interface {
+	ID(ctx context.Context, obj *store.Ceremony) (string, error)
+
+	AgreementVersion(ctx context.Context, obj *store.Ceremony) (*store.AgreementVersion, error)
+}
+type HistoryEventResolver interface {
+	Transition(ctx context.Context, obj *store.Event) (*string, error)
+	FromState(ctx context.Context, obj *store.Event) (*string, error)
+	ToState(ctx context.Context, obj *store.Event) (*string, error)
+	Actor(ctx context.Context, obj *store.Event) (*store.User, error)
+
+	Hash(ctx context.Context, obj *store.Event) (string, error)
+}
+type MutationResolver interface {
+	Ping(ctx context.Context) (bool, error)
+	AssignRole(ctx context.Context, input model.AssignRoleInput) (*model.RoleAssignmentPayload, error)
+	RevokeRole(ctx context.Context, input model.RevokeRoleInput) (*model.RoleAssignmentPayload, error)
+	RegisterOrganisation(ctx context.Context, input model.RegisterOrganisationInput) (*model.OrganisationPayload, error)
+	UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error)
+	CreateAgreement(ctx context.Context, input model.CreateAgreementInput) (*model.AgreementPayload, error)
+	ApplyToSign(ctx context.Context, input model.ApplyToSignInput) (*model.WorkflowPayload, error)
+	StartSigningReview(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
+	RequestSigningInformation(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
+	ProvideSigningInformation(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
+	ApproveSigningApplication(ctx context.Context, input model.ApproveSigningInput) (*model.WorkflowPayload, error)
+	RejectSigningApplication(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
+	ReopenSigningApplication(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
+	CreateSigningCeremony(ctx context.Context, input model.CreateCeremonyInput) (*model.CeremonyPayload, error)
+	AttachToSigningCeremony(ctx context.Context, input model.AttachToCeremonyInput) (*model.WorkflowPayload, error)
+	DetachFromSigningCeremony(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
+	SignAgreement(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
+	WithdrawSignature(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
+	ConfirmAgreementVersion(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
+	Approve(ctx context.Context, input model.ApproveInput) (*model.WorkflowPayload, error)
+	WithdrawApproval(ctx context.Context, input model.WithdrawApprovalInput) (*model.WorkflowPayload, error)
+}
+type OrganisationResolver interface {
+	ID(ctx context.Context, obj *store.Organisation) (string, error)
+
+	OrganisationNumber(ctx context.Context, obj *store.Organisation) (string, error)
+	LegalFormGroup(ctx context.Context, obj *store.Organisation) (string, error)
+	LegalForm(ctx context.Context, obj *store.Organisation) (model.LegalForm, error)
+	Sector(ctx context.Context, obj *store.Organisation) (model.Sector, error)
+
+	ContactEmail(ctx context.Context, obj *store.Organisation) (*string, error)
+	ContactPhone(ctx context.Context, obj *store.Organisation) (*string, error)
+	Signatures(ctx context.Context, obj *store.Organisation) ([]*store.Signatory, error)
+	SigningApplications(ctx context.Context, obj *store.Organisation) ([]*store.Instance, error)
+}
 type QueryResolver interface {
-	Node(ctx context.Context, id string) (model.Node, error)
+	Node(ctx context.Context, id string) (bind.Node, error)
 	ServerInfo(ctx context.Context) (*model.ServerInfo, error)
+	Viewer(ctx context.Context) (*model.Viewer, error)
+	RoleAssignments(ctx context.Context) ([]*authz.Assignment, error)
+	Users(ctx context.Context, search *string, first *int) ([]*store.User, error)
+	Organisations(ctx context.Context, search *string, first *int, after *string) (*model.OrganisationConnection, error)
+	Agreements(ctx context.Context) ([]*store.Agreement, error)
+}
+type RoleAssignmentResolver interface {
+	User(ctx context.Context, obj *authz.Assignment) (*store.User, error)
+	Role(ctx context.Context, obj *authz.Assignment) (model.Role, error)
+	Scope(ctx context.Context, obj *authz.Assignment) (string, error)
+	Organisation(ctx context.Context, obj *authz.Assignment) (*store.Organisation, error)
+}
+type SignatoryResolver interface {
+	Organisation(ctx context.Context, obj *store.Signatory) (*store.Organisation, error)
+	AgreementVersion(ctx context.Context, obj *store.Signatory) (*store.AgreementVersion, error)
+
+	Ceremony(ctx context.Context, obj *store.Signatory) (*store.Ceremony, error)
+}
+type UserResolver interface {
+	ID(ctx context.Context, obj *store.User) (string, error)
+
+	Email(ctx context.Context, obj *store.User) (*string, error)
+}
+type WorkflowInstanceResolver interface {
+	ID(ctx context.Context, obj *store.Instance) (string, error)
+	Kind(ctx context.Context, obj *store.Instance) (model.WorkflowKind, error)
+
+	StateTitle(ctx context.Context, obj *store.Instance) (string, error)
+
+	AvailableActions(ctx context.Context, obj *store.Instance) ([]*model.AvailableAction, error)
+	PendingApprovals(ctx context.Context, obj *store.Instance) ([]*model.ApprovalProgress, error)
+	Timers(ctx context.Context, obj *store.Instance) ([]*model.WorkflowTimer, error)
+	History(ctx context.Context, obj *store.Instance, first *int, after *string) (*model.HistoryEventConnection, error)
+	HistoryHead(ctx context.Context, obj *store.Instance) (*string, error)
+	Organisation(ctx context.Context, obj *store.Instance) (*store.Organisation, error)
+	AgreementVersion(ctx context.Context, obj *store.Instance) (*store.AgreementVersion, error)
+	Ceremony(ctx context.Context, obj *store.Instance) (*store.Ceremony, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -74,6 +410,698 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Agreement.currentVersion":
+		if e.ComplexityRoot.Agreement.CurrentVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.CurrentVersion(childComplexity), true
+	case "Agreement.id":
+		if e.ComplexityRoot.Agreement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.ID(childComplexity), true
+	case "Agreement.name":
+		if e.ComplexityRoot.Agreement.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.Name(childComplexity), true
+	case "Agreement.publicBody":
+		if e.ComplexityRoot.Agreement.PublicBody == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.PublicBody(childComplexity), true
+	case "Agreement.versions":
+		if e.ComplexityRoot.Agreement.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.Versions(childComplexity), true
+
+	case "AgreementPayload.agreement":
+		if e.ComplexityRoot.AgreementPayload.Agreement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementPayload.Agreement(childComplexity), true
+
+	case "AgreementVersion.adoptedOn":
+		if e.ComplexityRoot.AgreementVersion.AdoptedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.AdoptedOn(childComplexity), true
+	case "AgreementVersion.agreement":
+		if e.ComplexityRoot.AgreementVersion.Agreement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.Agreement(childComplexity), true
+	case "AgreementVersion.body":
+		if e.ComplexityRoot.AgreementVersion.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.Body(childComplexity), true
+	case "AgreementVersion.decisionReference":
+		if e.ComplexityRoot.AgreementVersion.DecisionReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.DecisionReference(childComplexity), true
+	case "AgreementVersion.documentUrl":
+		if e.ComplexityRoot.AgreementVersion.DocumentURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.DocumentURL(childComplexity), true
+	case "AgreementVersion.id":
+		if e.ComplexityRoot.AgreementVersion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.ID(childComplexity), true
+	case "AgreementVersion.number":
+		if e.ComplexityRoot.AgreementVersion.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.Number(childComplexity), true
+	case "AgreementVersion.principles":
+		if e.ComplexityRoot.AgreementVersion.Principles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.Principles(childComplexity), true
+	case "AgreementVersion.revisionDue":
+		if e.ComplexityRoot.AgreementVersion.RevisionDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.RevisionDue(childComplexity), true
+	case "AgreementVersion.scopeNote":
+		if e.ComplexityRoot.AgreementVersion.ScopeNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.ScopeNote(childComplexity), true
+	case "AgreementVersion.signatories":
+		if e.ComplexityRoot.AgreementVersion.Signatories == nil {
+			break
+		}
+
+		args, err := ec.field_AgreementVersion_signatories_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AgreementVersion.Signatories(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "AgreementVersion.title":
+		if e.ComplexityRoot.AgreementVersion.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.Title(childComplexity), true
+	case "AgreementVersion.validFrom":
+		if e.ComplexityRoot.AgreementVersion.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.ValidFrom(childComplexity), true
+
+	case "ApprovalProgress.approvers":
+		if e.ComplexityRoot.ApprovalProgress.Approvers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalProgress.Approvers(childComplexity), true
+	case "ApprovalProgress.required":
+		if e.ComplexityRoot.ApprovalProgress.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalProgress.Required(childComplexity), true
+	case "ApprovalProgress.requirement":
+		if e.ComplexityRoot.ApprovalProgress.Requirement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalProgress.Requirement(childComplexity), true
+	case "ApprovalProgress.title":
+		if e.ComplexityRoot.ApprovalProgress.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalProgress.Title(childComplexity), true
+	case "ApprovalProgress.transition":
+		if e.ComplexityRoot.ApprovalProgress.Transition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalProgress.Transition(childComplexity), true
+
+	case "AvailableAction.approved":
+		if e.ComplexityRoot.AvailableAction.Approved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailableAction.Approved(childComplexity), true
+	case "AvailableAction.name":
+		if e.ComplexityRoot.AvailableAction.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailableAction.Name(childComplexity), true
+	case "AvailableAction.needsApproval":
+		if e.ComplexityRoot.AvailableAction.NeedsApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailableAction.NeedsApproval(childComplexity), true
+	case "AvailableAction.title":
+		if e.ComplexityRoot.AvailableAction.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailableAction.Title(childComplexity), true
+
+	case "Ceremony.agreementVersion":
+		if e.ComplexityRoot.Ceremony.AgreementVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ceremony.AgreementVersion(childComplexity), true
+	case "Ceremony.heldOn":
+		if e.ComplexityRoot.Ceremony.HeldOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ceremony.HeldOn(childComplexity), true
+	case "Ceremony.id":
+		if e.ComplexityRoot.Ceremony.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ceremony.ID(childComplexity), true
+	case "Ceremony.place":
+		if e.ComplexityRoot.Ceremony.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ceremony.Place(childComplexity), true
+	case "Ceremony.status":
+		if e.ComplexityRoot.Ceremony.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ceremony.Status(childComplexity), true
+	case "Ceremony.title":
+		if e.ComplexityRoot.Ceremony.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ceremony.Title(childComplexity), true
+
+	case "CeremonyPayload.ceremony":
+		if e.ComplexityRoot.CeremonyPayload.Ceremony == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CeremonyPayload.Ceremony(childComplexity), true
+
+	case "HistoryEvent.actor":
+		if e.ComplexityRoot.HistoryEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.Actor(childComplexity), true
+	case "HistoryEvent.fromState":
+		if e.ComplexityRoot.HistoryEvent.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.FromState(childComplexity), true
+	case "HistoryEvent.hash":
+		if e.ComplexityRoot.HistoryEvent.Hash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.Hash(childComplexity), true
+	case "HistoryEvent.input":
+		if e.ComplexityRoot.HistoryEvent.Input == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.Input(childComplexity), true
+	case "HistoryEvent.kind":
+		if e.ComplexityRoot.HistoryEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.Kind(childComplexity), true
+	case "HistoryEvent.at":
+		if e.ComplexityRoot.HistoryEvent.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.OccurredAt(childComplexity), true
+	case "HistoryEvent.public":
+		if e.ComplexityRoot.HistoryEvent.Public == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.Public(childComplexity), true
+	case "HistoryEvent.reason":
+		if e.ComplexityRoot.HistoryEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.Reason(childComplexity), true
+	case "HistoryEvent.sequence":
+		if e.ComplexityRoot.HistoryEvent.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.Seq(childComplexity), true
+	case "HistoryEvent.toState":
+		if e.ComplexityRoot.HistoryEvent.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.ToState(childComplexity), true
+	case "HistoryEvent.transition":
+		if e.ComplexityRoot.HistoryEvent.Transition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.Transition(childComplexity), true
+
+	case "HistoryEventConnection.edges":
+		if e.ComplexityRoot.HistoryEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEventConnection.Edges(childComplexity), true
+	case "HistoryEventConnection.pageInfo":
+		if e.ComplexityRoot.HistoryEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEventConnection.PageInfo(childComplexity), true
+	case "HistoryEventConnection.totalCount":
+		if e.ComplexityRoot.HistoryEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEventConnection.TotalCount(childComplexity), true
+
+	case "HistoryEventEdge.cursor":
+		if e.ComplexityRoot.HistoryEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEventEdge.Cursor(childComplexity), true
+	case "HistoryEventEdge.node":
+		if e.ComplexityRoot.HistoryEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEventEdge.Node(childComplexity), true
+
+	case "Mutation.applyToSign":
+		if e.ComplexityRoot.Mutation.ApplyToSign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyToSign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyToSign(childComplexity, args["input"].(model.ApplyToSignInput)), true
+	case "Mutation.approve":
+		if e.ComplexityRoot.Mutation.Approve == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approve_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Approve(childComplexity, args["input"].(model.ApproveInput)), true
+	case "Mutation.approveSigningApplication":
+		if e.ComplexityRoot.Mutation.ApproveSigningApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveSigningApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveSigningApplication(childComplexity, args["input"].(model.ApproveSigningInput)), true
+	case "Mutation.assignRole":
+		if e.ComplexityRoot.Mutation.AssignRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignRole(childComplexity, args["input"].(model.AssignRoleInput)), true
+	case "Mutation.attachToSigningCeremony":
+		if e.ComplexityRoot.Mutation.AttachToSigningCeremony == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_attachToSigningCeremony_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AttachToSigningCeremony(childComplexity, args["input"].(model.AttachToCeremonyInput)), true
+	case "Mutation.confirmAgreementVersion":
+		if e.ComplexityRoot.Mutation.ConfirmAgreementVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmAgreementVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmAgreementVersion(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.createAgreement":
+		if e.ComplexityRoot.Mutation.CreateAgreement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAgreement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAgreement(childComplexity, args["input"].(model.CreateAgreementInput)), true
+	case "Mutation.createSigningCeremony":
+		if e.ComplexityRoot.Mutation.CreateSigningCeremony == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSigningCeremony_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSigningCeremony(childComplexity, args["input"].(model.CreateCeremonyInput)), true
+	case "Mutation.detachFromSigningCeremony":
+		if e.ComplexityRoot.Mutation.DetachFromSigningCeremony == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_detachFromSigningCeremony_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DetachFromSigningCeremony(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.ping":
+		if e.ComplexityRoot.Mutation.Ping == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.Ping(childComplexity), true
+	case "Mutation.provideSigningInformation":
+		if e.ComplexityRoot.Mutation.ProvideSigningInformation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_provideSigningInformation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProvideSigningInformation(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.registerOrganisation":
+		if e.ComplexityRoot.Mutation.RegisterOrganisation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerOrganisation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterOrganisation(childComplexity, args["input"].(model.RegisterOrganisationInput)), true
+	case "Mutation.rejectSigningApplication":
+		if e.ComplexityRoot.Mutation.RejectSigningApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectSigningApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectSigningApplication(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.reopenSigningApplication":
+		if e.ComplexityRoot.Mutation.ReopenSigningApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reopenSigningApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReopenSigningApplication(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.requestSigningInformation":
+		if e.ComplexityRoot.Mutation.RequestSigningInformation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestSigningInformation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestSigningInformation(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.revokeRole":
+		if e.ComplexityRoot.Mutation.RevokeRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.RevokeRoleInput)), true
+	case "Mutation.signAgreement":
+		if e.ComplexityRoot.Mutation.SignAgreement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signAgreement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignAgreement(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.startSigningReview":
+		if e.ComplexityRoot.Mutation.StartSigningReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startSigningReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartSigningReview(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.updateOrganisation":
+		if e.ComplexityRoot.Mutation.UpdateOrganisation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOrganisation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOrganisation(childComplexity, args["input"].(model.UpdateOrganisationInput)), true
+	case "Mutation.withdrawApproval":
+		if e.ComplexityRoot.Mutation.WithdrawApproval == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawApproval_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawApproval(childComplexity, args["input"].(model.WithdrawApprovalInput)), true
+	case "Mutation.withdrawSignature":
+		if e.ComplexityRoot.Mutation.WithdrawSignature == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawSignature_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawSignature(childComplexity, args["input"].(model.SigningActionInput)), true
+
+	case "Organisation.contactEmail":
+		if e.ComplexityRoot.Organisation.ContactEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.ContactEmail(childComplexity), true
+	case "Organisation.contactPhone":
+		if e.ComplexityRoot.Organisation.ContactPhone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.ContactPhone(childComplexity), true
+	case "Organisation.description":
+		if e.ComplexityRoot.Organisation.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Description(childComplexity), true
+	case "Organisation.id":
+		if e.ComplexityRoot.Organisation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.ID(childComplexity), true
+	case "Organisation.legalForm":
+		if e.ComplexityRoot.Organisation.LegalForm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.LegalForm(childComplexity), true
+	case "Organisation.legalFormGroup":
+		if e.ComplexityRoot.Organisation.LegalFormGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.LegalFormGroup(childComplexity), true
+	case "Organisation.municipality":
+		if e.ComplexityRoot.Organisation.Municipality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Municipality(childComplexity), true
+	case "Organisation.name":
+		if e.ComplexityRoot.Organisation.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Name(childComplexity), true
+	case "Organisation.organisationNumber":
+		if e.ComplexityRoot.Organisation.OrganisationNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.OrganisationNumber(childComplexity), true
+	case "Organisation.sector":
+		if e.ComplexityRoot.Organisation.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Sector(childComplexity), true
+	case "Organisation.signatures":
+		if e.ComplexityRoot.Organisation.Signatures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Signatures(childComplexity), true
+	case "Organisation.signingApplications":
+		if e.ComplexityRoot.Organisation.SigningApplications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.SigningApplications(childComplexity), true
+	case "Organisation.website":
+		if e.ComplexityRoot.Organisation.Website == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Website(childComplexity), true
+
+	case "OrganisationConnection.edges":
+		if e.ComplexityRoot.OrganisationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationConnection.Edges(childComplexity), true
+	case "OrganisationConnection.pageInfo":
+		if e.ComplexityRoot.OrganisationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationConnection.PageInfo(childComplexity), true
+
+	case "OrganisationEdge.cursor":
+		if e.ComplexityRoot.OrganisationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationEdge.Cursor(childComplexity), true
+	case "OrganisationEdge.node":
+		if e.ComplexityRoot.OrganisationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationEdge.Node(childComplexity), true
+
+	case "OrganisationPayload.organisation":
+		if e.ComplexityRoot.OrganisationPayload.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationPayload.Organisation(childComplexity), true
+
+	case "PageInfo.endCursor":
+		if e.ComplexityRoot.PageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.EndCursor(childComplexity), true
+	case "PageInfo.hasNextPage":
+		if e.ComplexityRoot.PageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Query.agreements":
+		if e.ComplexityRoot.Query.Agreements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Agreements(childComplexity), true
+
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -85,12 +1113,78 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.organisations":
+		if e.ComplexityRoot.Query.Organisations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_organisations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Organisations(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.roleAssignments":
+		if e.ComplexityRoot.Query.RoleAssignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RoleAssignments(childComplexity), true
 	case "Query.serverInfo":
 		if e.ComplexityRoot.Query.ServerInfo == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.ServerInfo(childComplexity), true
+	case "Query.users":
+		if e.ComplexityRoot.Query.Users == nil {
+			break
+		}
+
+		args, err := ec.field_Query_users_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Users(childComplexity, args["search"].(*string), args["first"].(*int)), true
+	case "Query.viewer":
+		if e.ComplexityRoot.Query.Viewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RoleAssignment.organisation":
+		if e.ComplexityRoot.RoleAssignment.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleAssignment.Organisation(childComplexity), true
+	case "RoleAssignment.role":
+		if e.ComplexityRoot.RoleAssignment.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleAssignment.Role(childComplexity), true
+	case "RoleAssignment.scope":
+		if e.ComplexityRoot.RoleAssignment.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleAssignment.Scope(childComplexity), true
+	case "RoleAssignment.user":
+		if e.ComplexityRoot.RoleAssignment.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleAssignment.User(childComplexity), true
+
+	case "RoleAssignmentPayload.assignment":
+		if e.ComplexityRoot.RoleAssignmentPayload.Assignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleAssignmentPayload.Assignment(childComplexity), true
 
 	case "ServerInfo.databaseVersion":
 		if e.ComplexityRoot.ServerInfo.DatabaseVersion == nil {
@@ -105,6 +1199,253 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServerInfo.Version(childComplexity), true
 
+	case "Signatory.agreementVersion":
+		if e.ComplexityRoot.Signatory.AgreementVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signatory.AgreementVersion(childComplexity), true
+	case "Signatory.ceremony":
+		if e.ComplexityRoot.Signatory.Ceremony == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signatory.Ceremony(childComplexity), true
+	case "Signatory.endedHow":
+		if e.ComplexityRoot.Signatory.EndedHow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signatory.EndedHow(childComplexity), true
+	case "Signatory.endedOn":
+		if e.ComplexityRoot.Signatory.EndedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signatory.EndedOn(childComplexity), true
+	case "Signatory.how":
+		if e.ComplexityRoot.Signatory.How == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signatory.How(childComplexity), true
+	case "Signatory.organisation":
+		if e.ComplexityRoot.Signatory.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signatory.Organisation(childComplexity), true
+	case "Signatory.signedOn":
+		if e.ComplexityRoot.Signatory.SignedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signatory.SignedOn(childComplexity), true
+
+	case "SignatoryConnection.edges":
+		if e.ComplexityRoot.SignatoryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatoryConnection.Edges(childComplexity), true
+	case "SignatoryConnection.pageInfo":
+		if e.ComplexityRoot.SignatoryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatoryConnection.PageInfo(childComplexity), true
+	case "SignatoryConnection.totalCount":
+		if e.ComplexityRoot.SignatoryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatoryConnection.TotalCount(childComplexity), true
+
+	case "SignatoryEdge.cursor":
+		if e.ComplexityRoot.SignatoryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatoryEdge.Cursor(childComplexity), true
+	case "SignatoryEdge.node":
+		if e.ComplexityRoot.SignatoryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatoryEdge.Node(childComplexity), true
+
+	case "User.email":
+		if e.ComplexityRoot.User.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Email(childComplexity), true
+	case "User.id":
+		if e.ComplexityRoot.User.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.name":
+		if e.ComplexityRoot.User.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Name(childComplexity), true
+
+	case "Viewer.roles":
+		if e.ComplexityRoot.Viewer.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Roles(childComplexity), true
+	case "Viewer.user":
+		if e.ComplexityRoot.Viewer.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.User(childComplexity), true
+
+	case "WorkflowInstance.agreementVersion":
+		if e.ComplexityRoot.WorkflowInstance.AgreementVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.AgreementVersion(childComplexity), true
+	case "WorkflowInstance.availableActions":
+		if e.ComplexityRoot.WorkflowInstance.AvailableActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.AvailableActions(childComplexity), true
+	case "WorkflowInstance.ceremony":
+		if e.ComplexityRoot.WorkflowInstance.Ceremony == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.Ceremony(childComplexity), true
+	case "WorkflowInstance.createdAt":
+		if e.ComplexityRoot.WorkflowInstance.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.CreatedAt(childComplexity), true
+	case "WorkflowInstance.definitionVersion":
+		if e.ComplexityRoot.WorkflowInstance.DefinitionVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.DefinitionVersion(childComplexity), true
+	case "WorkflowInstance.final":
+		if e.ComplexityRoot.WorkflowInstance.Final == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.Final(childComplexity), true
+	case "WorkflowInstance.history":
+		if e.ComplexityRoot.WorkflowInstance.History == nil {
+			break
+		}
+
+		args, err := ec.field_WorkflowInstance_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "WorkflowInstance.historyHead":
+		if e.ComplexityRoot.WorkflowInstance.HistoryHead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.HistoryHead(childComplexity), true
+	case "WorkflowInstance.id":
+		if e.ComplexityRoot.WorkflowInstance.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.ID(childComplexity), true
+	case "WorkflowInstance.kind":
+		if e.ComplexityRoot.WorkflowInstance.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.Kind(childComplexity), true
+	case "WorkflowInstance.organisation":
+		if e.ComplexityRoot.WorkflowInstance.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.Organisation(childComplexity), true
+	case "WorkflowInstance.pendingApprovals":
+		if e.ComplexityRoot.WorkflowInstance.PendingApprovals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.PendingApprovals(childComplexity), true
+	case "WorkflowInstance.state":
+		if e.ComplexityRoot.WorkflowInstance.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.State(childComplexity), true
+	case "WorkflowInstance.stateSince":
+		if e.ComplexityRoot.WorkflowInstance.StateEnteredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.StateEnteredAt(childComplexity), true
+	case "WorkflowInstance.stateTitle":
+		if e.ComplexityRoot.WorkflowInstance.StateTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.StateTitle(childComplexity), true
+	case "WorkflowInstance.timers":
+		if e.ComplexityRoot.WorkflowInstance.Timers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.Timers(childComplexity), true
+	case "WorkflowInstance.updatedAt":
+		if e.ComplexityRoot.WorkflowInstance.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.UpdatedAt(childComplexity), true
+	case "WorkflowInstance.version":
+		if e.ComplexityRoot.WorkflowInstance.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowInstance.Version(childComplexity), true
+
+	case "WorkflowPayload.instance":
+		if e.ComplexityRoot.WorkflowPayload.Instance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowPayload.Instance(childComplexity), true
+
+	case "WorkflowTimer.at":
+		if e.ComplexityRoot.WorkflowTimer.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowTimer.At(childComplexity), true
+	case "WorkflowTimer.fires":
+		if e.ComplexityRoot.WorkflowTimer.Fires == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowTimer.Fires(childComplexity), true
+	case "WorkflowTimer.name":
+		if e.ComplexityRoot.WorkflowTimer.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowTimer.Name(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -113,7 +1454,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex()
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AgreementVersionInput", ec.unmarshalInputAgreementVersionInput),
+			graphql.NewInputUnmarshaler("ApplyToSignInput", ec.unmarshalInputApplyToSignInput),
+			graphql.NewInputUnmarshaler("ApproveInput", ec.unmarshalInputApproveInput),
+			graphql.NewInputUnmarshaler("ApproveSigningInput", ec.unmarshalInputApproveSigningInput),
+			graphql.NewInputUnmarshaler("AssignRoleInput", ec.unmarshalInputAssignRoleInput),
+			graphql.NewInputUnmarshaler("AttachToCeremonyInput", ec.unmarshalInputAttachToCeremonyInput),
+			graphql.NewInputUnmarshaler("CreateAgreementInput", ec.unmarshalInputCreateAgreementInput),
+			graphql.NewInputUnmarshaler("CreateCeremonyInput", ec.unmarshalInputCreateCeremonyInput),
+			graphql.NewInputUnmarshaler("OrganisationInput", ec.unmarshalInputOrganisationInput),
+			graphql.NewInputUnmarshaler("RegisterOrganisationInput", ec.unmarshalInputRegisterOrganisationInput),
+			graphql.NewInputUnmarshaler("RevokeRoleInput", ec.unmarshalInputRevokeRoleInput),
+			graphql.NewInputUnmarshaler("SigningActionInput", ec.unmarshalInputSigningActionInput),
+			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
+			graphql.NewInputUnmarshaler("WithdrawApprovalInput", ec.unmarshalInputWithdrawApprovalInput),
+		)
 	}
 	first := true
 
@@ -148,6 +1504,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 			return &response
 		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -173,7 +1544,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/schema.graphqls"
+//go:embed "schema/identity.graphqls" "schema/registry.graphqls" "schema/schema.graphqls" "schema/signing.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -185,13 +1556,275 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "schema/identity.graphqls", Input: sourceData("schema/identity.graphqls"), BuiltIn: false},
+	{Name: "schema/registry.graphqls", Input: sourceData("schema/registry.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
+	{Name: "schema/signing.graphqls", Input: sourceData("schema/signing.graphqls"), BuiltIn: false},
+	{Name: "schema/workflow.graphqls", Input: sourceData("schema/workflow.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Agreement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Agreement_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Agreement_name(ctx, field)
+	case "publicBody":
+		return ec.fieldContext_Agreement_publicBody(ctx, field)
+	case "versions":
+		return ec.fieldContext_Agreement_versions(ctx, field)
+	case "currentVersion":
+		return ec.fieldContext_Agreement_currentVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Agreement", field.Name)
+}
+
+func (ec *executionContext) childFields_AgreementPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agreement":
+		return ec.fieldContext_AgreementPayload_agreement(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgreementPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AgreementVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AgreementVersion_id(ctx, field)
+	case "agreement":
+		return ec.fieldContext_AgreementVersion_agreement(ctx, field)
+	case "number":
+		return ec.fieldContext_AgreementVersion_number(ctx, field)
+	case "title":
+		return ec.fieldContext_AgreementVersion_title(ctx, field)
+	case "body":
+		return ec.fieldContext_AgreementVersion_body(ctx, field)
+	case "documentUrl":
+		return ec.fieldContext_AgreementVersion_documentUrl(ctx, field)
+	case "adoptedOn":
+		return ec.fieldContext_AgreementVersion_adoptedOn(ctx, field)
+	case "decisionReference":
+		return ec.fieldContext_AgreementVersion_decisionReference(ctx, field)
+	case "principles":
+		return ec.fieldContext_AgreementVersion_principles(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_AgreementVersion_validFrom(ctx, field)
+	case "revisionDue":
+		return ec.fieldContext_AgreementVersion_revisionDue(ctx, field)
+	case "scopeNote":
+		return ec.fieldContext_AgreementVersion_scopeNote(ctx, field)
+	case "signatories":
+		return ec.fieldContext_AgreementVersion_signatories(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgreementVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_ApprovalProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "transition":
+		return ec.fieldContext_ApprovalProgress_transition(ctx, field)
+	case "requirement":
+		return ec.fieldContext_ApprovalProgress_requirement(ctx, field)
+	case "title":
+		return ec.fieldContext_ApprovalProgress_title(ctx, field)
+	case "required":
+		return ec.fieldContext_ApprovalProgress_required(ctx, field)
+	case "approvers":
+		return ec.fieldContext_ApprovalProgress_approvers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApprovalProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_AvailableAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_AvailableAction_name(ctx, field)
+	case "title":
+		return ec.fieldContext_AvailableAction_title(ctx, field)
+	case "needsApproval":
+		return ec.fieldContext_AvailableAction_needsApproval(ctx, field)
+	case "approved":
+		return ec.fieldContext_AvailableAction_approved(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AvailableAction", field.Name)
+}
+
+func (ec *executionContext) childFields_Ceremony(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Ceremony_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Ceremony_title(ctx, field)
+	case "heldOn":
+		return ec.fieldContext_Ceremony_heldOn(ctx, field)
+	case "place":
+		return ec.fieldContext_Ceremony_place(ctx, field)
+	case "status":
+		return ec.fieldContext_Ceremony_status(ctx, field)
+	case "agreementVersion":
+		return ec.fieldContext_Ceremony_agreementVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ceremony", field.Name)
+}
+
+func (ec *executionContext) childFields_CeremonyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ceremony":
+		return ec.fieldContext_CeremonyPayload_ceremony(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CeremonyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_HistoryEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sequence":
+		return ec.fieldContext_HistoryEvent_sequence(ctx, field)
+	case "at":
+		return ec.fieldContext_HistoryEvent_at(ctx, field)
+	case "kind":
+		return ec.fieldContext_HistoryEvent_kind(ctx, field)
+	case "transition":
+		return ec.fieldContext_HistoryEvent_transition(ctx, field)
+	case "fromState":
+		return ec.fieldContext_HistoryEvent_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_HistoryEvent_toState(ctx, field)
+	case "actor":
+		return ec.fieldContext_HistoryEvent_actor(ctx, field)
+	case "reason":
+		return ec.fieldContext_HistoryEvent_reason(ctx, field)
+	case "input":
+		return ec.fieldContext_HistoryEvent_input(ctx, field)
+	case "public":
+		return ec.fieldContext_HistoryEvent_public(ctx, field)
+	case "hash":
+		return ec.fieldContext_HistoryEvent_hash(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HistoryEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_HistoryEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HistoryEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HistoryEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HistoryEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HistoryEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_HistoryEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_HistoryEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_HistoryEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HistoryEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Organisation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Organisation_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Organisation_name(ctx, field)
+	case "organisationNumber":
+		return ec.fieldContext_Organisation_organisationNumber(ctx, field)
+	case "legalFormGroup":
+		return ec.fieldContext_Organisation_legalFormGroup(ctx, field)
+	case "legalForm":
+		return ec.fieldContext_Organisation_legalForm(ctx, field)
+	case "sector":
+		return ec.fieldContext_Organisation_sector(ctx, field)
+	case "municipality":
+		return ec.fieldContext_Organisation_municipality(ctx, field)
+	case "website":
+		return ec.fieldContext_Organisation_website(ctx, field)
+	case "description":
+		return ec.fieldContext_Organisation_description(ctx, field)
+	case "contactEmail":
+		return ec.fieldContext_Organisation_contactEmail(ctx, field)
+	case "contactPhone":
+		return ec.fieldContext_Organisation_contactPhone(ctx, field)
+	case "signatures":
+		return ec.fieldContext_Organisation_signatures(ctx, field)
+	case "signingApplications":
+		return ec.fieldContext_Organisation_signingApplications(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Organisation", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OrganisationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OrganisationConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OrganisationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_OrganisationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_OrganisationPayload_organisation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hasNextPage":
+		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleAssignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_RoleAssignment_user(ctx, field)
+	case "role":
+		return ec.fieldContext_RoleAssignment_role(ctx, field)
+	case "scope":
+		return ec.fieldContext_RoleAssignment_scope(ctx, field)
+	case "organisation":
+		return ec.fieldContext_RoleAssignment_organisation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleAssignment", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleAssignmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "assignment":
+		return ec.fieldContext_RoleAssignmentPayload_assignment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleAssignmentPayload", field.Name)
+}
 
 func (ec *executionContext) childFields_ServerInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -201,6 +1834,132 @@ func (ec *executionContext) childFields_ServerInfo(ctx context.Context, field gr
 		return ec.fieldContext_ServerInfo_databaseVersion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServerInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Signatory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_Signatory_organisation(ctx, field)
+	case "agreementVersion":
+		return ec.fieldContext_Signatory_agreementVersion(ctx, field)
+	case "signedOn":
+		return ec.fieldContext_Signatory_signedOn(ctx, field)
+	case "how":
+		return ec.fieldContext_Signatory_how(ctx, field)
+	case "ceremony":
+		return ec.fieldContext_Signatory_ceremony(ctx, field)
+	case "endedOn":
+		return ec.fieldContext_Signatory_endedOn(ctx, field)
+	case "endedHow":
+		return ec.fieldContext_Signatory_endedHow(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Signatory", field.Name)
+}
+
+func (ec *executionContext) childFields_SignatoryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SignatoryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SignatoryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SignatoryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignatoryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SignatoryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SignatoryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SignatoryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignatoryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_User_id(ctx, field)
+	case "name":
+		return ec.fieldContext_User_name(ctx, field)
+	case "email":
+		return ec.fieldContext_User_email(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_Viewer_user(ctx, field)
+	case "roles":
+		return ec.fieldContext_Viewer_roles(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkflowInstance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WorkflowInstance_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_WorkflowInstance_kind(ctx, field)
+	case "definitionVersion":
+		return ec.fieldContext_WorkflowInstance_definitionVersion(ctx, field)
+	case "state":
+		return ec.fieldContext_WorkflowInstance_state(ctx, field)
+	case "stateTitle":
+		return ec.fieldContext_WorkflowInstance_stateTitle(ctx, field)
+	case "stateSince":
+		return ec.fieldContext_WorkflowInstance_stateSince(ctx, field)
+	case "final":
+		return ec.fieldContext_WorkflowInstance_final(ctx, field)
+	case "version":
+		return ec.fieldContext_WorkflowInstance_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WorkflowInstance_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WorkflowInstance_updatedAt(ctx, field)
+	case "availableActions":
+		return ec.fieldContext_WorkflowInstance_availableActions(ctx, field)
+	case "pendingApprovals":
+		return ec.fieldContext_WorkflowInstance_pendingApprovals(ctx, field)
+	case "timers":
+		return ec.fieldContext_WorkflowInstance_timers(ctx, field)
+	case "history":
+		return ec.fieldContext_WorkflowInstance_history(ctx, field)
+	case "historyHead":
+		return ec.fieldContext_WorkflowInstance_historyHead(ctx, field)
+	case "organisation":
+		return ec.fieldContext_WorkflowInstance_organisation(ctx, field)
+	case "agreementVersion":
+		return ec.fieldContext_WorkflowInstance_agreementVersion(ctx, field)
+	case "ceremony":
+		return ec.fieldContext_WorkflowInstance_ceremony(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkflowInstance", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkflowPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "instance":
+		return ec.fieldContext_WorkflowPayload_instance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkflowPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkflowTimer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_WorkflowTimer_name(ctx, field)
+	case "at":
+		return ec.fieldContext_WorkflowTimer_at(ctx, field)
+	case "fires":
+		return ec.fieldContext_WorkflowTimer_fires(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkflowTimer", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -319,6 +2078,308 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_AgreementVersion_signatories_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_applyToSign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ApplyToSignInput, error) {
+			return ec.unmarshalNApplyToSignInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApplyToSignInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveSigningApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ApproveSigningInput, error) {
+			return ec.unmarshalNApproveSigningInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApproveSigningInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approve_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ApproveInput, error) {
+			return ec.unmarshalNApproveInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApproveInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_assignRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AssignRoleInput, error) {
+			return ec.unmarshalNAssignRoleInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAssignRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_attachToSigningCeremony_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AttachToCeremonyInput, error) {
+			return ec.unmarshalNAttachToCeremonyInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAttachToCeremonyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmAgreementVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SigningActionInput, error) {
+			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createAgreement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateAgreementInput, error) {
+			return ec.unmarshalNCreateAgreementInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCreateAgreementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createSigningCeremony_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateCeremonyInput, error) {
+			return ec.unmarshalNCreateCeremonyInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCreateCeremonyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_detachFromSigningCeremony_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SigningActionInput, error) {
+			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_provideSigningInformation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SigningActionInput, error) {
+			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerOrganisation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterOrganisationInput, error) {
+			return ec.unmarshalNRegisterOrganisationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRegisterOrganisationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rejectSigningApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SigningActionInput, error) {
+			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reopenSigningApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SigningActionInput, error) {
+			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestSigningInformation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SigningActionInput, error) {
+			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeRoleInput, error) {
+			return ec.unmarshalNRevokeRoleInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRevokeRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_signAgreement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SigningActionInput, error) {
+			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startSigningReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SigningActionInput, error) {
+			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateOrganisation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateOrganisationInput, error) {
+			return ec.unmarshalNUpdateOrganisationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐUpdateOrganisationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawApproval_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WithdrawApprovalInput, error) {
+			return ec.unmarshalNWithdrawApprovalInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWithdrawApprovalInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawSignature_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SigningActionInput, error) {
+			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -344,6 +2405,80 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_organisations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_WorkflowInstance_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -421,6 +2556,2771 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _Agreement_id(ctx context.Context, field graphql.CollectedField, obj *store.Agreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agreement_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Agreement().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agreement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Agreement", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Agreement_name(ctx context.Context, field graphql.CollectedField, obj *store.Agreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agreement_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agreement_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Agreement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Agreement_publicBody(ctx context.Context, field graphql.CollectedField, obj *store.Agreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agreement_publicBody(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Agreement().PublicBody(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agreement_publicBody(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Agreement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Agreement_versions(ctx context.Context, field graphql.CollectedField, obj *store.Agreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agreement_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Agreement().Versions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.AgreementVersion) graphql.Marshaler {
+			return ec.marshalNAgreementVersion2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agreement_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Agreement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgreementVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Agreement_currentVersion(ctx context.Context, field graphql.CollectedField, obj *store.Agreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agreement_currentVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Agreement().CurrentVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
+			return ec.marshalNAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agreement_currentVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Agreement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgreementVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgreementPayload_agreement(ctx context.Context, field graphql.CollectedField, obj *model.AgreementPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementPayload_agreement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agreement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Agreement) graphql.Marshaler {
+			return ec.marshalNAgreement2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementPayload_agreement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgreementPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agreement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgreementVersion_id(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgreementVersion().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, true, true, "ID")
+}
+
+func (ec *executionContext) _AgreementVersion_agreement(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_agreement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgreementVersion().Agreement(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Agreement) graphql.Marshaler {
+			return ec.marshalNAgreement2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_agreement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgreementVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agreement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgreementVersion_number(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AgreementVersion_title(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgreementVersion_body(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgreementVersion_documentUrl(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_documentUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DocumentURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_documentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgreementVersion_adoptedOn(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_adoptedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdoptedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_adoptedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AgreementVersion_decisionReference(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_decisionReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionReference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_decisionReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgreementVersion_principles(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_principles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgreementVersion().Principles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Principle) graphql.Marshaler {
+			return ec.marshalNPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_principles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, true, true, "Principle")
+}
+
+func (ec *executionContext) _AgreementVersion_validFrom(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_validFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AgreementVersion_revisionDue(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_revisionDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevisionDue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_revisionDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AgreementVersion_scopeNote(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_scopeNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScopeNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_scopeNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgreementVersion_signatories(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_signatories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AgreementVersion().Signatories(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignatoryConnection) graphql.Marshaler {
+			return ec.marshalNSignatoryConnection2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSignatoryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_signatories(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgreementVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignatoryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AgreementVersion_signatories_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApprovalProgress_transition(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalProgress_transition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalProgress_transition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalProgress", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalProgress_requirement(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalProgress_requirement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requirement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalProgress_requirement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalProgress", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalProgress_title(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalProgress_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalProgress_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalProgress", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalProgress_required(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalProgress_required(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Required, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalProgress_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ApprovalProgress_approvers(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalProgress_approvers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approvers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalProgress_approvers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApprovalProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AvailableAction_name(ctx context.Context, field graphql.CollectedField, obj *model.AvailableAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailableAction_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailableAction_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailableAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _AvailableAction_title(ctx context.Context, field graphql.CollectedField, obj *model.AvailableAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailableAction_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailableAction_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailableAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _AvailableAction_needsApproval(ctx context.Context, field graphql.CollectedField, obj *model.AvailableAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailableAction_needsApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeedsApproval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailableAction_needsApproval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailableAction", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AvailableAction_approved(ctx context.Context, field graphql.CollectedField, obj *model.AvailableAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailableAction_approved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailableAction_approved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailableAction", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Ceremony_id(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ceremony_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ceremony().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ceremony_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ceremony", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Ceremony_title(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ceremony_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ceremony_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ceremony", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ceremony_heldOn(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ceremony_heldOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HeldOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ceremony_heldOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ceremony", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Ceremony_place(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ceremony_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ceremony_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ceremony", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ceremony_status(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ceremony_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ceremony_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ceremony", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ceremony_agreementVersion(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ceremony_agreementVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ceremony().AgreementVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
+			return ec.marshalNAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ceremony_agreementVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ceremony",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgreementVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CeremonyPayload_ceremony(ctx context.Context, field graphql.CollectedField, obj *model.CeremonyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CeremonyPayload_ceremony(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ceremony, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Ceremony) graphql.Marshaler {
+			return ec.marshalNCeremony2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐCeremony(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CeremonyPayload_ceremony(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CeremonyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ceremony(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HistoryEvent_sequence(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_sequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HistoryEvent_at(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _HistoryEvent_kind(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryEvent_transition(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_transition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HistoryEvent().Transition(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_transition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _HistoryEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HistoryEvent().FromState(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _HistoryEvent_toState(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_toState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HistoryEvent().ToState(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _HistoryEvent_actor(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HistoryEvent().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HistoryEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HistoryEvent_reason(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryEvent_input(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_input(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Input, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_input(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryEvent_public(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_public(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Public, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_public(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _HistoryEvent_hash(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEvent_hash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HistoryEvent().Hash(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEvent_hash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _HistoryEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HistoryEventEdge) graphql.Marshaler {
+			return ec.marshalNHistoryEventEdge2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐHistoryEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HistoryEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistoryEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HistoryEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HistoryEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HistoryEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEventConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HistoryEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Event) graphql.Marshaler {
+			return ec.marshalNHistoryEvent2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HistoryEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistoryEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_ping(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_ping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().Ping(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_ping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_assignRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignRole(ctx, fc.Args["input"].(model.AssignRoleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RoleAssignmentPayload) graphql.Marshaler {
+			return ec.marshalNRoleAssignmentPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRoleAssignmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleAssignmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeRole(ctx, fc.Args["input"].(model.RevokeRoleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RoleAssignmentPayload) graphql.Marshaler {
+			return ec.marshalNRoleAssignmentPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRoleAssignmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleAssignmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerOrganisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterOrganisation(ctx, fc.Args["input"].(model.RegisterOrganisationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganisationPayload) graphql.Marshaler {
+			return ec.marshalNOrganisationPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerOrganisation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerOrganisation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateOrganisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateOrganisation(ctx, fc.Args["input"].(model.UpdateOrganisationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganisationPayload) graphql.Marshaler {
+			return ec.marshalNOrganisationPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateOrganisation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateOrganisation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAgreement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAgreement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAgreement(ctx, fc.Args["input"].(model.CreateAgreementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgreementPayload) graphql.Marshaler {
+			return ec.marshalNAgreementPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAgreementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAgreement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgreementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAgreement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_applyToSign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_applyToSign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApplyToSign(ctx, fc.Args["input"].(model.ApplyToSignInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_applyToSign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_applyToSign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startSigningReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startSigningReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartSigningReview(ctx, fc.Args["input"].(model.SigningActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startSigningReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startSigningReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestSigningInformation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestSigningInformation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestSigningInformation(ctx, fc.Args["input"].(model.SigningActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestSigningInformation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestSigningInformation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_provideSigningInformation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_provideSigningInformation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProvideSigningInformation(ctx, fc.Args["input"].(model.SigningActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_provideSigningInformation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_provideSigningInformation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveSigningApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveSigningApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveSigningApplication(ctx, fc.Args["input"].(model.ApproveSigningInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveSigningApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveSigningApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectSigningApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectSigningApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectSigningApplication(ctx, fc.Args["input"].(model.SigningActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectSigningApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectSigningApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reopenSigningApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reopenSigningApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReopenSigningApplication(ctx, fc.Args["input"].(model.SigningActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reopenSigningApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reopenSigningApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSigningCeremony(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSigningCeremony(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSigningCeremony(ctx, fc.Args["input"].(model.CreateCeremonyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CeremonyPayload) graphql.Marshaler {
+			return ec.marshalNCeremonyPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCeremonyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSigningCeremony(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CeremonyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSigningCeremony_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_attachToSigningCeremony(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_attachToSigningCeremony(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AttachToSigningCeremony(ctx, fc.Args["input"].(model.AttachToCeremonyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_attachToSigningCeremony(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_attachToSigningCeremony_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_detachFromSigningCeremony(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_detachFromSigningCeremony(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DetachFromSigningCeremony(ctx, fc.Args["input"].(model.SigningActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_detachFromSigningCeremony(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_detachFromSigningCeremony_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_signAgreement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_signAgreement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SignAgreement(ctx, fc.Args["input"].(model.SigningActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signAgreement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signAgreement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawSignature(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawSignature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawSignature(ctx, fc.Args["input"].(model.SigningActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawSignature(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawSignature_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmAgreementVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmAgreementVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmAgreementVersion(ctx, fc.Args["input"].(model.SigningActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmAgreementVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmAgreementVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approve(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approve(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Approve(ctx, fc.Args["input"].(model.ApproveInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approve(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approve_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawApproval(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawApproval(ctx, fc.Args["input"].(model.WithdrawApprovalInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawApproval(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawApproval_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Organisation_name(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organisation_organisationNumber(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_organisationNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().OrganisationNumber(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_organisationNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, true, true, "String")
+}
+
+func (ec *executionContext) _Organisation_legalFormGroup(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_legalFormGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().LegalFormGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_legalFormGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, true, true, "String")
+}
+
+func (ec *executionContext) _Organisation_legalForm(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_legalForm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().LegalForm(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LegalForm) graphql.Marshaler {
+			return ec.marshalNLegalForm2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐLegalForm(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_legalForm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, true, true, "LegalForm")
+}
+
+func (ec *executionContext) _Organisation_sector(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().Sector(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, true, true, "Sector")
+}
+
+func (ec *executionContext) _Organisation_municipality(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_municipality(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Municipality, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_municipality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organisation_website(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_website(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Website, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_website(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organisation_description(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organisation_contactEmail(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_contactEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().ContactEmail(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_contactEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, true, true, "String")
+}
+
+func (ec *executionContext) _Organisation_contactPhone(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_contactPhone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().ContactPhone(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_contactPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, true, true, "String")
+}
+
+func (ec *executionContext) _Organisation_signatures(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_signatures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().Signatures(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Signatory) graphql.Marshaler {
+			return ec.marshalNSignatory2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐSignatoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_signatures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Signatory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_signingApplications(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_signingApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().SigningApplications(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Instance) graphql.Marshaler {
+			return ec.marshalNWorkflowInstance2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_signingApplications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowInstance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrganisationEdge) graphql.Marshaler {
+			return ec.marshalNOrganisationEdge2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganisationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationPayload_organisation(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationPayload_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationPayload_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_endCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -434,8 +5334,8 @@ func (ec *executionContext) _Query_node(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
-			return ec.marshalONode2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bind.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋbindᚐNode(ctx, selections, v)
 		},
 		true,
 		false,
@@ -492,6 +5392,190 @@ func (ec *executionContext) fieldContext_Query_serverInfo(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ServerInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_viewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Viewer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
+			return ec.marshalNViewer2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐViewer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Viewer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_roleAssignments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_roleAssignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().RoleAssignments(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*authz.Assignment) graphql.Marshaler {
+			return ec.marshalNRoleAssignment2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋauthzᚐAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_roleAssignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_users(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Users(ctx, fc.Args["search"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_users_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_organisations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_organisations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Organisations(ctx, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganisationConnection) graphql.Marshaler {
+			return ec.marshalNOrganisationConnection2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_organisations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_organisations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_agreements(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_agreements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Agreements(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Agreement) graphql.Marshaler {
+			return ec.marshalNAgreement2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_agreements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agreement(ctx, field)
 		},
 	}
 	return fc, nil
@@ -573,6 +5657,148 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RoleAssignment_user(ctx context.Context, field graphql.CollectedField, obj *authz.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleAssignment_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoleAssignment().User(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleAssignment_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoleAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoleAssignment_role(ctx context.Context, field graphql.CollectedField, obj *authz.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleAssignment_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoleAssignment().Role(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleAssignment_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoleAssignment", field, true, true, "Role")
+}
+
+func (ec *executionContext) _RoleAssignment_scope(ctx context.Context, field graphql.CollectedField, obj *authz.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleAssignment_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoleAssignment().Scope(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleAssignment_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoleAssignment", field, true, true, "String")
+}
+
+func (ec *executionContext) _RoleAssignment_organisation(ctx context.Context, field graphql.CollectedField, obj *authz.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleAssignment_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoleAssignment().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoleAssignment_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoleAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoleAssignmentPayload_assignment(ctx context.Context, field graphql.CollectedField, obj *model.RoleAssignmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleAssignmentPayload_assignment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assignment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *authz.Assignment) graphql.Marshaler {
+			return ec.marshalNRoleAssignment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋauthzᚐAssignment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleAssignmentPayload_assignment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoleAssignmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ServerInfo_version(ctx context.Context, field graphql.CollectedField, obj *model.ServerInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -617,6 +5843,1059 @@ func (ec *executionContext) _ServerInfo_databaseVersion(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_ServerInfo_databaseVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServerInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Signatory_organisation(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signatory_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Signatory().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signatory_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Signatory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Signatory_agreementVersion(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signatory_agreementVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Signatory().AgreementVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
+			return ec.marshalNAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signatory_agreementVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Signatory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgreementVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Signatory_signedOn(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signatory_signedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signatory_signedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signatory", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Signatory_how(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signatory_how(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.How, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signatory_how(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signatory", field, false, false, "String")
+}
+
+func (ec *executionContext) _Signatory_ceremony(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signatory_ceremony(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Signatory().Ceremony(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Ceremony) graphql.Marshaler {
+			return ec.marshalOCeremony2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐCeremony(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Signatory_ceremony(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Signatory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ceremony(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Signatory_endedOn(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signatory_endedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Signatory_endedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signatory", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Signatory_endedHow(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signatory_endedHow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedHow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Signatory_endedHow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signatory", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignatoryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SignatoryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatoryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SignatoryEdge) graphql.Marshaler {
+			return ec.marshalNSignatoryEdge2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSignatoryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatoryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignatoryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignatoryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignatoryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SignatoryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatoryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatoryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignatoryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignatoryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SignatoryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatoryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatoryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatoryConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SignatoryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SignatoryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatoryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatoryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatoryEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignatoryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SignatoryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatoryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Signatory) graphql.Marshaler {
+			return ec.marshalNSignatory2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐSignatory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatoryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignatoryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Signatory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "ID")
+}
+
+func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+}
+
+func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Email(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+}
+
+func (ec *executionContext) _Viewer_user(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_roles(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*authz.Assignment) graphql.Marshaler {
+			return ec.marshalNRoleAssignment2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋauthzᚐAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowInstance_id(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowInstance().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, true, true, "ID")
+}
+
+func (ec *executionContext) _WorkflowInstance_kind(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowInstance().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.WorkflowKind) graphql.Marshaler {
+			return ec.marshalNWorkflowKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, true, true, "WorkflowKind")
+}
+
+func (ec *executionContext) _WorkflowInstance_definitionVersion(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_definitionVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefinitionVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_definitionVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowInstance_state(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkflowInstance_stateTitle(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_stateTitle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowInstance().StateTitle(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_stateTitle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, true, true, "String")
+}
+
+func (ec *executionContext) _WorkflowInstance_stateSince(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_stateSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StateEnteredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_stateSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WorkflowInstance_final(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_final(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Final, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_final(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WorkflowInstance_version(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowInstance_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WorkflowInstance_updatedAt(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WorkflowInstance_availableActions(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_availableActions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowInstance().AvailableActions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AvailableAction) graphql.Marshaler {
+			return ec.marshalNAvailableAction2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAvailableActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_availableActions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AvailableAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowInstance_pendingApprovals(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_pendingApprovals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowInstance().PendingApprovals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ApprovalProgress) graphql.Marshaler {
+			return ec.marshalNApprovalProgress2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApprovalProgressᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_pendingApprovals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApprovalProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowInstance_timers(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_timers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowInstance().Timers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WorkflowTimer) graphql.Marshaler {
+			return ec.marshalNWorkflowTimer2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowTimerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_timers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowTimer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowInstance_history(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.WorkflowInstance().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HistoryEventConnection) graphql.Marshaler {
+			return ec.marshalNHistoryEventConnection2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐHistoryEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistoryEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_WorkflowInstance_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowInstance_historyHead(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_historyHead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowInstance().HistoryHead(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_historyHead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowInstance", field, true, true, "String")
+}
+
+func (ec *executionContext) _WorkflowInstance_organisation(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowInstance().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowInstance_agreementVersion(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_agreementVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowInstance().AgreementVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
+			return ec.marshalOAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_agreementVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgreementVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowInstance_ceremony(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowInstance_ceremony(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowInstance().Ceremony(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Ceremony) graphql.Marshaler {
+			return ec.marshalOCeremony2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐCeremony(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowInstance_ceremony(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowInstance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ceremony(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowPayload_instance(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowPayload_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Instance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Instance) graphql.Marshaler {
+			return ec.marshalNWorkflowInstance2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowPayload_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowInstance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowTimer_name(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowTimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowTimer_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowTimer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowTimer", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkflowTimer_at(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowTimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowTimer_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowTimer_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowTimer", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WorkflowTimer_fires(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowTimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowTimer_fires(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fires, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowTimer_fires(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowTimer", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -1692,14 +7971,1041 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAgreementVersionInput(ctx context.Context, obj any) (model.AgreementVersionInput, error) {
+	var it model.AgreementVersionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["body"]; !present {
+		asMap["body"] = ""
+	}
+	if _, present := asMap["documentUrl"]; !present {
+		asMap["documentUrl"] = ""
+	}
+	if _, present := asMap["decisionReference"]; !present {
+		asMap["decisionReference"] = ""
+	}
+	if _, present := asMap["scopeNote"]; !present {
+		asMap["scopeNote"] = ""
+	}
+
+	fieldsInOrder := [...]string{"title", "body", "documentUrl", "adoptedOn", "decisionReference", "principles", "validFrom", "scopeNote"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "documentUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("documentUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DocumentURL = data
+		case "adoptedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("adoptedOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AdoptedOn = data
+		case "decisionReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionReference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionReference = data
+		case "principles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("principles"))
+			data, err := ec.unmarshalOPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Principles = data
+		case "validFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validFrom"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidFrom = data
+		case "scopeNote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeNote"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeNote = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAgreementVersionInput unmarshals raw into the AgreementVersionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAgreementVersionInput(ctx context.Context, raw any) (model.AgreementVersionInput, error) {
+	var out model.AgreementVersionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AgreementVersionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputApplyToSignInput(ctx context.Context, obj any) (model.ApplyToSignInput, error) {
+	var it model.ApplyToSignInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"organisationId", "agreementVersionId", "regionalPerspective", "democraticValues", "independent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "agreementVersionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agreementVersionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgreementVersionID = data
+		case "regionalPerspective":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regionalPerspective"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegionalPerspective = data
+		case "democraticValues":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("democraticValues"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DemocraticValues = data
+		case "independent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("independent"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Independent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApplyToSignInput unmarshals raw into the ApplyToSignInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApplyToSignInput(ctx context.Context, raw any) (model.ApplyToSignInput, error) {
+	var out model.ApplyToSignInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApplyToSignInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputApproveInput(ctx context.Context, obj any) (model.ApproveInput, error) {
+	var it model.ApproveInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["comment"]; !present {
+		asMap["comment"] = ""
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "transition", "expectedVersion", "comment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "transition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transition"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Transition = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "comment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comment = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApproveInput unmarshals raw into the ApproveInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApproveInput(ctx context.Context, raw any) (model.ApproveInput, error) {
+	var out model.ApproveInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApproveInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputApproveSigningInput(ctx context.Context, obj any) (model.ApproveSigningInput, error) {
+	var it model.ApproveSigningInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "regionalPerspective", "democraticValues", "independent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "regionalPerspective":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regionalPerspective"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegionalPerspective = data
+		case "democraticValues":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("democraticValues"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DemocraticValues = data
+		case "independent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("independent"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Independent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApproveSigningInput unmarshals raw into the ApproveSigningInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApproveSigningInput(ctx context.Context, raw any) (model.ApproveSigningInput, error) {
+	var out model.ApproveSigningInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApproveSigningInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAssignRoleInput(ctx context.Context, obj any) (model.AssignRoleInput, error) {
+	var it model.AssignRoleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "role", "scope"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNRole2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssignRoleInput unmarshals raw into the AssignRoleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssignRoleInput(ctx context.Context, raw any) (model.AssignRoleInput, error) {
+	var out model.AssignRoleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssignRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAttachToCeremonyInput(ctx context.Context, obj any) (model.AttachToCeremonyInput, error) {
+	var it model.AttachToCeremonyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "ceremonyId", "expectedVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "ceremonyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ceremonyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CeremonyID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAttachToCeremonyInput unmarshals raw into the AttachToCeremonyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAttachToCeremonyInput(ctx context.Context, raw any) (model.AttachToCeremonyInput, error) {
+	var out model.AttachToCeremonyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AttachToCeremonyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateAgreementInput(ctx context.Context, obj any) (model.CreateAgreementInput, error) {
+	var it model.CreateAgreementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "publicBodyId", "firstVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "publicBodyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicBodyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicBodyID = data
+		case "firstVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstVersion"))
+			data, err := ec.unmarshalNAgreementVersionInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAgreementVersionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateAgreementInput unmarshals raw into the CreateAgreementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateAgreementInput(ctx context.Context, raw any) (model.CreateAgreementInput, error) {
+	var out model.CreateAgreementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAgreementInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateCeremonyInput(ctx context.Context, obj any) (model.CreateCeremonyInput, error) {
+	var it model.CreateCeremonyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["place"]; !present {
+		asMap["place"] = ""
+	}
+
+	fieldsInOrder := [...]string{"agreementVersionId", "title", "heldOn", "place"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "agreementVersionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agreementVersionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgreementVersionID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "heldOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("heldOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HeldOn = data
+		case "place":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("place"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Place = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateCeremonyInput unmarshals raw into the CreateCeremonyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateCeremonyInput(ctx context.Context, raw any) (model.CreateCeremonyInput, error) {
+	var out model.CreateCeremonyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCeremonyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOrganisationInput(ctx context.Context, obj any) (model.OrganisationInput, error) {
+	var it model.OrganisationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["municipality"]; !present {
+		asMap["municipality"] = ""
+	}
+	if _, present := asMap["website"]; !present {
+		asMap["website"] = ""
+	}
+	if _, present := asMap["description"]; !present {
+		asMap["description"] = ""
+	}
+	if _, present := asMap["contactEmail"]; !present {
+		asMap["contactEmail"] = ""
+	}
+	if _, present := asMap["contactPhone"]; !present {
+		asMap["contactPhone"] = ""
+	}
+
+	fieldsInOrder := [...]string{"name", "organisationNumber", "legalForm", "sector", "municipality", "website", "description", "contactEmail", "contactPhone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "organisationNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationNumber = data
+		case "legalForm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalForm"))
+			data, err := ec.unmarshalNLegalForm2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐLegalForm(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalForm = data
+		case "sector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
+			data, err := ec.unmarshalNSector2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSector(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sector = data
+		case "municipality":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipality"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Municipality = data
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "contactEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactEmail = data
+		case "contactPhone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactPhone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactPhone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrganisationInput unmarshals raw into the OrganisationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrganisationInput(ctx context.Context, raw any) (model.OrganisationInput, error) {
+	var out model.OrganisationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganisationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRegisterOrganisationInput(ctx context.Context, obj any) (model.RegisterOrganisationInput, error) {
+	var it model.RegisterOrganisationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"organisation"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "organisation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisation"))
+			data, err := ec.unmarshalNOrganisationInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Organisation = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterOrganisationInput unmarshals raw into the RegisterOrganisationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterOrganisationInput(ctx context.Context, raw any) (model.RegisterOrganisationInput, error) {
+	var out model.RegisterOrganisationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterOrganisationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRevokeRoleInput(ctx context.Context, obj any) (model.RevokeRoleInput, error) {
+	var it model.RevokeRoleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "role", "scope"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNRole2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeRoleInput unmarshals raw into the RevokeRoleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeRoleInput(ctx context.Context, raw any) (model.RevokeRoleInput, error) {
+	var out model.RevokeRoleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSigningActionInput(ctx context.Context, obj any) (model.SigningActionInput, error) {
+	var it model.SigningActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["reason"]; !present {
+		asMap["reason"] = ""
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSigningActionInput unmarshals raw into the SigningActionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSigningActionInput(ctx context.Context, raw any) (model.SigningActionInput, error) {
+	var out model.SigningActionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SigningActionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateOrganisationInput(ctx context.Context, obj any) (model.UpdateOrganisationInput, error) {
+	var it model.UpdateOrganisationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["municipality"]; !present {
+		asMap["municipality"] = ""
+	}
+	if _, present := asMap["website"]; !present {
+		asMap["website"] = ""
+	}
+	if _, present := asMap["description"]; !present {
+		asMap["description"] = ""
+	}
+	if _, present := asMap["contactEmail"]; !present {
+		asMap["contactEmail"] = ""
+	}
+	if _, present := asMap["contactPhone"]; !present {
+		asMap["contactPhone"] = ""
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "legalForm", "municipality", "website", "description", "contactEmail", "contactPhone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "legalForm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalForm"))
+			data, err := ec.unmarshalNLegalForm2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐLegalForm(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalForm = data
+		case "municipality":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipality"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Municipality = data
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "contactEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactEmail = data
+		case "contactPhone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactPhone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactPhone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateOrganisationInput unmarshals raw into the UpdateOrganisationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateOrganisationInput(ctx context.Context, raw any) (model.UpdateOrganisationInput, error) {
+	var out model.UpdateOrganisationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateOrganisationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWithdrawApprovalInput(ctx context.Context, obj any) (model.WithdrawApprovalInput, error) {
+	var it model.WithdrawApprovalInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["reason"]; !present {
+		asMap["reason"] = ""
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "transition", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "transition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transition"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Transition = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawApprovalInput unmarshals raw into the WithdrawApprovalInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawApprovalInput(ctx context.Context, raw any) (model.WithdrawApprovalInput, error) {
+	var out model.WithdrawApprovalInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawApprovalInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
 
-func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj bind.Node) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case store.Instance:
+		return ec._WorkflowInstance(ctx, sel, &obj)
+	case *store.Instance:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WorkflowInstance(ctx, sel, obj)
+	case store.User:
+		return ec._User(ctx, sel, &obj)
+	case *store.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case store.Organisation:
+		return ec._Organisation(ctx, sel, &obj)
+	case *store.Organisation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Organisation(ctx, sel, obj)
+	case store.Ceremony:
+		return ec._Ceremony(ctx, sel, &obj)
+	case *store.Ceremony:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Ceremony(ctx, sel, obj)
+	case store.AgreementVersion:
+		return ec._AgreementVersion(ctx, sel, &obj)
+	case *store.AgreementVersion:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AgreementVersion(ctx, sel, obj)
+	case store.Agreement:
+		return ec._Agreement(ctx, sel, &obj)
+	case *store.Agreement:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Agreement(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -1712,6 +9018,998 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var agreementImplementors = []string{"Agreement", "Node"}
+
+func (ec *executionContext) _Agreement(ctx context.Context, sel ast.SelectionSet, obj *store.Agreement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agreementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Agreement")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Agreement_id(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._Agreement_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publicBody":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Agreement_publicBody(ctx, field, obj)
+				})
+		case "versions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Agreement_versions(ctx, field, obj)
+				})
+		case "currentVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Agreement_currentVersion(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var agreementPayloadImplementors = []string{"AgreementPayload"}
+
+func (ec *executionContext) _AgreementPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AgreementPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agreementPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgreementPayload")
+		case "agreement":
+			out.Values[i] = ec._AgreementPayload_agreement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var agreementVersionImplementors = []string{"AgreementVersion", "Node"}
+
+func (ec *executionContext) _AgreementVersion(ctx context.Context, sel ast.SelectionSet, obj *store.AgreementVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agreementVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgreementVersion")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgreementVersion_id(ctx, field, obj)
+				})
+		case "agreement":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgreementVersion_agreement(ctx, field, obj)
+				})
+		case "number":
+			out.Values[i] = ec._AgreementVersion_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._AgreementVersion_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._AgreementVersion_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "documentUrl":
+			out.Values[i] = ec._AgreementVersion_documentUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "adoptedOn":
+			out.Values[i] = ec._AgreementVersion_adoptedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decisionReference":
+			out.Values[i] = ec._AgreementVersion_decisionReference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "principles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgreementVersion_principles(ctx, field, obj)
+				})
+		case "validFrom":
+			out.Values[i] = ec._AgreementVersion_validFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revisionDue":
+			out.Values[i] = ec._AgreementVersion_revisionDue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scopeNote":
+			out.Values[i] = ec._AgreementVersion_scopeNote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "signatories":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgreementVersion_signatories(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var approvalProgressImplementors = []string{"ApprovalProgress"}
+
+func (ec *executionContext) _ApprovalProgress(ctx context.Context, sel ast.SelectionSet, obj *model.ApprovalProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, approvalProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApprovalProgress")
+		case "transition":
+			out.Values[i] = ec._ApprovalProgress_transition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requirement":
+			out.Values[i] = ec._ApprovalProgress_requirement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._ApprovalProgress_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "required":
+			out.Values[i] = ec._ApprovalProgress_required(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approvers":
+			out.Values[i] = ec._ApprovalProgress_approvers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var availableActionImplementors = []string{"AvailableAction"}
+
+func (ec *executionContext) _AvailableAction(ctx context.Context, sel ast.SelectionSet, obj *model.AvailableAction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, availableActionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AvailableAction")
+		case "name":
+			out.Values[i] = ec._AvailableAction_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._AvailableAction_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "needsApproval":
+			out.Values[i] = ec._AvailableAction_needsApproval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approved":
+			out.Values[i] = ec._AvailableAction_approved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ceremonyImplementors = []string{"Ceremony", "Node"}
+
+func (ec *executionContext) _Ceremony(ctx context.Context, sel ast.SelectionSet, obj *store.Ceremony) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ceremonyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Ceremony")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ceremony_id(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Ceremony_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "heldOn":
+			out.Values[i] = ec._Ceremony_heldOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "place":
+			out.Values[i] = ec._Ceremony_place(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Ceremony_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "agreementVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ceremony_agreementVersion(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ceremonyPayloadImplementors = []string{"CeremonyPayload"}
+
+func (ec *executionContext) _CeremonyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CeremonyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ceremonyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CeremonyPayload")
+		case "ceremony":
+			out.Values[i] = ec._CeremonyPayload_ceremony(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var historyEventImplementors = []string{"HistoryEvent"}
+
+func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.SelectionSet, obj *store.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HistoryEvent")
+		case "sequence":
+			out.Values[i] = ec._HistoryEvent_sequence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._HistoryEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._HistoryEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transition":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HistoryEvent_transition(ctx, field, obj)
+				})
+		case "fromState":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HistoryEvent_fromState(ctx, field, obj)
+				})
+		case "toState":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HistoryEvent_toState(ctx, field, obj)
+				})
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HistoryEvent_actor(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._HistoryEvent_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "input":
+			out.Values[i] = ec._HistoryEvent_input(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "public":
+			out.Values[i] = ec._HistoryEvent_public(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hash":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HistoryEvent_hash(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var historyEventConnectionImplementors = []string{"HistoryEventConnection"}
+
+func (ec *executionContext) _HistoryEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HistoryEventConnection")
+		case "edges":
+			out.Values[i] = ec._HistoryEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._HistoryEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._HistoryEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var historyEventEdgeImplementors = []string{"HistoryEventEdge"}
+
+func (ec *executionContext) _HistoryEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HistoryEventEdge")
+		case "cursor":
+			out.Values[i] = ec._HistoryEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._HistoryEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "ping":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_ping(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registerOrganisation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerOrganisation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateOrganisation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateOrganisation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createAgreement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAgreement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applyToSign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_applyToSign(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startSigningReview":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startSigningReview(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestSigningInformation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestSigningInformation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provideSigningInformation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_provideSigningInformation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveSigningApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveSigningApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectSigningApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectSigningApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reopenSigningApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reopenSigningApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createSigningCeremony":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSigningCeremony(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attachToSigningCeremony":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_attachToSigningCeremony(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detachFromSigningCeremony":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_detachFromSigningCeremony(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signAgreement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_signAgreement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawSignature":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawSignature(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmAgreementVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmAgreementVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approve":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approve(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawApproval":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawApproval(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationImplementors = []string{"Organisation", "Node"}
+
+func (ec *executionContext) _Organisation(ctx context.Context, sel ast.SelectionSet, obj *store.Organisation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Organisation")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_id(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._Organisation_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisationNumber":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_organisationNumber(ctx, field, obj)
+				})
+		case "legalFormGroup":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_legalFormGroup(ctx, field, obj)
+				})
+		case "legalForm":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_legalForm(ctx, field, obj)
+				})
+		case "sector":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_sector(ctx, field, obj)
+				})
+		case "municipality":
+			out.Values[i] = ec._Organisation_municipality(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "website":
+			out.Values[i] = ec._Organisation_website(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Organisation_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contactEmail":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_contactEmail(ctx, field, obj)
+				})
+		case "contactPhone":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_contactPhone(ctx, field, obj)
+				})
+		case "signatures":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_signatures(ctx, field, obj)
+				})
+		case "signingApplications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_signingApplications(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationConnectionImplementors = []string{"OrganisationConnection"}
+
+func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationConnection")
+		case "edges":
+			out.Values[i] = ec._OrganisationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OrganisationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationEdgeImplementors = []string{"OrganisationEdge"}
+
+func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationEdge")
+		case "cursor":
+			out.Values[i] = ec._OrganisationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._OrganisationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationPayloadImplementors = []string{"OrganisationPayload"}
+
+func (ec *executionContext) _OrganisationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationPayload")
+		case "organisation":
+			out.Values[i] = ec._OrganisationPayload_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pageInfoImplementors = []string{"PageInfo"}
+
+func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageInfo")
+		case "hasNextPage":
+			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "endCursor":
+			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var queryImplementors = []string{"Query"}
 
@@ -1744,6 +10042,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_serverInfo(ctx, field)
 				})
+		case "viewer":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_viewer(ctx, field)
+				})
+		case "roleAssignments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_roleAssignments(ctx, field)
+				})
+		case "users":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_users(ctx, field)
+				})
+		case "organisations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_organisations(ctx, field)
+				})
+		case "agreements":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_agreements(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -1757,6 +10085,91 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var roleAssignmentImplementors = []string{"RoleAssignment"}
+
+func (ec *executionContext) _RoleAssignment(ctx context.Context, sel ast.SelectionSet, obj *authz.Assignment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roleAssignmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoleAssignment")
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoleAssignment_user(ctx, field, obj)
+				})
+		case "role":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoleAssignment_role(ctx, field, obj)
+				})
+		case "scope":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoleAssignment_scope(ctx, field, obj)
+				})
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoleAssignment_organisation(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var roleAssignmentPayloadImplementors = []string{"RoleAssignmentPayload"}
+
+func (ec *executionContext) _RoleAssignmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RoleAssignmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roleAssignmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoleAssignmentPayload")
+		case "assignment":
+			out.Values[i] = ec._RoleAssignmentPayload_assignment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -1794,6 +10207,441 @@ func (ec *executionContext) _ServerInfo(ctx context.Context, sel ast.SelectionSe
 		case "databaseVersion":
 			out.Values[i] = ec._ServerInfo_databaseVersion(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signatoryImplementors = []string{"Signatory"}
+
+func (ec *executionContext) _Signatory(ctx context.Context, sel ast.SelectionSet, obj *store.Signatory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signatoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Signatory")
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signatory_organisation(ctx, field, obj)
+				})
+		case "agreementVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signatory_agreementVersion(ctx, field, obj)
+				})
+		case "signedOn":
+			out.Values[i] = ec._Signatory_signedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "how":
+			out.Values[i] = ec._Signatory_how(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ceremony":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signatory_ceremony(ctx, field, obj)
+				})
+		case "endedOn":
+			out.Values[i] = ec._Signatory_endedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endedHow":
+			out.Values[i] = ec._Signatory_endedHow(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signatoryConnectionImplementors = []string{"SignatoryConnection"}
+
+func (ec *executionContext) _SignatoryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SignatoryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signatoryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignatoryConnection")
+		case "edges":
+			out.Values[i] = ec._SignatoryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SignatoryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SignatoryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signatoryEdgeImplementors = []string{"SignatoryEdge"}
+
+func (ec *executionContext) _SignatoryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SignatoryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signatoryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignatoryEdge")
+		case "cursor":
+			out.Values[i] = ec._SignatoryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SignatoryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userImplementors = []string{"User", "Node"}
+
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *store.User) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("User")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_id(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._User_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "email":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_email(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var viewerImplementors = []string{"Viewer"}
+
+func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Viewer")
+		case "user":
+			out.Values[i] = ec._Viewer_user(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "roles":
+			out.Values[i] = ec._Viewer_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workflowInstanceImplementors = []string{"WorkflowInstance", "Node"}
+
+func (ec *executionContext) _WorkflowInstance(ctx context.Context, sel ast.SelectionSet, obj *store.Instance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workflowInstanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkflowInstance")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_id(ctx, field, obj)
+				})
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_kind(ctx, field, obj)
+				})
+		case "definitionVersion":
+			out.Values[i] = ec._WorkflowInstance_definitionVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._WorkflowInstance_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stateTitle":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_stateTitle(ctx, field, obj)
+				})
+		case "stateSince":
+			out.Values[i] = ec._WorkflowInstance_stateSince(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "final":
+			out.Values[i] = ec._WorkflowInstance_final(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._WorkflowInstance_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._WorkflowInstance_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._WorkflowInstance_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availableActions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_availableActions(ctx, field, obj)
+				})
+		case "pendingApprovals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_pendingApprovals(ctx, field, obj)
+				})
+		case "timers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_timers(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_history(ctx, field, obj)
+				})
+		case "historyHead":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_historyHead(ctx, field, obj)
+				})
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_organisation(ctx, field, obj)
+				})
+		case "agreementVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_agreementVersion(ctx, field, obj)
+				})
+		case "ceremony":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowInstance_ceremony(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workflowPayloadImplementors = []string{"WorkflowPayload"}
+
+func (ec *executionContext) _WorkflowPayload(ctx context.Context, sel ast.SelectionSet, obj *model.WorkflowPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workflowPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkflowPayload")
+		case "instance":
+			out.Values[i] = ec._WorkflowPayload_instance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workflowTimerImplementors = []string{"WorkflowTimer"}
+
+func (ec *executionContext) _WorkflowTimer(ctx context.Context, sel ast.SelectionSet, obj *model.WorkflowTimer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workflowTimerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkflowTimer")
+		case "name":
+			out.Values[i] = ec._WorkflowTimer_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._WorkflowTimer_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fires":
+			out.Values[i] = ec._WorkflowTimer_fires(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -2175,6 +11023,140 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAgreement2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Agreement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgreement2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAgreement2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreement(ctx context.Context, sel ast.SelectionSet, v *store.Agreement) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Agreement!")
+		return graphql.Null
+	}
+	return ec._Agreement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAgreementPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAgreementPayload(ctx context.Context, sel ast.SelectionSet, v *model.AgreementPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgreementPayload!")
+		return graphql.Null
+	}
+	return ec._AgreementPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAgreementVersion2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.AgreementVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx context.Context, sel ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgreementVersion!")
+		return graphql.Null
+	}
+	return ec._AgreementVersion(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAgreementVersionInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAgreementVersionInput(ctx context.Context, v any) (*model.AgreementVersionInput, error) {
+	res, err := ec.unmarshalInputAgreementVersionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNApplyToSignInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApplyToSignInput(ctx context.Context, v any) (model.ApplyToSignInput, error) {
+	res, err := ec.unmarshalInputApplyToSignInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApprovalProgress2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApprovalProgressᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ApprovalProgress) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApprovalProgress2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApprovalProgress(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApprovalProgress2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApprovalProgress(ctx context.Context, sel ast.SelectionSet, v *model.ApprovalProgress) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApprovalProgress!")
+		return graphql.Null
+	}
+	return ec._ApprovalProgress(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApproveInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApproveInput(ctx context.Context, v any) (model.ApproveInput, error) {
+	res, err := ec.unmarshalInputApproveInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNApproveSigningInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApproveSigningInput(ctx context.Context, v any) (model.ApproveSigningInput, error) {
+	res, err := ec.unmarshalInputApproveSigningInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAssignRoleInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAssignRoleInput(ctx context.Context, v any) (model.AssignRoleInput, error) {
+	res, err := ec.unmarshalInputAssignRoleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAttachToCeremonyInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAttachToCeremonyInput(ctx context.Context, v any) (model.AttachToCeremonyInput, error) {
+	res, err := ec.unmarshalInputAttachToCeremonyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAvailableAction2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAvailableActionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AvailableAction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAvailableAction2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAvailableAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAvailableAction2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAvailableAction(ctx context.Context, sel ast.SelectionSet, v *model.AvailableAction) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AvailableAction!")
+		return graphql.Null
+	}
+	return ec._AvailableAction(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -2187,6 +11169,100 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCeremony2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐCeremony(ctx context.Context, sel ast.SelectionSet, v *store.Ceremony) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Ceremony!")
+		return graphql.Null
+	}
+	return ec._Ceremony(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCeremonyPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCeremonyPayload(ctx context.Context, sel ast.SelectionSet, v *model.CeremonyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CeremonyPayload!")
+		return graphql.Null
+	}
+	return ec._CeremonyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateAgreementInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCreateAgreementInput(ctx context.Context, v any) (model.CreateAgreementInput, error) {
+	res, err := ec.unmarshalInputCreateAgreementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateCeremonyInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCreateCeremonyInput(ctx context.Context, v any) (model.CreateCeremonyInput, error) {
+	res, err := ec.unmarshalInputCreateCeremonyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := bind.UnmarshalDate(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := bind.MarshalDate(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := bind.UnmarshalDateTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := bind.MarshalDateTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNHistoryEvent2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐEvent(ctx context.Context, sel ast.SelectionSet, v *store.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HistoryEvent!")
+		return graphql.Null
+	}
+	return ec._HistoryEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHistoryEventConnection2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐHistoryEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.HistoryEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HistoryEventConnection!")
+		return graphql.Null
+	}
+	return ec._HistoryEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHistoryEventEdge2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐHistoryEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HistoryEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHistoryEventEdge2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐHistoryEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHistoryEventEdge2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐHistoryEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.HistoryEventEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HistoryEventEdge!")
+		return graphql.Null
+	}
+	return ec._HistoryEventEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -2203,12 +11279,260 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNLegalForm2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐLegalForm(ctx context.Context, v any) (model.LegalForm, error) {
+	var res model.LegalForm
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLegalForm2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐLegalForm(ctx context.Context, sel ast.SelectionSet, v model.LegalForm) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Organisation!")
+		return graphql.Null
+	}
+	return ec._Organisation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisationConnection2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationConnection(ctx context.Context, sel ast.SelectionSet, v *model.OrganisationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationConnection!")
+		return graphql.Null
+	}
+	return ec._OrganisationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisationEdge2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrganisationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationEdge2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrganisationEdge2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationEdge(ctx context.Context, sel ast.SelectionSet, v *model.OrganisationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationEdge!")
+		return graphql.Null
+	}
+	return ec._OrganisationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrganisationInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationInput(ctx context.Context, v any) (*model.OrganisationInput, error) {
+	res, err := ec.unmarshalInputOrganisationInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrganisationPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOrganisationPayload(ctx context.Context, sel ast.SelectionSet, v *model.OrganisationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationPayload!")
+		return graphql.Null
+	}
+	return ec._OrganisationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageInfo!")
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPrinciple2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrinciple(ctx context.Context, v any) (model.Principle, error) {
+	var res model.Principle
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPrinciple2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrinciple(ctx context.Context, sel ast.SelectionSet, v model.Principle) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx context.Context, v any) ([]model.Principle, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.Principle, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPrinciple2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrinciple(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Principle) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPrinciple2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrinciple(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRegisterOrganisationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRegisterOrganisationInput(ctx context.Context, v any) (model.RegisterOrganisationInput, error) {
+	res, err := ec.unmarshalInputRegisterOrganisationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRevokeRoleInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRevokeRoleInput(ctx context.Context, v any) (model.RevokeRoleInput, error) {
+	res, err := ec.unmarshalInputRevokeRoleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
+	var res model.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRole2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNRoleAssignment2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋauthzᚐAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*authz.Assignment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRoleAssignment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋauthzᚐAssignment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRoleAssignment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋauthzᚐAssignment(ctx context.Context, sel ast.SelectionSet, v *authz.Assignment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoleAssignment!")
+		return graphql.Null
+	}
+	return ec._RoleAssignment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRoleAssignmentPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRoleAssignmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RoleAssignmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoleAssignmentPayload!")
+		return graphql.Null
+	}
+	return ec._RoleAssignmentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSector2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSector(ctx context.Context, v any) (model.Sector, error) {
+	var res model.Sector
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSector2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSector(ctx context.Context, sel ast.SelectionSet, v model.Sector) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNServerInfo2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐServerInfo(ctx context.Context, sel ast.SelectionSet, v *model.ServerInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ServerInfo!")
 		return graphql.Null
 	}
 	return ec._ServerInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSignatory2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐSignatoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Signatory) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSignatory2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐSignatory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSignatory2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐSignatory(ctx context.Context, sel ast.SelectionSet, v *store.Signatory) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Signatory!")
+		return graphql.Null
+	}
+	return ec._Signatory(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSignatoryConnection2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSignatoryConnection(ctx context.Context, sel ast.SelectionSet, v *model.SignatoryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignatoryConnection!")
+		return graphql.Null
+	}
+	return ec._SignatoryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSignatoryEdge2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSignatoryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SignatoryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSignatoryEdge2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSignatoryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSignatoryEdge2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSignatoryEdge(ctx context.Context, sel ast.SelectionSet, v *model.SignatoryEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignatoryEdge!")
+		return graphql.Null
+	}
+	return ec._SignatoryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx context.Context, v any) (model.SigningActionInput, error) {
+	res, err := ec.unmarshalInputSigningActionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -2223,6 +11547,114 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateOrganisationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐUpdateOrganisationInput(ctx context.Context, v any) (model.UpdateOrganisationInput, error) {
+	res, err := ec.unmarshalInputUpdateOrganisationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.User) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUser2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUser(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUser(ctx context.Context, sel ast.SelectionSet, v *store.User) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "User!")
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Viewer!")
+		return graphql.Null
+	}
+	return ec._Viewer(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWithdrawApprovalInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWithdrawApprovalInput(ctx context.Context, v any) (model.WithdrawApprovalInput, error) {
+	res, err := ec.unmarshalInputWithdrawApprovalInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkflowInstance2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Instance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkflowInstance2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWorkflowInstance2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx context.Context, sel ast.SelectionSet, v *store.Instance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkflowInstance!")
+		return graphql.Null
+	}
+	return ec._WorkflowInstance(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWorkflowKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowKind(ctx context.Context, v any) (model.WorkflowKind, error) {
+	var res model.WorkflowKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkflowKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowKind(ctx context.Context, sel ast.SelectionSet, v model.WorkflowKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx context.Context, sel ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkflowPayload!")
+		return graphql.Null
+	}
+	return ec._WorkflowPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkflowTimer2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowTimerᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WorkflowTimer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkflowTimer2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowTimer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWorkflowTimer2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowTimer(ctx context.Context, sel ast.SelectionSet, v *model.WorkflowTimer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkflowTimer!")
+		return graphql.Null
+	}
+	return ec._WorkflowTimer(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -2367,6 +11799,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx context.Context, sel ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AgreementVersion(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -2397,11 +11836,97 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalONode2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+func (ec *executionContext) marshalOCeremony2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐCeremony(ctx context.Context, sel ast.SelectionSet, v *store.Ceremony) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Ceremony(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := bind.UnmarshalDate(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := bind.MarshalDate(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.SelectionSet, v *int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(*v)
+	return res
+}
+
+func (ec *executionContext) marshalONode2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋbindᚐNode(ctx context.Context, sel ast.SelectionSet, v bind.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Organisation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx context.Context, v any) ([]model.Principle, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.Principle, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPrinciple2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrinciple(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Principle) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPrinciple2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrinciple(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -2420,6 +11945,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUser(ctx context.Context, sel ast.SelectionSet, v *store.User) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

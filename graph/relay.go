@@ -3,25 +3,36 @@ package graph
 import (
 	"context"
 	"encoding/base64"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/samverkan/samverkan/graph/bind"
 	"github.com/samverkan/samverkan/graph/model"
 	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/identity"
 )
 
 // Global IDs are base64url("Type:uuid"): opaque to clients, and the type
 // lets node(id:) find the object.
+const (
+	typeUser             = "User"
+	typeOrganisation     = "Organisation"
+	typeAgreement        = "Agreement"
+	typeAgreementVersion = "AgreementVersion"
+	typeInstance         = "WorkflowInstance"
+	typeCeremony         = "Ceremony"
+)
 
 func globalID(typ string, id uuid.UUID) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + id.String()))
 }
 
-// parseGlobalID decodes a global ID and checks that it names an object of
-// one of the wanted types (any type when none are given).
-func parseGlobalID(field, gid string, want ...string) (string, uuid.UUID, error) {
-	bad := apperr.Invalid(field, "%q är inget giltigt id. / %q is not a valid ID.", truncate(gid), truncate(gid))
+// parseID decodes a global ID of one of the wanted types.
+func parseID(field, gid string, want ...string) (string, uuid.UUID, error) {
+	bad := apperr.Invalid(field, "%q är inget giltigt id. / %q is not a valid ID.", clip(gid), clip(gid))
 	raw, err := base64.RawURLEncoding.DecodeString(gid)
 	if err != nil {
 		return "", uuid.Nil, bad
@@ -34,27 +45,120 @@ func parseGlobalID(field, gid string, want ...string) (string, uuid.UUID, error)
 	if err != nil {
 		return "", uuid.Nil, bad
 	}
-	if len(want) > 0 {
-		for _, w := range want {
-			if w == typ {
-				return typ, id, nil
-			}
-		}
-		return "", uuid.Nil, apperr.Invalid(field, "Id:t gäller en %s, inte en %s. / The ID is for a %s, not a %s.", typ, strings.Join(want, "/"), typ, strings.Join(want, "/"))
+	if len(want) > 0 && !contains(want, typ) {
+		return "", uuid.Nil, apperr.Invalid(field, "Id:t i %s gäller en %s, inte en %s. / The ID in %s is for a %s, not a %s.",
+			field, typ, strings.Join(want, "/"), field, typ, strings.Join(want, "/"))
 	}
 	return typ, id, nil
 }
 
-func truncate(s string) string {
+// mustID decodes a global ID of one type.
+func mustID(field, gid, typ string) (uuid.UUID, error) {
+	_, id, err := parseID(field, gid, typ)
+	return id, err
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func clip(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "…"
 	}
 	return s
 }
 
-func (r *Resolver) node(_ context.Context, gid string) (model.Node, error) {
-	if _, _, err := parseGlobalID("id", gid); err != nil {
+// pageSize applies the connection rules: first defaults to 20 and may not
+// exceed 100.
+func pageSize(first *int) (int, error) {
+	if first == nil {
+		return 20, nil
+	}
+	if *first < 0 || *first > 100 {
+		return 0, apperr.Invalid("first", "first ska vara mellan 0 och 100 (var %d). / first must be between 0 and 100 (was %d).", *first, *first)
+	}
+	return *first, nil
+}
+
+// Cursors are base64url of their parts joined by "|".
+func cursor(parts ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, "|")))
+}
+
+func parseCursor(after *string, n int) ([]string, error) {
+	if after == nil || *after == "" {
+		return nil, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(*after)
+	parts := strings.Split(string(raw), "|")
+	if err != nil || len(parts) != n {
+		return nil, apperr.Invalid("after", "Ogiltig markör. / Invalid cursor.")
+	}
+	return parts, nil
+}
+
+func timeCursorPart(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+
+func parseTimePart(s string) (time.Time, error) {
+	us, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, apperr.Invalid("after", "Ogiltig markör. / Invalid cursor.")
+	}
+	return time.UnixMicro(us).UTC(), nil
+}
+
+func (r *Resolver) node(ctx context.Context, gid string) (bind.Node, error) {
+	typ, id, err := parseID("id", gid)
+	if err != nil {
 		return nil, err
 	}
+	l := loaders(ctx)
+	pr := identity.FromContext(ctx)
+	switch typ {
+	case typeUser:
+		if pr.UserID != id && !r.Policy.Can(pr, "roles.list", "*") {
+			return nil, nil
+		}
+		return nilIfMissing(load(ctx, l.User, id))
+	case typeOrganisation:
+		return nilIfMissing(load(ctx, l.Organisation, id))
+	case typeAgreement:
+		return nilIfMissing(r.Registry.Agreement(ctx, id))
+	case typeAgreementVersion:
+		return nilIfMissing(load(ctx, l.Version, id))
+	case typeCeremony:
+		return nilIfMissing(load(ctx, l.Ceremony, id))
+	case typeInstance:
+		in, err := load(ctx, l.Instance, id)
+		if err != nil || in == nil || !r.Engine.CanRead(pr, in) {
+			return nil, err
+		}
+		return in, nil
+	}
 	return nil, nil
+}
+
+// nilIfMissing turns a typed nil pointer into an untyped nil interface, so
+// that node(id:) answers null rather than an empty object.
+func nilIfMissing[T any](v *T, err error) (bind.Node, error) {
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func parseErr() error { return apperr.Invalid("after", "Ogiltig markör. / Invalid cursor.") }
+
+func setCursors(p *model.PageInfo, n int, at func(int) string) {
+	if n == 0 {
+		return
+	}
+	s, e := at(0), at(n-1)
+	p.StartCursor, p.EndCursor = &s, &e
 }

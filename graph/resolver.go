@@ -4,11 +4,23 @@
 package graph
 
 import (
+	"log/slog"
+
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/signing"
 )
 
 // Resolver holds the services the resolvers call.
 type Resolver struct {
-	Version string
-	DB      *store.DB
+	Version  string
+	Log      *slog.Logger
+	DB       *store.DB
+	Policy   *authz.PolicyEnforcer
+	Engine   *workflows.Engine
+	Registry *registry.Service
+	Signing  *signing.Service
+	Roles    *authz.RoleService
 }

@@ -8,10 +8,15 @@ package graph
 import (
 	"context"
 
+	"github.com/samverkan/samverkan/graph/bind"
 	"github.com/samverkan/samverkan/graph/model"
 )
 
-func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+func (r *mutationResolver) Ping(ctx context.Context) (bool, error) {
+	return true, nil
+}
+
+func (r *queryResolver) Node(ctx context.Context, id string) (bind.Node, error) {
 	return r.node(ctx, id)
 }
 
@@ -23,6 +28,11 @@ func (r *queryResolver) ServerInfo(ctx context.Context) (*model.ServerInfo, erro
 	return &model.ServerInfo{Version: r.Version, DatabaseVersion: v}, nil
 }
 
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	mutationResolver struct{ *Resolver }
+	queryResolver    struct{ *Resolver }
+)

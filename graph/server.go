@@ -41,7 +41,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		o.Logger.ErrorContext(ctx, "resolver panicked", "panic", v)
 		return errors.New("panic in resolver")
 	})
-	return srv
+	return r.withLoaders(srv)
 }
 
 // errorPresenter lets domain errors through with their code and hides

@@ -28,11 +28,17 @@ type Definition struct {
 	Version int
 	Title   string
 	Initial State
-	States  []StateSpec
+	// Entry lists other states an instance may start in (e.g. a signing
+	// that starts as a re-confirmation request after a revision).
+	Entry  []State
+	States []StateSpec
 	// Transitions are tried in order; names are unique.
 	Transitions []*Transition
 	// PublicStart makes the "started" event public.
 	PublicStart bool
+	// Public tells whether anyone may see an instance (its state and its
+	// public events); otherwise only those allowed "<kind>.read_private".
+	Public func(in *store.Instance) bool
 }
 
 // StateSpec describes a state.
@@ -108,8 +114,10 @@ func (d *Definition) Validate() error {
 		}
 		states[s.Name] = true
 	}
-	if !states[d.Initial] {
-		return fmt.Errorf("%s v%d: initial state %q not defined", d.Kind, d.Version, d.Initial)
+	for _, s := range append([]State{d.Initial}, d.Entry...) {
+		if !states[s] {
+			return fmt.Errorf("%s v%d: start state %q not defined", d.Kind, d.Version, s)
+		}
 	}
 	names := map[string]bool{}
 	for _, t := range d.Transitions {
@@ -181,7 +189,9 @@ func (t *Transition) from(s State) bool {
 func (d *Definition) Mermaid() string {
 	var b strings.Builder
 	b.WriteString("stateDiagram-v2\n")
-	fmt.Fprintf(&b, "    [*] --> %s\n", d.Initial)
+	for _, s := range append([]State{d.Initial}, d.Entry...) {
+		fmt.Fprintf(&b, "    [*] --> %s\n", s)
+	}
 	for _, t := range d.Transitions {
 		label := t.Name
 		if t.Quorum != nil {

@@ -110,8 +110,12 @@ type Firing struct {
 	Input      map[string]any
 	Reason     string
 	Now        time.Time
+	tx         pgx.Tx
 	jobs       []river.InsertManyParams
 }
+
+// Tx is the transition's transaction, for guards that read the database.
+func (f *Firing) Tx() pgx.Tx { return f.tx }
 
 // Enqueue adds a job to insert in the transition's transaction.
 func (f *Firing) Enqueue(args river.JobArgs, opts *river.InsertOpts) {
@@ -126,6 +130,8 @@ type StartParams struct {
 	Scopes      []string
 	Data        map[string]any
 	Actor       authz.Principal
+	// State is where to start; empty means the definition's initial state.
+	State State
 	// Input is recorded in the "started" event.
 	Input map[string]any
 }
@@ -138,6 +144,13 @@ func (e *Engine) StartTx(ctx context.Context, tx pgx.Tx, p StartParams) (*store.
 	if err != nil {
 		return nil, err
 	}
+	start := def.Initial
+	if p.State != "" {
+		if !slices.Contains(def.Entry, p.State) {
+			return nil, fmt.Errorf("%s v%d cannot start in state %q", def.Kind, def.Version, p.State)
+		}
+		start = p.State
+	}
 	now := e.clock.Now()
 	data := p.Data
 	if data == nil {
@@ -145,13 +158,13 @@ func (e *Engine) StartTx(ctx context.Context, tx pgx.Tx, p StartParams) (*store.
 	}
 	in := &store.Instance{
 		ID: uuid.New(), Kind: def.Kind, DefinitionVersion: def.Version, SubjectType: p.SubjectType,
-		SubjectID: p.SubjectID, Scopes: p.Scopes, State: string(def.Initial), StateEnteredAt: now,
+		SubjectID: p.SubjectID, Scopes: p.Scopes, State: string(start), StateEnteredAt: now,
 		Round: 1, Data: data, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := store.InsertInstance(ctx, tx, in); err != nil {
 		return nil, err
 	}
-	if err := e.appendEvent(ctx, tx, in, p.Actor, "started", "", "", string(def.Initial), p.Input, "", def.PublicStart, now); err != nil {
+	if err := e.appendEvent(ctx, tx, in, p.Actor, "started", "", "", in.State, p.Input, "", def.PublicStart, now); err != nil {
 		return nil, err
 	}
 	f := &Firing{Instance: in, Definition: def, Actor: p.Actor, Now: now}
@@ -233,7 +246,7 @@ func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (*Result, 
 	}
 	now := e.clock.Now()
 	f := &Firing{Instance: in, Definition: def, Transition: t, From: State(in.State), Actor: p.Actor,
-		Input: p.Input, Reason: p.Reason, Now: now}
+		Input: p.Input, Reason: p.Reason, Now: now, tx: tx}
 	if t.Guard != nil {
 		if err := t.Guard(ctx, f); err != nil {
 			return nil, err
@@ -529,4 +542,50 @@ func (e *Engine) PendingApprovals(in *store.Instance, live []store.Approval) []P
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Transition < out[j].Transition })
 	return out
+}
+
+// CanRead tells whether pr may see the instance at all.
+func (e *Engine) CanRead(pr authz.Principal, in *store.Instance) bool {
+	def, err := e.Definition(in.Kind, in.DefinitionVersion)
+	if err != nil {
+		return false
+	}
+	return (def.Public != nil && def.Public(in)) || e.CanReadPrivate(pr, in)
+}
+
+// CanReadPrivate tells whether pr may see the instance's private events and
+// details.
+func (e *Engine) CanReadPrivate(pr authz.Principal, in *store.Instance) bool {
+	ctx := context.Background()
+	return e.policy.Authorize(ctx, pr, in.Kind+".read_private", in.Scopes) == nil ||
+		e.policy.Authorize(ctx, pr, "history.read_private", in.Scopes) == nil
+}
+
+// Approvals are the live approvals of the instance's current round.
+func (e *Engine) Approvals(ctx context.Context, in *store.Instance) ([]store.Approval, error) {
+	return store.LiveApprovals(ctx, e.db.Pool, in.ID, in.Round)
+}
+
+// Timers are the pending timers of the instance's current state.
+func (e *Engine) Timers(ctx context.Context, in *store.Instance) ([]store.Timer, error) {
+	return store.PendingTimers(ctx, e.db.Pool, in.ID, in.Round)
+}
+
+// History reads a page of the instance's history, newest first, with the
+// total: the public events only, unless pr may read private ones.
+func (e *Engine) History(ctx context.Context, pr authz.Principal, in *store.Instance, beforeSeq, limit int) ([]store.Event, int, error) {
+	publicOnly := !e.CanReadPrivate(pr, in)
+	stream := store.InstanceStream(in.ID)
+	events, err := store.StreamEvents(ctx, e.db.Pool, store.HistoryPage{Stream: stream, PublicOnly: publicOnly, BeforeSeq: beforeSeq, Limit: limit})
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := store.CountStreamEvents(ctx, e.db.Pool, stream, publicOnly)
+	return events, total, err
+}
+
+// HistoryHead is the hash of the newest event of the instance's chain.
+func (e *Engine) HistoryHead(ctx context.Context, in *store.Instance) ([]byte, error) {
+	h, _, err := store.StreamHead(ctx, e.db.Pool, store.InstanceStream(in.ID))
+	return h, err
 }

@@ -2,13 +2,185 @@
 
 package model
 
-// An object with a global ID (Relay Global Object Identification). IDs are
-// opaque: clients must not take them apart.
-type Node interface {
-	IsNode()
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/store"
+)
+
+type AgreementPayload struct {
+	Agreement *store.Agreement `json:"agreement"`
+}
+
+type AgreementVersionInput struct {
+	Title             string    `json:"title"`
+	Body              *string   `json:"body,omitempty"`
+	DocumentURL       *string   `json:"documentUrl,omitempty"`
+	AdoptedOn         time.Time `json:"adoptedOn"`
+	DecisionReference *string   `json:"decisionReference,omitempty"`
+	// Defaults to all five.
+	Principles []Principle `json:"principles,omitempty"`
+	// Defaults to the adoption date.
+	ValidFrom *time.Time `json:"validFrom,omitempty"`
+	ScopeNote *string    `json:"scopeNote,omitempty"`
+}
+
+type ApplyToSignInput struct {
+	OrganisationID     string `json:"organisationId"`
+	AgreementVersionID string `json:"agreementVersionId"`
+	// The organisation has a regional perspective.
+	RegionalPerspective bool `json:"regionalPerspective"`
+	// The organisation rests on democratic values.
+	DemocraticValues bool `json:"democraticValues"`
+	// The organisation is organisationally independent of the public sector (not asked of public bodies).
+	Independent bool `json:"independent"`
+}
+
+// How far one requirement of a quorum has come.
+type ApprovalProgress struct {
+	Transition  string        `json:"transition"`
+	Requirement string        `json:"requirement"`
+	Title       string        `json:"title"`
+	Required    int           `json:"required"`
+	Approvers   []*store.User `json:"approvers"`
+}
+
+type ApproveInput struct {
+	InstanceID string `json:"instanceId"`
+	// The decision (transition) to approve.
+	Transition      string  `json:"transition"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	Comment         *string `json:"comment,omitempty"`
+}
+
+type ApproveSigningInput struct {
+	InstanceID      string `json:"instanceId"`
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+	// The official has checked that the organisation has a regional perspective.
+	RegionalPerspective bool `json:"regionalPerspective"`
+	// ... democratic values.
+	DemocraticValues bool `json:"democraticValues"`
+	// ... and is independent of the public sector (ignored for public bodies).
+	Independent bool `json:"independent"`
+}
+
+type AssignRoleInput struct {
+	// The user's global ID.
+	UserID string `json:"userId"`
+	Role   Role   `json:"role"`
+	// `*` for ADMIN, `region` for officials and politicians, `region` or `sector` for council members, `org:<organisation global id>` for representatives.
+	Scope string `json:"scope"`
+}
+
+type AttachToCeremonyInput struct {
+	InstanceID      string `json:"instanceId"`
+	CeremonyID      string `json:"ceremonyId"`
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+}
+
+// An action the viewer may take.
+type AvailableAction struct {
+	// The transition's name, e.g. `approve`.
+	Name string `json:"name"`
+	// Swedish / English.
+	Title string `json:"title"`
+	// Whether taking it records an approval towards a quorum.
+	NeedsApproval bool `json:"needsApproval"`
+	// Whether you have already approved.
+	Approved bool `json:"approved"`
+}
+
+type CeremonyPayload struct {
+	Ceremony *store.Ceremony `json:"ceremony"`
+}
+
+type CreateAgreementInput struct {
+	Name string `json:"name"`
+	// The public body's organisation ID.
+	PublicBodyID string                 `json:"publicBodyId"`
+	FirstVersion *AgreementVersionInput `json:"firstVersion"`
+}
+
+type CreateCeremonyInput struct {
+	AgreementVersionID string    `json:"agreementVersionId"`
+	Title              string    `json:"title"`
+	HeldOn             time.Time `json:"heldOn"`
+	Place              *string   `json:"place,omitempty"`
+}
+
+type HistoryEventConnection struct {
+	Edges      []*HistoryEventEdge `json:"edges"`
+	PageInfo   *PageInfo           `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+type HistoryEventEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *store.Event `json:"node"`
+}
+
+type Mutation struct {
+}
+
+type OrganisationConnection struct {
+	Edges    []*OrganisationEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type OrganisationEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *store.Organisation `json:"node"`
+}
+
+type OrganisationInput struct {
+	Name string `json:"name"`
+	// NNNNNN-NNNN (the hyphen is optional; 16NNNNNNNNNN is accepted).
+	OrganisationNumber string    `json:"organisationNumber"`
+	LegalForm          LegalForm `json:"legalForm"`
+	Sector             Sector    `json:"sector"`
+	Municipality       *string   `json:"municipality,omitempty"`
+	Website            *string   `json:"website,omitempty"`
+	Description        *string   `json:"description,omitempty"`
+	ContactEmail       *string   `json:"contactEmail,omitempty"`
+	ContactPhone       *string   `json:"contactPhone,omitempty"`
+}
+
+type OrganisationPayload struct {
+	Organisation *store.Organisation `json:"organisation"`
+}
+
+// Relay page information.
+type PageInfo struct {
+	// Whether more items follow this page.
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether items come before this page (always false: pages go forward).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first item on the page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the last item on the page; pass it as `after` for the next page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
 type Query struct {
+}
+
+type RegisterOrganisationInput struct {
+	Organisation *OrganisationInput `json:"organisation"`
+}
+
+type RevokeRoleInput struct {
+	UserID string `json:"userId"`
+	Role   Role   `json:"role"`
+	Scope  string `json:"scope"`
+}
+
+type RoleAssignmentPayload struct {
+	Assignment *authz.Assignment `json:"assignment"`
 }
 
 // What this server is.
@@ -17,4 +189,373 @@ type ServerInfo struct {
 	Version string `json:"version"`
 	// The PostgreSQL server's version.
 	DatabaseVersion string `json:"databaseVersion"`
+}
+
+type SignatoryConnection struct {
+	Edges    []*SignatoryEdge `json:"edges"`
+	PageInfo *PageInfo        `json:"pageInfo"`
+	// How many organisations are on the list.
+	TotalCount int `json:"totalCount"`
+}
+
+type SignatoryEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *store.Signatory `json:"node"`
+}
+
+type SigningActionInput struct {
+	// The signing application (a WorkflowInstance).
+	InstanceID      string  `json:"instanceId"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	Reason          *string `json:"reason,omitempty"`
+}
+
+type UpdateOrganisationInput struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	LegalForm    LegalForm `json:"legalForm"`
+	Municipality *string   `json:"municipality,omitempty"`
+	Website      *string   `json:"website,omitempty"`
+	Description  *string   `json:"description,omitempty"`
+	ContactEmail *string   `json:"contactEmail,omitempty"`
+	ContactPhone *string   `json:"contactPhone,omitempty"`
+}
+
+// Who you are.
+type Viewer struct {
+	// You, or null when you are not signed in.
+	User *store.User `json:"user,omitempty"`
+	// Your roles and where they hold.
+	Roles []*authz.Assignment `json:"roles"`
+}
+
+type WithdrawApprovalInput struct {
+	InstanceID string  `json:"instanceId"`
+	Transition string  `json:"transition"`
+	Reason     *string `json:"reason,omitempty"`
+}
+
+type WorkflowPayload struct {
+	Instance *store.Instance `json:"instance"`
+}
+
+// A deadline or reminder of the instance's current state.
+type WorkflowTimer struct {
+	Name string    `json:"name"`
+	At   time.Time `json:"at"`
+	// The transition it fires, or null for a reminder.
+	Fires *string `json:"fires,omitempty"`
+}
+
+// The legal form of an organisation.
+type LegalForm string
+
+const (
+	LegalFormIdeellForening    LegalForm = "IDEELL_FORENING"
+	LegalFormEkonomiskForening LegalForm = "EKONOMISK_FORENING"
+	LegalFormStiftelse         LegalForm = "STIFTELSE"
+	LegalFormTrossamfund       LegalForm = "TROSSAMFUND"
+	LegalFormNatverk           LegalForm = "NATVERK"
+	LegalFormKooperativ        LegalForm = "KOOPERATIV"
+	LegalFormOther             LegalForm = "OTHER"
+)
+
+var AllLegalForm = []LegalForm{
+	LegalFormIdeellForening,
+	LegalFormEkonomiskForening,
+	LegalFormStiftelse,
+	LegalFormTrossamfund,
+	LegalFormNatverk,
+	LegalFormKooperativ,
+	LegalFormOther,
+}
+
+func (e LegalForm) IsValid() bool {
+	switch e {
+	case LegalFormIdeellForening, LegalFormEkonomiskForening, LegalFormStiftelse, LegalFormTrossamfund, LegalFormNatverk, LegalFormKooperativ, LegalFormOther:
+		return true
+	}
+	return false
+}
+
+func (e LegalForm) String() string {
+	return string(e)
+}
+
+func (e *LegalForm) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LegalForm(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LegalForm", str)
+	}
+	return nil
+}
+
+func (e LegalForm) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LegalForm) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LegalForm) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The agreement's five principles (Dialog is the portal principle).
+type Principle string
+
+const (
+	PrincipleDialog          Principle = "DIALOG"
+	PrincipleKvalitet        Principle = "KVALITET"
+	PrincipleMangfald        Principle = "MANGFALD"
+	PrincipleSjalvstandighet Principle = "SJALVSTANDIGHET"
+	PrincipleOppenhet        Principle = "OPPENHET"
+)
+
+var AllPrinciple = []Principle{
+	PrincipleDialog,
+	PrincipleKvalitet,
+	PrincipleMangfald,
+	PrincipleSjalvstandighet,
+	PrincipleOppenhet,
+}
+
+func (e Principle) IsValid() bool {
+	switch e {
+	case PrincipleDialog, PrincipleKvalitet, PrincipleMangfald, PrincipleSjalvstandighet, PrincipleOppenhet:
+		return true
+	}
+	return false
+}
+
+func (e Principle) String() string {
+	return string(e)
+}
+
+func (e *Principle) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Principle(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Principle", str)
+	}
+	return nil
+}
+
+func (e Principle) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Principle) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Principle) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A role. Each is held in a scope: `*` (everywhere), `region`, `sector` or `org:<organisation id>`.
+type Role string
+
+const (
+	// Runs the installation; assigns and revokes roles. Scope `*`.
+	RoleAdmin Role = "ADMIN"
+	// Tjänsteperson: an official of the public party. Scope `region`.
+	RoleRegionOfficial Role = "REGION_OFFICIAL"
+	// Förtroendevald: an elected politician of the public party. Scope `region`.
+	RoleRegionPolitician Role = "REGION_POLITICIAN"
+	// Sits in Rådet för idéburna, for the Region (scope `region`) or the sector (scope `sector`).
+	RoleCouncilMember Role = "COUNCIL_MEMBER"
+	// Acts for one idea-based organisation. Scope `org:<organisation id>`.
+	RoleSectorRepresentative Role = "SECTOR_REPRESENTATIVE"
+)
+
+var AllRole = []Role{
+	RoleAdmin,
+	RoleRegionOfficial,
+	RoleRegionPolitician,
+	RoleCouncilMember,
+	RoleSectorRepresentative,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RoleAdmin, RoleRegionOfficial, RoleRegionPolitician, RoleCouncilMember, RoleSectorRepresentative:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which side an organisation belongs to.
+type Sector string
+
+const (
+	// The idea-based (civil-society) sector.
+	SectorIdeaBased Sector = "IDEA_BASED"
+	// A public body (a region, a municipality, a state agency's unit).
+	SectorPublic Sector = "PUBLIC"
+)
+
+var AllSector = []Sector{
+	SectorIdeaBased,
+	SectorPublic,
+}
+
+func (e Sector) IsValid() bool {
+	switch e {
+	case SectorIdeaBased, SectorPublic:
+		return true
+	}
+	return false
+}
+
+func (e Sector) String() string {
+	return string(e)
+}
+
+func (e *Sector) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Sector(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Sector", str)
+	}
+	return nil
+}
+
+func (e Sector) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Sector) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Sector) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The four workflows.
+type WorkflowKind string
+
+const (
+	WorkflowKindSigning        WorkflowKind = "SIGNING"
+	WorkflowKindAnnualFollowUp WorkflowKind = "ANNUAL_FOLLOW_UP"
+	WorkflowKindRevision       WorkflowKind = "REVISION"
+	WorkflowKindPartnership    WorkflowKind = "PARTNERSHIP"
+)
+
+var AllWorkflowKind = []WorkflowKind{
+	WorkflowKindSigning,
+	WorkflowKindAnnualFollowUp,
+	WorkflowKindRevision,
+	WorkflowKindPartnership,
+}
+
+func (e WorkflowKind) IsValid() bool {
+	switch e {
+	case WorkflowKindSigning, WorkflowKindAnnualFollowUp, WorkflowKindRevision, WorkflowKindPartnership:
+		return true
+	}
+	return false
+}
+
+func (e WorkflowKind) String() string {
+	return string(e)
+}
+
+func (e *WorkflowKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WorkflowKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WorkflowKind", str)
+	}
+	return nil
+}
+
+func (e WorkflowKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WorkflowKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WorkflowKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

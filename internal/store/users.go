@@ -54,3 +54,19 @@ func UserBySubject(ctx context.Context, q Querier, issuer, subject string) (*Use
 		issuer, subject).Scan(&u.ID, &u.Issuer, &u.Subject, &u.Name, &u.Email, &u.CreatedAt)
 	return &u, translate(err, "read user")
 }
+
+// SearchUsers lists users whose name or e-mail contains search, by name.
+func SearchUsers(ctx context.Context, q Querier, search string, limit int) ([]*User, error) {
+	rows, err := q.Query(ctx, `SELECT id, issuer, subject, name, email, created_at FROM users
+		WHERE $1 = '' OR name ILIKE '%' || $1 || '%' OR email ILIKE '%' || $1 || '%'
+		ORDER BY lower(name), id LIMIT $2`, search, limit)
+	if err != nil {
+		return nil, translate(err, "search users")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*User, error) {
+		var u User
+		err := r.Scan(&u.ID, &u.Issuer, &u.Subject, &u.Name, &u.Email, &u.CreatedAt)
+		return &u, err
+	})
+	return out, translate(err, "search users")
+}

@@ -58,6 +58,9 @@ func InsertInstance(ctx context.Context, q Querier, in *Instance) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
 		in.ID, in.Kind, in.DefinitionVersion, in.SubjectType, in.SubjectID, in.Scopes, in.State,
 		in.StateEnteredAt, in.Round, data, in.Version, in.Final, in.CreatedAt)
+	if isUniqueViolation(err) {
+		return conflictf("an open %s for this subject already exists", in.Kind)
+	}
 	return translate(err, "store workflow instance")
 }
 

@@ -13,16 +13,26 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/samverkan/samverkan/graph"
+	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/httpserver"
+	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/jobs"
 	"github.com/samverkan/samverkan/internal/migrate"
 	"github.com/samverkan/samverkan/internal/pgembed"
+	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/token"
+	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/signing"
 )
 
 // Mode selects what a process runs.
@@ -61,9 +71,11 @@ type App struct {
 	Pool    *pgxpool.Pool
 	DB      *store.DB
 	River   *jobs.Client
-	http    *httpserver.Server
-	serveCh chan error
-	working atomic.Bool
+	// Services are built by Start (or Build).
+	Services Services
+	http     *httpserver.Server
+	serveCh  chan error
+	working  atomic.Bool
 }
 
 // Open connects to (or starts) the database and migrates it. It does not
@@ -124,40 +136,43 @@ func (a *App) openDatabase(ctx context.Context) error {
 	return nil
 }
 
+// Services are the service objects, for tools and tests that use them
+// directly.
+type Services struct {
+	Policy   *authz.PolicyEnforcer
+	Engine   *workflows.Engine
+	Registry *registry.Service
+	Signing  *signing.Service
+	Roles    *authz.RoleService
+	DevKeys  *token.DevIssuerKeys
+}
+
 // Start builds the services and starts River and the HTTP server.
 func (a *App) Start(ctx context.Context) error {
+	if err := a.build(ctx); err != nil {
+		return err
+	}
 	cfg := a.opts.Config
-	workers := 0
 	if a.opts.Mode.runsWorkers() {
-		workers = cfg.Workers
-	}
-	rc, err := jobs.NewClient(a.Pool, jobs.Options{
-		Workers:           riverWorkers(),
-		Clock:             a.opts.Clock,
-		Logger:            a.log,
-		WorkerCount:       workers,
-		FetchCooldown:     a.opts.FetchCooldown,
-		FetchPollInterval: a.opts.FetchPollInterval,
-	})
-	if err != nil {
-		return fmt.Errorf("build the job client: %w", err)
-	}
-	a.River = rc
-	if workers > 0 {
-		if err := rc.Start(ctx); err != nil {
+		if err := a.River.Start(ctx); err != nil {
 			return fmt.Errorf("start the job workers: %w", err)
 		}
 		a.working.Store(true)
 		go func() {
-			<-rc.Stopped()
+			<-a.River.Stopped()
 			a.working.Store(false)
 		}()
 	}
-
-	resolver := &graph.Resolver{Version: a.opts.Version, DB: a.DB}
+	verifier, err := a.verifier(ctx)
+	if err != nil {
+		return err
+	}
 	var gql http.Handler = http.NotFoundHandler()
 	if a.opts.Mode.runsAPI() {
-		gql = graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: true})
+		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log, DB: a.DB, Policy: a.Services.Policy,
+			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles}
+		gql = identity.NewAuthenticator(verifier, a.DB, a.log).Middleware(
+			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: true}))
 	}
 	ln := a.opts.Listener
 	if ln == nil {
@@ -176,6 +191,85 @@ func (a *App) Start(ctx context.Context) error {
 	go func() { a.serveCh <- a.http.Serve() }()
 	a.log.Info("samverkan started", "mode", a.opts.Mode, "addr", "http://"+a.http.Addr(), "config", cfg)
 	return nil
+}
+
+// build creates the services and the River client without starting them;
+// tools (seed, token) use it too.
+func (a *App) build(ctx context.Context) error {
+	if a.Services.Engine != nil {
+		return nil
+	}
+	policy, err := authz.NewPolicyEnforcer(ctx, a.DB, a.Pool, a.log)
+	if err != nil {
+		return err
+	}
+	a.Services.Policy = policy
+	eng := workflows.New(a.DB, policy, a.opts.Clock, a.log)
+	sign, err := signing.NewService(eng)
+	if err != nil {
+		return err
+	}
+	a.Services.Engine, a.Services.Signing = eng, sign
+	a.Services.Registry = registry.New(a.DB, policy, a.opts.Clock, a.log)
+	a.Services.Roles = authz.NewRoleService(a.DB, policy, a.opts.Clock)
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
+	workerCount := 0
+	if a.opts.Mode.runsWorkers() {
+		workerCount = a.opts.Config.Workers
+	}
+	rc, err := jobs.NewClient(a.Pool, jobs.Options{
+		Workers:           workers,
+		Clock:             a.opts.Clock,
+		Logger:            a.log,
+		WorkerCount:       workerCount,
+		FetchCooldown:     a.opts.FetchCooldown,
+		FetchPollInterval: a.opts.FetchPollInterval,
+	})
+	if err != nil {
+		return fmt.Errorf("build the job client: %w", err)
+	}
+	a.River = rc
+	eng.SetJobClient(rc)
+	return nil
+}
+
+// verifier accepts tokens from the configured OIDC issuer, or in dev mode
+// from the local development issuer.
+func (a *App) verifier(ctx context.Context) (token.Verifier, error) {
+	cfg := a.opts.Config
+	if cfg.OIDCIssuer != "" {
+		return token.NewOIDCVerifier(ctx, cfg.OIDCIssuer, cfg.OIDCAudience, token.WithClock(a.opts.Clock.Now))
+	}
+	if !cfg.Dev {
+		a.log.Warn("no OIDC issuer configured and dev mode is off: nobody can sign in")
+		return refuseAll{}, nil
+	}
+	keys, err := a.DevKeys()
+	if err != nil {
+		return nil, err
+	}
+	a.log.Warn("dev mode: accepting tokens from the local development issuer (samverkan token --subject ...)")
+	return keys.Verifier(token.WithClock(a.opts.Clock.Now)), nil
+}
+
+// DevKeys are the development issuer's keys under the data directory.
+func (a *App) DevKeys() (*token.DevIssuerKeys, error) {
+	if a.Services.DevKeys == nil {
+		k, err := token.LoadOrCreateDevIssuer(a.opts.Config.DevKeyDir())
+		if err != nil {
+			return nil, fmt.Errorf("development issuer: %w", err)
+		}
+		a.Services.DevKeys = k
+	}
+	return a.Services.DevKeys, nil
+}
+
+type refuseAll struct{}
+
+func (refuseAll) Verify(context.Context, string) (*token.Claims, error) {
+	return nil, apperr.New(apperr.Unauthenticated, "Inloggning är inte konfigurerad på den här servern. / Sign-in is not configured on this server.")
 }
 
 // Addr is the HTTP address the service listens on.
@@ -216,6 +310,9 @@ func (a *App) Close() error {
 	if a.http != nil {
 		errs = append(errs, a.http.Shutdown(ctx))
 	}
+	if a.Services.Policy != nil {
+		a.Services.Policy.Close()
+	}
 	if a.River != nil && a.working.Load() {
 		if err := a.River.Stop(ctx); err != nil {
 			a.log.Warn("jobs did not finish in time; cancelling them", "err", err)
@@ -242,3 +339,39 @@ func (a *App) closeDatabase() {
 
 // Logger is the service's logger.
 func (a *App) Logger() *slog.Logger { return a.log }
+
+// Build creates the services without serving, for command-line tools.
+func (a *App) Build(ctx context.Context) error { return a.build(ctx) }
+
+// Grant gives the person with subject a role in a scope, straight in the
+// database (the bootstrap for the first admin). The person is created if
+// they have not signed in yet, under the configured issuer.
+func (a *App) Grant(ctx context.Context, subject, name, role, scope string) (uuid.UUID, error) {
+	if err := a.build(ctx); err != nil {
+		return uuid.Nil, err
+	}
+	issuer := token.DevIssuer
+	if a.opts.Config.OIDCIssuer != "" {
+		issuer = a.opts.Config.OIDCIssuer
+	}
+	u := &store.User{Issuer: issuer, Subject: subject, Name: name}
+	err := a.DB.InTx(ctx, func(tx pgx.Tx) error {
+		existing, err := store.UserBySubject(ctx, tx, issuer, subject)
+		switch {
+		case err == nil:
+			u = existing
+		case apperr.IsCode(err, apperr.NotFound):
+			if err := store.UpsertUser(ctx, tx, u); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+		return authz.GrantTx(ctx, tx, authz.SystemPrincipal, authz.Assignment{UserID: u.ID, Role: role, Scope: scope}, a.opts.Clock.Now())
+	})
+	if err != nil {
+		return uuid.Nil, err
+	}
+	a.Services.Policy.Remember(authz.Assignment{UserID: u.ID, Role: role, Scope: scope})
+	return u.ID, nil
+}

@@ -1,0 +1,224 @@
+// Package apptest boots the real service for end-to-end tests: a fresh
+// database from the test harness, the real River client, a test clock, and
+// the HTTP server on a free port. Tests talk to it over HTTP the way
+// clients do.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
+	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/config"
+	"github.com/samverkan/samverkan/internal/testdb"
+	"github.com/samverkan/samverkan/internal/token"
+)
+
+// Env is a running service.
+type Env struct {
+	T     testing.TB
+	App   *app.App
+	URL   string
+	Clock *clock.Test
+	DB    *testdb.Database
+	Keys  *token.DevIssuerKeys
+	seq   atomic.Int64
+}
+
+// Options tune the service under test.
+type Options struct {
+	// Start is the test clock's starting moment (default 2018-01-01 Stockholm).
+	Start time.Time
+	Mode  app.Mode
+	// DB reuses a database (several processes on one database).
+	DB *testdb.Database
+	// DataDir shares dev keys between instances.
+	DataDir string
+}
+
+// Start boots the service and stops it when the test ends.
+func Start(t testing.TB, o Options) *Env {
+	t.Helper()
+	if o.Start.IsZero() {
+		o.Start = time.Date(2018, 1, 1, 9, 0, 0, 0, clock.Stockholm)
+	}
+	db := o.DB
+	if db == nil {
+		db = testdb.New(t)
+	}
+	if o.DataDir == "" {
+		o.DataDir = t.TempDir()
+	}
+	clk := clock.NewTest(o.Start)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	level := slog.LevelWarn
+	if os.Getenv("SAMVERKAN_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg := config.Config{DatabaseURL: db.URL, DataDir: o.DataDir, Addr: ln.Addr().String(), LogFormat: "text",
+		Migrate: false, Dev: true, Workers: 20, ShutdownTimeout: 10 * time.Second}
+	ctx := context.Background()
+	a, err := app.Open(ctx, app.Options{Config: cfg, Mode: o.Mode, Version: "test", Logger: log, Clock: clk, Listener: ln,
+		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, a.Start(ctx))
+	t.Cleanup(func() { _ = a.Close() })
+	keys, err := a.DevKeys()
+	require.NoError(t, err)
+	return &Env{T: t, App: a, URL: "http://" + a.Addr(), Clock: clk, DB: db, Keys: keys}
+}
+
+// User is a person with a dev token.
+type User struct {
+	ID      uuid.UUID
+	Subject string
+	Name    string
+	Token   string
+}
+
+// NewUser makes a person holding the given roles ("role@scope"); the token
+// is valid for 20 years of test time.
+func (e *Env) NewUser(name string, roles ...string) *User {
+	e.T.Helper()
+	subject := fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(name, " ", "-")), e.seq.Add(1))
+	u := &User{Subject: subject, Name: name}
+	for _, r := range roles {
+		role, scope, _ := strings.Cut(r, "@")
+		id, err := e.App.Grant(context.Background(), subject, name, role, scope)
+		require.NoError(e.T, err)
+		u.ID = id
+	}
+	tok, err := e.Keys.Sign(token.TokenRequest{Subject: subject, Name: name, Email: subject + "@example.org",
+		TTL: 20 * 365 * 24 * time.Hour, Now: e.Clock.Now()})
+	require.NoError(e.T, err)
+	u.Token = tok
+	return u
+}
+
+// Response is a GraphQL response.
+type Response struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []Error         `json:"errors"`
+}
+
+// Error is a GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code is the error's extensions.code.
+func (e Error) Code() string {
+	c, _ := e.Extensions["code"].(string)
+	return c
+}
+
+// Do sends a GraphQL request as u (nil: anonymous).
+func (e *Env) Do(u *User, query string, vars map[string]any) Response {
+	e.T.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(e.T, err)
+	return e.Raw(u, "application/json", body)
+}
+
+// Raw posts a body to /graphql.
+func (e *Env) Raw(u *User, contentType string, body []byte) Response {
+	e.T.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
+	require.NoError(e.T, err)
+	req.Header.Set("Content-Type", contentType)
+	if u != nil {
+		req.Header.Set("Authorization", "Bearer "+u.Token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(e.T, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(e.T, err)
+	var r Response
+	require.NoError(e.T, json.Unmarshal(b, &r), "response: %s", b)
+	r.Status = resp.StatusCode
+	return r
+}
+
+// MustDo sends a request that must succeed and decodes its data into out.
+func (e *Env) MustDo(u *User, query string, vars map[string]any, out any) {
+	e.T.Helper()
+	r := e.Do(u, query, vars)
+	require.Empty(e.T, r.Errors, "query %s", firstLine(query))
+	if out != nil {
+		require.NoError(e.T, json.Unmarshal(r.Data, out))
+	}
+}
+
+// MustFail sends a request that must fail with code.
+func (e *Env) MustFail(u *User, code, query string, vars map[string]any) Error {
+	e.T.Helper()
+	r := e.Do(u, query, vars)
+	require.NotEmpty(e.T, r.Errors, "query %s should have failed with %s; data %s", firstLine(query), code, r.Data)
+	require.Equal(e.T, code, r.Errors[0].Code(), "message: %s", r.Errors[0].Message)
+	return r.Errors[0]
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// AdvanceTo moves the clock and waits until the jobs due by then have run.
+func (e *Env) AdvanceTo(t time.Time) {
+	e.T.Helper()
+	e.Clock.AdvanceTo(t)
+	e.WaitForJobs()
+}
+
+// WaitForJobs waits until no job is due (available or running, or
+// scheduled at or before the test clock's now).
+func (e *Env) WaitForJobs() {
+	e.T.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		err := e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job
+			WHERE state IN ('available', 'running', 'pending')
+			   OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)`, e.Clock.Now()).Scan(&n)
+		require.NoError(e.T, err)
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.T.Fatalf("%d jobs still due after 30s", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Count runs a counting query against the service's database.
+func (e *Env) Count(sql string, args ...any) int {
+	e.T.Helper()
+	var n int
+	require.NoError(e.T, e.DB.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}

@@ -1,0 +1,111 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/samverkan/samverkan/graph/model"
+	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/identity"
+	"github.com/samverkan/samverkan/internal/registry"
+	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows/signing"
+)
+
+// assignmentFromInput reads a role assignment from GraphQL input; an
+// organisation scope carries the organisation's global ID.
+func assignmentFromInput(userGID string, role model.Role, scope string) (authz.Assignment, error) {
+	uid, err := mustID("userId", userGID, typeUser)
+	if err != nil {
+		return authz.Assignment{}, err
+	}
+	a := authz.Assignment{UserID: uid, Role: strings.ToLower(string(role)), Scope: scope}
+	if rest, ok := strings.CutPrefix(scope, "org:"); ok {
+		oid, err := mustID("scope", rest, typeOrganisation)
+		if err != nil {
+			return a, err
+		}
+		a.Scope = authz.OrgScope(oid)
+	}
+	return a, authz.ValidateAssignment(a.Role, a.Scope)
+}
+
+var principleNames = map[model.Principle]string{
+	model.PrincipleDialog: "Dialog", model.PrincipleKvalitet: "Kvalitet", model.PrincipleMangfald: "Mångfald",
+	model.PrincipleSjalvstandighet: "Självständighet", model.PrincipleOppenhet: "Öppenhet",
+}
+
+func principlesIn(ps []model.Principle) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, principleNames[p])
+	}
+	return out
+}
+
+func principlesOut(ps []string) []model.Principle {
+	var out []model.Principle
+	for _, s := range ps {
+		for k, v := range principleNames {
+			if v == s {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func num(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func notFound(what string) error {
+	return apperr.New(apperr.NotFound, "%s finns inte. / %s does not exist.", what, what)
+}
+
+func organisationInput(in *model.OrganisationInput) registry.OrganisationInput {
+	return registry.OrganisationInput{
+		Name: in.Name, OrganisationNumber: in.OrganisationNumber, LegalForm: strings.ToLower(string(in.LegalForm)),
+		Sector: strings.ToLower(string(in.Sector)), Municipality: str(in.Municipality), Website: str(in.Website),
+		Description: str(in.Description), ContactEmail: str(in.ContactEmail), ContactPhone: str(in.ContactPhone),
+	}
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func dataID(in *store.Instance, key string) (uuid.UUID, bool) {
+	s, _ := in.Data[key].(string)
+	id, err := uuid.Parse(s)
+	return id, err == nil
+}
+
+func (r *mutationResolver) signingAct(ctx context.Context, input model.SigningActionInput, transition string, extra map[string]any) (*model.WorkflowPayload, error) {
+	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	if err != nil {
+		return nil, err
+	}
+	in, err := r.Signing.Act(ctx, identity.FromContext(ctx), signing.ActParams{InstanceID: id, Transition: transition,
+		ExpectedVersion: num(input.ExpectedVersion), Input: extra, Reason: str(input.Reason)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.WorkflowPayload{Instance: in}, nil
+}

@@ -1,0 +1,218 @@
+package signing
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/registry"
+	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
+)
+
+// Service runs signing.
+type Service struct {
+	eng *workflows.Engine
+	db  *store.DB
+}
+
+// NewService returns the signing service; it registers the definition.
+func NewService(eng *workflows.Engine) (*Service, error) {
+	if err := eng.Register(Definition()); err != nil {
+		return nil, err
+	}
+	return &Service{eng: eng, db: eng.DB()}, nil
+}
+
+// Declarations are what an organisation declares when it applies.
+type Declarations struct {
+	RegionalPerspective bool
+	DemocraticValues    bool
+	Independent         bool
+}
+
+// Apply starts an organisation's application to sign an agreement version.
+func (s *Service) Apply(ctx context.Context, pr authz.Principal, orgID, versionID uuid.UUID, d Declarations) (*store.Instance, error) {
+	scopes := Scopes(orgID)
+	if err := s.eng.Policy().Authorize(ctx, pr, "signing.apply", scopes[:1]); err != nil {
+		return nil, err
+	}
+	var in *store.Instance
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		org, err := store.GetOrganisation(ctx, tx, orgID)
+		if err != nil {
+			return notFound(err, "organisationId", "Organisationen finns inte. / The organisation does not exist.")
+		}
+		if err := s.currentVersion(ctx, tx, versionID); err != nil {
+			return err
+		}
+		if !d.RegionalPerspective || !d.DemocraticValues || (!d.Independent && org.Sector == registry.SectorIdeaBased) {
+			return apperr.Invalid("declarations", "För att underteckna ska organisationen ha ett regionalt perspektiv, demokratiska värderingar och vara organisatoriskt oberoende av offentlig sektor; bekräfta alla tre. / To sign, the organisation must have a regional perspective, democratic values and be organisationally independent of the public sector; confirm all three.")
+		}
+		if _, err := store.CurrentSignatory(ctx, tx, versionID, orgID); err == nil {
+			return apperr.New(apperr.Conflict, "%s har redan undertecknat den här versionen. / %s has already signed this version.", org.Name, org.Name)
+		} else if !apperr.IsCode(err, apperr.NotFound) {
+			return err
+		}
+		in, err = s.eng.StartTx(ctx, tx, workflows.StartParams{
+			Kind: Kind, SubjectType: "organisation", SubjectID: orgID, Scopes: scopes, Actor: pr,
+			Data: map[string]any{keyOrganisation: orgID.String(), keyVersion: versionID.String(), "publicBody": org.Sector == registry.SectorPublic},
+			Input: map[string]any{"regionalPerspective": d.RegionalPerspective, "democraticValues": d.DemocraticValues,
+				"independent": d.Independent},
+		})
+		if apperr.IsCode(err, apperr.Conflict) {
+			return apperr.New(apperr.Conflict, "%s har redan en pågående ansökan för den här versionen. / %s already has an open application for this version.", org.Name, org.Name)
+		}
+		return err
+	})
+	return in, err
+}
+
+// Scopes are the policy scopes of an organisation's signing.
+func Scopes(orgID uuid.UUID) []string {
+	return []string{authz.OrgScope(orgID), authz.ScopeRegion}
+}
+
+func (s *Service) currentVersion(ctx context.Context, tx pgx.Tx, versionID uuid.UUID) error {
+	v, err := store.GetAgreementVersion(ctx, tx, versionID)
+	if err != nil {
+		return notFound(err, "agreementVersionId", "Versionen av överenskommelsen finns inte. / The agreement version does not exist.")
+	}
+	versions, err := store.AgreementVersions(ctx, tx, v.AgreementID)
+	if err != nil {
+		return err
+	}
+	if versions[len(versions)-1].ID != v.ID {
+		return apperr.Invalid("agreementVersionId", "Version %d har ersatts av en nyare; ansök om att underteckna den gällande versionen. / Version %d has been superseded; apply to sign the current version.", v.Number, v.Number)
+	}
+	return nil
+}
+
+func notFound(err error, field, msg string) error {
+	if apperr.IsCode(err, apperr.NotFound) {
+		return &apperr.Error{Code: apperr.NotFound, Field: field, Message: msg}
+	}
+	return err
+}
+
+// ActParams fire one of the signing transitions.
+type ActParams struct {
+	InstanceID      uuid.UUID
+	Transition      string
+	ExpectedVersion int
+	Input           map[string]any
+	Reason          string
+}
+
+// Act fires a transition of a signing instance.
+func (s *Service) Act(ctx context.Context, pr authz.Principal, p ActParams) (*store.Instance, error) {
+	var out *store.Instance
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		in, err := store.GetInstance(ctx, tx, p.InstanceID)
+		if err != nil || in.Kind != Kind {
+			return apperr.New(apperr.NotFound, "Ansökan finns inte. / The application does not exist.")
+		}
+		res, err := s.eng.FireTx(ctx, tx, workflows.FireParams{InstanceID: p.InstanceID, Transition: p.Transition, Actor: pr,
+			ExpectedVersion: p.ExpectedVersion, Input: p.Input, Reason: p.Reason})
+		if err != nil {
+			return err
+		}
+		out = res.Instance
+		return nil
+	})
+	return out, err
+}
+
+// CeremonyInput describes a signing ceremony.
+type CeremonyInput struct {
+	AgreementVersionID uuid.UUID
+	Title              string
+	HeldOn             time.Time
+	Place              string
+}
+
+// CreateCeremony plans a signing ceremony.
+func (s *Service) CreateCeremony(ctx context.Context, pr authz.Principal, in CeremonyInput) (*store.Ceremony, error) {
+	if err := s.eng.Policy().Authorize(ctx, pr, "ceremony.create", []string{authz.ScopeRegion}); err != nil {
+		return nil, err
+	}
+	if err := registry.Text("title", in.Title, 1, 200); err != nil {
+		return nil, err
+	}
+	if err := registry.Text("place", in.Place, 0, 200); err != nil {
+		return nil, err
+	}
+	if err := registry.Date("heldOn", in.HeldOn); err != nil {
+		return nil, err
+	}
+	now := s.eng.Clock().Now()
+	if !ceremonyMoment(in.HeldOn).After(now) {
+		return nil, apperr.Invalid("heldOn", "En ceremoni planeras för ett kommande datum. / A ceremony is planned for a future date.")
+	}
+	c := &store.Ceremony{AgreementVersionID: in.AgreementVersionID, Title: in.Title, HeldOn: in.HeldOn, Place: in.Place, CreatedAt: now}
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := s.currentVersion(ctx, tx, in.AgreementVersionID); err != nil {
+			return err
+		}
+		return store.InsertCeremony(ctx, tx, c)
+	})
+	return c, err
+}
+
+// RequestReconfirmationTx asks a signatory of an old version to confirm a
+// new one by deadline, inside the caller's (adoption) transaction.
+func (s *Service) RequestReconfirmationTx(ctx context.Context, tx pgx.Tx, orgID, newVersionID uuid.UUID, deadline time.Time) (*store.Instance, error) {
+	return s.eng.StartTx(ctx, tx, workflows.StartParams{
+		Kind: Kind, SubjectType: "organisation", SubjectID: orgID, Scopes: Scopes(orgID), Actor: authz.SystemPrincipal,
+		State: ReconfirmationRequested, Data: map[string]any{keyOrganisation: orgID.String(), keyVersion: newVersionID.String(),
+			KeyReconfirmDeadline: deadline.UTC().Format(time.RFC3339)},
+	})
+}
+
+// Signatories pages a version's public list.
+func (s *Service) Signatories(ctx context.Context, p store.SignatoryPage) ([]*store.Signatory, error) {
+	return store.ListSignatories(ctx, s.db.Pool, p)
+}
+
+// CountSignatories counts a version's signatories.
+func (s *Service) CountSignatories(ctx context.Context, versionID uuid.UUID) (int, error) {
+	return store.CountSignatories(ctx, s.db.Pool, versionID)
+}
+
+// SignaturesOf lists an organisation's signatures, ended ones included.
+func (s *Service) SignaturesOf(ctx context.Context, orgID uuid.UUID) ([]*store.Signatory, error) {
+	return store.SignaturesOfOrganisation(ctx, s.db.Pool, orgID)
+}
+
+// Applications lists an organisation's signing instances, newest first.
+func (s *Service) Applications(ctx context.Context, orgID uuid.UUID) ([]*store.Instance, error) {
+	all, err := store.InstancesBySubject(ctx, s.db.Pool, "organisation", orgID)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, in := range all {
+		if in.Kind == Kind {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// CeremoniesByIDs reads ceremonies.
+func (s *Service) CeremoniesByIDs(ctx context.Context, ids []uuid.UUID) ([]*store.Ceremony, error) {
+	return store.CeremoniesByIDs(ctx, s.db.Pool, ids)
+}
+
+// Ceremony reads one ceremony (nil when missing).
+func (s *Service) Ceremony(ctx context.Context, id uuid.UUID) (*store.Ceremony, error) {
+	c, err := store.GetCeremony(ctx, s.db.Pool, id)
+	if apperr.IsCode(err, apperr.NotFound) {
+		return nil, nil
+	}
+	return c, err
+}
