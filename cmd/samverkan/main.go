@@ -21,6 +21,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/demo"
 	"github.com/samverkan/samverkan/internal/config"
 )
 
@@ -53,6 +54,10 @@ func rootCommand() *cli.Command {
 			serverCommand(app.ModeAPI, "run the GraphQL API only"),
 			serverCommand(app.ModeWorker, "run the job workers only"),
 			migrateCommand(),
+			tokenCommand(),
+			adminCommand(),
+			seedCommand(),
+			healthcheckCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",
@@ -87,6 +92,12 @@ func serve(ctx context.Context, cfg config.Config, mode app.Mode) error {
 	if err != nil {
 		return err
 	}
+	if cfg.SeedDemoIfEmpty {
+		if err := seedIfEmpty(ctx, a); err != nil {
+			_ = a.Close()
+			return err
+		}
+	}
 	if err := a.Start(ctx); err != nil {
 		_ = a.Close()
 		return err
@@ -99,6 +110,20 @@ func serve(ctx context.Context, cfg config.Config, mode app.Mode) error {
 		runErr = errors.New("the embedded PostgreSQL stopped unexpectedly")
 	}
 	return errors.Join(runErr, a.Close())
+}
+
+// seedIfEmpty loads the demo story into a database without agreements.
+func seedIfEmpty(ctx context.Context, a *app.App) error {
+	if err := a.Build(ctx); err != nil {
+		return err
+	}
+	agreements, err := a.Services.Registry.Agreements(ctx)
+	if err != nil || len(agreements) > 0 {
+		return err
+	}
+	a.Logger().Info("empty database: loading the demo story (samverkan seed demo)")
+	_, err = demo.Seed(ctx, a, newProgress(os.Stderr))
+	return err
 }
 
 func buildVersion() string {

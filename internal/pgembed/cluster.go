@@ -104,6 +104,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	} else if c.binDir, err = FindBinDir(); err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(abs), err)
+	}
 	if os.Geteuid() == 0 {
 		if c.owner, err = lookupOwner(cfg.RunAs); err != nil {
 			return nil, err

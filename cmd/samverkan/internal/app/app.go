@@ -343,35 +343,40 @@ func (a *App) Logger() *slog.Logger { return a.log }
 // Build creates the services without serving, for command-line tools.
 func (a *App) Build(ctx context.Context) error { return a.build(ctx) }
 
-// Grant gives the person with subject a role in a scope, straight in the
-// database (the bootstrap for the first admin). The person is created if
-// they have not signed in yet, under the configured issuer.
-func (a *App) Grant(ctx context.Context, subject, name, role, scope string) (uuid.UUID, error) {
-	if err := a.build(ctx); err != nil {
-		return uuid.Nil, err
-	}
+// EnsureUser returns the person with subject under the configured issuer,
+// creating them if they have not signed in yet.
+func (a *App) EnsureUser(ctx context.Context, subject, name string) (uuid.UUID, error) {
 	issuer := token.DevIssuer
 	if a.opts.Config.OIDCIssuer != "" {
 		issuer = a.opts.Config.OIDCIssuer
 	}
+	existing, err := store.UserBySubject(ctx, a.DB.Pool, issuer, subject)
+	if err == nil {
+		return existing.ID, nil
+	}
+	if !apperr.IsCode(err, apperr.NotFound) {
+		return uuid.Nil, err
+	}
 	u := &store.User{Issuer: issuer, Subject: subject, Name: name}
-	err := a.DB.InTx(ctx, func(tx pgx.Tx) error {
-		existing, err := store.UserBySubject(ctx, tx, issuer, subject)
-		switch {
-		case err == nil:
-			u = existing
-		case apperr.IsCode(err, apperr.NotFound):
-			if err := store.UpsertUser(ctx, tx, u); err != nil {
-				return err
-			}
-		default:
-			return err
-		}
-		return authz.GrantTx(ctx, tx, authz.SystemPrincipal, authz.Assignment{UserID: u.ID, Role: role, Scope: scope}, a.opts.Clock.Now())
-	})
+	return u.ID, store.UpsertUser(ctx, a.DB.Pool, u)
+}
+
+// Grant gives the person with subject a role in a scope, straight in the
+// database (the bootstrap for the first admin).
+func (a *App) Grant(ctx context.Context, subject, name, role, scope string) (uuid.UUID, error) {
+	if err := a.build(ctx); err != nil {
+		return uuid.Nil, err
+	}
+	id, err := a.EnsureUser(ctx, subject, name)
 	if err != nil {
 		return uuid.Nil, err
 	}
-	a.Services.Policy.Remember(authz.Assignment{UserID: u.ID, Role: role, Scope: scope})
-	return u.ID, nil
+	as := authz.Assignment{UserID: id, Role: role, Scope: scope}
+	if err := a.DB.InTx(ctx, func(tx pgx.Tx) error {
+		return authz.GrantTx(ctx, tx, authz.SystemPrincipal, as, a.opts.Clock.Now())
+	}); err != nil {
+		return uuid.Nil, err
+	}
+	a.Services.Policy.Remember(as)
+	return id, nil
 }

@@ -93,7 +93,9 @@ func (s *story) apply(t *testing.T, n int) applicant {
 	}
 	s.env.MustDo(rep, registerOrg, map[string]any{"o": map[string]any{"name": fmt.Sprintf("Förening %02d", n),
 		"organisationNumber": orgNumber(n), "legalForm": "IDEELL_FORENING", "sector": "IDEA_BASED", "municipality": "Karlstad"}}, &reg)
-	var out struct{ ApplyToSign struct{ Instance instanceData } }
+	var out struct {
+		ApplyToSign struct{ Instance instanceData }
+	}
 	s.env.MustDo(rep, applyToSign, map[string]any{"org": reg.RegisterOrganisation.Organisation.ID, "ver": s.version}, &out)
 	require.Equal(t, "applied", out.ApplyToSign.Instance.State)
 	return applicant{rep: rep, org: reg.RegisterOrganisation.Organisation.ID, instance: out.ApplyToSign.Instance.ID}
@@ -146,7 +148,9 @@ func TestSigningStory2018(t *testing.T) {
 	s := newStory(t)
 	env := s.env
 
-	var cer struct{ CreateSigningCeremony struct{ Ceremony struct{ ID string } } }
+	var cer struct {
+		CreateSigningCeremony struct{ Ceremony struct{ ID string } }
+	}
 	env.MustDo(s.official, `mutation($v: ID!) { createSigningCeremony(input: {agreementVersionId: $v, title: "Signeringsceremoni",
 		heldOn: "2018-04-20", place: "Karlstad"}) { ceremony { id } } }`, map[string]any{"v": s.version}, &cer)
 

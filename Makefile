@@ -1,0 +1,47 @@
+# samverkan — `make run` starts the service on an embedded PostgreSQL,
+# `make test` runs every test. `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/samverkan
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: help run build test test-short generate check-generated lint bench postgres
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+run: postgres build ## Build and start the service (embedded PostgreSQL under ./var unless DATABASE_URL is set).
+	./$(BIN) serve --seed-demo-if-empty
+
+build: ## Build bin/samverkan.
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/samverkan
+
+test: postgres ## Run every test (a private PostgreSQL cluster per test binary).
+	$(GO) test -count=1 -timeout 15m ./...
+	cd deploy && $(GO) test -count=1 ./...
+
+generate: ## Regenerate the gqlgen code from graph/schema.
+	$(GO) run github.com/99designs/gqlgen generate
+
+check-generated: generate ## Fail when the generated code is not what is committed.
+	@git diff --exit-code -- graph/ || (echo "generated code is stale: run 'make generate' and commit"; exit 1)
+
+lint: ## gofmt, go vet and staticcheck.
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# The service and the tests start PostgreSQL from the installed server
+# binaries. Install them when missing and we can (root with apt-get),
+# otherwise say exactly what to run.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+		|| [ -x "$$(pg_config --bindir 2>/dev/null)/initdb" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "PostgreSQL server binaries are missing; installing the postgresql package"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "PostgreSQL server binaries are missing. Install them with:"; \
+		echo "    sudo apt-get install -y postgresql"; exit 1; \
+	fi

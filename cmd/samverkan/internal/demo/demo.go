@@ -1,0 +1,198 @@
+// Package demo loads the demo story: Överenskommelsen Värmland adopted on
+// 2018-01-30, 35 invented organisations signing at the ceremony of
+// 2018-04-20, 15 more in the autumn, one withdrawing. Every step goes
+// through the real services with a clock set to the story's dates, so the
+// history reads as it would have. The people are invented.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/registry"
+	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/signing"
+)
+
+// Progress reports how far the seeding has come.
+type Progress interface {
+	Step(step string, done, total int)
+}
+
+// AgreementName identifies the demo agreement; seeding stops when it exists.
+const AgreementName = "Överenskommelsen Värmland"
+
+// People of the demo; `samverkan token --subject <subject>` signs in as them.
+var People = []struct{ Subject, Name, Role, Scope string }{
+	{"demo-admin", "Alva Admin", authz.RoleAdmin, authz.ScopeAll},
+	{"demo-official", "Oskar Tjänsteperson", authz.RoleRegionOfficial, authz.ScopeRegion},
+	{"demo-politician", "Petra Förtroendevald", authz.RoleRegionPolitician, authz.ScopeRegion},
+	{"demo-council-region", "Rune Rådsledamot", authz.RoleCouncilMember, authz.ScopeRegion},
+	{"demo-council-sector", "Siv Sektorsledamot", authz.RoleCouncilMember, authz.ScopeSector},
+}
+
+var names = []string{
+	"Föreningen Solrosen", "Klarälvens Vänner", "Fryksdalens Idrottsallians", "Värmlands Läsfrämjare",
+	"Stiftelsen Bergslagsbryggan", "Kooperativet Gröna Händer", "Nätverket Unga i Värmland", "Arvika Kulturförening",
+	"Hammarö Seniorer", "Torsby Samverkansråd", "Kristinehamns Stödcentrum", "Filipstads Hembygdsgille",
+	"Sunne Musikförening", "Säffle Integrationsnätverk", "Karlskoga Fritidsgårdar", "Forshaga Friluftsliv",
+	"Munkfors Bygdeförening", "Grums Föräldraförening", "Storfors Idéhus", "Eda Gränslandsförening",
+	"Årjängs Ungdomsråd", "Kils Trädgårdssällskap", "Hagfors Brukshistoria", "Värmlands Schackförbund",
+	"Trossamfundet Ljusglimten", "Ekonomiska föreningen Vävstolen", "Väddö Vänskap", "Molkoms Byalag",
+	"Karlstads Stadsmission Demo", "Värmlands Körförbund", "Deje Dragspelsklubb", "Skoghalls Scoutkår",
+	"Charlottenbergs Idéforum", "Ransäters Folkbildare", "Edsvalla Samråd", "Vålbergs Vävare",
+	"Glava Glasbruksvänner", "Lesjöfors Lokalhistoriker", "Ekshärads Ungdomsteater", "Gräsmarks Bygdegård",
+	"Töcksfors Tillsammans", "Brunskogs Naturskydd", "Nyeds Nätverk", "Älvdalens Föreningsråd",
+	"Vitsands Vänner", "Höljes Hembygd", "Bograngens Byaråd", "Lysviks Lokalutveckling",
+	"Rottneros Röda Kors Demo", "Sifferbo Solidaritet",
+}
+
+// Seed loads the story unless it is there; it reports whether it loaded.
+func Seed(ctx context.Context, a *app.App, p Progress) (bool, error) {
+	existing, err := a.Services.Registry.Agreements(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, ag := range existing {
+		if ag.Name == AgreementName {
+			return false, nil
+		}
+	}
+	story := clock.NewTest(time.Date(2018, 1, 10, 9, 0, 0, 0, clock.Stockholm))
+	eng := workflows.New(a.DB, a.Services.Policy, story, a.Logger())
+	eng.SetJobClient(a.River)
+	sign, err := signing.NewService(eng)
+	if err != nil {
+		return false, err
+	}
+	reg := registry.New(a.DB, a.Services.Policy, story, a.Logger())
+
+	people := map[string]authz.Principal{}
+	for i, person := range People {
+		id, err := a.Grant(ctx, person.Subject, person.Name, person.Role, person.Scope)
+		if err != nil {
+			return false, err
+		}
+		people[person.Subject] = authz.Principal{UserID: id, Name: person.Name}
+		p.Step("people", i+1, len(People))
+	}
+	official := people["demo-official"]
+
+	region, err := reg.RegisterOrganisation(ctx, official, registry.OrganisationInput{Name: "Region Värmland",
+		OrganisationNumber: "232100-0156", LegalForm: "other", Sector: registry.SectorPublic, Municipality: "Karlstad",
+		Website: "https://www.regionvarmland.se"})
+	if err != nil {
+		return false, err
+	}
+	story.AdvanceTo(time.Date(2018, 1, 30, 15, 0, 0, 0, clock.Stockholm))
+	_, v1, err := reg.CreateAgreement(ctx, official, AgreementName, region.ID, registry.VersionInput{
+		Title:     "Överenskommelse om samverkan mellan Region Värmland och den idéburna sektorn i Värmland",
+		Body:      "Överenskommelsen är en avsiktsförklaring för långsiktig samverkan inom det sociala området, byggd på principerna dialog, kvalitet, mångfald, självständighet och öppenhet.",
+		AdoptedOn: time.Date(2018, 1, 30, 0, 0, 0, 0, time.UTC), DecisionReference: "Landstingsstyrelsen 2018-01-30 (demo)",
+		ScopeNote: "Det sociala området / the social area",
+	})
+	if err != nil {
+		return false, err
+	}
+	story.AdvanceTo(time.Date(2018, 2, 5, 10, 0, 0, 0, clock.Stockholm))
+	ceremony, err := sign.CreateCeremony(ctx, official, signing.CeremonyInput{AgreementVersionID: v1.ID,
+		Title: "Signeringsceremoni för Överenskommelsen", HeldOn: time.Date(2018, 4, 20, 0, 0, 0, 0, time.UTC), Place: "Karlstad"})
+	if err != nil {
+		return false, err
+	}
+
+	var instances []*store.Instance
+	var reps []authz.Principal
+	for i, name := range names {
+		if i == 35 {
+			story.AdvanceTo(time.Date(2018, 4, 20, 10, 0, 0, 0, clock.Stockholm))
+			for _, in := range instances {
+				if _, err := eng.Fire(ctx, workflows.FireParams{InstanceID: in.ID, Transition: "sign_at_ceremony", Actor: authz.SystemPrincipal}); err != nil {
+					return false, err
+				}
+			}
+			story.AdvanceTo(time.Date(2018, 9, 3, 10, 0, 0, 0, clock.Stockholm))
+		}
+		story.Advance(time.Hour)
+		subject := fmt.Sprintf("demo-rep-%02d", i+1)
+		// Registering the organisation makes its registrant its representative.
+		rep, err := a.EnsureUser(ctx, subject, "Företrädare för "+name)
+		if err != nil {
+			return false, err
+		}
+		pr := authz.Principal{UserID: rep, Name: "Företrädare för " + name}
+		in, err := register(ctx, reg, sign, pr, official, i, name, v1.ID)
+		if err != nil {
+			return false, err
+		}
+		next := "sign"
+		actor := pr
+		input := map[string]any(nil)
+		if i < 35 {
+			next, actor, input = "attach_to_ceremony", official, map[string]any{"ceremonyId": ceremony.ID.String()}
+		}
+		if _, err := sign.Act(ctx, actor, signing.ActParams{InstanceID: in.ID, Transition: next, Input: input}); err != nil {
+			return false, err
+		}
+		instances = append(instances, in)
+		reps = append(reps, pr)
+		p.Step("organisations", i+1, len(names))
+	}
+	story.AdvanceTo(time.Date(2018, 11, 12, 14, 0, 0, 0, clock.Stockholm))
+	if _, err := sign.Act(ctx, reps[7], signing.ActParams{InstanceID: instances[7].ID, Transition: "withdraw",
+		Reason: "Föreningen har gått samman med en annan förening. (demo)"}); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func register(ctx context.Context, reg *registry.Service, sign *signing.Service, rep, official authz.Principal, i int, name string, version uuid.UUID) (*store.Instance, error) {
+	legal := []string{"ideell_forening", "ideell_forening", "stiftelse", "kooperativ", "ekonomisk_forening", "natverk", "trossamfund"}[i%7]
+	o, err := reg.RegisterOrganisation(ctx, rep, registry.OrganisationInput{Name: name, OrganisationNumber: Number(i + 1),
+		LegalForm: legal, Sector: registry.SectorIdeaBased, Municipality: "Värmland",
+		Description: "Invented organisation of the demo story.", ContactEmail: fmt.Sprintf("kontakt%02d@example.org", i+1)})
+	if err != nil {
+		return nil, err
+	}
+	in, err := sign.Apply(ctx, rep, o.ID, version, signing.Declarations{RegionalPerspective: true, DemocraticValues: true, Independent: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, step := range []struct {
+		transition string
+		input      map[string]any
+	}{
+		{"start_review", nil},
+		{"approve", map[string]any{"regionalPerspective": true, "democraticValues": true, "independent": true}},
+	} {
+		if _, err := sign.Act(ctx, official, signing.ActParams{InstanceID: in.ID, Transition: step.transition, Input: step.input}); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// Number is the n-th invented organisation number of an ideell förening
+// (802xxx-xxxx with a valid check digit).
+func Number(n int) string {
+	base := fmt.Sprintf("8029%05d", n)
+	sum := 0
+	for i, c := range base {
+		d := int(c - '0')
+		if i%2 == 0 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return fmt.Sprintf("%s-%s%d", base[:6], base[6:], (10-sum%10)%10)
+}
