@@ -46,7 +46,7 @@ func (r *mutationResolver) Approve(ctx context.Context, input model.ApproveInput
 		return nil, err
 	}
 	res, err := r.Engine.Fire(ctx, workflows.FireParams{InstanceID: id, Transition: input.Transition,
-		Actor: identity.FromContext(ctx), ExpectedVersion: num(input.ExpectedVersion), Reason: str(input.Comment)})
+		Actor: identity.FromContext(ctx), ExpectedVersion: num(input.ExpectedVersion), Reason: str(input.Comment), OnlyApproval: true})
 	if err != nil {
 		return nil, err
 	}

@@ -187,6 +187,9 @@ type FireParams struct {
 	ExpectedVersion int
 	Input           map[string]any
 	Reason          string
+	// OnlyApproval refuses transitions that are not decided by a quorum
+	// (the generic approve mutation; other transitions have typed ones).
+	OnlyApproval bool
 }
 
 // Result is what firing did.
@@ -230,6 +233,9 @@ func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (*Result, 
 	}
 	if err := e.authorize(ctx, p.Actor, t, in); err != nil {
 		return nil, err
+	}
+	if p.OnlyApproval && t.Quorum == nil {
+		return nil, apperr.Invalid("transition", "%q beslutas inte genom godkännanden; använd dess egen mutation. / %q is not decided by approvals; use its own mutation.", t.Name, t.Name)
 	}
 	if p.ExpectedVersion != 0 && p.ExpectedVersion != in.Version {
 		return nil, apperr.New(apperr.Conflict,
@@ -446,11 +452,14 @@ func (e *Engine) WithdrawApproval(ctx context.Context, p WithdrawParams) (*store
 			return err
 		}
 		t, ok := def.Transition(p.Transition)
-		if !ok || t.Quorum == nil {
-			return apperr.New(apperr.BadInput, "%q är inget beslut som godkänns. / %q is not a decision taken by approval.", p.Transition, p.Transition)
+		if !ok {
+			return apperr.Invalid("transition", "%q är ingen åtgärd i %s. / %q is not an action of %s.", p.Transition, def.Title, p.Transition, def.Kind)
 		}
 		if err := e.authorize(ctx, p.Actor, t, in); err != nil {
 			return err
+		}
+		if t.Quorum == nil {
+			return apperr.Invalid("transition", "%q är inget beslut som godkänns. / %q is not a decision taken by approval.", p.Transition, p.Transition)
 		}
 		now := e.clock.Now()
 		ok, err = store.WithdrawApproval(ctx, tx, in.ID, in.Round, t.Name, p.Actor.UserID, now)

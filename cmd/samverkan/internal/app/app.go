@@ -380,3 +380,6 @@ func (a *App) Grant(ctx context.Context, subject, name, role, scope string) (uui
 	a.Services.Policy.Remember(as)
 	return id, nil
 }
+
+// DataDir is the configured data directory.
+func (a *App) DataDir() string { return a.opts.Config.DataDir }

@@ -99,11 +99,13 @@ func (e *Env) NewUser(name string, roles ...string) *User {
 	e.T.Helper()
 	subject := fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(name, " ", "-")), e.seq.Add(1))
 	u := &User{Subject: subject, Name: name}
+	id, err := e.App.EnsureUser(context.Background(), subject, name)
+	require.NoError(e.T, err)
+	u.ID = id
 	for _, r := range roles {
 		role, scope, _ := strings.Cut(r, "@")
-		id, err := e.App.Grant(context.Background(), subject, name, role, scope)
+		_, err := e.App.Grant(context.Background(), subject, name, role, scope)
 		require.NoError(e.T, err)
-		u.ID = id
 	}
 	tok, err := e.Keys.Sign(token.TokenRequest{Subject: subject, Name: name, Email: subject + "@example.org",
 		TTL: 20 * 365 * 24 * time.Hour, Now: e.Clock.Now()})

@@ -26,10 +26,12 @@ const instanceFields = `instance { id state version availableActions { name } }`
 
 // story is the 2018 signing story's cast.
 type story struct {
-	env      *apptest.Env
-	admin    *apptest.User
-	official *apptest.User
-	version  string
+	env        *apptest.Env
+	admin      *apptest.User
+	official   *apptest.User
+	version    string
+	publicBody string
+	ceremonyID string
 }
 
 type instanceData struct {
@@ -59,6 +61,7 @@ func newStory(t *testing.T) *story {
 	env.MustDo(s.official, createAgreement, map[string]any{"body": reg.RegisterOrganisation.Organisation.ID}, &ag)
 	require.Equal(t, "2023-01-30", ag.CreateAgreement.Agreement.CurrentVersion.RevisionDue, "revision due five years after adoption")
 	s.version = ag.CreateAgreement.Agreement.CurrentVersion.ID
+	s.publicBody = reg.RegisterOrganisation.Organisation.ID
 	return s
 }
 
