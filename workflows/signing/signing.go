@@ -222,8 +222,8 @@ func noticeDropped(ctx context.Context, tx pgx.Tx, f *workflows.Firing) error {
 	return store.InsertNotification(ctx, tx, &store.Notification{
 		DedupeKey: "dropped:" + f.Instance.ID.String(), InstanceID: &f.Instance.ID, OrganisationID: &org,
 		RecipientRole: authz.RoleSectorRepresentative, Kind: "notice",
-		Subject: "Er organisation har strukits från listan över undertecknare / Your organisation was removed from the list of signatories",
-		Body:    "Den nya versionen av överenskommelsen bekräftades inte före tidsfristen. Ni kan ansöka om att underteckna igen. / The new version of the agreement was not confirmed before the deadline. You may apply to sign again.",
+		Subject:   "Er organisation har strukits från listan över undertecknare / Your organisation was removed from the list of signatories",
+		Body:      "Den nya versionen av överenskommelsen bekräftades inte före tidsfristen. Ni kan ansöka om att underteckna igen. / The new version of the agreement was not confirmed before the deadline. You may apply to sign again.",
 		CreatedAt: f.Now,
 	})
 }

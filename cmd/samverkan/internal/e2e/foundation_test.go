@@ -68,7 +68,9 @@ func TestServerAnswersAndReadinessFollowsTheDatabase(t *testing.T) {
 	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ serverInfo { version databaseVersion } }"}`))
 	require.NoError(t, err)
 	var out struct {
-		Data struct{ ServerInfo struct{ Version, DatabaseVersion string } }
+		Data struct {
+			ServerInfo struct{ Version, DatabaseVersion string }
+		}
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
 	resp.Body.Close()

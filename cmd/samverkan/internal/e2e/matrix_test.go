@@ -50,7 +50,9 @@ func (s *story) fixture(t *testing.T, n int) *fixture {
 }
 
 func (f *fixture) apply(t *testing.T) {
-	var out struct{ ApplyToSign struct{ Instance instanceData } }
+	var out struct {
+		ApplyToSign struct{ Instance instanceData }
+	}
 	f.s.env.MustDo(f.rep, applyToSign, map[string]any{"org": f.org, "ver": f.s.version}, &out)
 	f.instance = out.ApplyToSign.Instance.ID
 	f.vars["id"] = f.instance
@@ -83,7 +85,9 @@ func (f *fixture) to(t *testing.T, state string) {
 
 func (s *story) ceremony(t *testing.T) string {
 	if s.ceremonyID == "" {
-		var cer struct{ CreateSigningCeremony struct{ Ceremony struct{ ID string } } }
+		var cer struct {
+			CreateSigningCeremony struct{ Ceremony struct{ ID string } }
+		}
 		s.env.MustDo(s.official, `mutation($v: ID!) { createSigningCeremony(input: {agreementVersionId: $v, title: "Matrisceremoni",
 			heldOn: "2019-06-01"}) { ceremony { id } } }`, map[string]any{"v": s.version}, &cer)
 		s.ceremonyID = cer.CreateSigningCeremony.Ceremony.ID
@@ -116,7 +120,9 @@ func matrixCases() map[string]matrixCase {
 			allowed: []string{"admin"},
 		},
 		"registerOrganisation": {
-			prepare: func(t *testing.T, f *fixture) { f.vars["number"] = orgNumber(900 + f.s.env.Count("SELECT count(*) FROM organisations")) },
+			prepare: func(t *testing.T, f *fixture) {
+				f.vars["number"] = orgNumber(900 + f.s.env.Count("SELECT count(*) FROM organisations"))
+			},
 			query: `mutation($number: String!) { registerOrganisation(input: {organisation: {name: "Ny förening", organisationNumber: $number,
 				legalForm: IDEELL_FORENING, sector: IDEA_BASED}}) { organisation { id } } }`,
 			allowed: []string{"admin", "region_official", "region_politician", "council_region", "council_sector", "rep", "other-rep"},
