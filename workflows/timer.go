@@ -34,10 +34,11 @@ func (e *Engine) scheduleTimers(ctx context.Context, tx pgx.Tx, def *Definition,
 			if at, ok = tm.At(in); !ok {
 				continue
 			}
-			// A reminder whose moment has passed is not worth sending late.
-			if tm.Reminder != "" && at.Before(f.Now) {
-				continue
-			}
+		}
+		// A reminder whose moment has passed is not worth sending late, nor
+		// again when SetDeadline reschedules the state's timers.
+		if tm.Reminder != "" && at.Before(f.Now) {
+			continue
 		}
 		row := &store.Timer{InstanceID: in.ID, Round: in.Round, Name: tm.Name, FireAt: at,
 			Transition: tm.Fire, Reminder: tm.Reminder, CreatedAt: f.Now}

@@ -224,3 +224,35 @@ func (e *Env) Count(sql string, args ...any) int {
 	require.NoError(e.T, e.DB.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
 	return n
 }
+
+// Checksums fingerprints every table's contents, so that a test can show a
+// refused request changed nothing. River's own bookkeeping of leaders,
+// queues and clients changes by itself and is left out; its jobs are not.
+func (e *Env) Checksums() map[string]string {
+	e.T.Helper()
+	ctx := context.Background()
+	rows, err := e.DB.Pool.Query(ctx, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+		  AND table_name NOT IN ('river_leader', 'river_queue', 'river_client', 'river_client_queue')
+		ORDER BY 1`)
+	require.NoError(e.T, err)
+	var tables []string
+	for rows.Next() {
+		var n string
+		require.NoError(e.T, rows.Scan(&n))
+		tables = append(tables, n)
+	}
+	require.NoError(e.T, rows.Err())
+	sums := map[string]string{}
+	for _, t := range tables {
+		var sum *string
+		require.NoError(e.T, e.DB.Pool.QueryRow(ctx, fmt.Sprintf(
+			`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM %q t`, t)).Scan(&sum))
+		if sum != nil {
+			sums[t] = *sum
+		} else {
+			sums[t] = "empty"
+		}
+	}
+	return sums
+}
