@@ -598,3 +598,65 @@ func (e *Engine) HistoryHead(ctx context.Context, in *store.Instance) ([]byte, e
 	h, _, err := store.StreamHead(ctx, e.db.Pool, store.InstanceStream(in.ID))
 	return h, err
 }
+
+// Note is a history event that is not a transition: a report submitted, a
+// comment answered.
+type Note struct {
+	Kind   string
+	Input  map[string]any
+	Reason string
+	Public bool
+}
+
+// ActParams describe a domain action on an instance that does not change
+// its state.
+type ActParams struct {
+	InstanceID uuid.UUID
+	Actor      authz.Principal
+	// Action is the policy action, asked in the instance's scopes.
+	Action          string
+	ExpectedVersion int
+	// States the instance must be in; empty means any.
+	States []State
+}
+
+// Act runs fn on the locked instance in one transaction: the policy check,
+// fn's domain writes (it may change the instance's data), a new version of
+// the instance and the history event fn returns.
+func (e *Engine) Act(ctx context.Context, p ActParams, fn func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (Note, error)) (*store.Instance, error) {
+	var in *store.Instance
+	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if in, err = store.LockInstance(ctx, tx, p.InstanceID); err != nil {
+			if apperr.IsCode(err, apperr.NotFound) {
+				return apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
+			}
+			return err
+		}
+		if err := e.policy.Authorize(ctx, p.Actor, p.Action, in.Scopes); err != nil {
+			return err
+		}
+		if p.ExpectedVersion != 0 && p.ExpectedVersion != in.Version {
+			return apperr.New(apperr.Conflict, "Ärendet har ändrats sedan du läste det. / The instance changed since you read it.")
+		}
+		if len(p.States) > 0 && !slices.Contains(p.States, State(in.State)) {
+			def, err := e.Definition(in.Kind, in.DefinitionVersion)
+			if err != nil {
+				return err
+			}
+			return apperr.New(apperr.InvalidTransition, "Det går inte när ärendet är i läget %q. / Not possible while the instance is %q.",
+				def.StateTitle(State(in.State)), in.State)
+		}
+		now := e.clock.Now()
+		note, err := fn(ctx, tx, in, now)
+		if err != nil {
+			return err
+		}
+		in.UpdatedAt = now
+		if err := store.UpdateInstance(ctx, tx, in); err != nil {
+			return err
+		}
+		return e.appendEvent(ctx, tx, in, p.Actor, note.Kind, "", in.State, in.State, note.Input, note.Reason, note.Public, now)
+	})
+	return in, err
+}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
@@ -190,9 +191,21 @@ func firstLine(s string) string {
 }
 
 // AdvanceTo moves the clock and waits until the jobs due by then have run.
+// River's scheduler would make due jobs available within its 5-second
+// interval; the test asks River to run them now instead (JobRetry), so a
+// story spanning years does not wait 5 s at every step.
 func (e *Env) AdvanceTo(t time.Time) {
 	e.T.Helper()
 	e.Clock.AdvanceTo(t)
+	ctx := context.Background()
+	rows, err := e.DB.Pool.Query(ctx, `SELECT id FROM river_job WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= $1`, e.Clock.Now())
+	require.NoError(e.T, err)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(e.T, err)
+	for _, id := range ids {
+		_, err := e.App.River.JobRetry(ctx, id)
+		require.NoError(e.T, err)
+	}
 	e.WaitForJobs()
 }
 
