@@ -12,6 +12,8 @@ import (
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/followup"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
 
@@ -108,4 +110,46 @@ func (r *mutationResolver) signingAct(ctx context.Context, input model.SigningAc
 		return nil, err
 	}
 	return &model.WorkflowPayload{Instance: in}, nil
+}
+
+func pointers[T any](vals []T) []*T {
+	out := make([]*T, len(vals))
+	for i := range vals {
+		out[i] = &vals[i]
+	}
+	return out
+}
+
+func activitiesIn(in []*model.ActivityInput) []followup.ActivityInput {
+	out := make([]followup.ActivityInput, 0, len(in))
+	for _, a := range in {
+		act := followup.ActivityInput{Title: a.Title, Description: str(a.Description), Quarters: a.Quarters,
+			Responsible: strings.ToLower(string(a.Responsible)), Principles: principlesIn(a.Principles)}
+		for _, i := range a.Indicators {
+			act.Indicators = append(act.Indicators, followup.IndicatorInput{Name: i.Name, Unit: str(i.Unit), Target: i.Target})
+		}
+		out = append(out, act)
+	}
+	return out
+}
+
+func payload(in *store.Instance, err error) (*model.WorkflowPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.WorkflowPayload{Instance: in}, nil
+}
+
+// fire fires a transition of an instance of the given kind.
+func (r *Resolver) fire(ctx context.Context, gid, kind, transition string, expected *int, reason string, input map[string]any) (*model.WorkflowPayload, error) {
+	id, err := mustID("instanceId", gid, typeInstance)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Engine.FireKind(ctx, kind, workflows.FireParams{InstanceID: id, Transition: transition, Actor: identity.FromContext(ctx),
+		ExpectedVersion: num(expected), Reason: reason, Input: input})
+	if err != nil {
+		return nil, err
+	}
+	return &model.WorkflowPayload{Instance: res.Instance}, nil
 }

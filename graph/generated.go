@@ -33,13 +33,22 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	ActionPlan() ActionPlanResolver
+	Activity() ActivityResolver
+	ActivityReport() ActivityReportResolver
 	Agreement() AgreementResolver
 	AgreementVersion() AgreementVersionResolver
+	AnnualFollowUp() AnnualFollowUpResolver
+	AnnualReport() AnnualReportResolver
 	Ceremony() CeremonyResolver
+	ConsultationComment() ConsultationCommentResolver
 	HistoryEvent() HistoryEventResolver
+	Indicator() IndicatorResolver
 	Mutation() MutationResolver
 	Organisation() OrganisationResolver
 	Query() QueryResolver
+	Revision() RevisionResolver
+	RevisionDraft() RevisionDraftResolver
 	RoleAssignment() RoleAssignmentResolver
 	Signatory() SignatoryResolver
 	User() UserResolver
@@ -50,6 +59,36 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	ActionPlan struct {
+		Activities func(childComplexity int) int
+		AdoptedOn  func(childComplexity int) int
+		Year       func(childComplexity int) int
+	}
+
+	ActionPlanPayload struct {
+		ActionPlan func(childComplexity int) int
+	}
+
+	Activity struct {
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Indicators  func(childComplexity int) int
+		Principles  func(childComplexity int) int
+		Quarters    func(childComplexity int) int
+		Responsible func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	ActivityReport struct {
+		Activity   func(childComplexity int) int
+		Comments   func(childComplexity int) int
+		Outcome    func(childComplexity int) int
+		Party      func(childComplexity int) int
+		ReportedAt func(childComplexity int) int
+		ReportedBy func(childComplexity int) int
+	}
+
 	Agreement struct {
 		CurrentVersion func(childComplexity int) int
 		ID             func(childComplexity int) int
@@ -63,19 +102,42 @@ type ComplexityRoot struct {
 	}
 
 	AgreementVersion struct {
+		ActionPlans       func(childComplexity int) int
 		AdoptedOn         func(childComplexity int) int
 		Agreement         func(childComplexity int) int
+		AnnualReports     func(childComplexity int, year *int) int
 		Body              func(childComplexity int) int
 		DecisionReference func(childComplexity int) int
 		DocumentURL       func(childComplexity int) int
+		FollowUps         func(childComplexity int) int
 		ID                func(childComplexity int) int
+		IndicatorSeries   func(childComplexity int, name string) int
 		Number            func(childComplexity int) int
 		Principles        func(childComplexity int) int
+		Revision          func(childComplexity int) int
 		RevisionDue       func(childComplexity int) int
 		ScopeNote         func(childComplexity int) int
 		Signatories       func(childComplexity int, first *int, after *string) int
 		Title             func(childComplexity int) int
 		ValidFrom         func(childComplexity int) int
+	}
+
+	AnnualFollowUp struct {
+		ActionPlan     func(childComplexity int) int
+		Instance       func(childComplexity int) int
+		MissingReports func(childComplexity int) int
+		Overdue        func(childComplexity int) int
+		ReportDeadline func(childComplexity int) int
+		Reports        func(childComplexity int) int
+		Year           func(childComplexity int) int
+	}
+
+	AnnualReport struct {
+		AgreementVersion func(childComplexity int) int
+		Body             func(childComplexity int) int
+		PublishedOn      func(childComplexity int) int
+		Title            func(childComplexity int) int
+		Year             func(childComplexity int) int
 	}
 
 	ApprovalProgress struct {
@@ -106,6 +168,26 @@ type ComplexityRoot struct {
 		Ceremony func(childComplexity int) int
 	}
 
+	CommentPayload struct {
+		Comment func(childComplexity int) int
+	}
+
+	ConsultationComment struct {
+		Body         func(childComplexity int) int
+		DraftVersion func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		RespondedAt  func(childComplexity int) int
+		Response     func(childComplexity int) int
+		Section      func(childComplexity int) int
+		SubmittedAt  func(childComplexity int) int
+	}
+
+	DraftPayload struct {
+		Draft    func(childComplexity int) int
+		Instance func(childComplexity int) int
+	}
+
 	HistoryEvent struct {
 		Actor      func(childComplexity int) int
 		FromState  func(childComplexity int) int
@@ -131,25 +213,56 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Indicator struct {
+		ID     func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Target func(childComplexity int) int
+		Unit   func(childComplexity int) int
+		Values func(childComplexity int) int
+	}
+
+	IndicatorValue struct {
+		Value func(childComplexity int) int
+		Year  func(childComplexity int) int
+	}
+
 	Mutation struct {
+		AddRevisionDraft          func(childComplexity int, input model.AddDraftInput) int
+		AdoptNextActivityPlan     func(childComplexity int, input model.AdoptNextPlanInput) int
+		AdvanceRevision           func(childComplexity int, input model.RevisionActionInput) int
 		ApplyToSign               func(childComplexity int, input model.ApplyToSignInput) int
 		Approve                   func(childComplexity int, input model.ApproveInput) int
 		ApproveSigningApplication func(childComplexity int, input model.ApproveSigningInput) int
 		AssignRole                func(childComplexity int, input model.AssignRoleInput) int
 		AttachToSigningCeremony   func(childComplexity int, input model.AttachToCeremonyInput) int
 		ConfirmAgreementVersion   func(childComplexity int, input model.SigningActionInput) int
+		CreateActionPlan          func(childComplexity int, input model.CreateActionPlanInput) int
 		CreateAgreement           func(childComplexity int, input model.CreateAgreementInput) int
 		CreateSigningCeremony     func(childComplexity int, input model.CreateCeremonyInput) int
 		DetachFromSigningCeremony func(childComplexity int, input model.SigningActionInput) int
+		ExtendReportDeadline      func(childComplexity int, input model.ExtendReportDeadlineInput) int
+		InviteToConsultation      func(childComplexity int, input model.InviteToConsultationInput) int
+		OpenAnnualFollowUp        func(childComplexity int, input model.OpenAnnualFollowUpInput) int
+		OpenConsultationRound     func(childComplexity int, input model.OpenConsultationInput) int
+		OpenRevision              func(childComplexity int, input model.OpenRevisionInput) int
 		Ping                      func(childComplexity int) int
 		ProvideSigningInformation func(childComplexity int, input model.SigningActionInput) int
+		PublishAnnualReport       func(childComplexity int, input model.PublishAnnualReportInput) int
 		RegisterOrganisation      func(childComplexity int, input model.RegisterOrganisationInput) int
 		RejectSigningApplication  func(childComplexity int, input model.SigningActionInput) int
 		ReopenSigningApplication  func(childComplexity int, input model.SigningActionInput) int
 		RequestSigningInformation func(childComplexity int, input model.SigningActionInput) int
+		RespondToComment          func(childComplexity int, input model.RespondToCommentInput) int
 		RevokeRole                func(childComplexity int, input model.RevokeRoleInput) int
+		SendFollowUpBack          func(childComplexity int, input model.FollowUpActionInput) int
+		SendRevisionBack          func(childComplexity int, input model.RevisionActionInput) int
+		SetRevisionDecision       func(childComplexity int, input model.SetRevisionDecisionInput) int
 		SignAgreement             func(childComplexity int, input model.SigningActionInput) int
+		StartCollectingReports    func(childComplexity int, input model.StartCollectingInput) int
 		StartSigningReview        func(childComplexity int, input model.SigningActionInput) int
+		SubmitActivityReport      func(childComplexity int, input model.SubmitActivityReportInput) int
+		SubmitConsultationComment func(childComplexity int, input model.SubmitCommentInput) int
+		SubmitFollowUpToCouncil   func(childComplexity int, input model.FollowUpActionInput) int
 		UpdateOrganisation        func(childComplexity int, input model.UpdateOrganisationInput) int
 		WithdrawApproval          func(childComplexity int, input model.WithdrawApprovalInput) int
 		WithdrawSignature         func(childComplexity int, input model.SigningActionInput) int
@@ -193,13 +306,31 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Agreements      func(childComplexity int) int
-		Node            func(childComplexity int, id string) int
-		Organisations   func(childComplexity int, search *string, first *int, after *string) int
-		RoleAssignments func(childComplexity int) int
-		ServerInfo      func(childComplexity int) int
-		Users           func(childComplexity int, search *string, first *int) int
-		Viewer          func(childComplexity int) int
+		Agreements       func(childComplexity int) int
+		Node             func(childComplexity int, id string) int
+		Organisations    func(childComplexity int, search *string, first *int, after *string) int
+		OverdueFollowUps func(childComplexity int) int
+		RoleAssignments  func(childComplexity int) int
+		ServerInfo       func(childComplexity int) int
+		Users            func(childComplexity int, search *string, first *int) int
+		Viewer           func(childComplexity int) int
+	}
+
+	Revision struct {
+		AdoptedVersion       func(childComplexity int) int
+		AgreementVersion     func(childComplexity int) int
+		Comments             func(childComplexity int) int
+		ConsultationDeadline func(childComplexity int) int
+		Drafts               func(childComplexity int) int
+		Instance             func(childComplexity int) int
+	}
+
+	RevisionDraft struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Title     func(childComplexity int) int
+		Version   func(childComplexity int) int
 	}
 
 	RoleAssignment struct {
@@ -286,6 +417,24 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ActionPlanResolver interface {
+	Activities(ctx context.Context, obj *store.ActionPlan) ([]*store.Activity, error)
+}
+type ActivityResolver interface {
+	ID(ctx context.Context, obj *store.Activity) (string, error)
+
+	Quarters(ctx context.Context, obj *store.Activity) ([]int, error)
+	Responsible(ctx context.Context, obj *store.Activity) (model.Party, error)
+	Principles(ctx context.Context, obj *store.Activity) ([]model.Principle, error)
+
+	Indicators(ctx context.Context, obj *store.Activity) ([]*store.Indicator, error)
+}
+type ActivityReportResolver interface {
+	Activity(ctx context.Context, obj *store.ActivityReport) (*store.Activity, error)
+	Party(ctx context.Context, obj *store.ActivityReport) (model.Party, error)
+
+	ReportedBy(ctx context.Context, obj *store.ActivityReport) (*store.User, error)
+}
 type AgreementResolver interface {
 	ID(ctx context.Context, obj *store.Agreement) (string, error)
 
@@ -300,11 +449,34 @@ type AgreementVersionResolver interface {
 	Principles(ctx context.Context, obj *store.AgreementVersion) ([]model.Principle, error)
 
 	Signatories(ctx context.Context, obj *store.AgreementVersion, first *int, after *string) (*model.SignatoryConnection, error)
+	ActionPlans(ctx context.Context, obj *store.AgreementVersion) ([]*store.ActionPlan, error)
+	FollowUps(ctx context.Context, obj *store.AgreementVersion) ([]*store.Instance, error)
+	AnnualReports(ctx context.Context, obj *store.AgreementVersion, year *int) ([]*store.AnnualReport, error)
+	IndicatorSeries(ctx context.Context, obj *store.AgreementVersion, name string) ([]*store.IndicatorValue, error)
+	Revision(ctx context.Context, obj *store.AgreementVersion) (*store.Instance, error)
+}
+type AnnualFollowUpResolver interface {
+	Year(ctx context.Context, obj *store.Instance) (int, error)
+	Instance(ctx context.Context, obj *store.Instance) (*store.Instance, error)
+	ReportDeadline(ctx context.Context, obj *store.Instance) (*time.Time, error)
+	Overdue(ctx context.Context, obj *store.Instance) (bool, error)
+	ActionPlan(ctx context.Context, obj *store.Instance) (*store.ActionPlan, error)
+	Reports(ctx context.Context, obj *store.Instance) ([]*store.ActivityReport, error)
+	MissingReports(ctx context.Context, obj *store.Instance) ([]string, error)
+}
+type AnnualReportResolver interface {
+	AgreementVersion(ctx context.Context, obj *store.AnnualReport) (*store.AgreementVersion, error)
 }
 type CeremonyResolver interface {
 	ID(ctx context.Context, obj *store.Ceremony) (string, error)
 
 	AgreementVersion(ctx context.Context, obj *store.Ceremony) (*store.AgreementVersion, error)
+}
+type ConsultationCommentResolver interface {
+	ID(ctx context.Context, obj *store.Comment) (string, error)
+	DraftVersion(ctx context.Context, obj *store.Comment) (int, error)
+
+	Organisation(ctx context.Context, obj *store.Comment) (*store.Organisation, error)
 }
 type HistoryEventResolver interface {
 	Transition(ctx context.Context, obj *store.Event) (*string, error)
@@ -314,13 +486,36 @@ type HistoryEventResolver interface {
 
 	Hash(ctx context.Context, obj *store.Event) (string, error)
 }
+type IndicatorResolver interface {
+	ID(ctx context.Context, obj *store.Indicator) (string, error)
+
+	Values(ctx context.Context, obj *store.Indicator) ([]*store.IndicatorValue, error)
+}
 type MutationResolver interface {
 	Ping(ctx context.Context) (bool, error)
+	CreateActionPlan(ctx context.Context, input model.CreateActionPlanInput) (*model.ActionPlanPayload, error)
+	OpenAnnualFollowUp(ctx context.Context, input model.OpenAnnualFollowUpInput) (*model.WorkflowPayload, error)
+	StartCollectingReports(ctx context.Context, input model.StartCollectingInput) (*model.WorkflowPayload, error)
+	SubmitActivityReport(ctx context.Context, input model.SubmitActivityReportInput) (*model.WorkflowPayload, error)
+	ExtendReportDeadline(ctx context.Context, input model.ExtendReportDeadlineInput) (*model.WorkflowPayload, error)
+	SubmitFollowUpToCouncil(ctx context.Context, input model.FollowUpActionInput) (*model.WorkflowPayload, error)
+	SendFollowUpBack(ctx context.Context, input model.FollowUpActionInput) (*model.WorkflowPayload, error)
+	PublishAnnualReport(ctx context.Context, input model.PublishAnnualReportInput) (*model.WorkflowPayload, error)
+	AdoptNextActivityPlan(ctx context.Context, input model.AdoptNextPlanInput) (*model.WorkflowPayload, error)
 	AssignRole(ctx context.Context, input model.AssignRoleInput) (*model.RoleAssignmentPayload, error)
 	RevokeRole(ctx context.Context, input model.RevokeRoleInput) (*model.RoleAssignmentPayload, error)
 	RegisterOrganisation(ctx context.Context, input model.RegisterOrganisationInput) (*model.OrganisationPayload, error)
 	UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error)
 	CreateAgreement(ctx context.Context, input model.CreateAgreementInput) (*model.AgreementPayload, error)
+	OpenRevision(ctx context.Context, input model.OpenRevisionInput) (*model.WorkflowPayload, error)
+	AdvanceRevision(ctx context.Context, input model.RevisionActionInput) (*model.WorkflowPayload, error)
+	AddRevisionDraft(ctx context.Context, input model.AddDraftInput) (*model.DraftPayload, error)
+	OpenConsultationRound(ctx context.Context, input model.OpenConsultationInput) (*model.WorkflowPayload, error)
+	InviteToConsultation(ctx context.Context, input model.InviteToConsultationInput) (*model.WorkflowPayload, error)
+	SubmitConsultationComment(ctx context.Context, input model.SubmitCommentInput) (*model.CommentPayload, error)
+	RespondToComment(ctx context.Context, input model.RespondToCommentInput) (*model.CommentPayload, error)
+	SetRevisionDecision(ctx context.Context, input model.SetRevisionDecisionInput) (*model.WorkflowPayload, error)
+	SendRevisionBack(ctx context.Context, input model.RevisionActionInput) (*model.WorkflowPayload, error)
 	ApplyToSign(ctx context.Context, input model.ApplyToSignInput) (*model.WorkflowPayload, error)
 	StartSigningReview(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
 	RequestSigningInformation(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error)
@@ -353,11 +548,23 @@ type OrganisationResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (bind.Node, error)
 	ServerInfo(ctx context.Context) (*model.ServerInfo, error)
+	OverdueFollowUps(ctx context.Context) ([]*store.Instance, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	RoleAssignments(ctx context.Context) ([]*authz.Assignment, error)
 	Users(ctx context.Context, search *string, first *int) ([]*store.User, error)
 	Organisations(ctx context.Context, search *string, first *int, after *string) (*model.OrganisationConnection, error)
 	Agreements(ctx context.Context) ([]*store.Agreement, error)
+}
+type RevisionResolver interface {
+	Instance(ctx context.Context, obj *store.Instance) (*store.Instance, error)
+	AgreementVersion(ctx context.Context, obj *store.Instance) (*store.AgreementVersion, error)
+	ConsultationDeadline(ctx context.Context, obj *store.Instance) (*time.Time, error)
+	Drafts(ctx context.Context, obj *store.Instance) ([]*store.Draft, error)
+	Comments(ctx context.Context, obj *store.Instance) ([]*store.Comment, error)
+	AdoptedVersion(ctx context.Context, obj *store.Instance) (*store.AgreementVersion, error)
+}
+type RevisionDraftResolver interface {
+	ID(ctx context.Context, obj *store.Draft) (string, error)
 }
 type RoleAssignmentResolver interface {
 	User(ctx context.Context, obj *authz.Assignment) (*store.User, error)
@@ -410,6 +617,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "ActionPlan.activities":
+		if e.ComplexityRoot.ActionPlan.Activities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionPlan.Activities(childComplexity), true
+	case "ActionPlan.adoptedOn":
+		if e.ComplexityRoot.ActionPlan.AdoptedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionPlan.AdoptedOn(childComplexity), true
+	case "ActionPlan.year":
+		if e.ComplexityRoot.ActionPlan.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionPlan.Year(childComplexity), true
+
+	case "ActionPlanPayload.actionPlan":
+		if e.ComplexityRoot.ActionPlanPayload.ActionPlan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionPlanPayload.ActionPlan(childComplexity), true
+
+	case "Activity.description":
+		if e.ComplexityRoot.Activity.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Description(childComplexity), true
+	case "Activity.id":
+		if e.ComplexityRoot.Activity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.ID(childComplexity), true
+	case "Activity.indicators":
+		if e.ComplexityRoot.Activity.Indicators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Indicators(childComplexity), true
+	case "Activity.principles":
+		if e.ComplexityRoot.Activity.Principles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Principles(childComplexity), true
+	case "Activity.quarters":
+		if e.ComplexityRoot.Activity.Quarters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Quarters(childComplexity), true
+	case "Activity.responsible":
+		if e.ComplexityRoot.Activity.Responsible == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Responsible(childComplexity), true
+	case "Activity.status":
+		if e.ComplexityRoot.Activity.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Status(childComplexity), true
+	case "Activity.title":
+		if e.ComplexityRoot.Activity.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Title(childComplexity), true
+
+	case "ActivityReport.activity":
+		if e.ComplexityRoot.ActivityReport.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityReport.Activity(childComplexity), true
+	case "ActivityReport.comments":
+		if e.ComplexityRoot.ActivityReport.Comments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityReport.Comments(childComplexity), true
+	case "ActivityReport.outcome":
+		if e.ComplexityRoot.ActivityReport.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityReport.Outcome(childComplexity), true
+	case "ActivityReport.party":
+		if e.ComplexityRoot.ActivityReport.Party == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityReport.Party(childComplexity), true
+	case "ActivityReport.reportedAt":
+		if e.ComplexityRoot.ActivityReport.ReportedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityReport.ReportedAt(childComplexity), true
+	case "ActivityReport.reportedBy":
+		if e.ComplexityRoot.ActivityReport.ReportedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityReport.ReportedBy(childComplexity), true
+
 	case "Agreement.currentVersion":
 		if e.ComplexityRoot.Agreement.CurrentVersion == nil {
 			break
@@ -448,6 +767,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AgreementPayload.Agreement(childComplexity), true
 
+	case "AgreementVersion.actionPlans":
+		if e.ComplexityRoot.AgreementVersion.ActionPlans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.ActionPlans(childComplexity), true
 	case "AgreementVersion.adoptedOn":
 		if e.ComplexityRoot.AgreementVersion.AdoptedOn == nil {
 			break
@@ -460,6 +785,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgreementVersion.Agreement(childComplexity), true
+	case "AgreementVersion.annualReports":
+		if e.ComplexityRoot.AgreementVersion.AnnualReports == nil {
+			break
+		}
+
+		args, err := ec.field_AgreementVersion_annualReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AgreementVersion.AnnualReports(childComplexity, args["year"].(*int)), true
 	case "AgreementVersion.body":
 		if e.ComplexityRoot.AgreementVersion.Body == nil {
 			break
@@ -478,12 +814,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgreementVersion.DocumentURL(childComplexity), true
+	case "AgreementVersion.followUps":
+		if e.ComplexityRoot.AgreementVersion.FollowUps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.FollowUps(childComplexity), true
 	case "AgreementVersion.id":
 		if e.ComplexityRoot.AgreementVersion.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.AgreementVersion.ID(childComplexity), true
+	case "AgreementVersion.indicatorSeries":
+		if e.ComplexityRoot.AgreementVersion.IndicatorSeries == nil {
+			break
+		}
+
+		args, err := ec.field_AgreementVersion_indicatorSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AgreementVersion.IndicatorSeries(childComplexity, args["name"].(string)), true
 	case "AgreementVersion.number":
 		if e.ComplexityRoot.AgreementVersion.Number == nil {
 			break
@@ -496,6 +849,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgreementVersion.Principles(childComplexity), true
+	case "AgreementVersion.revision":
+		if e.ComplexityRoot.AgreementVersion.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementVersion.Revision(childComplexity), true
 	case "AgreementVersion.revisionDue":
 		if e.ComplexityRoot.AgreementVersion.RevisionDue == nil {
 			break
@@ -531,6 +890,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgreementVersion.ValidFrom(childComplexity), true
+
+	case "AnnualFollowUp.actionPlan":
+		if e.ComplexityRoot.AnnualFollowUp.ActionPlan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualFollowUp.ActionPlan(childComplexity), true
+	case "AnnualFollowUp.instance":
+		if e.ComplexityRoot.AnnualFollowUp.Instance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualFollowUp.Instance(childComplexity), true
+	case "AnnualFollowUp.missingReports":
+		if e.ComplexityRoot.AnnualFollowUp.MissingReports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualFollowUp.MissingReports(childComplexity), true
+	case "AnnualFollowUp.overdue":
+		if e.ComplexityRoot.AnnualFollowUp.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualFollowUp.Overdue(childComplexity), true
+	case "AnnualFollowUp.reportDeadline":
+		if e.ComplexityRoot.AnnualFollowUp.ReportDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualFollowUp.ReportDeadline(childComplexity), true
+	case "AnnualFollowUp.reports":
+		if e.ComplexityRoot.AnnualFollowUp.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualFollowUp.Reports(childComplexity), true
+	case "AnnualFollowUp.year":
+		if e.ComplexityRoot.AnnualFollowUp.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualFollowUp.Year(childComplexity), true
+
+	case "AnnualReport.agreementVersion":
+		if e.ComplexityRoot.AnnualReport.AgreementVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualReport.AgreementVersion(childComplexity), true
+	case "AnnualReport.body":
+		if e.ComplexityRoot.AnnualReport.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualReport.Body(childComplexity), true
+	case "AnnualReport.publishedOn":
+		if e.ComplexityRoot.AnnualReport.PublishedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualReport.PublishedOn(childComplexity), true
+	case "AnnualReport.title":
+		if e.ComplexityRoot.AnnualReport.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualReport.Title(childComplexity), true
+	case "AnnualReport.year":
+		if e.ComplexityRoot.AnnualReport.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualReport.Year(childComplexity), true
 
 	case "ApprovalProgress.approvers":
 		if e.ComplexityRoot.ApprovalProgress.Approvers == nil {
@@ -632,6 +1065,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CeremonyPayload.Ceremony(childComplexity), true
 
+	case "CommentPayload.comment":
+		if e.ComplexityRoot.CommentPayload.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentPayload.Comment(childComplexity), true
+
+	case "ConsultationComment.body":
+		if e.ComplexityRoot.ConsultationComment.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationComment.Body(childComplexity), true
+	case "ConsultationComment.draftVersion":
+		if e.ComplexityRoot.ConsultationComment.DraftVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationComment.DraftVersion(childComplexity), true
+	case "ConsultationComment.id":
+		if e.ComplexityRoot.ConsultationComment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationComment.ID(childComplexity), true
+	case "ConsultationComment.organisation":
+		if e.ComplexityRoot.ConsultationComment.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationComment.Organisation(childComplexity), true
+	case "ConsultationComment.respondedAt":
+		if e.ComplexityRoot.ConsultationComment.RespondedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationComment.RespondedAt(childComplexity), true
+	case "ConsultationComment.response":
+		if e.ComplexityRoot.ConsultationComment.Response == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationComment.Response(childComplexity), true
+	case "ConsultationComment.section":
+		if e.ComplexityRoot.ConsultationComment.Section == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationComment.Section(childComplexity), true
+	case "ConsultationComment.submittedAt":
+		if e.ComplexityRoot.ConsultationComment.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationComment.SubmittedAt(childComplexity), true
+
+	case "DraftPayload.draft":
+		if e.ComplexityRoot.DraftPayload.Draft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftPayload.Draft(childComplexity), true
+	case "DraftPayload.instance":
+		if e.ComplexityRoot.DraftPayload.Instance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftPayload.Instance(childComplexity), true
+
 	case "HistoryEvent.actor":
 		if e.ComplexityRoot.HistoryEvent.Actor == nil {
 			break
@@ -731,6 +1233,83 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HistoryEventEdge.Node(childComplexity), true
 
+	case "Indicator.id":
+		if e.ComplexityRoot.Indicator.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.ID(childComplexity), true
+	case "Indicator.name":
+		if e.ComplexityRoot.Indicator.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Name(childComplexity), true
+	case "Indicator.target":
+		if e.ComplexityRoot.Indicator.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Target(childComplexity), true
+	case "Indicator.unit":
+		if e.ComplexityRoot.Indicator.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Unit(childComplexity), true
+	case "Indicator.values":
+		if e.ComplexityRoot.Indicator.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Values(childComplexity), true
+
+	case "IndicatorValue.value":
+		if e.ComplexityRoot.IndicatorValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorValue.Value(childComplexity), true
+	case "IndicatorValue.year":
+		if e.ComplexityRoot.IndicatorValue.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorValue.Year(childComplexity), true
+
+	case "Mutation.addRevisionDraft":
+		if e.ComplexityRoot.Mutation.AddRevisionDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addRevisionDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddRevisionDraft(childComplexity, args["input"].(model.AddDraftInput)), true
+	case "Mutation.adoptNextActivityPlan":
+		if e.ComplexityRoot.Mutation.AdoptNextActivityPlan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adoptNextActivityPlan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdoptNextActivityPlan(childComplexity, args["input"].(model.AdoptNextPlanInput)), true
+	case "Mutation.advanceRevision":
+		if e.ComplexityRoot.Mutation.AdvanceRevision == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_advanceRevision_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdvanceRevision(childComplexity, args["input"].(model.RevisionActionInput)), true
 	case "Mutation.applyToSign":
 		if e.ComplexityRoot.Mutation.ApplyToSign == nil {
 			break
@@ -797,6 +1376,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmAgreementVersion(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.createActionPlan":
+		if e.ComplexityRoot.Mutation.CreateActionPlan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createActionPlan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateActionPlan(childComplexity, args["input"].(model.CreateActionPlanInput)), true
 	case "Mutation.createAgreement":
 		if e.ComplexityRoot.Mutation.CreateAgreement == nil {
 			break
@@ -830,6 +1420,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DetachFromSigningCeremony(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.extendReportDeadline":
+		if e.ComplexityRoot.Mutation.ExtendReportDeadline == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_extendReportDeadline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExtendReportDeadline(childComplexity, args["input"].(model.ExtendReportDeadlineInput)), true
+	case "Mutation.inviteToConsultation":
+		if e.ComplexityRoot.Mutation.InviteToConsultation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteToConsultation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteToConsultation(childComplexity, args["input"].(model.InviteToConsultationInput)), true
+	case "Mutation.openAnnualFollowUp":
+		if e.ComplexityRoot.Mutation.OpenAnnualFollowUp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openAnnualFollowUp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenAnnualFollowUp(childComplexity, args["input"].(model.OpenAnnualFollowUpInput)), true
+	case "Mutation.openConsultationRound":
+		if e.ComplexityRoot.Mutation.OpenConsultationRound == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openConsultationRound_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenConsultationRound(childComplexity, args["input"].(model.OpenConsultationInput)), true
+	case "Mutation.openRevision":
+		if e.ComplexityRoot.Mutation.OpenRevision == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openRevision_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenRevision(childComplexity, args["input"].(model.OpenRevisionInput)), true
 	case "Mutation.ping":
 		if e.ComplexityRoot.Mutation.Ping == nil {
 			break
@@ -847,6 +1492,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ProvideSigningInformation(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.publishAnnualReport":
+		if e.ComplexityRoot.Mutation.PublishAnnualReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishAnnualReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishAnnualReport(childComplexity, args["input"].(model.PublishAnnualReportInput)), true
 	case "Mutation.registerOrganisation":
 		if e.ComplexityRoot.Mutation.RegisterOrganisation == nil {
 			break
@@ -891,6 +1547,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSigningInformation(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.respondToComment":
+		if e.ComplexityRoot.Mutation.RespondToComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_respondToComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RespondToComment(childComplexity, args["input"].(model.RespondToCommentInput)), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -902,6 +1569,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.RevokeRoleInput)), true
+	case "Mutation.sendFollowUpBack":
+		if e.ComplexityRoot.Mutation.SendFollowUpBack == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendFollowUpBack_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendFollowUpBack(childComplexity, args["input"].(model.FollowUpActionInput)), true
+	case "Mutation.sendRevisionBack":
+		if e.ComplexityRoot.Mutation.SendRevisionBack == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendRevisionBack_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendRevisionBack(childComplexity, args["input"].(model.RevisionActionInput)), true
+	case "Mutation.setRevisionDecision":
+		if e.ComplexityRoot.Mutation.SetRevisionDecision == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setRevisionDecision_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetRevisionDecision(childComplexity, args["input"].(model.SetRevisionDecisionInput)), true
 	case "Mutation.signAgreement":
 		if e.ComplexityRoot.Mutation.SignAgreement == nil {
 			break
@@ -913,6 +1613,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignAgreement(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.startCollectingReports":
+		if e.ComplexityRoot.Mutation.StartCollectingReports == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startCollectingReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartCollectingReports(childComplexity, args["input"].(model.StartCollectingInput)), true
 	case "Mutation.startSigningReview":
 		if e.ComplexityRoot.Mutation.StartSigningReview == nil {
 			break
@@ -924,6 +1635,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartSigningReview(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.submitActivityReport":
+		if e.ComplexityRoot.Mutation.SubmitActivityReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitActivityReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitActivityReport(childComplexity, args["input"].(model.SubmitActivityReportInput)), true
+	case "Mutation.submitConsultationComment":
+		if e.ComplexityRoot.Mutation.SubmitConsultationComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitConsultationComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitConsultationComment(childComplexity, args["input"].(model.SubmitCommentInput)), true
+	case "Mutation.submitFollowUpToCouncil":
+		if e.ComplexityRoot.Mutation.SubmitFollowUpToCouncil == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitFollowUpToCouncil_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitFollowUpToCouncil(childComplexity, args["input"].(model.FollowUpActionInput)), true
 	case "Mutation.updateOrganisation":
 		if e.ComplexityRoot.Mutation.UpdateOrganisation == nil {
 			break
@@ -1124,6 +1868,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organisations(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.overdueFollowUps":
+		if e.ComplexityRoot.Query.OverdueFollowUps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.OverdueFollowUps(childComplexity), true
 	case "Query.roleAssignments":
 		if e.ComplexityRoot.Query.RoleAssignments == nil {
 			break
@@ -1153,6 +1903,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Revision.adoptedVersion":
+		if e.ComplexityRoot.Revision.AdoptedVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Revision.AdoptedVersion(childComplexity), true
+	case "Revision.agreementVersion":
+		if e.ComplexityRoot.Revision.AgreementVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Revision.AgreementVersion(childComplexity), true
+	case "Revision.comments":
+		if e.ComplexityRoot.Revision.Comments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Revision.Comments(childComplexity), true
+	case "Revision.consultationDeadline":
+		if e.ComplexityRoot.Revision.ConsultationDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Revision.ConsultationDeadline(childComplexity), true
+	case "Revision.drafts":
+		if e.ComplexityRoot.Revision.Drafts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Revision.Drafts(childComplexity), true
+	case "Revision.instance":
+		if e.ComplexityRoot.Revision.Instance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Revision.Instance(childComplexity), true
+
+	case "RevisionDraft.body":
+		if e.ComplexityRoot.RevisionDraft.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevisionDraft.Body(childComplexity), true
+	case "RevisionDraft.createdAt":
+		if e.ComplexityRoot.RevisionDraft.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevisionDraft.CreatedAt(childComplexity), true
+	case "RevisionDraft.id":
+		if e.ComplexityRoot.RevisionDraft.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevisionDraft.ID(childComplexity), true
+	case "RevisionDraft.title":
+		if e.ComplexityRoot.RevisionDraft.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevisionDraft.Title(childComplexity), true
+	case "RevisionDraft.version":
+		if e.ComplexityRoot.RevisionDraft.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevisionDraft.Version(childComplexity), true
 
 	case "RoleAssignment.organisation":
 		if e.ComplexityRoot.RoleAssignment.Organisation == nil {
@@ -1455,18 +2273,37 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ActivityInput", ec.unmarshalInputActivityInput),
+			graphql.NewInputUnmarshaler("AddDraftInput", ec.unmarshalInputAddDraftInput),
+			graphql.NewInputUnmarshaler("AdoptNextPlanInput", ec.unmarshalInputAdoptNextPlanInput),
 			graphql.NewInputUnmarshaler("AgreementVersionInput", ec.unmarshalInputAgreementVersionInput),
 			graphql.NewInputUnmarshaler("ApplyToSignInput", ec.unmarshalInputApplyToSignInput),
 			graphql.NewInputUnmarshaler("ApproveInput", ec.unmarshalInputApproveInput),
 			graphql.NewInputUnmarshaler("ApproveSigningInput", ec.unmarshalInputApproveSigningInput),
 			graphql.NewInputUnmarshaler("AssignRoleInput", ec.unmarshalInputAssignRoleInput),
 			graphql.NewInputUnmarshaler("AttachToCeremonyInput", ec.unmarshalInputAttachToCeremonyInput),
+			graphql.NewInputUnmarshaler("CreateActionPlanInput", ec.unmarshalInputCreateActionPlanInput),
 			graphql.NewInputUnmarshaler("CreateAgreementInput", ec.unmarshalInputCreateAgreementInput),
 			graphql.NewInputUnmarshaler("CreateCeremonyInput", ec.unmarshalInputCreateCeremonyInput),
+			graphql.NewInputUnmarshaler("ExtendReportDeadlineInput", ec.unmarshalInputExtendReportDeadlineInput),
+			graphql.NewInputUnmarshaler("FollowUpActionInput", ec.unmarshalInputFollowUpActionInput),
+			graphql.NewInputUnmarshaler("IndicatorInput", ec.unmarshalInputIndicatorInput),
+			graphql.NewInputUnmarshaler("IndicatorValueInput", ec.unmarshalInputIndicatorValueInput),
+			graphql.NewInputUnmarshaler("InviteToConsultationInput", ec.unmarshalInputInviteToConsultationInput),
+			graphql.NewInputUnmarshaler("OpenAnnualFollowUpInput", ec.unmarshalInputOpenAnnualFollowUpInput),
+			graphql.NewInputUnmarshaler("OpenConsultationInput", ec.unmarshalInputOpenConsultationInput),
+			graphql.NewInputUnmarshaler("OpenRevisionInput", ec.unmarshalInputOpenRevisionInput),
 			graphql.NewInputUnmarshaler("OrganisationInput", ec.unmarshalInputOrganisationInput),
+			graphql.NewInputUnmarshaler("PublishAnnualReportInput", ec.unmarshalInputPublishAnnualReportInput),
 			graphql.NewInputUnmarshaler("RegisterOrganisationInput", ec.unmarshalInputRegisterOrganisationInput),
+			graphql.NewInputUnmarshaler("RespondToCommentInput", ec.unmarshalInputRespondToCommentInput),
+			graphql.NewInputUnmarshaler("RevisionActionInput", ec.unmarshalInputRevisionActionInput),
 			graphql.NewInputUnmarshaler("RevokeRoleInput", ec.unmarshalInputRevokeRoleInput),
+			graphql.NewInputUnmarshaler("SetRevisionDecisionInput", ec.unmarshalInputSetRevisionDecisionInput),
 			graphql.NewInputUnmarshaler("SigningActionInput", ec.unmarshalInputSigningActionInput),
+			graphql.NewInputUnmarshaler("StartCollectingInput", ec.unmarshalInputStartCollectingInput),
+			graphql.NewInputUnmarshaler("SubmitActivityReportInput", ec.unmarshalInputSubmitActivityReportInput),
+			graphql.NewInputUnmarshaler("SubmitCommentInput", ec.unmarshalInputSubmitCommentInput),
 			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
 			graphql.NewInputUnmarshaler("WithdrawApprovalInput", ec.unmarshalInputWithdrawApprovalInput),
 		)
@@ -1544,7 +2381,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/identity.graphqls" "schema/registry.graphqls" "schema/schema.graphqls" "schema/signing.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/followup.graphqls" "schema/identity.graphqls" "schema/registry.graphqls" "schema/revision.graphqls" "schema/schema.graphqls" "schema/signing.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1556,8 +2393,10 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "schema/followup.graphqls", Input: sourceData("schema/followup.graphqls"), BuiltIn: false},
 	{Name: "schema/identity.graphqls", Input: sourceData("schema/identity.graphqls"), BuiltIn: false},
 	{Name: "schema/registry.graphqls", Input: sourceData("schema/registry.graphqls"), BuiltIn: false},
+	{Name: "schema/revision.graphqls", Input: sourceData("schema/revision.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
 	{Name: "schema/signing.graphqls", Input: sourceData("schema/signing.graphqls"), BuiltIn: false},
 	{Name: "schema/workflow.graphqls", Input: sourceData("schema/workflow.graphqls"), BuiltIn: false},
@@ -1567,6 +2406,66 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_ActionPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_ActionPlan_year(ctx, field)
+	case "adoptedOn":
+		return ec.fieldContext_ActionPlan_adoptedOn(ctx, field)
+	case "activities":
+		return ec.fieldContext_ActionPlan_activities(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionPlan", field.Name)
+}
+
+func (ec *executionContext) childFields_ActionPlanPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "actionPlan":
+		return ec.fieldContext_ActionPlanPayload_actionPlan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionPlanPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Activity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Activity_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Activity_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Activity_description(ctx, field)
+	case "quarters":
+		return ec.fieldContext_Activity_quarters(ctx, field)
+	case "responsible":
+		return ec.fieldContext_Activity_responsible(ctx, field)
+	case "principles":
+		return ec.fieldContext_Activity_principles(ctx, field)
+	case "status":
+		return ec.fieldContext_Activity_status(ctx, field)
+	case "indicators":
+		return ec.fieldContext_Activity_indicators(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Activity", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activity":
+		return ec.fieldContext_ActivityReport_activity(ctx, field)
+	case "party":
+		return ec.fieldContext_ActivityReport_party(ctx, field)
+	case "outcome":
+		return ec.fieldContext_ActivityReport_outcome(ctx, field)
+	case "comments":
+		return ec.fieldContext_ActivityReport_comments(ctx, field)
+	case "reportedBy":
+		return ec.fieldContext_ActivityReport_reportedBy(ctx, field)
+	case "reportedAt":
+		return ec.fieldContext_ActivityReport_reportedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityReport", field.Name)
+}
 
 func (ec *executionContext) childFields_Agreement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -1620,8 +2519,54 @@ func (ec *executionContext) childFields_AgreementVersion(ctx context.Context, fi
 		return ec.fieldContext_AgreementVersion_scopeNote(ctx, field)
 	case "signatories":
 		return ec.fieldContext_AgreementVersion_signatories(ctx, field)
+	case "actionPlans":
+		return ec.fieldContext_AgreementVersion_actionPlans(ctx, field)
+	case "followUps":
+		return ec.fieldContext_AgreementVersion_followUps(ctx, field)
+	case "annualReports":
+		return ec.fieldContext_AgreementVersion_annualReports(ctx, field)
+	case "indicatorSeries":
+		return ec.fieldContext_AgreementVersion_indicatorSeries(ctx, field)
+	case "revision":
+		return ec.fieldContext_AgreementVersion_revision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgreementVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_AnnualFollowUp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_AnnualFollowUp_year(ctx, field)
+	case "instance":
+		return ec.fieldContext_AnnualFollowUp_instance(ctx, field)
+	case "reportDeadline":
+		return ec.fieldContext_AnnualFollowUp_reportDeadline(ctx, field)
+	case "overdue":
+		return ec.fieldContext_AnnualFollowUp_overdue(ctx, field)
+	case "actionPlan":
+		return ec.fieldContext_AnnualFollowUp_actionPlan(ctx, field)
+	case "reports":
+		return ec.fieldContext_AnnualFollowUp_reports(ctx, field)
+	case "missingReports":
+		return ec.fieldContext_AnnualFollowUp_missingReports(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnnualFollowUp", field.Name)
+}
+
+func (ec *executionContext) childFields_AnnualReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_AnnualReport_year(ctx, field)
+	case "title":
+		return ec.fieldContext_AnnualReport_title(ctx, field)
+	case "body":
+		return ec.fieldContext_AnnualReport_body(ctx, field)
+	case "publishedOn":
+		return ec.fieldContext_AnnualReport_publishedOn(ctx, field)
+	case "agreementVersion":
+		return ec.fieldContext_AnnualReport_agreementVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnnualReport", field.Name)
 }
 
 func (ec *executionContext) childFields_ApprovalProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1680,6 +2625,46 @@ func (ec *executionContext) childFields_CeremonyPayload(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CeremonyPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comment":
+		return ec.fieldContext_CommentPayload_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsultationComment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ConsultationComment_id(ctx, field)
+	case "draftVersion":
+		return ec.fieldContext_ConsultationComment_draftVersion(ctx, field)
+	case "section":
+		return ec.fieldContext_ConsultationComment_section(ctx, field)
+	case "body":
+		return ec.fieldContext_ConsultationComment_body(ctx, field)
+	case "organisation":
+		return ec.fieldContext_ConsultationComment_organisation(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_ConsultationComment_submittedAt(ctx, field)
+	case "response":
+		return ec.fieldContext_ConsultationComment_response(ctx, field)
+	case "respondedAt":
+		return ec.fieldContext_ConsultationComment_respondedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsultationComment", field.Name)
+}
+
+func (ec *executionContext) childFields_DraftPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "draft":
+		return ec.fieldContext_DraftPayload_draft(ctx, field)
+	case "instance":
+		return ec.fieldContext_DraftPayload_instance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DraftPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_HistoryEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "sequence":
@@ -1728,6 +2713,32 @@ func (ec *executionContext) childFields_HistoryEventEdge(ctx context.Context, fi
 		return ec.fieldContext_HistoryEventEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HistoryEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Indicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Indicator_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Indicator_name(ctx, field)
+	case "unit":
+		return ec.fieldContext_Indicator_unit(ctx, field)
+	case "target":
+		return ec.fieldContext_Indicator_target(ctx, field)
+	case "values":
+		return ec.fieldContext_Indicator_values(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Indicator", field.Name)
+}
+
+func (ec *executionContext) childFields_IndicatorValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_IndicatorValue_year(ctx, field)
+	case "value":
+		return ec.fieldContext_IndicatorValue_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IndicatorValue", field.Name)
 }
 
 func (ec *executionContext) childFields_Organisation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1802,6 +2813,40 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Revision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "instance":
+		return ec.fieldContext_Revision_instance(ctx, field)
+	case "agreementVersion":
+		return ec.fieldContext_Revision_agreementVersion(ctx, field)
+	case "consultationDeadline":
+		return ec.fieldContext_Revision_consultationDeadline(ctx, field)
+	case "drafts":
+		return ec.fieldContext_Revision_drafts(ctx, field)
+	case "comments":
+		return ec.fieldContext_Revision_comments(ctx, field)
+	case "adoptedVersion":
+		return ec.fieldContext_Revision_adoptedVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Revision", field.Name)
+}
+
+func (ec *executionContext) childFields_RevisionDraft(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RevisionDraft_id(ctx, field)
+	case "version":
+		return ec.fieldContext_RevisionDraft_version(ctx, field)
+	case "title":
+		return ec.fieldContext_RevisionDraft_title(ctx, field)
+	case "body":
+		return ec.fieldContext_RevisionDraft_body(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RevisionDraft_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevisionDraft", field.Name)
 }
 
 func (ec *executionContext) childFields_RoleAssignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2078,6 +3123,34 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_AgreementVersion_annualReports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_AgreementVersion_indicatorSeries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_AgreementVersion_signatories_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2097,6 +3170,48 @@ func (ec *executionContext) field_AgreementVersion_signatories_args(ctx context.
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addRevisionDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddDraftInput, error) {
+			return ec.unmarshalNAddDraftInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAddDraftInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adoptNextActivityPlan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AdoptNextPlanInput, error) {
+			return ec.unmarshalNAdoptNextPlanInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAdoptNextPlanInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_advanceRevision_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevisionActionInput, error) {
+			return ec.unmarshalNRevisionActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRevisionActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -2184,6 +3299,20 @@ func (ec *executionContext) field_Mutation_confirmAgreementVersion_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createActionPlan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateActionPlanInput, error) {
+			return ec.unmarshalNCreateActionPlanInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCreateActionPlanInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAgreement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2226,12 +3355,96 @@ func (ec *executionContext) field_Mutation_detachFromSigningCeremony_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_extendReportDeadline_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ExtendReportDeadlineInput, error) {
+			return ec.unmarshalNExtendReportDeadlineInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐExtendReportDeadlineInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_inviteToConsultation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InviteToConsultationInput, error) {
+			return ec.unmarshalNInviteToConsultationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐInviteToConsultationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_openAnnualFollowUp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpenAnnualFollowUpInput, error) {
+			return ec.unmarshalNOpenAnnualFollowUpInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOpenAnnualFollowUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_openConsultationRound_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpenConsultationInput, error) {
+			return ec.unmarshalNOpenConsultationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOpenConsultationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_openRevision_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpenRevisionInput, error) {
+			return ec.unmarshalNOpenRevisionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOpenRevisionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_provideSigningInformation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SigningActionInput, error) {
 			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_publishAnnualReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PublishAnnualReportInput, error) {
+			return ec.unmarshalNPublishAnnualReportInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPublishAnnualReportInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2296,12 +3509,68 @@ func (ec *executionContext) field_Mutation_requestSigningInformation_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_respondToComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RespondToCommentInput, error) {
+			return ec.unmarshalNRespondToCommentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRespondToCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RevokeRoleInput, error) {
 			return ec.unmarshalNRevokeRoleInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRevokeRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendFollowUpBack_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FollowUpActionInput, error) {
+			return ec.unmarshalNFollowUpActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐFollowUpActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendRevisionBack_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevisionActionInput, error) {
+			return ec.unmarshalNRevisionActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRevisionActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setRevisionDecision_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetRevisionDecisionInput, error) {
+			return ec.unmarshalNSetRevisionDecisionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSetRevisionDecisionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2324,12 +3593,68 @@ func (ec *executionContext) field_Mutation_signAgreement_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_startCollectingReports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartCollectingInput, error) {
+			return ec.unmarshalNStartCollectingInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐStartCollectingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_startSigningReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SigningActionInput, error) {
 			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitActivityReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitActivityReportInput, error) {
+			return ec.unmarshalNSubmitActivityReportInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSubmitActivityReportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitConsultationComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitCommentInput, error) {
+			return ec.unmarshalNSubmitCommentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSubmitCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitFollowUpToCouncil_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FollowUpActionInput, error) {
+			return ec.unmarshalNFollowUpActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐFollowUpActionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2555,6 +3880,465 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _ActionPlan_year(ctx context.Context, field graphql.CollectedField, obj *store.ActionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionPlan_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionPlan_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ActionPlan_adoptedOn(ctx context.Context, field graphql.CollectedField, obj *store.ActionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionPlan_adoptedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdoptedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionPlan_adoptedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionPlan", field, false, false, "Date")
+}
+
+func (ec *executionContext) _ActionPlan_activities(ctx context.Context, field graphql.CollectedField, obj *store.ActionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionPlan_activities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ActionPlan().Activities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActivityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionPlan_activities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionPlan",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionPlanPayload_actionPlan(ctx context.Context, field graphql.CollectedField, obj *model.ActionPlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionPlanPayload_actionPlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActionPlan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.ActionPlan) graphql.Marshaler {
+			return ec.marshalNActionPlan2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActionPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionPlanPayload_actionPlan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionPlanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Activity().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Activity_title(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Activity_description(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Activity_quarters(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_quarters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Activity().Quarters(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_quarters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Activity_responsible(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_responsible(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Activity().Responsible(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Party) graphql.Marshaler {
+			return ec.marshalNParty2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_responsible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, true, true, "Party")
+}
+
+func (ec *executionContext) _Activity_principles(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_principles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Activity().Principles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Principle) graphql.Marshaler {
+			return ec.marshalNPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_principles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, true, true, "Principle")
+}
+
+func (ec *executionContext) _Activity_status(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Activity_indicators(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_indicators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Activity().Indicators(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐIndicatorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_indicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Activity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityReport_activity(ctx context.Context, field graphql.CollectedField, obj *store.ActivityReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityReport_activity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ActivityReport().Activity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityReport_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityReport_party(ctx context.Context, field graphql.CollectedField, obj *store.ActivityReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityReport_party(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ActivityReport().Party(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Party) graphql.Marshaler {
+			return ec.marshalNParty2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityReport_party(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityReport", field, true, true, "Party")
+}
+
+func (ec *executionContext) _ActivityReport_outcome(ctx context.Context, field graphql.CollectedField, obj *store.ActivityReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityReport_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityReport_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActivityReport_comments(ctx context.Context, field graphql.CollectedField, obj *store.ActivityReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityReport_comments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityReport_comments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActivityReport_reportedBy(ctx context.Context, field graphql.CollectedField, obj *store.ActivityReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityReport_reportedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ActivityReport().ReportedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityReport_reportedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityReport_reportedAt(ctx context.Context, field graphql.CollectedField, obj *store.ActivityReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityReport_reportedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityReport_reportedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityReport", field, false, false, "DateTime")
+}
 
 func (ec *executionContext) _Agreement_id(ctx context.Context, field graphql.CollectedField, obj *store.Agreement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3059,6 +4843,502 @@ func (ec *executionContext) fieldContext_AgreementVersion_signatories(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _AgreementVersion_actionPlans(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_actionPlans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgreementVersion().ActionPlans(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.ActionPlan) graphql.Marshaler {
+			return ec.marshalNActionPlan2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActionPlanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_actionPlans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgreementVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgreementVersion_followUps(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_followUps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgreementVersion().FollowUps(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Instance) graphql.Marshaler {
+			return ec.marshalNAnnualFollowUp2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_followUps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgreementVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnnualFollowUp(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgreementVersion_annualReports(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_annualReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AgreementVersion().AnnualReports(ctx, obj, fc.Args["year"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.AnnualReport) graphql.Marshaler {
+			return ec.marshalNAnnualReport2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAnnualReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_annualReports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgreementVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnnualReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AgreementVersion_annualReports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgreementVersion_indicatorSeries(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_indicatorSeries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AgreementVersion().IndicatorSeries(ctx, obj, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.IndicatorValue) graphql.Marshaler {
+			return ec.marshalNIndicatorValue2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐIndicatorValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_indicatorSeries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgreementVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorValue(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AgreementVersion_indicatorSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgreementVersion_revision(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgreementVersion_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgreementVersion().Revision(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Instance) graphql.Marshaler {
+			return ec.marshalORevision2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgreementVersion_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgreementVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Revision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnnualFollowUp_year(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualFollowUp_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AnnualFollowUp().Year(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualFollowUp_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnualFollowUp", field, true, true, "Int")
+}
+
+func (ec *executionContext) _AnnualFollowUp_instance(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualFollowUp_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AnnualFollowUp().Instance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Instance) graphql.Marshaler {
+			return ec.marshalNWorkflowInstance2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualFollowUp_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnnualFollowUp",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowInstance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnnualFollowUp_reportDeadline(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualFollowUp_reportDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AnnualFollowUp().ReportDeadline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualFollowUp_reportDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnualFollowUp", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _AnnualFollowUp_overdue(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualFollowUp_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AnnualFollowUp().Overdue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualFollowUp_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnualFollowUp", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _AnnualFollowUp_actionPlan(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualFollowUp_actionPlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AnnualFollowUp().ActionPlan(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.ActionPlan) graphql.Marshaler {
+			return ec.marshalOActionPlan2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActionPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualFollowUp_actionPlan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnnualFollowUp",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnnualFollowUp_reports(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualFollowUp_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AnnualFollowUp().Reports(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.ActivityReport) graphql.Marshaler {
+			return ec.marshalNActivityReport2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActivityReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualFollowUp_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnnualFollowUp",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActivityReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnnualFollowUp_missingReports(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualFollowUp_missingReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AnnualFollowUp().MissingReports(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualFollowUp_missingReports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnualFollowUp", field, true, true, "String")
+}
+
+func (ec *executionContext) _AnnualReport_year(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualReport_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualReport_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnualReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnnualReport_title(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualReport_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualReport_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnualReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnnualReport_body(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualReport_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualReport_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnualReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnnualReport_publishedOn(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualReport_publishedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualReport_publishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnualReport", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AnnualReport_agreementVersion(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualReport_agreementVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AnnualReport().AgreementVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
+			return ec.marshalNAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualReport_agreementVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnnualReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgreementVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ApprovalProgress_transition(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3449,6 +5729,295 @@ func (ec *executionContext) fieldContext_CeremonyPayload_ceremony(_ context.Cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Ceremony(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommentPayload_comment(ctx context.Context, field graphql.CollectedField, obj *model.CommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentPayload_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Comment) graphql.Marshaler {
+			return ec.marshalNConsultationComment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentPayload_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsultationComment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsultationComment_id(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsultationComment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConsultationComment().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsultationComment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsultationComment", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ConsultationComment_draftVersion(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsultationComment_draftVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConsultationComment().DraftVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsultationComment_draftVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsultationComment", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ConsultationComment_section(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsultationComment_section(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Section, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsultationComment_section(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsultationComment_body(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsultationComment_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsultationComment_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsultationComment_organisation(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsultationComment_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConsultationComment().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsultationComment_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsultationComment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsultationComment_submittedAt(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsultationComment_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsultationComment_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ConsultationComment_response(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsultationComment_response(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Response, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsultationComment_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsultationComment_respondedAt(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsultationComment_respondedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RespondedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsultationComment_respondedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _DraftPayload_draft(ctx context.Context, field graphql.CollectedField, obj *model.DraftPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftPayload_draft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Draft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Draft) graphql.Marshaler {
+			return ec.marshalNRevisionDraft2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDraft(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftPayload_draft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DraftPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevisionDraft(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DraftPayload_instance(ctx context.Context, field graphql.CollectedField, obj *model.DraftPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftPayload_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Instance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Instance) graphql.Marshaler {
+			return ec.marshalNWorkflowInstance2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftPayload_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DraftPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowInstance(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3858,6 +6427,176 @@ func (ec *executionContext) fieldContext_HistoryEventEdge_node(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Indicator_id(ctx context.Context, field graphql.CollectedField, obj *store.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Indicator().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Indicator_name(ctx context.Context, field graphql.CollectedField, obj *store.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _Indicator_unit(ctx context.Context, field graphql.CollectedField, obj *store.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _Indicator_target(ctx context.Context, field graphql.CollectedField, obj *store.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Indicator_values(ctx context.Context, field graphql.CollectedField, obj *store.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Indicator().Values(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.IndicatorValue) graphql.Marshaler {
+			return ec.marshalNIndicatorValue2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐIndicatorValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Indicator",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndicatorValue_year(ctx context.Context, field graphql.CollectedField, obj *store.IndicatorValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorValue_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorValue_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndicatorValue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IndicatorValue_value(ctx context.Context, field graphql.CollectedField, obj *store.IndicatorValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorValue_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndicatorValue", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Mutation_ping(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3879,6 +6618,402 @@ func (ec *executionContext) _Mutation_ping(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Mutation_ping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_createActionPlan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createActionPlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateActionPlan(ctx, fc.Args["input"].(model.CreateActionPlanInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ActionPlanPayload) graphql.Marshaler {
+			return ec.marshalNActionPlanPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐActionPlanPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createActionPlan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionPlanPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createActionPlan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_openAnnualFollowUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_openAnnualFollowUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OpenAnnualFollowUp(ctx, fc.Args["input"].(model.OpenAnnualFollowUpInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_openAnnualFollowUp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_openAnnualFollowUp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startCollectingReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startCollectingReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartCollectingReports(ctx, fc.Args["input"].(model.StartCollectingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startCollectingReports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startCollectingReports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitActivityReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitActivityReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitActivityReport(ctx, fc.Args["input"].(model.SubmitActivityReportInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitActivityReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitActivityReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_extendReportDeadline(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_extendReportDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExtendReportDeadline(ctx, fc.Args["input"].(model.ExtendReportDeadlineInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_extendReportDeadline(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_extendReportDeadline_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitFollowUpToCouncil(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitFollowUpToCouncil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitFollowUpToCouncil(ctx, fc.Args["input"].(model.FollowUpActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitFollowUpToCouncil(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitFollowUpToCouncil_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendFollowUpBack(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendFollowUpBack(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendFollowUpBack(ctx, fc.Args["input"].(model.FollowUpActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendFollowUpBack(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendFollowUpBack_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishAnnualReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishAnnualReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishAnnualReport(ctx, fc.Args["input"].(model.PublishAnnualReportInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishAnnualReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishAnnualReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adoptNextActivityPlan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adoptNextActivityPlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdoptNextActivityPlan(ctx, fc.Args["input"].(model.AdoptNextPlanInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adoptNextActivityPlan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adoptNextActivityPlan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_assignRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -4095,6 +7230,402 @@ func (ec *executionContext) fieldContext_Mutation_createAgreement(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createAgreement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_openRevision(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_openRevision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OpenRevision(ctx, fc.Args["input"].(model.OpenRevisionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_openRevision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_openRevision_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_advanceRevision(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_advanceRevision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdvanceRevision(ctx, fc.Args["input"].(model.RevisionActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_advanceRevision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_advanceRevision_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addRevisionDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addRevisionDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddRevisionDraft(ctx, fc.Args["input"].(model.AddDraftInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DraftPayload) graphql.Marshaler {
+			return ec.marshalNDraftPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDraftPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addRevisionDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DraftPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addRevisionDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_openConsultationRound(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_openConsultationRound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OpenConsultationRound(ctx, fc.Args["input"].(model.OpenConsultationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_openConsultationRound(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_openConsultationRound_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_inviteToConsultation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inviteToConsultation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InviteToConsultation(ctx, fc.Args["input"].(model.InviteToConsultationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inviteToConsultation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inviteToConsultation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitConsultationComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitConsultationComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitConsultationComment(ctx, fc.Args["input"].(model.SubmitCommentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CommentPayload) graphql.Marshaler {
+			return ec.marshalNCommentPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCommentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitConsultationComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitConsultationComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_respondToComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_respondToComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RespondToComment(ctx, fc.Args["input"].(model.RespondToCommentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CommentPayload) graphql.Marshaler {
+			return ec.marshalNCommentPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCommentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_respondToComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_respondToComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setRevisionDecision(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setRevisionDecision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetRevisionDecision(ctx, fc.Args["input"].(model.SetRevisionDecisionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setRevisionDecision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setRevisionDecision_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendRevisionBack(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendRevisionBack(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendRevisionBack(ctx, fc.Args["input"].(model.RevisionActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowPayload) graphql.Marshaler {
+			return ec.marshalNWorkflowPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWorkflowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendRevisionBack(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendRevisionBack_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5397,6 +8928,38 @@ func (ec *executionContext) fieldContext_Query_serverInfo(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_overdueFollowUps(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_overdueFollowUps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().OverdueFollowUps(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Instance) graphql.Marshaler {
+			return ec.marshalNAnnualFollowUp2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_overdueFollowUps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnnualFollowUp(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5655,6 +9218,304 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Revision_instance(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Revision_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Revision().Instance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Instance) graphql.Marshaler {
+			return ec.marshalNWorkflowInstance2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Revision_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Revision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowInstance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Revision_agreementVersion(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Revision_agreementVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Revision().AgreementVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
+			return ec.marshalNAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Revision_agreementVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Revision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgreementVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Revision_consultationDeadline(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Revision_consultationDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Revision().ConsultationDeadline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Revision_consultationDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Revision", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _Revision_drafts(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Revision_drafts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Revision().Drafts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Draft) graphql.Marshaler {
+			return ec.marshalNRevisionDraft2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDraftᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Revision_drafts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Revision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevisionDraft(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Revision_comments(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Revision_comments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Revision().Comments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Comment) graphql.Marshaler {
+			return ec.marshalNConsultationComment2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐCommentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Revision_comments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Revision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsultationComment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Revision_adoptedVersion(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Revision_adoptedVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Revision().AdoptedVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
+			return ec.marshalOAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Revision_adoptedVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Revision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgreementVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevisionDraft_id(ctx context.Context, field graphql.CollectedField, obj *store.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevisionDraft_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RevisionDraft().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevisionDraft_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevisionDraft", field, true, true, "ID")
+}
+
+func (ec *executionContext) _RevisionDraft_version(ctx context.Context, field graphql.CollectedField, obj *store.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevisionDraft_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevisionDraft_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevisionDraft", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RevisionDraft_title(ctx context.Context, field graphql.CollectedField, obj *store.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevisionDraft_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevisionDraft_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevisionDraft", field, false, false, "String")
+}
+
+func (ec *executionContext) _RevisionDraft_body(ctx context.Context, field graphql.CollectedField, obj *store.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevisionDraft_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevisionDraft_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevisionDraft", field, false, false, "String")
+}
+
+func (ec *executionContext) _RevisionDraft_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevisionDraft_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevisionDraft_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevisionDraft", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _RoleAssignment_user(ctx context.Context, field graphql.CollectedField, obj *authz.Assignment) (ret graphql.Marshaler) {
@@ -7971,6 +11832,198 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputActivityInput(ctx context.Context, obj any) (model.ActivityInput, error) {
+	var it model.ActivityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["description"]; !present {
+		asMap["description"] = ""
+	}
+	if _, present := asMap["principles"]; !present {
+		asMap["principles"] = []any{}
+	}
+	if _, present := asMap["indicators"]; !present {
+		asMap["indicators"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "quarters", "responsible", "principles", "indicators"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "quarters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quarters"))
+			data, err := ec.unmarshalNInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quarters = data
+		case "responsible":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("responsible"))
+			data, err := ec.unmarshalNParty2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Responsible = data
+		case "principles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("principles"))
+			data, err := ec.unmarshalOPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Principles = data
+		case "indicators":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("indicators"))
+			data, err := ec.unmarshalOIndicatorInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐIndicatorInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Indicators = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalActivityInput unmarshals raw into the ActivityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalActivityInput(ctx context.Context, raw any) (model.ActivityInput, error) {
+	var out model.ActivityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActivityInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAddDraftInput(ctx context.Context, obj any) (model.AddDraftInput, error) {
+	var it model.AddDraftInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "title", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddDraftInput unmarshals raw into the AddDraftInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddDraftInput(ctx context.Context, raw any) (model.AddDraftInput, error) {
+	var out model.AddDraftInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddDraftInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAdoptNextPlanInput(ctx context.Context, obj any) (model.AdoptNextPlanInput, error) {
+	var it model.AdoptNextPlanInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "activities"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "activities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activities"))
+			data, err := ec.unmarshalNActivityInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐActivityInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Activities = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAdoptNextPlanInput unmarshals raw into the AdoptNextPlanInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAdoptNextPlanInput(ctx context.Context, raw any) (model.AdoptNextPlanInput, error) {
+	var out model.AdoptNextPlanInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AdoptNextPlanInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAgreementVersionInput(ctx context.Context, obj any) (model.AgreementVersionInput, error) {
 	var it model.AgreementVersionInput
 	if obj == nil {
@@ -8394,6 +12447,62 @@ func UnmarshalAttachToCeremonyInput(ctx context.Context, raw any) (model.AttachT
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateActionPlanInput(ctx context.Context, obj any) (model.CreateActionPlanInput, error) {
+	var it model.CreateActionPlanInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"agreementVersionId", "year", "activities"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "agreementVersionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agreementVersionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgreementVersionID = data
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "activities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activities"))
+			data, err := ec.unmarshalNActivityInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐActivityInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Activities = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateActionPlanInput unmarshals raw into the CreateActionPlanInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateActionPlanInput(ctx context.Context, raw any) (model.CreateActionPlanInput, error) {
+	var out model.CreateActionPlanInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateActionPlanInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateAgreementInput(ctx context.Context, obj any) (model.CreateAgreementInput, error) {
 	var it model.CreateAgreementInput
 	if obj == nil {
@@ -8517,6 +12626,424 @@ func UnmarshalCreateCeremonyInput(ctx context.Context, raw any) (model.CreateCer
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputExtendReportDeadlineInput(ctx context.Context, obj any) (model.ExtendReportDeadlineInput, error) {
+	var it model.ExtendReportDeadlineInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["reason"]; !present {
+		asMap["reason"] = ""
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "reportDeadline", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "reportDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportDeadline"))
+			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportDeadline = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExtendReportDeadlineInput unmarshals raw into the ExtendReportDeadlineInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExtendReportDeadlineInput(ctx context.Context, raw any) (model.ExtendReportDeadlineInput, error) {
+	var out model.ExtendReportDeadlineInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExtendReportDeadlineInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFollowUpActionInput(ctx context.Context, obj any) (model.FollowUpActionInput, error) {
+	var it model.FollowUpActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["reason"]; !present {
+		asMap["reason"] = ""
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFollowUpActionInput unmarshals raw into the FollowUpActionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFollowUpActionInput(ctx context.Context, raw any) (model.FollowUpActionInput, error) {
+	var out model.FollowUpActionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FollowUpActionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputIndicatorInput(ctx context.Context, obj any) (model.IndicatorInput, error) {
+	var it model.IndicatorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["unit"]; !present {
+		asMap["unit"] = ""
+	}
+
+	fieldsInOrder := [...]string{"name", "unit", "target"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unit = data
+		case "target":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("target"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Target = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIndicatorInput unmarshals raw into the IndicatorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIndicatorInput(ctx context.Context, raw any) (model.IndicatorInput, error) {
+	var out model.IndicatorInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IndicatorInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputIndicatorValueInput(ctx context.Context, obj any) (model.IndicatorValueInput, error) {
+	var it model.IndicatorValueInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"indicatorId", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "indicatorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("indicatorId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IndicatorID = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIndicatorValueInput unmarshals raw into the IndicatorValueInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIndicatorValueInput(ctx context.Context, raw any) (model.IndicatorValueInput, error) {
+	var out model.IndicatorValueInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IndicatorValueInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInviteToConsultationInput(ctx context.Context, obj any) (model.InviteToConsultationInput, error) {
+	var it model.InviteToConsultationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "organisationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInviteToConsultationInput unmarshals raw into the InviteToConsultationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInviteToConsultationInput(ctx context.Context, raw any) (model.InviteToConsultationInput, error) {
+	var out model.InviteToConsultationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteToConsultationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOpenAnnualFollowUpInput(ctx context.Context, obj any) (model.OpenAnnualFollowUpInput, error) {
+	var it model.OpenAnnualFollowUpInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"agreementVersionId", "year"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "agreementVersionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agreementVersionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgreementVersionID = data
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpenAnnualFollowUpInput unmarshals raw into the OpenAnnualFollowUpInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpenAnnualFollowUpInput(ctx context.Context, raw any) (model.OpenAnnualFollowUpInput, error) {
+	var out model.OpenAnnualFollowUpInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpenAnnualFollowUpInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOpenConsultationInput(ctx context.Context, obj any) (model.OpenConsultationInput, error) {
+	var it model.OpenConsultationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "deadline"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "deadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadline"))
+			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Deadline = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpenConsultationInput unmarshals raw into the OpenConsultationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpenConsultationInput(ctx context.Context, raw any) (model.OpenConsultationInput, error) {
+	var out model.OpenConsultationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpenConsultationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOpenRevisionInput(ctx context.Context, obj any) (model.OpenRevisionInput, error) {
+	var it model.OpenRevisionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"agreementVersionId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "agreementVersionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agreementVersionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgreementVersionID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpenRevisionInput unmarshals raw into the OpenRevisionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpenRevisionInput(ctx context.Context, raw any) (model.OpenRevisionInput, error) {
+	var out model.OpenRevisionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpenRevisionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOrganisationInput(ctx context.Context, obj any) (model.OrganisationInput, error) {
 	var it model.OrganisationInput
 	if obj == nil {
@@ -8631,6 +13158,62 @@ func UnmarshalOrganisationInput(ctx context.Context, raw any) (model.Organisatio
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPublishAnnualReportInput(ctx context.Context, obj any) (model.PublishAnnualReportInput, error) {
+	var it model.PublishAnnualReportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "title", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPublishAnnualReportInput unmarshals raw into the PublishAnnualReportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPublishAnnualReportInput(ctx context.Context, raw any) (model.PublishAnnualReportInput, error) {
+	var out model.PublishAnnualReportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PublishAnnualReportInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRegisterOrganisationInput(ctx context.Context, obj any) (model.RegisterOrganisationInput, error) {
 	var it model.RegisterOrganisationInput
 	if obj == nil {
@@ -8670,6 +13253,115 @@ func (ec *executionContext) unmarshalInputRegisterOrganisationInput(ctx context.
 func UnmarshalRegisterOrganisationInput(ctx context.Context, raw any) (model.RegisterOrganisationInput, error) {
 	var out model.RegisterOrganisationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterOrganisationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRespondToCommentInput(ctx context.Context, obj any) (model.RespondToCommentInput, error) {
+	var it model.RespondToCommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"commentId", "response"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "commentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentID = data
+		case "response":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("response"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Response = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRespondToCommentInput unmarshals raw into the RespondToCommentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRespondToCommentInput(ctx context.Context, raw any) (model.RespondToCommentInput, error) {
+	var out model.RespondToCommentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RespondToCommentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRevisionActionInput(ctx context.Context, obj any) (model.RevisionActionInput, error) {
+	var it model.RevisionActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["reason"]; !present {
+		asMap["reason"] = ""
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevisionActionInput unmarshals raw into the RevisionActionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevisionActionInput(ctx context.Context, raw any) (model.RevisionActionInput, error) {
+	var out model.RevisionActionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevisionActionInput", raw, &out)
 	return out, err
 }
 
@@ -8726,6 +13418,66 @@ func (ec *executionContext) unmarshalInputRevokeRoleInput(ctx context.Context, o
 func UnmarshalRevokeRoleInput(ctx context.Context, raw any) (model.RevokeRoleInput, error) {
 	var out model.RevokeRoleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetRevisionDecisionInput(ctx context.Context, obj any) (model.SetRevisionDecisionInput, error) {
+	var it model.SetRevisionDecisionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["scopeNote"]; !present {
+		asMap["scopeNote"] = ""
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "decisionReference", "scopeNote"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "decisionReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionReference"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionReference = data
+		case "scopeNote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeNote"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeNote = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetRevisionDecisionInput unmarshals raw into the SetRevisionDecisionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetRevisionDecisionInput(ctx context.Context, raw any) (model.SetRevisionDecisionInput, error) {
+	var out model.SetRevisionDecisionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetRevisionDecisionInput", raw, &out)
 	return out, err
 }
 
@@ -8786,6 +13538,195 @@ func (ec *executionContext) unmarshalInputSigningActionInput(ctx context.Context
 func UnmarshalSigningActionInput(ctx context.Context, raw any) (model.SigningActionInput, error) {
 	var out model.SigningActionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SigningActionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStartCollectingInput(ctx context.Context, obj any) (model.StartCollectingInput, error) {
+	var it model.StartCollectingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "reportDeadline"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "reportDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportDeadline"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportDeadline = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStartCollectingInput unmarshals raw into the StartCollectingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStartCollectingInput(ctx context.Context, raw any) (model.StartCollectingInput, error) {
+	var out model.StartCollectingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StartCollectingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubmitActivityReportInput(ctx context.Context, obj any) (model.SubmitActivityReportInput, error) {
+	var it model.SubmitActivityReportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["comments"]; !present {
+		asMap["comments"] = ""
+	}
+	if _, present := asMap["indicatorValues"]; !present {
+		asMap["indicatorValues"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "activityId", "outcome", "comments", "indicatorValues"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "activityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActivityID = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "comments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comments"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comments = data
+		case "indicatorValues":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("indicatorValues"))
+			data, err := ec.unmarshalOIndicatorValueInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐIndicatorValueInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IndicatorValues = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubmitActivityReportInput unmarshals raw into the SubmitActivityReportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitActivityReportInput(ctx context.Context, raw any) (model.SubmitActivityReportInput, error) {
+	var out model.SubmitActivityReportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitActivityReportInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubmitCommentInput(ctx context.Context, obj any) (model.SubmitCommentInput, error) {
+	var it model.SubmitCommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceId", "organisationId", "section", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "section":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("section"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Section = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubmitCommentInput unmarshals raw into the SubmitCommentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitCommentInput(ctx context.Context, raw any) (model.SubmitCommentInput, error) {
+	var out model.SubmitCommentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitCommentInput", raw, &out)
 	return out, err
 }
 
@@ -9019,6 +13960,217 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
+var actionPlanImplementors = []string{"ActionPlan"}
+
+func (ec *executionContext) _ActionPlan(ctx context.Context, sel ast.SelectionSet, obj *store.ActionPlan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionPlanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionPlan")
+		case "year":
+			out.Values[i] = ec._ActionPlan_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "adoptedOn":
+			out.Values[i] = ec._ActionPlan_adoptedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "activities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActionPlan_activities(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var actionPlanPayloadImplementors = []string{"ActionPlanPayload"}
+
+func (ec *executionContext) _ActionPlanPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ActionPlanPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionPlanPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionPlanPayload")
+		case "actionPlan":
+			out.Values[i] = ec._ActionPlanPayload_actionPlan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var activityImplementors = []string{"Activity"}
+
+func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *store.Activity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Activity")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Activity_id(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Activity_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Activity_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quarters":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Activity_quarters(ctx, field, obj)
+				})
+		case "responsible":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Activity_responsible(ctx, field, obj)
+				})
+		case "principles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Activity_principles(ctx, field, obj)
+				})
+		case "status":
+			out.Values[i] = ec._Activity_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "indicators":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Activity_indicators(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var activityReportImplementors = []string{"ActivityReport"}
+
+func (ec *executionContext) _ActivityReport(ctx context.Context, sel ast.SelectionSet, obj *store.ActivityReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActivityReport")
+		case "activity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActivityReport_activity(ctx, field, obj)
+				})
+		case "party":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActivityReport_party(ctx, field, obj)
+				})
+		case "outcome":
+			out.Values[i] = ec._ActivityReport_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comments":
+			out.Values[i] = ec._ActivityReport_comments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reportedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActivityReport_reportedBy(ctx, field, obj)
+				})
+		case "reportedAt":
+			out.Values[i] = ec._ActivityReport_reportedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var agreementImplementors = []string{"Agreement", "Node"}
 
 func (ec *executionContext) _Agreement(ctx context.Context, sel ast.SelectionSet, obj *store.Agreement) graphql.Marshaler {
@@ -9188,6 +14340,160 @@ func (ec *executionContext) _AgreementVersion(ctx context.Context, sel ast.Selec
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AgreementVersion_signatories(ctx, field, obj)
+				})
+		case "actionPlans":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgreementVersion_actionPlans(ctx, field, obj)
+				})
+		case "followUps":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgreementVersion_followUps(ctx, field, obj)
+				})
+		case "annualReports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgreementVersion_annualReports(ctx, field, obj)
+				})
+		case "indicatorSeries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgreementVersion_indicatorSeries(ctx, field, obj)
+				})
+		case "revision":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgreementVersion_revision(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var annualFollowUpImplementors = []string{"AnnualFollowUp"}
+
+func (ec *executionContext) _AnnualFollowUp(ctx context.Context, sel ast.SelectionSet, obj *store.Instance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, annualFollowUpImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnnualFollowUp")
+		case "year":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnnualFollowUp_year(ctx, field, obj)
+				})
+		case "instance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnnualFollowUp_instance(ctx, field, obj)
+				})
+		case "reportDeadline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnnualFollowUp_reportDeadline(ctx, field, obj)
+				})
+		case "overdue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnnualFollowUp_overdue(ctx, field, obj)
+				})
+		case "actionPlan":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnnualFollowUp_actionPlan(ctx, field, obj)
+				})
+		case "reports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnnualFollowUp_reports(ctx, field, obj)
+				})
+		case "missingReports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnnualFollowUp_missingReports(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var annualReportImplementors = []string{"AnnualReport"}
+
+func (ec *executionContext) _AnnualReport(ctx context.Context, sel ast.SelectionSet, obj *store.AnnualReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, annualReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnnualReport")
+		case "year":
+			out.Values[i] = ec._AnnualReport_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._AnnualReport_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._AnnualReport_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedOn":
+			out.Values[i] = ec._AnnualReport_publishedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "agreementVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnnualReport_agreementVersion(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9400,6 +14706,148 @@ func (ec *executionContext) _CeremonyPayload(ctx context.Context, sel ast.Select
 	return out
 }
 
+var commentPayloadImplementors = []string{"CommentPayload"}
+
+func (ec *executionContext) _CommentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CommentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CommentPayload")
+		case "comment":
+			out.Values[i] = ec._CommentPayload_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consultationCommentImplementors = []string{"ConsultationComment"}
+
+func (ec *executionContext) _ConsultationComment(ctx context.Context, sel ast.SelectionSet, obj *store.Comment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consultationCommentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsultationComment")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConsultationComment_id(ctx, field, obj)
+				})
+		case "draftVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConsultationComment_draftVersion(ctx, field, obj)
+				})
+		case "section":
+			out.Values[i] = ec._ConsultationComment_section(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._ConsultationComment_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConsultationComment_organisation(ctx, field, obj)
+				})
+		case "submittedAt":
+			out.Values[i] = ec._ConsultationComment_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "response":
+			out.Values[i] = ec._ConsultationComment_response(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "respondedAt":
+			out.Values[i] = ec._ConsultationComment_respondedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var draftPayloadImplementors = []string{"DraftPayload"}
+
+func (ec *executionContext) _DraftPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DraftPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, draftPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DraftPayload")
+		case "draft":
+			out.Values[i] = ec._DraftPayload_draft(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "instance":
+			out.Values[i] = ec._DraftPayload_instance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var historyEventImplementors = []string{"HistoryEvent"}
 
 func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.SelectionSet, obj *store.Event) graphql.Marshaler {
@@ -9569,6 +15017,99 @@ func (ec *executionContext) _HistoryEventEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var indicatorImplementors = []string{"Indicator"}
+
+func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet, obj *store.Indicator) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Indicator")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Indicator_id(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._Indicator_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unit":
+			out.Values[i] = ec._Indicator_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "target":
+			out.Values[i] = ec._Indicator_target(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "values":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Indicator_values(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var indicatorValueImplementors = []string{"IndicatorValue"}
+
+func (ec *executionContext) _IndicatorValue(ctx context.Context, sel ast.SelectionSet, obj *store.IndicatorValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IndicatorValue")
+		case "year":
+			out.Values[i] = ec._IndicatorValue_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._IndicatorValue_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -9591,6 +15132,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "ping":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_ping(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createActionPlan":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createActionPlan(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openAnnualFollowUp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_openAnnualFollowUp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCollectingReports":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startCollectingReports(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitActivityReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitActivityReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "extendReportDeadline":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_extendReportDeadline(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitFollowUpToCouncil":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitFollowUpToCouncil(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendFollowUpBack":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendFollowUpBack(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishAnnualReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishAnnualReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adoptNextActivityPlan":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adoptNextActivityPlan(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -9626,6 +15230,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createAgreement":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAgreement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openRevision":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_openRevision(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "advanceRevision":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_advanceRevision(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addRevisionDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addRevisionDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openConsultationRound":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_openConsultationRound(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inviteToConsultation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inviteToConsultation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitConsultationComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitConsultationComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "respondToComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_respondToComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setRevisionDecision":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setRevisionDecision(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendRevisionBack":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendRevisionBack(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -10042,6 +15709,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_serverInfo(ctx, field)
 				})
+		case "overdueFollowUps":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_overdueFollowUps(ctx, field)
+				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -10083,6 +15756,124 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___schema(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revisionImplementors = []string{"Revision"}
+
+func (ec *executionContext) _Revision(ctx context.Context, sel ast.SelectionSet, obj *store.Instance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Revision")
+		case "instance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Revision_instance(ctx, field, obj)
+				})
+		case "agreementVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Revision_agreementVersion(ctx, field, obj)
+				})
+		case "consultationDeadline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Revision_consultationDeadline(ctx, field, obj)
+				})
+		case "drafts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Revision_drafts(ctx, field, obj)
+				})
+		case "comments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Revision_comments(ctx, field, obj)
+				})
+		case "adoptedVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Revision_adoptedVersion(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revisionDraftImplementors = []string{"RevisionDraft"}
+
+func (ec *executionContext) _RevisionDraft(ctx context.Context, sel ast.SelectionSet, obj *store.Draft) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revisionDraftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevisionDraft")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RevisionDraft_id(ctx, field, obj)
+				})
+		case "version":
+			out.Values[i] = ec._RevisionDraft_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._RevisionDraft_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._RevisionDraft_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._RevisionDraft_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -11023,6 +16814,115 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNActionPlan2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActionPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.ActionPlan) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActionPlan2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActionPlan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNActionPlan2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActionPlan(ctx context.Context, sel ast.SelectionSet, v *store.ActionPlan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionPlan!")
+		return graphql.Null
+	}
+	return ec._ActionPlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNActionPlanPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐActionPlanPayload(ctx context.Context, sel ast.SelectionSet, v *model.ActionPlanPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionPlanPayload!")
+		return graphql.Null
+	}
+	return ec._ActionPlanPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNActivity2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActivityᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Activity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActivity2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActivity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNActivity2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActivity(ctx context.Context, sel ast.SelectionSet, v *store.Activity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Activity!")
+		return graphql.Null
+	}
+	return ec._Activity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNActivityInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐActivityInputᚄ(ctx context.Context, v any) ([]*model.ActivityInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ActivityInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNActivityInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐActivityInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNActivityInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐActivityInput(ctx context.Context, v any) (*model.ActivityInput, error) {
+	res, err := ec.unmarshalInputActivityInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNActivityReport2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActivityReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.ActivityReport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActivityReport2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActivityReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNActivityReport2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActivityReport(ctx context.Context, sel ast.SelectionSet, v *store.ActivityReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActivityReport!")
+		return graphql.Null
+	}
+	return ec._ActivityReport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAddDraftInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAddDraftInput(ctx context.Context, v any) (model.AddDraftInput, error) {
+	res, err := ec.unmarshalInputAddDraftInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAdoptNextPlanInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAdoptNextPlanInput(ctx context.Context, v any) (model.AdoptNextPlanInput, error) {
+	res, err := ec.unmarshalInputAdoptNextPlanInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAgreement2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Agreement) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -11082,6 +16982,54 @@ func (ec *executionContext) marshalNAgreementVersion2ᚖgithubᚗcomᚋsamverkan
 func (ec *executionContext) unmarshalNAgreementVersionInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAgreementVersionInput(ctx context.Context, v any) (*model.AgreementVersionInput, error) {
 	res, err := ec.unmarshalInputAgreementVersionInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnnualFollowUp2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Instance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnnualFollowUp2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAnnualFollowUp2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx context.Context, sel ast.SelectionSet, v *store.Instance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnnualFollowUp!")
+		return graphql.Null
+	}
+	return ec._AnnualFollowUp(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAnnualReport2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAnnualReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.AnnualReport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnnualReport2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAnnualReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAnnualReport2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAnnualReport(ctx context.Context, sel ast.SelectionSet, v *store.AnnualReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnnualReport!")
+		return graphql.Null
+	}
+	return ec._AnnualReport(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNApplyToSignInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐApplyToSignInput(ctx context.Context, v any) (model.ApplyToSignInput, error) {
@@ -11187,6 +17135,43 @@ func (ec *executionContext) marshalNCeremonyPayload2ᚖgithubᚗcomᚋsamverkan�
 	return ec._CeremonyPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCommentPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCommentPayload(ctx context.Context, sel ast.SelectionSet, v *model.CommentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CommentPayload!")
+		return graphql.Null
+	}
+	return ec._CommentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConsultationComment2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐCommentᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Comment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsultationComment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐComment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConsultationComment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐComment(ctx context.Context, sel ast.SelectionSet, v *store.Comment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsultationComment!")
+		return graphql.Null
+	}
+	return ec._ConsultationComment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateActionPlanInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCreateActionPlanInput(ctx context.Context, v any) (model.CreateActionPlanInput, error) {
+	res, err := ec.unmarshalInputCreateActionPlanInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateAgreementInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCreateAgreementInput(ctx context.Context, v any) (model.CreateAgreementInput, error) {
 	res, err := ec.unmarshalInputCreateAgreementInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11223,6 +17208,38 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNDraftPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDraftPayload(ctx context.Context, sel ast.SelectionSet, v *model.DraftPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DraftPayload!")
+		return graphql.Null
+	}
+	return ec._DraftPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNExtendReportDeadlineInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐExtendReportDeadlineInput(ctx context.Context, v any) (model.ExtendReportDeadlineInput, error) {
+	res, err := ec.unmarshalInputExtendReportDeadlineInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNFollowUpActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐFollowUpActionInput(ctx context.Context, v any) (model.FollowUpActionInput, error) {
+	res, err := ec.unmarshalInputFollowUpActionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNHistoryEvent2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐEvent(ctx context.Context, sel ast.SelectionSet, v *store.Event) graphql.Marshaler {
@@ -11279,6 +17296,64 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNIndicator2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Indicator) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIndicator2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐIndicator(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIndicator2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐIndicator(ctx context.Context, sel ast.SelectionSet, v *store.Indicator) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Indicator!")
+		return graphql.Null
+	}
+	return ec._Indicator(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIndicatorInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐIndicatorInput(ctx context.Context, v any) (*model.IndicatorInput, error) {
+	res, err := ec.unmarshalInputIndicatorInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIndicatorValue2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐIndicatorValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.IndicatorValue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIndicatorValue2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐIndicatorValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIndicatorValue2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐIndicatorValue(ctx context.Context, sel ast.SelectionSet, v *store.IndicatorValue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IndicatorValue!")
+		return graphql.Null
+	}
+	return ec._IndicatorValue(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIndicatorValueInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐIndicatorValueInput(ctx context.Context, v any) (*model.IndicatorValueInput, error) {
+	res, err := ec.unmarshalInputIndicatorValueInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11293,6 +17368,40 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNInviteToConsultationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐInviteToConsultationInput(ctx context.Context, v any) (model.InviteToConsultationInput, error) {
+	res, err := ec.unmarshalInputInviteToConsultationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNLegalForm2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐLegalForm(ctx context.Context, v any) (model.LegalForm, error) {
 	var res model.LegalForm
 	err := res.UnmarshalGQL(v)
@@ -11301,6 +17410,21 @@ func (ec *executionContext) unmarshalNLegalForm2githubᚗcomᚋsamverkanᚋsamve
 
 func (ec *executionContext) marshalNLegalForm2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐLegalForm(ctx context.Context, sel ast.SelectionSet, v model.LegalForm) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNOpenAnnualFollowUpInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOpenAnnualFollowUpInput(ctx context.Context, v any) (model.OpenAnnualFollowUpInput, error) {
+	res, err := ec.unmarshalInputOpenAnnualFollowUpInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNOpenConsultationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOpenConsultationInput(ctx context.Context, v any) (model.OpenConsultationInput, error) {
+	res, err := ec.unmarshalInputOpenConsultationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNOpenRevisionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOpenRevisionInput(ctx context.Context, v any) (model.OpenRevisionInput, error) {
+	res, err := ec.unmarshalInputOpenRevisionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
@@ -11364,6 +17488,16 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋsamverkanᚋsamve
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNParty2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx context.Context, v any) (model.Party, error) {
+	var res model.Party
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNParty2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx context.Context, sel ast.SelectionSet, v model.Party) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNPrinciple2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrinciple(ctx context.Context, v any) (model.Principle, error) {
 	var res model.Principle
 	err := res.UnmarshalGQL(v)
@@ -11404,9 +17538,48 @@ func (ec *executionContext) marshalNPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamv
 	return ret
 }
 
+func (ec *executionContext) unmarshalNPublishAnnualReportInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPublishAnnualReportInput(ctx context.Context, v any) (model.PublishAnnualReportInput, error) {
+	res, err := ec.unmarshalInputPublishAnnualReportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRegisterOrganisationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRegisterOrganisationInput(ctx context.Context, v any) (model.RegisterOrganisationInput, error) {
 	res, err := ec.unmarshalInputRegisterOrganisationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRespondToCommentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRespondToCommentInput(ctx context.Context, v any) (model.RespondToCommentInput, error) {
+	res, err := ec.unmarshalInputRespondToCommentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRevisionActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRevisionActionInput(ctx context.Context, v any) (model.RevisionActionInput, error) {
+	res, err := ec.unmarshalInputRevisionActionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevisionDraft2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDraftᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Draft) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRevisionDraft2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDraft(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRevisionDraft2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDraft(ctx context.Context, sel ast.SelectionSet, v *store.Draft) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevisionDraft!")
+		return graphql.Null
+	}
+	return ec._RevisionDraft(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRevokeRoleInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRevokeRoleInput(ctx context.Context, v any) (model.RevokeRoleInput, error) {
@@ -11474,6 +17647,11 @@ func (ec *executionContext) marshalNServerInfo2ᚖgithubᚗcomᚋsamverkanᚋsam
 	return ec._ServerInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSetRevisionDecisionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSetRevisionDecisionInput(ctx context.Context, v any) (model.SetRevisionDecisionInput, error) {
+	res, err := ec.unmarshalInputSetRevisionDecisionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNSignatory2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐSignatoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Signatory) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -11535,6 +17713,11 @@ func (ec *executionContext) unmarshalNSigningActionInput2githubᚗcomᚋsamverka
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNStartCollectingInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐStartCollectingInput(ctx context.Context, v any) (model.StartCollectingInput, error) {
+	res, err := ec.unmarshalInputStartCollectingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11547,6 +17730,45 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSubmitActivityReportInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSubmitActivityReportInput(ctx context.Context, v any) (model.SubmitActivityReportInput, error) {
+	res, err := ec.unmarshalInputSubmitActivityReportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSubmitCommentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSubmitCommentInput(ctx context.Context, v any) (model.SubmitCommentInput, error) {
+	res, err := ec.unmarshalInputSubmitCommentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateOrganisationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐUpdateOrganisationInput(ctx context.Context, v any) (model.UpdateOrganisationInput, error) {
@@ -11799,6 +18021,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOActionPlan2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐActionPlan(ctx context.Context, sel ast.SelectionSet, v *store.ActionPlan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ActionPlan(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx context.Context, sel ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -11859,6 +18088,75 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := bind.MarshalDate(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := bind.UnmarshalDateTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := bind.MarshalDateTime(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOIndicatorInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐIndicatorInputᚄ(ctx context.Context, v any) ([]*model.IndicatorInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.IndicatorInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIndicatorInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐIndicatorInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOIndicatorValueInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐIndicatorValueInputᚄ(ctx context.Context, v any) ([]*model.IndicatorValueInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.IndicatorValueInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIndicatorValueInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐIndicatorValueInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
@@ -11927,6 +18225,13 @@ func (ec *executionContext) marshalOPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamv
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalORevision2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx context.Context, sel ast.SelectionSet, v *store.Instance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Revision(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -24,6 +24,10 @@ const (
 	typeAgreementVersion = "AgreementVersion"
 	typeInstance         = "WorkflowInstance"
 	typeCeremony         = "Ceremony"
+	typeActivity         = "Activity"
+	typeIndicator        = "Indicator"
+	typeDraft            = "RevisionDraft"
+	typeComment          = "ConsultationComment"
 )
 
 func globalID(typ string, id uuid.UUID) string {

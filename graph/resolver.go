@@ -10,17 +10,21 @@ import (
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/followup"
+	"github.com/samverkan/samverkan/workflows/revision"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
 
 // Resolver holds the services the resolvers call.
 type Resolver struct {
-	Version  string
-	Log      *slog.Logger
-	DB       *store.DB
-	Policy   *authz.PolicyEnforcer
-	Engine   *workflows.Engine
-	Registry *registry.Service
-	Signing  *signing.Service
-	Roles    *authz.RoleService
+	Version   string
+	Log       *slog.Logger
+	DB        *store.DB
+	Policy    *authz.PolicyEnforcer
+	Engine    *workflows.Engine
+	Registry  *registry.Service
+	Signing   *signing.Service
+	Roles     *authz.RoleService
+	FollowUp  *followup.Service
+	Revisions *revision.Service
 }

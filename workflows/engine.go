@@ -660,3 +660,27 @@ func (e *Engine) Act(ctx context.Context, p ActParams, fn func(ctx context.Conte
 	})
 	return in, err
 }
+
+// Instance reads an instance.
+func (e *Engine) Instance(ctx context.Context, id uuid.UUID) (*store.Instance, error) {
+	in, err := store.GetInstance(ctx, e.db.Pool, id)
+	if apperr.IsCode(err, apperr.NotFound) {
+		return nil, apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
+	}
+	return in, err
+}
+
+// FireKind fires a transition on an instance that must be of kind: a typed
+// mutation never acts on another workflow's instance.
+func (e *Engine) FireKind(ctx context.Context, kind string, p FireParams) (*Result, error) {
+	var res *Result
+	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+		in, err := store.GetInstance(ctx, tx, p.InstanceID)
+		if err != nil || in.Kind != kind {
+			return apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
+		}
+		res, err = e.FireTx(ctx, tx, p)
+		return err
+	})
+	return res, err
+}

@@ -13,6 +13,30 @@ import (
 	"github.com/samverkan/samverkan/internal/store"
 )
 
+type ActionPlanPayload struct {
+	ActionPlan *store.ActionPlan `json:"actionPlan"`
+}
+
+type ActivityInput struct {
+	Title       string            `json:"title"`
+	Description *string           `json:"description,omitempty"`
+	Quarters    []int             `json:"quarters"`
+	Responsible Party             `json:"responsible"`
+	Principles  []Principle       `json:"principles,omitempty"`
+	Indicators  []*IndicatorInput `json:"indicators,omitempty"`
+}
+
+type AddDraftInput struct {
+	InstanceID string `json:"instanceId"`
+	Title      string `json:"title"`
+	Body       string `json:"body"`
+}
+
+type AdoptNextPlanInput struct {
+	InstanceID string           `json:"instanceId"`
+	Activities []*ActivityInput `json:"activities"`
+}
+
 type AgreementPayload struct {
 	Agreement *store.Agreement `json:"agreement"`
 }
@@ -99,6 +123,16 @@ type CeremonyPayload struct {
 	Ceremony *store.Ceremony `json:"ceremony"`
 }
 
+type CommentPayload struct {
+	Comment *store.Comment `json:"comment"`
+}
+
+type CreateActionPlanInput struct {
+	AgreementVersionID string           `json:"agreementVersionId"`
+	Year               int              `json:"year"`
+	Activities         []*ActivityInput `json:"activities"`
+}
+
 type CreateAgreementInput struct {
 	Name string `json:"name"`
 	// The public body's organisation ID.
@@ -113,6 +147,23 @@ type CreateCeremonyInput struct {
 	Place              *string   `json:"place,omitempty"`
 }
 
+type DraftPayload struct {
+	Draft    *store.Draft    `json:"draft"`
+	Instance *store.Instance `json:"instance"`
+}
+
+type ExtendReportDeadlineInput struct {
+	InstanceID     string    `json:"instanceId"`
+	ReportDeadline time.Time `json:"reportDeadline"`
+	Reason         *string   `json:"reason,omitempty"`
+}
+
+type FollowUpActionInput struct {
+	InstanceID      string  `json:"instanceId"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	Reason          *string `json:"reason,omitempty"`
+}
+
 type HistoryEventConnection struct {
 	Edges      []*HistoryEventEdge `json:"edges"`
 	PageInfo   *PageInfo           `json:"pageInfo"`
@@ -124,7 +175,37 @@ type HistoryEventEdge struct {
 	Node   *store.Event `json:"node"`
 }
 
+type IndicatorInput struct {
+	Name   string   `json:"name"`
+	Unit   *string  `json:"unit,omitempty"`
+	Target *float64 `json:"target,omitempty"`
+}
+
+type IndicatorValueInput struct {
+	IndicatorID string  `json:"indicatorId"`
+	Value       float64 `json:"value"`
+}
+
+type InviteToConsultationInput struct {
+	InstanceID     string `json:"instanceId"`
+	OrganisationID string `json:"organisationId"`
+}
+
 type Mutation struct {
+}
+
+type OpenAnnualFollowUpInput struct {
+	AgreementVersionID string `json:"agreementVersionId"`
+	Year               int    `json:"year"`
+}
+
+type OpenConsultationInput struct {
+	InstanceID string    `json:"instanceId"`
+	Deadline   time.Time `json:"deadline"`
+}
+
+type OpenRevisionInput struct {
+	AgreementVersionID string `json:"agreementVersionId"`
 }
 
 type OrganisationConnection struct {
@@ -166,11 +247,28 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+type PublishAnnualReportInput struct {
+	InstanceID string `json:"instanceId"`
+	Title      string `json:"title"`
+	Body       string `json:"body"`
+}
+
 type Query struct {
 }
 
 type RegisterOrganisationInput struct {
 	Organisation *OrganisationInput `json:"organisation"`
+}
+
+type RespondToCommentInput struct {
+	CommentID string `json:"commentId"`
+	Response  string `json:"response"`
+}
+
+type RevisionActionInput struct {
+	InstanceID      string  `json:"instanceId"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	Reason          *string `json:"reason,omitempty"`
 }
 
 type RevokeRoleInput struct {
@@ -191,6 +289,13 @@ type ServerInfo struct {
 	DatabaseVersion string `json:"databaseVersion"`
 }
 
+type SetRevisionDecisionInput struct {
+	InstanceID        string `json:"instanceId"`
+	DecisionReference string `json:"decisionReference"`
+	// How the new version's scope differs, e.g. `Hela den idéburna sektorn / the whole sector`.
+	ScopeNote *string `json:"scopeNote,omitempty"`
+}
+
 type SignatoryConnection struct {
 	Edges    []*SignatoryEdge `json:"edges"`
 	PageInfo *PageInfo        `json:"pageInfo"`
@@ -208,6 +313,29 @@ type SigningActionInput struct {
 	InstanceID      string  `json:"instanceId"`
 	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
 	Reason          *string `json:"reason,omitempty"`
+}
+
+type StartCollectingInput struct {
+	InstanceID string `json:"instanceId"`
+	// When reports are due; defaults to eight weeks after opening.
+	ReportDeadline *time.Time `json:"reportDeadline,omitempty"`
+}
+
+type SubmitActivityReportInput struct {
+	InstanceID      string                 `json:"instanceId"`
+	ActivityID      string                 `json:"activityId"`
+	Outcome         string                 `json:"outcome"`
+	Comments        *string                `json:"comments,omitempty"`
+	IndicatorValues []*IndicatorValueInput `json:"indicatorValues,omitempty"`
+}
+
+type SubmitCommentInput struct {
+	InstanceID string `json:"instanceId"`
+	// The organisation you comment for.
+	OrganisationID string `json:"organisationId"`
+	// The section of the draft, e.g. `3.2`.
+	Section string `json:"section"`
+	Body    string `json:"body"`
 }
 
 type UpdateOrganisationInput struct {
@@ -308,6 +436,64 @@ func (e *LegalForm) UnmarshalJSON(b []byte) error {
 }
 
 func (e LegalForm) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who is responsible for an activity.
+type Party string
+
+const (
+	PartyRegion Party = "REGION"
+	PartySector Party = "SECTOR"
+	PartyBoth   Party = "BOTH"
+)
+
+var AllParty = []Party{
+	PartyRegion,
+	PartySector,
+	PartyBoth,
+}
+
+func (e Party) IsValid() bool {
+	switch e {
+	case PartyRegion, PartySector, PartyBoth:
+		return true
+	}
+	return false
+}
+
+func (e Party) String() string {
+	return string(e)
+}
+
+func (e *Party) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Party(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Party", str)
+	}
+	return nil
+}
+
+func (e Party) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Party) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Party) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -42,6 +42,21 @@ type Config struct {
 
 	Workers         int
 	ShutdownTimeout time.Duration
+
+	// FollowUpOpens is when the yearly follow-ups open ("MM-DD HH:MM",
+	// Europe/Stockholm) and ReportWindow how long reporting lasts.
+	FollowUpOpens string
+	ReportWindow  time.Duration
+	// RevisionLead is how long before five years a revision opens itself.
+	RevisionLead time.Duration
+	// RevisionRegionApprovals and RevisionSectorApprovals make the quorum
+	// that adopts a revision.
+	RevisionRegionApprovals int
+	RevisionSectorApprovals int
+	// ReconfirmWithin is how long signatories have to confirm a new version.
+	ReconfirmWithin time.Duration
+	// PeriodicInterval is how often the periodic jobs look for due work.
+	PeriodicInterval time.Duration
 }
 
 // PostgresDir is where the embedded cluster keeps its data.
@@ -67,6 +82,13 @@ func Flags() []cli.Flag {
 		&cli.BoolFlag{Name: "graphiql", Value: true, Usage: "serve the GraphiQL explorer at /", Sources: cli.EnvVars("SAMVERKAN_GRAPHIQL")},
 		&cli.IntFlag{Name: "workers", Value: 50, Usage: "River worker goroutines", Sources: cli.EnvVars("SAMVERKAN_WORKERS")},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 25 * time.Second, Usage: "how long running requests and jobs get to finish on shutdown", Sources: cli.EnvVars("SAMVERKAN_SHUTDOWN_TIMEOUT")},
+		&cli.StringFlag{Name: "followup-opens", Value: "01-15 06:00", Usage: "when yearly follow-ups open, MM-DD HH:MM Europe/Stockholm", Sources: cli.EnvVars("SAMVERKAN_FOLLOWUP_OPENS")},
+		&cli.DurationFlag{Name: "report-window", Value: 8 * 7 * 24 * time.Hour, Usage: "how long after opening a follow-up's reports are due", Sources: cli.EnvVars("SAMVERKAN_REPORT_WINDOW")},
+		&cli.DurationFlag{Name: "revision-lead", Value: 365 * 24 * time.Hour, Usage: "how long before five years a revision opens itself", Sources: cli.EnvVars("SAMVERKAN_REVISION_LEAD")},
+		&cli.IntFlag{Name: "revision-region-approvals", Value: 1, Usage: "region politicians needed to adopt a revision", Sources: cli.EnvVars("SAMVERKAN_REVISION_REGION_APPROVALS")},
+		&cli.IntFlag{Name: "revision-sector-approvals", Value: 1, Usage: "sector council members needed to adopt a revision", Sources: cli.EnvVars("SAMVERKAN_REVISION_SECTOR_APPROVALS")},
+		&cli.DurationFlag{Name: "reconfirm-within", Value: 13 * 7 * 24 * time.Hour, Usage: "how long signatories have to confirm a new version", Sources: cli.EnvVars("SAMVERKAN_RECONFIRM_WITHIN")},
+		&cli.DurationFlag{Name: "periodic-interval", Value: time.Minute, Usage: "how often periodic jobs look for due work", Sources: cli.EnvVars("SAMVERKAN_PERIODIC_INTERVAL")},
 	}
 }
 
@@ -86,6 +108,14 @@ func FromCommand(cmd *cli.Command) (Config, error) {
 		GraphiQL:        cmd.Bool("graphiql"),
 		Workers:         int(cmd.Int("workers")),
 		ShutdownTimeout: cmd.Duration("shutdown-timeout"),
+
+		FollowUpOpens:           cmd.String("followup-opens"),
+		ReportWindow:            cmd.Duration("report-window"),
+		RevisionLead:            cmd.Duration("revision-lead"),
+		RevisionRegionApprovals: int(cmd.Int("revision-region-approvals")),
+		RevisionSectorApprovals: int(cmd.Int("revision-sector-approvals")),
+		ReconfirmWithin:         cmd.Duration("reconfirm-within"),
+		PeriodicInterval:        cmd.Duration("periodic-interval"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
 		return c, fmt.Errorf("--log-level: %w", err)

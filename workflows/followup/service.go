@@ -150,7 +150,7 @@ func (OpenDueArgs) Kind() string { return "followup_open_due" }
 // InsertOpts make the job unique while it waits, so a backlog of ticks
 // collapses into one run.
 func (OpenDueArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStateScheduled}}}
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
 }
 
 // OpenDueWorker runs OpenDueArgs.
@@ -182,7 +182,8 @@ type IndicatorInput struct {
 	Target *float64
 }
 
-func validateActivities(acts []ActivityInput) error {
+// ValidateActivities checks planned activities.
+func ValidateActivities(acts []ActivityInput) error {
 	if len(acts) > 200 {
 		return apperr.Invalid("activities", "Högst 200 aktiviteter. / At most 200 activities.")
 	}
@@ -265,7 +266,7 @@ func (s *Service) CreateActionPlan(ctx context.Context, pr authz.Principal, vers
 	if year < 1990 || year > 2200 {
 		return nil, apperr.Invalid("year", "Ogiltigt år %d. / Invalid year %d.", year, year)
 	}
-	if err := validateActivities(acts); err != nil {
+	if err := ValidateActivities(acts); err != nil {
 		return nil, err
 	}
 	var p *store.ActionPlan

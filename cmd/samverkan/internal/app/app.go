@@ -32,6 +32,8 @@ import (
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/token"
 	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/followup"
+	"github.com/samverkan/samverkan/workflows/revision"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
 
@@ -144,6 +146,8 @@ type Services struct {
 	Registry *registry.Service
 	Signing  *signing.Service
 	Roles    *authz.RoleService
+	FollowUp *followup.Service
+	Revision *revision.Service
 	DevKeys  *token.DevIssuerKeys
 }
 
@@ -170,7 +174,8 @@ func (a *App) Start(ctx context.Context) error {
 	var gql http.Handler = http.NotFoundHandler()
 	if a.opts.Mode.runsAPI() {
 		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log, DB: a.DB, Policy: a.Services.Policy,
-			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles}
+			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles,
+			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision}
 		gql = identity.NewAuthenticator(verifier, a.DB, a.log).Middleware(
 			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: true}))
 	}
@@ -212,15 +217,47 @@ func (a *App) build(ctx context.Context) error {
 	a.Services.Engine, a.Services.Signing = eng, sign
 	a.Services.Registry = registry.New(a.DB, policy, a.opts.Clock, a.log)
 	a.Services.Roles = authz.NewRoleService(a.DB, policy, a.opts.Clock)
+	cfg := a.opts.Config
+	schedule := followup.DefaultSchedule
+	if cfg.FollowUpOpens != "" {
+		if schedule, err = followup.ParseSchedule(cfg.FollowUpOpens, cfg.ReportWindow); err != nil {
+			return err
+		}
+	}
+	if a.Services.FollowUp, err = followup.NewService(eng, schedule); err != nil {
+		return err
+	}
+	if a.Services.Revision, err = revision.NewService(eng, sign, revision.Options{RegionApprovals: cfg.RevisionRegionApprovals,
+		SectorApprovals: cfg.RevisionSectorApprovals, ReconfirmWithin: cfg.ReconfirmWithin, Lead: cfg.RevisionLead}); err != nil {
+		return err
+	}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
+	river.AddWorker(workers, &followup.OpenDueWorker{Service: a.Services.FollowUp})
+	river.AddWorker(workers, &revision.OpenDueWorker{Service: a.Services.Revision})
+	interval := cfg.PeriodicInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	// What is due lives in the database; these jobs look for it often, so
+	// a schedule moment missed while the service was down is caught up at
+	// start (RunOnStart) and nothing depends on River's leader remembering.
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
+			return followup.OpenDueArgs{}, nil
+		}, &river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
+			return revision.OpenDueArgs{}, nil
+		}, &river.PeriodicJobOpts{RunOnStart: true}),
+	}
 	workerCount := 0
 	if a.opts.Mode.runsWorkers() {
 		workerCount = a.opts.Config.Workers
 	}
 	rc, err := jobs.NewClient(a.Pool, jobs.Options{
 		Workers:           workers,
+		Periodic:          periodic,
 		Clock:             a.opts.Clock,
 		Logger:            a.log,
 		WorkerCount:       workerCount,
