@@ -32,6 +32,7 @@ type story struct {
 	version    string
 	publicBody string
 	ceremonyID string
+	council    council
 }
 
 type instanceData struct {
