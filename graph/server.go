@@ -21,20 +21,45 @@ import (
 
 // HandlerOptions configure the GraphQL endpoint.
 type HandlerOptions struct {
-	Logger        *slog.Logger
+	Logger *slog.Logger
+	// Introspection and Suggestions ("did you mean") help developers and
+	// attackers alike; production may turn them off.
 	Introspection bool
+	Suggestions   bool
+	Limits        Limits
+	// MaxComplexity bounds an operation's cost: one per field, a
+	// connection's items counted page-size times.
+	MaxComplexity int
+	// MaxTokens bounds the parser's work on a query document.
+	MaxTokens int
 }
 
 // NewHandler builds the /graphql endpoint with only the transports and
 // extensions we choose: JSON over POST, and GET for queries (gqlgen's GET
-// transport refuses mutations).
+// transport refuses mutations). No form or multipart transport exists, so a
+// browser cannot post an operation cross-site without a CORS preflight.
 func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	cfg := Config{Resolvers: r}
+	cfg.Complexity.AgreementVersion.Signatories = func(child int, first *int, _ *string) int { return connectionCost(child, first) }
+	cfg.Complexity.WorkflowInstance.History = func(child int, first *int, _ *string) int { return connectionCost(child, first) }
+	cfg.Complexity.Query.Organisations = func(child int, _ *string, first *int, _ *string) int { return connectionCost(child, first) }
+	cfg.Complexity.Query.Users = func(child int, _ *string, first *int) int { return connectionCost(child, first) }
+	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if o.MaxTokens > 0 {
+		srv.SetParserTokenLimit(o.MaxTokens)
+	}
+	srv.SetDisableSuggestion(!o.Suggestions)
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
+	}
+	if o.Limits.MaxDepth > 0 {
+		srv.Use(shapeLimit{o.Limits})
+	}
+	if o.MaxComplexity > 0 {
+		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	}
 	srv.SetErrorPresenter(errorPresenter(o.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

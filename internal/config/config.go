@@ -3,6 +3,7 @@
 package config
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -57,6 +58,22 @@ type Config struct {
 	ReconfirmWithin time.Duration
 	// PeriodicInterval is how often the periodic jobs look for due work.
 	PeriodicInterval time.Duration
+
+	// HTTP and GraphQL limits.
+	MaxBodyBytes   int64
+	RequestTimeout time.Duration
+	MaxDepth       int
+	MaxFields      int
+	MaxAliases     int
+	MaxComplexity  int
+	MaxTokens      int
+	Introspection  bool
+	Suggestions    bool
+	CORSOrigins    []string
+	// IdempotencyTTL is how long an Idempotency-Key is remembered.
+	IdempotencyTTL time.Duration
+	// DBMaxConns is the connection pool's size per process.
+	DBMaxConns int
 }
 
 // PostgresDir is where the embedded cluster keeps its data.
@@ -89,6 +106,18 @@ func Flags() []cli.Flag {
 		&cli.IntFlag{Name: "revision-sector-approvals", Value: 1, Usage: "sector council members needed to adopt a revision", Sources: cli.EnvVars("SAMVERKAN_REVISION_SECTOR_APPROVALS")},
 		&cli.DurationFlag{Name: "reconfirm-within", Value: 13 * 7 * 24 * time.Hour, Usage: "how long signatories have to confirm a new version", Sources: cli.EnvVars("SAMVERKAN_RECONFIRM_WITHIN")},
 		&cli.DurationFlag{Name: "periodic-interval", Value: time.Minute, Usage: "how often periodic jobs look for due work", Sources: cli.EnvVars("SAMVERKAN_PERIODIC_INTERVAL")},
+		&cli.IntFlag{Name: "max-body-bytes", Value: 1 << 20, Usage: "largest request body", Sources: cli.EnvVars("SAMVERKAN_MAX_BODY_BYTES")},
+		&cli.DurationFlag{Name: "request-timeout", Value: 15 * time.Second, Usage: "longest a request may run (its database work is cancelled after)", Sources: cli.EnvVars("SAMVERKAN_REQUEST_TIMEOUT")},
+		&cli.IntFlag{Name: "max-depth", Value: 12, Usage: "deepest nesting of a GraphQL operation", Sources: cli.EnvVars("SAMVERKAN_MAX_DEPTH")},
+		&cli.IntFlag{Name: "max-fields", Value: 1000, Usage: "most fields an operation selects, fragments expanded", Sources: cli.EnvVars("SAMVERKAN_MAX_FIELDS")},
+		&cli.IntFlag{Name: "max-aliases", Value: 50, Usage: "most aliases in an operation", Sources: cli.EnvVars("SAMVERKAN_MAX_ALIASES")},
+		&cli.IntFlag{Name: "max-complexity", Value: 5000, Usage: "highest operation cost (a connection counts its page size times its items)", Sources: cli.EnvVars("SAMVERKAN_MAX_COMPLEXITY")},
+		&cli.IntFlag{Name: "max-tokens", Value: 10000, Usage: "most tokens in a query document", Sources: cli.EnvVars("SAMVERKAN_MAX_TOKENS")},
+		&cli.BoolFlag{Name: "introspection", Value: true, Usage: "allow schema introspection", Sources: cli.EnvVars("SAMVERKAN_INTROSPECTION")},
+		&cli.BoolFlag{Name: "suggestions", Value: true, Usage: `"did you mean" suggestions in validation errors`, Sources: cli.EnvVars("SAMVERKAN_SUGGESTIONS")},
+		&cli.StringSliceFlag{Name: "cors-origins", Usage: "browser origins allowed to call the API (comma-separated); none by default", Sources: cli.EnvVars("SAMVERKAN_CORS_ORIGINS")},
+		&cli.DurationFlag{Name: "idempotency-ttl", Value: 24 * time.Hour, Usage: "how long an Idempotency-Key is remembered", Sources: cli.EnvVars("SAMVERKAN_IDEMPOTENCY_TTL")},
+		&cli.IntFlag{Name: "db-max-conns", Value: 40, Usage: "database connections per process", Sources: cli.EnvVars("SAMVERKAN_DB_MAX_CONNS")},
 	}
 }
 
@@ -116,6 +145,19 @@ func FromCommand(cmd *cli.Command) (Config, error) {
 		RevisionSectorApprovals: int(cmd.Int("revision-sector-approvals")),
 		ReconfirmWithin:         cmd.Duration("reconfirm-within"),
 		PeriodicInterval:        cmd.Duration("periodic-interval"),
+
+		MaxBodyBytes:   int64(cmd.Int("max-body-bytes")),
+		RequestTimeout: cmd.Duration("request-timeout"),
+		MaxDepth:       int(cmd.Int("max-depth")),
+		MaxFields:      int(cmd.Int("max-fields")),
+		MaxAliases:     int(cmd.Int("max-aliases")),
+		MaxComplexity:  int(cmd.Int("max-complexity")),
+		MaxTokens:      int(cmd.Int("max-tokens")),
+		Introspection:  cmd.Bool("introspection"),
+		Suggestions:    cmd.Bool("suggestions"),
+		CORSOrigins:    cmd.StringSlice("cors-origins"),
+		IdempotencyTTL: cmd.Duration("idempotency-ttl"),
+		DBMaxConns:     int(cmd.Int("db-max-conns")),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
 		return c, fmt.Errorf("--log-level: %w", err)
@@ -178,4 +220,17 @@ func maskURL(s string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// Defaults is the configuration given by the flags' defaults and the
+// environment, as a server started without flags would have it.
+func Defaults() (Config, error) {
+	var c Config
+	cmd := &cli.Command{Name: "samverkan", Flags: Flags(), Action: func(_ context.Context, cmd *cli.Command) error {
+		var err error
+		c, err = FromCommand(cmd)
+		return err
+	}}
+	err := cmd.Run(context.Background(), []string{"samverkan"})
+	return c, err
 }

@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
@@ -31,7 +33,11 @@ type Options struct {
 	GraphiQL bool
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64
-	Logger       *slog.Logger
+	// RequestTimeout bounds a request's context, which pgx honours.
+	RequestTimeout time.Duration
+	// CORSOrigins may call /graphql from a browser.
+	CORSOrigins []string
+	Logger      *slog.Logger
 }
 
 // Server is a running HTTP server.
@@ -44,7 +50,7 @@ type Server struct {
 // New builds the server on ln.
 func New(ln net.Listener, o Options) *Server {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(o.GraphQL, o.MaxBodyBytes))
+	mux.Handle("/graphql", cors(o.CORSOrigins, csrfGuard(withTimeout(limitBody(o.GraphQL, o.MaxBodyBytes), o.RequestTimeout))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -98,10 +104,7 @@ func limitBody(h http.Handler, limit int64) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{
-				"message":    "Förfrågan är för stor. / The request body is too large.",
-				"extensions": map[string]any{"code": "BAD_INPUT"},
-			}}})
+			writeJSON(w, http.StatusRequestEntityTooLarge, graphQLError("BAD_INPUT", "Förfrågan är för stor. / The request body is too large."))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -113,4 +116,69 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// csrfGuard refuses POSTs a browser could send cross-site without a CORS
+// preflight (form, multipart and text/plain bodies): an operation is posted
+// as application/json.
+func csrfGuard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil || mt != "application/json" {
+				writeJSON(w, http.StatusUnsupportedMediaType, graphQLError("BAD_INPUT",
+					"POST /graphql tar emot application/json. / POST /graphql takes application/json."))
+				return
+			}
+		}
+		if r.Method != http.MethodPost && r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET, POST")
+			writeJSON(w, http.StatusMethodNotAllowed, graphQLError("BAD_INPUT", "Använd GET eller POST. / Use GET or POST."))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// cors lets the configured browser origins call the API; others get no
+// CORS headers, so browsers keep their pages from reading the answers.
+func cors(origins []string, h http.Handler) http.Handler {
+	allowed := map[string]bool{}
+	for _, o := range origins {
+		allowed[strings.TrimRight(o, "/")] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && allowed[origin] {
+			w.Header().Set("Access-Control-Allow-Origin", origin)
+			w.Header().Set("Vary", "Origin")
+			if r.Method == http.MethodOptions {
+				w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+				w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
+				w.Header().Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func withTimeout(h http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func graphQLError(code, message string) map[string]any {
+	return map[string]any{"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}}}
 }

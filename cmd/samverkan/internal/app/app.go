@@ -121,6 +121,9 @@ func (a *App) openDatabase(ctx context.Context) error {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	pcfg.MaxConns = 40
+	if cfg.DBMaxConns > 0 {
+		pcfg.MaxConns = int32(cfg.DBMaxConns)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return fmt.Errorf("connect to the database: %w", err)
@@ -177,7 +180,9 @@ func (a *App) Start(ctx context.Context) error {
 			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles,
 			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision}
 		gql = identity.NewAuthenticator(verifier, a.DB, a.log).Middleware(
-			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: true}))
+			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
+				Limits:        graph.Limits{MaxDepth: cfg.MaxDepth, MaxFields: cfg.MaxFields, MaxAliases: cfg.MaxAliases},
+				MaxComplexity: cfg.MaxComplexity, MaxTokens: cfg.MaxTokens}))
 	}
 	ln := a.opts.Listener
 	if ln == nil {
@@ -186,11 +191,13 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}
 	a.http = httpserver.New(ln, httpserver.Options{
-		GraphQL:      gql,
-		Ready:        a.ready,
-		GraphiQL:     cfg.GraphiQL && a.opts.Mode.runsAPI(),
-		MaxBodyBytes: 1 << 20,
-		Logger:       a.log,
+		GraphQL:        gql,
+		Ready:          a.ready,
+		GraphiQL:       cfg.GraphiQL && a.opts.Mode.runsAPI(),
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		RequestTimeout: cfg.RequestTimeout,
+		CORSOrigins:    cfg.CORSOrigins,
+		Logger:         a.log,
 	})
 	a.serveCh = make(chan error, 1)
 	go func() { a.serveCh <- a.http.Serve() }()

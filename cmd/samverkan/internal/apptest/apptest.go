@@ -73,8 +73,10 @@ func Start(t testing.TB, o Options) *Env {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	cfg := config.Config{DatabaseURL: db.URL, DataDir: o.DataDir, Addr: ln.Addr().String(), LogFormat: "text",
-		Migrate: false, Dev: true, Workers: 20, ShutdownTimeout: 10 * time.Second, PeriodicInterval: 100 * time.Millisecond}
+	cfg, err := config.Defaults()
+	require.NoError(t, err)
+	cfg.DatabaseURL, cfg.DataDir, cfg.Addr = db.URL, o.DataDir, ln.Addr().String()
+	cfg.Migrate, cfg.Workers, cfg.ShutdownTimeout, cfg.PeriodicInterval = false, 20, 10*time.Second, 100*time.Millisecond
 	ctx := context.Background()
 	a, err := app.Open(ctx, app.Options{Config: cfg, Mode: o.Mode, Version: "test", Logger: log, Clock: clk, Listener: ln,
 		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond})
