@@ -134,3 +134,26 @@ func ScanAllEvents(ctx context.Context, q Querier, fn func(Event) error) error {
 	}
 	return translate(rows.Err(), "read history")
 }
+
+// Head is a stream's newest event.
+type Head struct {
+	Stream string
+	Seq    int
+	Hash   []byte
+}
+
+// StreamHeads reads every stream's newest event in one query, for the
+// history digest. The order is the database's; callers that need a
+// collation-independent order sort the result themselves.
+func StreamHeads(ctx context.Context, q Querier) ([]Head, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT ON (stream) stream, seq, hash FROM history_events ORDER BY stream, seq DESC`)
+	if err != nil {
+		return nil, translate(err, "read history heads")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Head, error) {
+		var h Head
+		err := r.Scan(&h.Stream, &h.Seq, &h.Hash)
+		return h, err
+	})
+	return out, translate(err, "read history heads")
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/httpserver"
+	"github.com/samverkan/samverkan/internal/idempotency"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/jobs"
 	"github.com/samverkan/samverkan/internal/migrate"
@@ -151,6 +152,7 @@ type Services struct {
 	Roles    *authz.RoleService
 	FollowUp *followup.Service
 	Revision *revision.Service
+	Keys     *idempotency.Keys
 	DevKeys  *token.DevIssuerKeys
 }
 
@@ -179,10 +181,10 @@ func (a *App) Start(ctx context.Context) error {
 		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log, DB: a.DB, Policy: a.Services.Policy,
 			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles,
 			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision}
-		gql = identity.NewAuthenticator(verifier, a.DB, a.log).Middleware(
+		gql = identity.NewAuthenticator(verifier, a.DB, a.log).Middleware(a.Services.Keys.Middleware(
 			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 				Limits:        graph.Limits{MaxDepth: cfg.MaxDepth, MaxFields: cfg.MaxFields, MaxAliases: cfg.MaxAliases},
-				MaxComplexity: cfg.MaxComplexity, MaxTokens: cfg.MaxTokens}))
+				MaxComplexity: cfg.MaxComplexity, MaxTokens: cfg.MaxTokens})))
 	}
 	ln := a.opts.Listener
 	if ln == nil {
@@ -239,8 +241,15 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 
+	ttl := cfg.IdempotencyTTL
+	if ttl <= 0 {
+		ttl = 24 * time.Hour
+	}
+	a.Services.Keys = idempotency.New(a.DB, ttl, a.opts.Clock, a.log)
+
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
+	river.AddWorker(workers, &idempotency.CleanupWorker{Keys: a.Services.Keys})
 	river.AddWorker(workers, &followup.OpenDueWorker{Service: a.Services.FollowUp})
 	river.AddWorker(workers, &revision.OpenDueWorker{Service: a.Services.Revision})
 	interval := cfg.PeriodicInterval
@@ -257,6 +266,9 @@ func (a *App) build(ctx context.Context) error {
 		river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
 			return revision.OpenDueArgs{}, nil
 		}, &river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
+			return idempotency.CleanupArgs{}, nil
+		}, nil),
 	}
 	workerCount := 0
 	if a.opts.Mode.runsWorkers() {

@@ -120,6 +120,7 @@ func (e *Env) NewUser(name string, roles ...string) *User {
 // Response is a GraphQL response.
 type Response struct {
 	Status int
+	Header http.Header
 	Data   json.RawMessage `json:"data"`
 	Errors []Error         `json:"errors"`
 }
@@ -145,12 +146,29 @@ func (e *Env) Do(u *User, query string, vars map[string]any) Response {
 	return e.Raw(u, "application/json", body)
 }
 
+// DoWithHeaders sends a GraphQL request with extra headers.
+func (e *Env) DoWithHeaders(u *User, query string, vars map[string]any, headers map[string]string) Response {
+	e.T.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(e.T, err)
+	return e.RawWithHeaders(u, "application/json", body, headers)
+}
+
 // Raw posts a body to /graphql.
 func (e *Env) Raw(u *User, contentType string, body []byte) Response {
+	e.T.Helper()
+	return e.RawWithHeaders(u, contentType, body, nil)
+}
+
+// RawWithHeaders posts a body to /graphql with extra headers.
+func (e *Env) RawWithHeaders(u *User, contentType string, body []byte, headers map[string]string) Response {
 	e.T.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
 	require.NoError(e.T, err)
 	req.Header.Set("Content-Type", contentType)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	if u != nil {
 		req.Header.Set("Authorization", "Bearer "+u.Token)
 	}
@@ -161,7 +179,7 @@ func (e *Env) Raw(u *User, contentType string, body []byte) Response {
 	require.NoError(e.T, err)
 	var r Response
 	require.NoError(e.T, json.Unmarshal(b, &r), "response: %s", b)
-	r.Status = resp.StatusCode
+	r.Status, r.Header = resp.StatusCode, resp.Header
 	return r
 }
 

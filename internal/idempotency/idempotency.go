@@ -1,0 +1,174 @@
+// Package idempotency makes retries safe: a client may send an
+// Idempotency-Key header with a mutation; a retry with the same key and the
+// same body gets the first response without the work being done twice, and
+// the same key with another body is refused with CONFLICT. Keys are per
+// person and expire; a River job removes expired ones.
+package idempotency
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/identity"
+	"github.com/samverkan/samverkan/internal/store"
+)
+
+// Header is the request header carrying the key.
+const Header = "Idempotency-Key"
+
+// Keys remembers requests by key.
+type Keys struct {
+	db    *store.DB
+	ttl   time.Duration
+	clock clock.Clock
+	log   *slog.Logger
+}
+
+// New returns the key store.
+func New(db *store.DB, ttl time.Duration, clk clock.Clock, log *slog.Logger) *Keys {
+	return &Keys{db: db, ttl: ttl, clock: clk, log: log}
+}
+
+// Middleware replays or refuses requests whose key was seen before. It runs
+// after authentication: keys are per principal.
+func (k *Keys) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get(Header)
+		if key == "" || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(key) > 200 {
+			refuse(w, http.StatusBadRequest, "BAD_INPUT", "Idempotency-Key får ha högst 200 tecken. / Idempotency-Key may have at most 200 characters.")
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			refuse(w, http.StatusRequestEntityTooLarge, "BAD_INPUT", "Förfrågan kunde inte läsas. / The request could not be read.")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.Sum256(body)
+		principal := identity.FromContext(r.Context()).Subject()
+		now := k.clock.Now()
+		prev, err := store.ClaimIdempotencyKey(r.Context(), k.db.Pool, principal, key, sum[:], now, now.Add(k.ttl))
+		if err != nil {
+			k.log.ErrorContext(r.Context(), "claiming idempotency key", "err", err)
+			refuse(w, http.StatusServiceUnavailable, "UNAVAILABLE", "Tjänsten är inte tillgänglig just nu; försök igen. / The service is unavailable; try again.")
+			return
+		}
+		switch {
+		case prev == nil:
+			k.run(w, r, next, principal, key)
+		case !bytes.Equal(prev.RequestHash, sum[:]):
+			refuse(w, http.StatusUnprocessableEntity, "CONFLICT",
+				"Idempotency-Key har redan använts för en annan förfrågan. / The Idempotency-Key was already used for a different request.")
+		case prev.Status != "done":
+			refuse(w, http.StatusConflict, "CONFLICT",
+				"En förfrågan med samma Idempotency-Key pågår; försök igen strax. / A request with this Idempotency-Key is in progress; retry shortly.")
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(prev.ResponseStatus)
+			_, _ = w.Write(prev.ResponseBody)
+		}
+	})
+}
+
+// run serves the request that owns the key and remembers its response;
+// a response saying the service failed is forgotten so a retry can run.
+func (k *Keys) run(w http.ResponseWriter, r *http.Request, next http.Handler, principal, key string) {
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	next.ServeHTTP(rec, r)
+	ctx := context.WithoutCancel(r.Context())
+	if failedInService(rec.status, rec.body.Bytes()) {
+		if err := store.ReleaseIdempotencyKey(ctx, k.db.Pool, principal, key); err != nil {
+			k.log.ErrorContext(ctx, "releasing idempotency key", "err", err)
+		}
+		return
+	}
+	if err := store.FinishIdempotencyKey(ctx, k.db.Pool, principal, key, rec.status, rec.body.Bytes()); err != nil {
+		k.log.ErrorContext(ctx, "storing idempotent response", "err", err)
+	}
+}
+
+func failedInService(status int, body []byte) bool {
+	if status >= 500 {
+		return true
+	}
+	var resp struct {
+		Errors []struct {
+			Extensions struct {
+				Code string `json:"code"`
+			} `json:"extensions"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &resp) != nil {
+		return true
+	}
+	for _, e := range resp.Errors {
+		if e.Extensions.Code == "INTERNAL" || e.Extensions.Code == "UNAVAILABLE" {
+			return true
+		}
+	}
+	return false
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+func refuse(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}}})
+}
+
+// CleanupArgs is the periodic job removing expired keys.
+type CleanupArgs struct{}
+
+// Kind is the job kind.
+func (CleanupArgs) Kind() string { return "idempotency_cleanup" }
+
+// InsertOpts collapse waiting ticks into one run.
+func (CleanupArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{rivertype.JobStateAvailable,
+		rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
+}
+
+// CleanupWorker runs CleanupArgs.
+type CleanupWorker struct {
+	river.WorkerDefaults[CleanupArgs]
+	Keys *Keys
+}
+
+// Work deletes expired keys.
+func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) error {
+	n, err := store.DeleteExpiredIdempotencyKeys(ctx, w.Keys.db.Pool, w.Keys.clock.Now())
+	if n > 0 {
+		w.Keys.log.InfoContext(ctx, "expired idempotency keys removed", "count", n)
+	}
+	return err
+}
