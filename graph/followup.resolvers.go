@@ -11,11 +11,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/samverkan/samverkan/graph/model"
 	"github.com/samverkan/samverkan/internal/identity"
-	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/validate"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
 )
@@ -195,10 +194,10 @@ func (r *mutationResolver) SendFollowUpBack(ctx context.Context, input model.Fol
 }
 
 func (r *mutationResolver) PublishAnnualReport(ctx context.Context, input model.PublishAnnualReportInput) (*model.WorkflowPayload, error) {
-	if err := registry.Text("title", input.Title, 1, 300); err != nil {
+	if err := validate.Text("title", input.Title, 1, 300); err != nil {
 		return nil, err
 	}
-	if err := registry.Text("body", input.Body, 1, 200000); err != nil {
+	if err := validate.Text("body", input.Body, 1, 200000); err != nil {
 		return nil, err
 	}
 	return r.fire(ctx, input.InstanceID, followup.Kind, "publish_annual_report", nil, "", map[string]any{"title": input.Title, "body": input.Body})

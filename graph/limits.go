@@ -106,9 +106,11 @@ func saturate(n, limit int) int {
 // connectionCost makes a connection's complexity its page size times the
 // cost of each item, so that asking for 100 of something costs 100 times one.
 func connectionCost(child int, first *int) int {
+	// first is checked (0..100) by the resolver, which says so clearly;
+	// here it is only clamped so that a wild value cannot overflow the sum.
 	n := 20
-	if first != nil && *first > 0 {
-		n = *first
+	if first != nil {
+		n = min(max(*first, 0), 100)
 	}
 	return 1 + n*child
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/samverkan/samverkan/internal/orgnr"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/validate"
 )
 
 func (r *agreementResolver) ID(ctx context.Context, obj *store.Agreement) (string, error) {
@@ -194,7 +195,7 @@ func (r *queryResolver) Organisations(ctx context.Context, search *string, first
 			return nil, parseErr()
 		}
 	}
-	if err := registry.Text("search", p.Search, 0, 200); err != nil {
+	if err := validate.Text("search", p.Search, 0, 200); err != nil {
 		return nil, err
 	}
 	rows, err := r.Registry.ListOrganisations(ctx, p)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/validate"
 )
 
 // Policy is the one policy point, as the engine uses it.
@@ -247,7 +249,10 @@ func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (*Result, 
 			"Det går inte att %s när ärendet är i läget %q. / Cannot %s while the instance is %q.",
 			t.titleOrName(), def.StateTitle(State(in.State)), t.Name, in.State)
 	}
-	if t.RequireReason && p.Reason == "" {
+	if err := validate.Text("reason", p.Reason, 0, 2000); err != nil {
+		return nil, err
+	}
+	if t.RequireReason && strings.TrimSpace(p.Reason) == "" {
 		return nil, apperr.Invalid("reason", "Ange ett skäl. / A reason is required.")
 	}
 	now := e.clock.Now()

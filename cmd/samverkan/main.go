@@ -58,6 +58,7 @@ func rootCommand() *cli.Command {
 			adminCommand(),
 			seedCommand(),
 			healthcheckCommand(),
+			auditCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",

@@ -73,3 +73,32 @@ func clip(s string) string {
 // GraphQL, so the interface asks nothing of them; the schema decides which
 // types are nodes.
 type Node any
+
+// MarshalString writes a string.
+func MarshalString(s string) graphql.Marshaler { return graphql.MarshalString(s) }
+
+// UnmarshalString accepts only strings: the GraphQL specification refuses
+// to coerce a number or a boolean into a String, and so do we (gqlgen's own
+// scalar would turn 12 into "12").
+func UnmarshalString(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		sv, en := kindOf(v)
+		return "", apperr.New(apperr.BadInput, "Ett textvärde väntades, inte %s. / A string was expected, not %s.", sv, en)
+	}
+	return s, nil
+}
+
+func kindOf(v any) (string, string) {
+	switch v.(type) {
+	case bool:
+		return "ett sanningsvärde", "true or false"
+	case map[string]any:
+		return "ett objekt", "an object"
+	case []any:
+		return "en lista", "a list"
+	case nil:
+		return "null", "null"
+	}
+	return "ett tal", "a number"
+}

@@ -5,15 +5,18 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql/playground"
 )
@@ -50,7 +53,7 @@ type Server struct {
 // New builds the server on ln.
 func New(ln net.Listener, o Options) *Server {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", cors(o.CORSOrigins, csrfGuard(withTimeout(limitBody(o.GraphQL, o.MaxBodyBytes), o.RequestTimeout))))
+	mux.Handle("/graphql", cors(o.CORSOrigins, csrfGuard(withTimeout(limitBody(requestGuard(o.GraphQL), o.MaxBodyBytes), o.RequestTimeout))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -181,4 +184,41 @@ func withTimeout(h http.Handler, d time.Duration) http.Handler {
 
 func graphQLError(code, message string) map[string]any {
 	return map[string]any{"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}}}
+}
+
+// requestGuard refuses a POST body that is not a GraphQL request — not
+// UTF-8, not JSON, not an object with a query string, variables that are
+// not an object — with BAD_INPUT, before gqlgen would answer with its own
+// uncoded message that quotes the body back.
+func requestGuard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			h.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeJSON(w, http.StatusRequestEntityTooLarge, graphQLError("BAD_INPUT", "Förfrågan är för stor. / The request body is too large."))
+			return
+		}
+		if !utf8.Valid(body) {
+			writeJSON(w, http.StatusBadRequest, graphQLError("BAD_INPUT", "Förfrågan är inte giltig UTF-8. / The request is not valid UTF-8."))
+			return
+		}
+		var req struct {
+			Query     *string         `json:"query"`
+			Variables json.RawMessage `json:"variables"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil || req.Query == nil {
+			writeJSON(w, http.StatusBadRequest, graphQLError("BAD_INPUT",
+				"Förfrågan ska vara ett JSON-objekt med en query-sträng. / The request must be a JSON object with a query string."))
+			return
+		}
+		if v := bytes.TrimSpace(req.Variables); len(v) > 0 && v[0] != '{' && !bytes.Equal(v, []byte("null")) {
+			writeJSON(w, http.StatusBadRequest, graphQLError("BAD_INPUT", "variables ska vara ett JSON-objekt. / variables must be a JSON object."))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h.ServeHTTP(w, r)
+	})
 }

@@ -7,11 +7,9 @@ import (
 	"context"
 	"log/slog"
 	"net/mail"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -22,6 +20,7 @@ import (
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/orgnr"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/validate"
 )
 
 // Legal forms an organisation may have.
@@ -151,7 +150,7 @@ func actorID(pr authz.Principal) *uuid.UUID {
 
 func validateOrganisation(in *OrganisationInput, registering bool) error {
 	in.Name = strings.TrimSpace(in.Name)
-	if err := Text("name", in.Name, 1, 300); err != nil {
+	if err := validate.Text("name", in.Name, 1, 300); err != nil {
 		return err
 	}
 	if !slices.Contains(LegalForms, in.LegalForm) {
@@ -160,58 +159,22 @@ func validateOrganisation(in *OrganisationInput, registering bool) error {
 	if registering && in.Sector != SectorIdeaBased && in.Sector != SectorPublic {
 		return apperr.Invalid("sector", "Sektorn ska vara idéburen eller offentlig. / The sector must be idea-based or public.")
 	}
-	if err := Text("municipality", in.Municipality, 0, 100); err != nil {
+	if err := validate.Text("municipality", in.Municipality, 0, 100); err != nil {
 		return err
 	}
-	if err := Text("description", in.Description, 0, 5000); err != nil {
+	if err := validate.Text("description", in.Description, 0, 5000); err != nil {
 		return err
 	}
-	if err := Text("contactPhone", in.ContactPhone, 0, 40); err != nil {
+	if err := validate.Text("contactPhone", in.ContactPhone, 0, 40); err != nil {
 		return err
 	}
-	if err := URL("website", in.Website); err != nil {
+	if err := validate.URL("website", in.Website); err != nil {
 		return err
 	}
 	if in.ContactEmail != "" {
 		if a, err := mail.ParseAddress(in.ContactEmail); err != nil || a.Address != in.ContactEmail || len(in.ContactEmail) > 254 {
 			return apperr.Invalid("contactEmail", "%q är ingen giltig e-postadress. / %q is not a valid e-mail address.", clip(in.ContactEmail), clip(in.ContactEmail))
 		}
-	}
-	return nil
-}
-
-// Text checks a free-text field: valid UTF-8, no control characters other
-// than line breaks and tabs, and a length in characters between min and max.
-func Text(field, s string, min, max int) error {
-	if !utf8.ValidString(s) {
-		return apperr.Invalid(field, "Texten i %s är inte giltig UTF-8. / The text of %s is not valid UTF-8.", field, field)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
-			return apperr.Invalid(field, "Texten i %s innehåller otillåtna kontrolltecken. / The text of %s contains control characters.", field, field)
-		}
-	}
-	n := utf8.RuneCountInString(s)
-	if n < min {
-		if min == 1 {
-			return apperr.Invalid(field, "%s får inte vara tomt. / %s must not be empty.", field, field)
-		}
-		return apperr.Invalid(field, "%s ska ha minst %d tecken. / %s must have at least %d characters.", field, min, field, min)
-	}
-	if n > max {
-		return apperr.Invalid(field, "%s får ha högst %d tecken (det har %d). / %s may have at most %d characters (it has %d).", field, max, n, field, max, n)
-	}
-	return nil
-}
-
-// URL checks an optional http(s) link.
-func URL(field, s string) error {
-	if s == "" {
-		return nil
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(s) > 2000 {
-		return apperr.Invalid(field, "%q är ingen giltig webbadress (http eller https). / %q is not a valid http(s) link.", clip(s), clip(s))
 	}
 	return nil
 }
@@ -261,28 +224,28 @@ type VersionInput struct {
 
 // Validate checks a version's fields.
 func (in *VersionInput) Validate() error {
-	if err := Text("title", in.Title, 1, 300); err != nil {
+	if err := validate.Text("title", in.Title, 1, 300); err != nil {
 		return err
 	}
-	if err := Text("body", in.Body, 0, 200000); err != nil {
+	if err := validate.Text("body", in.Body, 0, 200000); err != nil {
 		return err
 	}
-	if err := Text("decisionReference", in.DecisionReference, 0, 200); err != nil {
+	if err := validate.Text("decisionReference", in.DecisionReference, 0, 200); err != nil {
 		return err
 	}
-	if err := Text("scopeNote", in.ScopeNote, 0, 2000); err != nil {
+	if err := validate.Text("scopeNote", in.ScopeNote, 0, 2000); err != nil {
 		return err
 	}
-	if err := URL("documentUrl", in.DocumentURL); err != nil {
+	if err := validate.URL("documentUrl", in.DocumentURL); err != nil {
 		return err
 	}
-	if err := Date("adoptedOn", in.AdoptedOn); err != nil {
+	if err := validate.Date("adoptedOn", in.AdoptedOn); err != nil {
 		return err
 	}
 	if in.ValidFrom.IsZero() {
 		in.ValidFrom = in.AdoptedOn
 	}
-	if err := Date("validFrom", in.ValidFrom); err != nil {
+	if err := validate.Date("validFrom", in.ValidFrom); err != nil {
 		return err
 	}
 	if len(in.Principles) == 0 {
@@ -296,20 +259,12 @@ func (in *VersionInput) Validate() error {
 	return nil
 }
 
-// Date checks that a date is within the years the service deals with.
-func Date(field string, t time.Time) error {
-	if t.Year() < 1990 || t.Year() > 2200 {
-		return apperr.Invalid(field, "Datumet %s ligger utanför 1990–2200. / The date %s is outside 1990–2200.", t.Format("2006-01-02"), t.Format("2006-01-02"))
-	}
-	return nil
-}
-
 // CreateAgreement creates an agreement with its first adopted version.
 func (s *Service) CreateAgreement(ctx context.Context, pr authz.Principal, name string, publicBodyID uuid.UUID, v VersionInput) (*store.Agreement, *store.AgreementVersion, error) {
 	if err := s.policy.Authorize(ctx, pr, "agreement.create", []string{authz.ScopeAll, authz.ScopeRegion}); err != nil {
 		return nil, nil, err
 	}
-	if err := Text("name", name, 1, 300); err != nil {
+	if err := validate.Text("name", name, 1, 300); err != nil {
 		return nil, nil, err
 	}
 	if err := v.Validate(); err != nil {

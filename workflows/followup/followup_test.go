@@ -20,7 +20,9 @@ func TestReadmeDiagram(t *testing.T) {
 // moment of this year has passed, the one before until then.
 func TestDueYear(t *testing.T) {
 	s := followup.DefaultSchedule
-	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, clock.Stockholm) }
+	at := func(y int, m time.Month, d, h, min int) time.Time {
+		return time.Date(y, m, d, h, min, 0, 0, clock.Stockholm)
+	}
 	require.Equal(t, 2017, s.DueYear(at(2019, 1, 15, 5, 59)))
 	require.Equal(t, 2018, s.DueYear(at(2019, 1, 15, 6, 0)))
 	require.Equal(t, 2018, s.DueYear(at(2019, 12, 31, 23, 59)))

@@ -17,6 +17,7 @@ import (
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/validate"
 	"github.com/samverkan/samverkan/workflows"
 )
 
@@ -189,10 +190,10 @@ func ValidateActivities(acts []ActivityInput) error {
 	}
 	for i, a := range acts {
 		field := fmt.Sprintf("activities[%d]", i)
-		if err := registry.Text(field+".title", a.Title, 1, 300); err != nil {
+		if err := validate.Text(field+".title", a.Title, 1, 300); err != nil {
 			return err
 		}
-		if err := registry.Text(field+".description", a.Description, 0, 5000); err != nil {
+		if err := validate.Text(field+".description", a.Description, 0, 5000); err != nil {
 			return err
 		}
 		if len(a.Quarters) == 0 {
@@ -212,7 +213,7 @@ func ValidateActivities(acts []ActivityInput) error {
 			}
 		}
 		for j, ind := range a.Indicators {
-			if err := registry.Text(fmt.Sprintf("%s.indicators[%d].name", field, j), ind.Name, 1, 200); err != nil {
+			if err := validate.Text(fmt.Sprintf("%s.indicators[%d].name", field, j), ind.Name, 1, 200); err != nil {
 				return err
 			}
 			if ind.Target != nil && !validNumber(*ind.Target) {
@@ -298,10 +299,10 @@ type ReportInput struct {
 // Region's officials report for the Region, the council's sector members
 // for the sector.
 func (s *Service) SubmitReport(ctx context.Context, pr authz.Principal, r ReportInput) (*store.Instance, error) {
-	if err := registry.Text("outcome", r.Outcome, 1, 10000); err != nil {
+	if err := validate.Text("outcome", r.Outcome, 1, 10000); err != nil {
 		return nil, err
 	}
-	if err := registry.Text("comments", r.Comments, 0, 10000); err != nil {
+	if err := validate.Text("comments", r.Comments, 0, 10000); err != nil {
 		return nil, err
 	}
 	for _, v := range r.IndicatorValues {

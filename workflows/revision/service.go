@@ -12,8 +12,8 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
-	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/validate"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
@@ -123,10 +123,10 @@ func (s *Service) act(ctx context.Context, pr authz.Principal, id uuid.UUID, act
 
 // AddDraft adds the next draft version while drafting.
 func (s *Service) AddDraft(ctx context.Context, pr authz.Principal, id uuid.UUID, title, body string) (*store.Instance, *store.Draft, error) {
-	if err := registry.Text("title", title, 1, 300); err != nil {
+	if err := validate.Text("title", title, 1, 300); err != nil {
 		return nil, nil, err
 	}
-	if err := registry.Text("body", body, 1, 200000); err != nil {
+	if err := validate.Text("body", body, 1, 200000); err != nil {
 		return nil, nil, err
 	}
 	d := &store.Draft{InstanceID: id, Title: title, Body: body}
@@ -147,10 +147,10 @@ func (s *Service) AddDraft(ctx context.Context, pr authz.Principal, id uuid.UUID
 // SetDecision records the decision reference and scope note that the
 // adopted version will carry.
 func (s *Service) SetDecision(ctx context.Context, pr authz.Principal, id uuid.UUID, reference, scopeNote string) (*store.Instance, error) {
-	if err := registry.Text("decisionReference", reference, 0, 200); err != nil {
+	if err := validate.Text("decisionReference", reference, 0, 200); err != nil {
 		return nil, err
 	}
-	if err := registry.Text("scopeNote", scopeNote, 0, 2000); err != nil {
+	if err := validate.Text("scopeNote", scopeNote, 0, 2000); err != nil {
 		return nil, err
 	}
 	return s.act(ctx, pr, id, "revision.advance", []workflows.State{Drafting, Consultation, Decision},
@@ -187,10 +187,10 @@ type CommentInput struct {
 // for consultation. Only signatories of the version under revision and
 // invited organisations comment, and only until the round's deadline.
 func (s *Service) Comment(ctx context.Context, pr authz.Principal, c CommentInput) (*store.Comment, error) {
-	if err := registry.Text("section", c.Section, 1, 100); err != nil {
+	if err := validate.Text("section", c.Section, 1, 100); err != nil {
 		return nil, err
 	}
-	if err := registry.Text("body", c.Body, 1, 20000); err != nil {
+	if err := validate.Text("body", c.Body, 1, 20000); err != nil {
 		return nil, err
 	}
 	if err := s.eng.Policy().Authorize(ctx, pr, "revision.comment", []string{authz.OrgScope(c.OrganisationID)}); err != nil {
@@ -243,7 +243,7 @@ func (s *Service) Comment(ctx context.Context, pr authz.Principal, c CommentInpu
 
 // Respond records the council's response to a comment.
 func (s *Service) Respond(ctx context.Context, pr authz.Principal, commentID uuid.UUID, response string) (*store.Comment, error) {
-	if err := registry.Text("response", response, 1, 20000); err != nil {
+	if err := validate.Text("response", response, 1, 20000); err != nil {
 		return nil, err
 	}
 	c, err := store.GetComment(ctx, s.db.Pool, commentID)

@@ -11,6 +11,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/validate"
 	"github.com/samverkan/samverkan/workflows"
 )
 
@@ -140,13 +141,13 @@ func (s *Service) CreateCeremony(ctx context.Context, pr authz.Principal, in Cer
 	if err := s.eng.Policy().Authorize(ctx, pr, "ceremony.create", []string{authz.ScopeRegion}); err != nil {
 		return nil, err
 	}
-	if err := registry.Text("title", in.Title, 1, 200); err != nil {
+	if err := validate.Text("title", in.Title, 1, 200); err != nil {
 		return nil, err
 	}
-	if err := registry.Text("place", in.Place, 0, 200); err != nil {
+	if err := validate.Text("place", in.Place, 0, 200); err != nil {
 		return nil, err
 	}
-	if err := registry.Date("heldOn", in.HeldOn); err != nil {
+	if err := validate.Date("heldOn", in.HeldOn); err != nil {
 		return nil, err
 	}
 	now := s.eng.Clock().Now()

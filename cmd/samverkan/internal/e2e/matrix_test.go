@@ -22,6 +22,7 @@ var actors = []string{"anonymous", "admin", "region_official", "region_politicia
 // fixture is a fresh organisation with its representative and, where a
 // case needs it, a signing instance in the state the mutation acts on.
 type fixture struct {
+	t        *testing.T
 	s        *story
 	org      string
 	orgUUID  uuid.UUID
