@@ -188,6 +188,11 @@ type ComplexityRoot struct {
 		Instance func(childComplexity int) int
 	}
 
+	HistoryDigest struct {
+		Digest func(childComplexity int) int
+		Events func(childComplexity int) int
+	}
+
 	HistoryEvent struct {
 		Actor      func(childComplexity int) int
 		FromState  func(childComplexity int) int
@@ -307,6 +312,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Agreements       func(childComplexity int) int
+		HistoryDigest    func(childComplexity int) int
 		Node             func(childComplexity int, id string) int
 		Organisations    func(childComplexity int, search *string, first *int, after *string) int
 		OverdueFollowUps func(childComplexity int) int
@@ -554,6 +560,7 @@ type QueryResolver interface {
 	Users(ctx context.Context, search *string, first *int) ([]*store.User, error)
 	Organisations(ctx context.Context, search *string, first *int, after *string) (*model.OrganisationConnection, error)
 	Agreements(ctx context.Context) ([]*store.Agreement, error)
+	HistoryDigest(ctx context.Context) (*model.HistoryDigest, error)
 }
 type RevisionResolver interface {
 	Instance(ctx context.Context, obj *store.Instance) (*store.Instance, error)
@@ -1133,6 +1140,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DraftPayload.Instance(childComplexity), true
+
+	case "HistoryDigest.digest":
+		if e.ComplexityRoot.HistoryDigest.Digest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryDigest.Digest(childComplexity), true
+	case "HistoryDigest.events":
+		if e.ComplexityRoot.HistoryDigest.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryDigest.Events(childComplexity), true
 
 	case "HistoryEvent.actor":
 		if e.ComplexityRoot.HistoryEvent.Actor == nil {
@@ -1845,6 +1865,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agreements(childComplexity), true
+	case "Query.historyDigest":
+		if e.ComplexityRoot.Query.HistoryDigest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.HistoryDigest(childComplexity), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -2663,6 +2689,16 @@ func (ec *executionContext) childFields_DraftPayload(ctx context.Context, field 
 		return ec.fieldContext_DraftPayload_instance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DraftPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_HistoryDigest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "digest":
+		return ec.fieldContext_HistoryDigest_digest(ctx, field)
+	case "events":
+		return ec.fieldContext_HistoryDigest_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HistoryDigest", field.Name)
 }
 
 func (ec *executionContext) childFields_HistoryEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6023,6 +6059,52 @@ func (ec *executionContext) fieldContext_DraftPayload_instance(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _HistoryDigest_digest(ctx context.Context, field graphql.CollectedField, obj *model.HistoryDigest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryDigest_digest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Digest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryDigest_digest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryDigest", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryDigest_events(ctx context.Context, field graphql.CollectedField, obj *model.HistoryDigest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryDigest_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryDigest_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryDigest", field, false, false, "Int")
+}
+
 func (ec *executionContext) _HistoryEvent_sequence(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9139,6 +9221,38 @@ func (ec *executionContext) fieldContext_Query_agreements(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Agreement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_historyDigest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_historyDigest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().HistoryDigest(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HistoryDigest) graphql.Marshaler {
+			return ec.marshalNHistoryDigest2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐHistoryDigest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_historyDigest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistoryDigest(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14848,6 +14962,44 @@ func (ec *executionContext) _DraftPayload(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var historyDigestImplementors = []string{"HistoryDigest"}
+
+func (ec *executionContext) _HistoryDigest(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryDigest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, historyDigestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HistoryDigest")
+		case "digest":
+			out.Values[i] = ec._HistoryDigest_digest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._HistoryDigest_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var historyEventImplementors = []string{"HistoryEvent"}
 
 func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.SelectionSet, obj *store.Event) graphql.Marshaler {
@@ -15744,6 +15896,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_agreements(ctx, field)
+				})
+		case "historyDigest":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_historyDigest(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -17240,6 +17398,14 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 func (ec *executionContext) unmarshalNFollowUpActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐFollowUpActionInput(ctx context.Context, v any) (model.FollowUpActionInput, error) {
 	res, err := ec.unmarshalInputFollowUpActionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHistoryDigest2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐHistoryDigest(ctx context.Context, sel ast.SelectionSet, v *model.HistoryDigest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HistoryDigest!")
+		return graphql.Null
+	}
+	return ec._HistoryDigest(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNHistoryEvent2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐEvent(ctx context.Context, sel ast.SelectionSet, v *store.Event) graphql.Marshaler {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/samverkan/samverkan/graph/model"
+	"github.com/samverkan/samverkan/internal/audit"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
@@ -64,6 +65,14 @@ func (r *mutationResolver) WithdrawApproval(ctx context.Context, input model.Wit
 		return nil, err
 	}
 	return &model.WorkflowPayload{Instance: in}, nil
+}
+
+func (r *queryResolver) HistoryDigest(ctx context.Context) (*model.HistoryDigest, error) {
+	d, n, err := audit.Digest(ctx, r.DB.Pool)
+	if err != nil {
+		return nil, err
+	}
+	return &model.HistoryDigest{Digest: d, Events: n}, nil
 }
 
 func (r *workflowInstanceResolver) ID(ctx context.Context, obj *store.Instance) (string, error) {

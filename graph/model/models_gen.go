@@ -164,6 +164,14 @@ type FollowUpActionInput struct {
 	Reason          *string `json:"reason,omitempty"`
 }
 
+// A fingerprint of the whole history, for anyone to note now and compare later.
+type HistoryDigest struct {
+	// SHA-256 over every history stream's newest event (hex); `samverkan audit verify` prints the same value.
+	Digest string `json:"digest"`
+	// How many events the digest covers.
+	Events int `json:"events"`
+}
+
 type HistoryEventConnection struct {
 	Edges      []*HistoryEventEdge `json:"edges"`
 	PageInfo   *PageInfo           `json:"pageInfo"`

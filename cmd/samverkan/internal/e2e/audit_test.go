@@ -269,3 +269,23 @@ func tableSum(t *testing.T, pool *pgxpool.Pool, table string) string {
 		fmt.Sprintf(`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM %q t`, table)).Scan(&sum))
 	return sum
 }
+
+// The public digest is the one audit verify computes.
+func TestHistoryDigestIsPublic(t *testing.T) {
+	t.Parallel()
+	s := newStory(t)
+	a := s.apply(t, 1)
+	s.approve(t, a)
+	var out struct {
+		HistoryDigest struct {
+			Digest string
+			Events int
+		}
+	}
+	s.env.MustDo(nil, `{ historyDigest { digest events } }`, nil, &out)
+	res, err := audit.Verify(context.Background(), s.env.DB.Pool, nil)
+	require.NoError(t, err)
+	require.True(t, res.OK)
+	require.Equal(t, res.Digest, out.HistoryDigest.Digest)
+	require.Equal(t, res.Events, out.HistoryDigest.Events)
+}
