@@ -7,6 +7,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -14,9 +16,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/observe"
 )
 
 // HandlerOptions configure the GraphQL endpoint.
@@ -32,6 +37,12 @@ type HandlerOptions struct {
 	MaxComplexity int
 	// MaxTokens bounds the parser's work on a query document.
 	MaxTokens int
+	// Observer records each operation (metrics); Tracing makes spans of
+	// operations and resolvers.
+	Observer interface {
+		ObserveOperation(name, code string, d time.Duration)
+	}
+	Tracing bool
 }
 
 // NewHandler builds the /graphql endpoint with only the transports and
@@ -60,6 +71,54 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 	}
 	if o.MaxComplexity > 0 {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	}
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		start := time.Now()
+		resp := next(ctx)
+		name := ""
+		if graphql.HasOperationContext(ctx) {
+			oc := graphql.GetOperationContext(ctx)
+			name = oc.OperationName
+			if name == "" && oc.Operation != nil {
+				name = oc.Operation.Name
+			}
+		}
+		observe.Info(ctx).SetOperation(name)
+		if o.Observer != nil && resp != nil {
+			code := "OK"
+			if len(resp.Errors) > 0 {
+				if c, ok := resp.Errors[0].Extensions["code"].(string); ok {
+					code = c
+				}
+			}
+			o.Observer.ObserveOperation(name, code, time.Since(start))
+		}
+		return resp
+	})
+	if o.Tracing {
+		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			oc := graphql.GetOperationContext(ctx)
+			ctx, span := observe.Tracer().Start(ctx, "graphql "+string(oc.Operation.Operation)+" "+oc.OperationName)
+			h := next(ctx)
+			ended := false
+			return func(rctx context.Context) *graphql.Response {
+				resp := h(trace.ContextWithSpan(rctx, span))
+				if !ended {
+					span.End()
+					ended = true
+				}
+				return resp
+			}
+		})
+		srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			if fc == nil || !fc.IsResolver {
+				return next(ctx)
+			}
+			ctx, span := observe.Tracer().Start(ctx, "resolve "+fc.Object+"."+fc.Field.Name)
+			defer span.End()
+			return next(ctx)
+		})
 	}
 	srv.SetErrorPresenter(errorPresenter(o.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
@@ -97,7 +156,10 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr
 		}
-		ref := correlationID()
+		ref := observe.RequestID(ctx)
+		if ref == "" {
+			ref = correlationID()
+		}
 		log.ErrorContext(ctx, "internal error", "ref", ref, "path", gqlErr.Path.String(), "err", err)
 		return &gqlerror.Error{
 			Message:    "Ett internt fel inträffade (ref " + ref + "). / An internal error occurred (ref " + ref + ").",
@@ -112,4 +174,12 @@ func correlationID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// SchemaSDL is the schema in the GraphQL schema language, for client code
+// generators.
+func SchemaSDL() string {
+	var b strings.Builder
+	formatter.NewFormatter(&b, formatter.WithComments()).FormatSchema(NewExecutableSchema(Config{}).Schema())
+	return b.String()
 }

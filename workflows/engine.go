@@ -38,11 +38,21 @@ type Engine struct {
 	clock  clock.Clock
 	log    *slog.Logger
 
-	mu     sync.RWMutex
-	defs   map[string]map[int]*Definition
-	latest map[string]*Definition
-	jobs   txInserter
+	mu       sync.RWMutex
+	defs     map[string]map[int]*Definition
+	latest   map[string]*Definition
+	jobs     txInserter
+	observer Observer
 }
+
+// Observer hears of every attempted transition and its result ("moved",
+// "approval", or the error code that refused it).
+type Observer interface {
+	Transition(kind, transition, result string)
+}
+
+// SetObserver sets the engine's observer (metrics).
+func (e *Engine) SetObserver(o Observer) { e.observer = o }
 
 // txInserter is River's client as the engine needs it.
 type txInserter interface {
@@ -217,7 +227,20 @@ func (e *Engine) Fire(ctx context.Context, p FireParams) (*Result, error) {
 }
 
 // FireTx fires a transition inside the caller's transaction.
-func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (*Result, error) {
+func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (res *Result, err error) {
+	kind := "unknown"
+	if e.observer != nil {
+		defer func() {
+			result := string(apperr.CodeOf(err))
+			switch {
+			case err == nil && res.Moved:
+				result = "moved"
+			case err == nil:
+				result = "approval"
+			}
+			e.observer.Transition(kind, p.Transition, result)
+		}()
+	}
 	in, err := store.LockInstance(ctx, tx, p.InstanceID)
 	if err != nil {
 		if apperr.IsCode(err, apperr.NotFound) {
@@ -225,6 +248,7 @@ func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (*Result, 
 		}
 		return nil, err
 	}
+	kind = in.Kind
 	def, err := e.Definition(in.Kind, in.DefinitionVersion)
 	if err != nil {
 		return nil, err

@@ -74,6 +74,8 @@ type Config struct {
 	IdempotencyTTL time.Duration
 	// DBMaxConns is the connection pool's size per process.
 	DBMaxConns int
+	// OTLPEndpoint receives traces over OTLP/HTTP; empty exports nothing.
+	OTLPEndpoint string
 }
 
 // PostgresDir is where the embedded cluster keeps its data.
@@ -118,6 +120,7 @@ func Flags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "cors-origins", Usage: "browser origins allowed to call the API (comma-separated); none by default", Sources: cli.EnvVars("SAMVERKAN_CORS_ORIGINS")},
 		&cli.DurationFlag{Name: "idempotency-ttl", Value: 24 * time.Hour, Usage: "how long an Idempotency-Key is remembered", Sources: cli.EnvVars("SAMVERKAN_IDEMPOTENCY_TTL")},
 		&cli.IntFlag{Name: "db-max-conns", Value: 40, Usage: "database connections per process", Sources: cli.EnvVars("SAMVERKAN_DB_MAX_CONNS")},
+		&cli.StringFlag{Name: "otlp-endpoint", Usage: "OpenTelemetry collector (OTLP/HTTP), e.g. http://collector:4318; traces are exported only when set", Sources: cli.EnvVars("OTEL_EXPORTER_OTLP_ENDPOINT")},
 	}
 }
 
@@ -158,6 +161,7 @@ func FromCommand(cmd *cli.Command) (Config, error) {
 		CORSOrigins:    cmd.StringSlice("cors-origins"),
 		IdempotencyTTL: cmd.Duration("idempotency-ttl"),
 		DBMaxConns:     int(cmd.Int("db-max-conns")),
+		OTLPEndpoint:   cmd.String("otlp-endpoint"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
 		return c, fmt.Errorf("--log-level: %w", err)

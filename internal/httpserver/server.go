@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 
 // ReadyFunc reports whether the service can do its work; a non-nil error
@@ -40,7 +41,9 @@ type Options struct {
 	RequestTimeout time.Duration
 	// CORSOrigins may call /graphql from a browser.
 	CORSOrigins []string
-	Logger      *slog.Logger
+	// Tracing wraps the server in OpenTelemetry's HTTP instrumentation.
+	Tracing bool
+	Logger  *slog.Logger
 }
 
 // Server is a running HTTP server.
@@ -72,11 +75,15 @@ func New(ln net.Listener, o Options) *Server {
 	for pattern, h := range o.Extra {
 		mux.Handle(pattern, h)
 	}
+	var h http.Handler = mux
+	if o.Tracing {
+		h = otelhttp.NewHandler(mux, "samverkan")
+	}
 	return &Server{
 		ln:  ln,
 		log: o.Logger,
 		srv: &http.Server{
-			Handler:           mux,
+			Handler:           h,
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      60 * time.Second,

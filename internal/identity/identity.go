@@ -16,6 +16,7 @@ import (
 
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/observe"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/token"
 )
@@ -106,6 +107,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			refuse(w, de)
 			return
 		}
+		observe.Info(r.Context()).SetUser(p.UserID.String())
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
 }

@@ -33,6 +33,8 @@ type Options struct {
 	// River's defaults. Tests shorten them.
 	FetchCooldown     time.Duration
 	FetchPollInterval time.Duration
+	// Middleware wraps every job (metrics, traces).
+	Middleware []rivertype.Middleware
 }
 
 // NewClient builds a River client. Call Start on it to work jobs.
@@ -44,6 +46,7 @@ func NewClient(pool *pgxpool.Pool, o Options) (*Client, error) {
 		FetchCooldown:     o.FetchCooldown,
 		FetchPollInterval: o.FetchPollInterval,
 		ErrorHandler:      &errorLogger{log: o.Logger},
+		Middleware:        o.Middleware,
 		// A job that fails keeps being retried with River's exponential
 		// backoff; after this many attempts it is discarded and stays
 		// visible to admins in River UI.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/riverqueue/rivercontrib/otelriver"
+	"riverqueue.com/riverui"
 
 	"github.com/samverkan/samverkan/graph"
 	"github.com/samverkan/samverkan/internal/apperr"
@@ -28,6 +32,7 @@ import (
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/jobs"
 	"github.com/samverkan/samverkan/internal/migrate"
+	"github.com/samverkan/samverkan/internal/observe"
 	"github.com/samverkan/samverkan/internal/pgembed"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
@@ -79,6 +84,8 @@ type App struct {
 	http     *httpserver.Server
 	serveCh  chan error
 	working  atomic.Bool
+	// stopTracing flushes exported traces on shutdown.
+	stopTracing func(context.Context) error
 }
 
 // Open connects to (or starts) the database and migrates it. It does not
@@ -121,6 +128,9 @@ func (a *App) openDatabase(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
+	if cfg.OTLPEndpoint != "" {
+		pcfg.ConnConfig.Tracer = observe.PgxTracer{}
+	}
 	pcfg.MaxConns = 40
 	if cfg.DBMaxConns > 0 {
 		pcfg.MaxConns = int32(cfg.DBMaxConns)
@@ -154,14 +164,20 @@ type Services struct {
 	Revision *revision.Service
 	Keys     *idempotency.Keys
 	DevKeys  *token.DevIssuerKeys
+	Metrics  *observe.Metrics
 }
 
 // Start builds the services and starts River and the HTTP server.
 func (a *App) Start(ctx context.Context) error {
+	cfg := a.opts.Config
+	shutdown, err := observe.SetupTracing(ctx, cfg.OTLPEndpoint, a.opts.Version)
+	if err != nil {
+		return err
+	}
+	a.stopTracing = shutdown
 	if err := a.build(ctx); err != nil {
 		return err
 	}
-	cfg := a.opts.Config
 	if a.opts.Mode.runsWorkers() {
 		if err := a.River.Start(ctx); err != nil {
 			return fmt.Errorf("start the job workers: %w", err)
@@ -176,15 +192,27 @@ func (a *App) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	auth := identity.NewAuthenticator(verifier, a.DB, a.log)
+	metrics := a.Services.Metrics
+	extra := map[string]http.Handler{"GET /metrics": metrics.Handler()}
 	var gql http.Handler = http.NotFoundHandler()
 	if a.opts.Mode.runsAPI() {
+		ui, err := a.riverUI(ctx, auth)
+		if err != nil {
+			return err
+		}
+		extra["/riverui/"] = metrics.Middleware("riverui", a.log, ui)
+		extra["GET /graphql/schema.graphql"] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = io.WriteString(w, graph.SchemaSDL())
+		})
 		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log, DB: a.DB, Policy: a.Services.Policy,
 			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles,
 			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision}
-		gql = identity.NewAuthenticator(verifier, a.DB, a.log).Middleware(a.Services.Keys.Middleware(
+		gql = metrics.Middleware("graphql", a.log, auth.Middleware(a.Services.Keys.Middleware(
 			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 				Limits:        graph.Limits{MaxDepth: cfg.MaxDepth, MaxFields: cfg.MaxFields, MaxAliases: cfg.MaxAliases},
-				MaxComplexity: cfg.MaxComplexity, MaxTokens: cfg.MaxTokens})))
+				MaxComplexity: cfg.MaxComplexity, MaxTokens: cfg.MaxTokens, Observer: metrics, Tracing: cfg.OTLPEndpoint != ""}))))
 	}
 	ln := a.opts.Listener
 	if ln == nil {
@@ -195,6 +223,8 @@ func (a *App) Start(ctx context.Context) error {
 	a.http = httpserver.New(ln, httpserver.Options{
 		GraphQL:        gql,
 		Ready:          a.ready,
+		Extra:          extra,
+		Tracing:        cfg.OTLPEndpoint != "",
 		GraphiQL:       cfg.GraphiQL && a.opts.Mode.runsAPI(),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
@@ -218,7 +248,11 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Services.Policy = policy
+	metrics := observe.NewMetrics()
+	metrics.Registry.MustRegister(&observe.DatabaseGauges{Pool: a.Pool, Log: a.log, Now: a.opts.Clock.Now})
+	a.Services.Metrics = metrics
 	eng := workflows.New(a.DB, policy, a.opts.Clock, a.log)
+	eng.SetObserver(metrics)
 	sign, err := signing.NewService(eng)
 	if err != nil {
 		return err
@@ -274,9 +308,14 @@ func (a *App) build(ctx context.Context) error {
 	if a.opts.Mode.runsWorkers() {
 		workerCount = a.opts.Config.Workers
 	}
+	middleware := []rivertype.Middleware{metrics.JobMiddleware()}
+	if cfg.OTLPEndpoint != "" {
+		middleware = append(middleware, otelriver.NewMiddleware(nil))
+	}
 	rc, err := jobs.NewClient(a.Pool, jobs.Options{
 		Workers:           workers,
 		Periodic:          periodic,
+		Middleware:        middleware,
 		Clock:             a.opts.Clock,
 		Logger:            a.log,
 		WorkerCount:       workerCount,
@@ -378,6 +417,9 @@ func (a *App) Close() error {
 		}
 	}
 	a.closeDatabase()
+	if a.stopTracing != nil {
+		errs = append(errs, a.stopTracing(ctx))
+	}
 	a.log.Info("samverkan stopped")
 	return errors.Join(errs...)
 }
@@ -439,3 +481,27 @@ func (a *App) Grant(ctx context.Context, subject, name, role, scope string) (uui
 
 // DataDir is the configured data directory.
 func (a *App) DataDir() string { return a.opts.Config.DataDir }
+
+// riverUI serves River's UI to admins only, asked through the policy point
+// like everything else.
+func (a *App) riverUI(ctx context.Context, auth *identity.Authenticator) (http.Handler, error) {
+	ui, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(a.River, nil), Logger: a.log, Prefix: "/riverui"})
+	if err != nil {
+		return nil, fmt.Errorf("River UI: %w", err)
+	}
+	if err := ui.Start(ctx); err != nil {
+		return nil, fmt.Errorf("River UI: %w", err)
+	}
+	return auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pr := identity.FromContext(r.Context())
+		if err := a.Services.Policy.Authorize(r.Context(), pr, "river.ui", []string{authz.ScopeAll}); err != nil {
+			status := http.StatusForbidden
+			if !pr.Authenticated() {
+				status = http.StatusUnauthorized
+			}
+			http.Error(w, "River UI: administratörer / administrators only", status)
+			return
+		}
+		ui.ServeHTTP(w, r)
+	})), nil
+}

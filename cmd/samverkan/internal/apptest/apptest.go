@@ -50,6 +50,8 @@ type Options struct {
 	DB *testdb.Database
 	// DataDir shares dev keys between instances.
 	DataDir string
+	// Configure adjusts the configuration before the service starts.
+	Configure func(*config.Config)
 }
 
 // Start boots the service and stops it when the test ends.
@@ -77,6 +79,9 @@ func Start(t testing.TB, o Options) *Env {
 	require.NoError(t, err)
 	cfg.DatabaseURL, cfg.DataDir, cfg.Addr = db.URL, o.DataDir, ln.Addr().String()
 	cfg.Migrate, cfg.Workers, cfg.ShutdownTimeout, cfg.PeriodicInterval = false, 20, 10*time.Second, 100*time.Millisecond
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
 	ctx := context.Background()
 	a, err := app.Open(ctx, app.Options{Config: cfg, Mode: o.Mode, Version: "test", Logger: log, Clock: clk, Listener: ln,
 		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond})
