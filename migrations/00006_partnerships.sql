@@ -182,10 +182,11 @@ CREATE TABLE partnership_amendments (
 CREATE UNIQUE INDEX partnership_one_open_amendment ON partnership_amendments (partnership_id) WHERE status = 'proposed';
 
 -- Yearly follow-up reports: one per partnership and year however it is
--- opened (a job per partnership-year or the annual fan-out). Overdue is
--- computed by queries: due_on < today AND submitted_at IS NULL.
+-- opened (a job per partnership-year or the annual fan-out, both INSERT ...
+-- ON CONFLICT DO NOTHING). Overdue is computed by queries: due_on < today
+-- AND submitted_at IS NULL. The natural key is the only unique index, so
+-- that opening 100,000 reports stays cheap.
 CREATE TABLE partnership_reports (
-    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     partnership_id uuid NOT NULL REFERENCES partnerships (id),
     year           int NOT NULL CHECK (year BETWEEN 1990 AND 2200),
     due_on         date NOT NULL,
@@ -193,9 +194,10 @@ CREATE TABLE partnership_reports (
     submitted_at   timestamptz,
     submitted_by   uuid REFERENCES users (id),
     body           text NOT NULL DEFAULT '',
-    UNIQUE (partnership_id, year)
+    PRIMARY KEY (partnership_id, year)
 );
-CREATE INDEX partnership_reports_unsubmitted ON partnership_reports (due_on) WHERE submitted_at IS NULL;
+-- Reminders and overdue notices look for unsubmitted reports by due date.
+CREATE INDEX partnership_reports_unsubmitted ON partnership_reports (due_on, partnership_id, year) WHERE submitted_at IS NULL;
 
 -- +goose Down
 DROP TABLE partnership_reports;

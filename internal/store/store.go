@@ -7,6 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -34,7 +37,11 @@ func New(pool *pgxpool.Pool) *DB { return &DB{Pool: pool} }
 // InTx runs fn in a transaction: committed when fn returns nil, rolled back
 // otherwise (also when fn panics).
 func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return fn(tx) })
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return fn(tx) })
+	if _, ok := apperr.As(err); ok || err == nil {
+		return err
+	}
+	return translate(err, "transaction")
 }
 
 // ServerVersion is PostgreSQL's version string.
@@ -64,10 +71,25 @@ func translate(err error, doing string) error {
 			return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
 		}
 	}
-	if pgconn.SafeToRetry(err) || isConnectError(err) {
+	if pgconn.SafeToRetry(err) || isConnectError(err) || isClosedConn(err) {
 		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
 	}
 	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// isClosedConn tells whether the connection broke under a statement (the
+// server went away), as opposed to a statement that failed or timed out.
+func isClosedConn(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return false
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && !ne.Timeout()
 }
 
 func isConnectError(err error) bool {
