@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/identity"
@@ -152,11 +151,6 @@ type CleanupArgs struct{}
 // Kind is the job kind.
 func (CleanupArgs) Kind() string { return "idempotency_cleanup" }
 
-// InsertOpts collapse waiting ticks into one run.
-func (CleanupArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{rivertype.JobStateAvailable,
-		rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
-}
 
 // CleanupWorker runs CleanupArgs.
 type CleanupWorker struct {

@@ -105,3 +105,26 @@ func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
+
+// Exclusively runs fn unless another session (in any process) is running
+// the same job, in which case it returns false without running it. The
+// lock is a session advisory lock: a process that dies releases it with its
+// connection, so a crash never leaves the work locked.
+func (db *DB) Exclusively(ctx context.Context, name string, fn func() error) (bool, error) {
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return false, translate(err, "acquire a connection")
+	}
+	defer conn.Release()
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, name).Scan(&got); err != nil {
+		return false, translate(err, "take lock "+name)
+	}
+	if !got {
+		return false, nil
+	}
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, name)
+	}()
+	return true, fn()
+}

@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
@@ -93,10 +92,6 @@ type OpenDueArgs struct{}
 // Kind is the job kind.
 func (OpenDueArgs) Kind() string { return "revision_open_due" }
 
-// InsertOpts collapse waiting ticks into one run.
-func (OpenDueArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
-}
 
 // OpenDueWorker runs OpenDueArgs.
 type OpenDueWorker struct {
@@ -104,9 +99,13 @@ type OpenDueWorker struct {
 	Service *Service
 }
 
-// Work opens what is due.
+// Work opens what is due, unless another process is doing it right now
+// (ticks pile up while a long opening runs; they then find nothing to do).
 func (w *OpenDueWorker) Work(ctx context.Context, _ *river.Job[OpenDueArgs]) error {
-	_, err := w.Service.OpenDue(ctx)
+	_, err := w.Service.db.Exclusively(ctx, "revision-open-due", func() error {
+		_, err := w.Service.OpenDue(ctx)
+		return err
+	})
 	return err
 }
 

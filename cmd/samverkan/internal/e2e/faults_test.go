@@ -161,4 +161,3 @@ func TestFailingJobIsRetriedThenDiscardedWithoutBlockingOthers(t *testing.T) {
 	require.Equal(t, 200, status)
 	require.Contains(t, body, "987654321", "admins see the discarded job")
 }
-
