@@ -660,9 +660,8 @@ func Amendments(ctx context.Context, q Querier, partnershipID uuid.UUID) ([]*Ame
 	return out, translate(err, "list amendments")
 }
 
-// PartnershipReport is a yearly follow-up report.
+// PartnershipReport is a yearly follow-up report, on Year.
 type PartnershipReport struct {
-	ID            uuid.UUID
 	PartnershipID uuid.UUID
 	Year          int
 	DueOn         time.Time
@@ -676,7 +675,7 @@ type PartnershipReport struct {
 	Late    bool
 }
 
-// OpenPartnershipReport opens the report of a year unless it is open
+// OpenPartnershipReport opens the report on a year unless it is open
 // already; it tells whether it opened it.
 func OpenPartnershipReport(ctx context.Context, q Querier, partnershipID uuid.UUID, year int, dueOn, at time.Time) (bool, error) {
 	tag, err := q.Exec(ctx, `INSERT INTO partnership_reports (partnership_id, year, due_on, opened_at) VALUES ($1, $2, $3, $4)
@@ -685,6 +684,17 @@ func OpenPartnershipReport(ctx context.Context, q Querier, partnershipID uuid.UU
 		return false, translate(err, "open report")
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// bulkSettings tune the transaction of a set-based batch over the reports.
+// The table is read while the same statement fills it, so its statistics
+// are stale by design (on the first annual run it looks empty): a
+// sequential scan per partnership would make a batch quadratic, so only
+// index scans are allowed. JIT is off: generate_series makes the planner
+// expect millions of rows, and compiling would cost more than the work.
+func bulkSettings(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL enable_seqscan = off`)
+	return err
 }
 
 // ReportBatch is what one batch of the annual fan-out did.
@@ -698,80 +708,104 @@ type ReportBatch struct {
 
 // OpenDueReportsBatch opens, for the next batch of agreed partnerships after
 // afterID, every yearly report due to be open: one per year from the start
-// year to the last year the partnership is in force (its end date, or the
-// day before a termination takes effect), up to the year before thisYear
-// (the report on a year opens on 1 January of the next). It is one
-// set-based statement; reports already open are left alone, so that a
-// rerun opens nothing. Each opened report gets a notice per idea-based
-// party in the outbox.
-func OpenDueReportsBatch(ctx context.Context, q Querier, afterID uuid.UUID, limit, thisYear int, now time.Time) (ReportBatch, error) {
+// year to the last year the partnership is in force (its end date's, or
+// that of the day before a termination takes effect), up to the year
+// before thisYear (the report on a year opens on 1 January of the next).
+// It is one set-based statement: a partnership whose reports are all open
+// costs one index probe, and reports already open are left alone, so that
+// a rerun opens nothing.
+func OpenDueReportsBatch(ctx context.Context, tx pgx.Tx, afterID uuid.UUID, limit, thisYear int, now time.Time) (ReportBatch, error) {
 	var b ReportBatch
+	if err := bulkSettings(ctx, tx); err != nil {
+		return b, translate(err, "open due reports")
+	}
 	var last *uuid.UUID
-	err := q.QueryRow(ctx, `WITH batch AS (
-			SELECT id, instance_id, start_date, end_date, terminated_on, report_due_month, report_due_day
+	err := tx.QueryRow(ctx, `WITH batch AS (
+			SELECT id, report_due_month, report_due_day, extract(year FROM start_date)::int AS first,
+				least(extract(year FROM coalesce(terminated_on - 1, end_date))::int, $3 - 1) AS last
 			FROM partnerships WHERE activated_at IS NOT NULL AND id > $1 ORDER BY id LIMIT $2
+		), missing AS (
+			SELECT * FROM batch b WHERE b.last >= b.first AND (SELECT count(*) FROM partnership_reports r
+				WHERE r.partnership_id = b.id AND r.year BETWEEN b.first AND b.last) < b.last - b.first + 1
 		), opened AS (
 			INSERT INTO partnership_reports (partnership_id, year, due_on, opened_at)
-			SELECT b.id, y.year,
-				make_date(y.year + 1, b.report_due_month, least(b.report_due_day,
-					extract(day FROM make_date(y.year + 1, b.report_due_month, 1) + interval '1 month' - interval '1 day')::int)),
+			SELECT m.id, y.year,
+				make_date(y.year + 1, m.report_due_month, least(m.report_due_day,
+					extract(day FROM make_date(y.year + 1, m.report_due_month, 1) + interval '1 month' - interval '1 day')::int)),
 				$4
-			FROM batch b
-			CROSS JOIN LATERAL generate_series(extract(year FROM b.start_date)::int,
-				least(extract(year FROM coalesce(b.terminated_on - 1, b.end_date))::int, $3 - 1)) AS y(year)
+			FROM missing m CROSS JOIN LATERAL generate_series(m.first, m.last) AS y(year)
 			ON CONFLICT (partnership_id, year) DO NOTHING
-			RETURNING id, partnership_id, year, due_on
-		), noticed AS (
-			INSERT INTO notifications (dedupe_key, instance_id, organisation_id, recipient_role, kind, subject, body, created_at)
-			SELECT 'partnership_report:' || o.id || ':opened:' || pp.organisation_id, b.instance_id, pp.organisation_id,
-				'sector_representative', 'notice',
-				'IOP: årlig uppföljning ' || o.year || ' / IOP: annual follow-up ' || o.year,
-				'Uppföljningsrapporten för ' || o.year || ' är öppen och ska lämnas senast ' || to_char(o.due_on, 'YYYY-MM-DD') ||
-				'. / The follow-up report for ' || o.year || ' is open and due on ' || to_char(o.due_on, 'YYYY-MM-DD') || '.',
-				$4
-			FROM opened o JOIN batch b ON b.id = o.partnership_id
-			JOIN partnership_parties pp ON pp.partnership_id = o.partnership_id AND pp.role = 'idea_based'
-			ON CONFLICT (dedupe_key) DO NOTHING
 			RETURNING 1
 		)
-		SELECT (SELECT count(*) FROM batch), (SELECT id FROM batch ORDER BY id DESC LIMIT 1),
-			(SELECT count(*) FROM opened), (SELECT count(*) FROM noticed)`,
-		afterID, limit, thisYear, now).Scan(&b.Scanned, &last, &b.Opened, new(int))
+		SELECT (SELECT count(*) FROM batch), (SELECT id FROM batch ORDER BY id DESC LIMIT 1), (SELECT count(*) FROM opened)`,
+		afterID, limit, thisYear, now).Scan(&b.Scanned, &last, &b.Opened)
 	if last != nil {
 		b.LastID = *last
 	}
 	return b, translate(err, "open due reports")
 }
 
-// NotifyReports writes, once per report and party, a reminder for each
-// unsubmitted report due between today and remindFrom days ahead, and a
-// notice for each one overdue; it returns how many notices it wrote.
-func NotifyReports(ctx context.Context, q Querier, today time.Time, remindDays int, now time.Time) (int64, error) {
-	tag, err := q.Exec(ctx, `INSERT INTO notifications (dedupe_key, instance_id, organisation_id, recipient_role, kind, subject, body, created_at)
-		SELECT 'partnership_report:' || r.id || CASE WHEN r.due_on < $1 THEN ':overdue:' ELSE ':reminder:' END || pp.organisation_id,
-			p.instance_id, pp.organisation_id, 'sector_representative', CASE WHEN r.due_on < $1 THEN 'notice' ELSE 'reminder' END,
-			CASE WHEN r.due_on < $1
-				THEN 'IOP: uppföljningsrapporten för ' || r.year || ' är försenad / IOP: the follow-up report for ' || r.year || ' is overdue'
-				ELSE 'IOP: påminnelse om uppföljningsrapporten för ' || r.year || ' / IOP: reminder of the follow-up report for ' || r.year END,
-			'Rapporten skulle lämnas senast ' || to_char(r.due_on, 'YYYY-MM-DD') || '. / The report is due on ' || to_char(r.due_on, 'YYYY-MM-DD') || '.',
-			$3
-		FROM partnership_reports r JOIN partnerships p ON p.id = r.partnership_id
-		JOIN partnership_parties pp ON pp.partnership_id = r.partnership_id AND pp.role = 'idea_based'
-		WHERE r.submitted_at IS NULL AND r.due_on <= $1::date + $2::int
-		ON CONFLICT (dedupe_key) DO NOTHING`, today, remindDays, now)
-	if err != nil {
-		return 0, translate(err, "notify reports")
-	}
-	return tag.RowsAffected(), nil
+// ReportCursor is where a batch of NotifyReportsBatch ends.
+type ReportCursor struct {
+	DueOn         time.Time
+	PartnershipID uuid.UUID
+	Year          int
 }
 
-const reportColumns = `id, partnership_id, year, due_on, opened_at, submitted_at, submitted_by, body,
+// NotifyReportsBatch writes, once per report and idea-based party, a
+// reminder for each unsubmitted report due between today and remindDays
+// ahead and a notice for each one that fell overdue in the last 30 days,
+// for the next limit such reports after the cursor (nil: from the first).
+// It returns how many reports it looked at, the cursor, and how many
+// notices it wrote.
+func NotifyReportsBatch(ctx context.Context, tx pgx.Tx, after *ReportCursor, limit int, today time.Time, remindDays int, now time.Time) (int, ReportCursor, int, error) {
+	var cur ReportCursor
+	if err := bulkSettings(ctx, tx); err != nil {
+		return 0, cur, 0, translate(err, "notify reports")
+	}
+	if after == nil {
+		after = &ReportCursor{DueOn: today.AddDate(0, 0, -31)}
+	}
+	var scanned, written int
+	var lastDue *time.Time
+	var lastID *uuid.UUID
+	var lastYear *int
+	err := tx.QueryRow(ctx, `WITH due AS (
+			SELECT r.partnership_id, r.year, r.due_on FROM partnership_reports r
+			WHERE r.submitted_at IS NULL AND r.due_on BETWEEN $1::date - 30 AND $1::date + $2::int
+			  AND (r.due_on, r.partnership_id, r.year) > ($3, $4, $5)
+			ORDER BY r.due_on, r.partnership_id, r.year LIMIT $6
+		), written AS (
+			INSERT INTO notifications (dedupe_key, instance_id, organisation_id, recipient_role, kind, subject, body, created_at)
+			SELECT 'partnership_report:' || d.partnership_id || ':' || d.year ||
+					CASE WHEN d.due_on < $1 THEN ':overdue:' ELSE ':reminder:' END || pp.organisation_id,
+				p.instance_id, pp.organisation_id, 'sector_representative', CASE WHEN d.due_on < $1 THEN 'notice' ELSE 'reminder' END,
+				CASE WHEN d.due_on < $1
+					THEN 'IOP: uppföljningsrapporten för ' || d.year || ' är försenad / IOP: the follow-up report for ' || d.year || ' is overdue'
+					ELSE 'IOP: påminnelse om uppföljningsrapporten för ' || d.year || ' / IOP: reminder of the follow-up report for ' || d.year END,
+				'Rapporten skulle lämnas senast ' || to_char(d.due_on, 'YYYY-MM-DD') || '. / The report is due on ' || to_char(d.due_on, 'YYYY-MM-DD') || '.',
+				$7
+			FROM due d JOIN partnerships p ON p.id = d.partnership_id
+			JOIN partnership_parties pp ON pp.partnership_id = d.partnership_id AND pp.role = 'idea_based'
+			ON CONFLICT (dedupe_key) DO NOTHING
+			RETURNING 1
+		), last AS (SELECT * FROM due ORDER BY due_on DESC, partnership_id DESC, year DESC LIMIT 1)
+		SELECT (SELECT count(*) FROM due), (SELECT count(*) FROM written),
+			(SELECT due_on FROM last), (SELECT partnership_id FROM last), (SELECT year FROM last)`,
+		today, remindDays, after.DueOn, after.PartnershipID, after.Year, limit, now).Scan(&scanned, &written, &lastDue, &lastID, &lastYear)
+	if lastDue != nil {
+		cur = ReportCursor{DueOn: *lastDue, PartnershipID: *lastID, Year: *lastYear}
+	}
+	return scanned, cur, written, translate(err, "notify reports")
+}
+
+const reportColumns = `partnership_id, year, due_on, opened_at, submitted_at, submitted_by, body,
 	(due_on < $1::date AND submitted_at IS NULL),
 	(submitted_at IS NOT NULL AND (submitted_at AT TIME ZONE 'Europe/Stockholm')::date > due_on)`
 
 func scanReport(r pgx.Row) (*PartnershipReport, error) {
 	var p PartnershipReport
-	err := r.Scan(&p.ID, &p.PartnershipID, &p.Year, &p.DueOn, &p.OpenedAt, &p.SubmittedAt, &p.SubmittedBy, &p.Body, &p.Overdue, &p.Late)
+	err := r.Scan(&p.PartnershipID, &p.Year, &p.DueOn, &p.OpenedAt, &p.SubmittedAt, &p.SubmittedBy, &p.Body, &p.Overdue, &p.Late)
 	return &p, err
 }
 
@@ -786,7 +820,7 @@ func PartnershipReports(ctx context.Context, q Querier, partnershipID uuid.UUID,
 	return out, translate(err, "list reports")
 }
 
-// GetPartnershipReport reads the report of a year.
+// GetPartnershipReport reads the report on a year.
 func GetPartnershipReport(ctx context.Context, q Querier, partnershipID uuid.UUID, year int, today time.Time) (*PartnershipReport, error) {
 	r, err := scanReport(q.QueryRow(ctx, `SELECT `+reportColumns+` FROM partnership_reports WHERE partnership_id = $2 AND year = $3`,
 		today, partnershipID, year))
@@ -795,9 +829,9 @@ func GetPartnershipReport(ctx context.Context, q Querier, partnershipID uuid.UUI
 
 // SubmitPartnershipReport submits a report once; it tells whether it did
 // (false: already submitted).
-func SubmitPartnershipReport(ctx context.Context, q Querier, id uuid.UUID, body string, by uuid.UUID, at time.Time) (bool, error) {
-	tag, err := q.Exec(ctx, `UPDATE partnership_reports SET body = $2, submitted_by = $3, submitted_at = $4
-		WHERE id = $1 AND submitted_at IS NULL`, id, body, by, at)
+func SubmitPartnershipReport(ctx context.Context, q Querier, partnershipID uuid.UUID, year int, body string, by uuid.UUID, at time.Time) (bool, error) {
+	tag, err := q.Exec(ctx, `UPDATE partnership_reports SET body = $3, submitted_by = $4, submitted_at = $5
+		WHERE partnership_id = $1 AND year = $2 AND submitted_at IS NULL`, partnershipID, year, body, by, at)
 	if err != nil {
 		return false, translate(err, "submit report")
 	}

@@ -221,7 +221,9 @@ func TestTwoAPIsAndTwoWorkersOnOneDatabase(t *testing.T) {
 	repTok := tokenFor(t, dataDir, rep)
 	r := post(t, api[0].addr, repTok, `{ viewer { user { id } } }`, nil)
 	require.Equal(t, "OK", r.code())
-	var v struct{ Viewer struct{ User struct{ ID string } } }
+	var v struct {
+		Viewer struct{ User struct{ ID string } }
+	}
 	require.NoError(t, json.Unmarshal(r.Data, &v))
 	require.Equal(t, "OK", post(t, api[0].addr, admin, `mutation($u: ID!) { assignRole(input: {userId: $u, role: REGION_OFFICIAL, scope: "region"}) {
 		assignment { role } } }`, map[string]any{"u": v.Viewer.User.ID}).code())
@@ -242,7 +244,9 @@ func TestTwoAPIsAndTwoWorkersOnOneDatabase(t *testing.T) {
 		firstVersion: {title: "v1", adoptedOn: "2026-01-10"}}) { agreement { currentVersion { id } } } }`, map[string]any{"b": o.RegisterOrganisation.Organisation.ID})
 	require.Equal(t, "OK", ag.code(), ag.Errors)
 	var agv struct {
-		CreateAgreement struct{ Agreement struct{ CurrentVersion struct{ ID string } } }
+		CreateAgreement struct {
+			Agreement struct{ CurrentVersion struct{ ID string } }
+		}
 	}
 	require.NoError(t, json.Unmarshal(ag.Data, &agv))
 	open := post(t, api[1].addr, official, `mutation($v: ID!) { openRevision(input: {agreementVersionId: $v}) { instance { id } } }`,
