@@ -144,6 +144,10 @@ type StartParams struct {
 	Actor       authz.Principal
 	// State is where to start; empty means the definition's initial state.
 	State State
+	// Event names the first history event ("started" when empty); Public
+	// makes it public whatever the definition says.
+	Event  string
+	Public bool
 	// Input is recorded in the "started" event.
 	Input map[string]any
 }
@@ -176,7 +180,11 @@ func (e *Engine) StartTx(ctx context.Context, tx pgx.Tx, p StartParams) (*store.
 	if err := store.InsertInstance(ctx, tx, in); err != nil {
 		return nil, err
 	}
-	if err := e.appendEvent(ctx, tx, in, p.Actor, "started", "", "", in.State, p.Input, "", def.PublicStart, now); err != nil {
+	event := p.Event
+	if event == "" {
+		event = "started"
+	}
+	if err := e.appendEvent(ctx, tx, in, p.Actor, event, "", "", in.State, p.Input, "", def.PublicStart || p.Public, now); err != nil {
 		return nil, err
 	}
 	f := &Firing{Instance: in, Definition: def, Actor: p.Actor, Now: now}

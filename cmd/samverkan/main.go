@@ -4,6 +4,12 @@
 //	samverkan api                API only
 //	samverkan worker             job workers only
 //	samverkan migrate up|down|status
+//	samverkan token              a development token
+//	samverkan admin grant        a role, straight in the database
+//	samverkan seed demo          the demo story
+//	samverkan import signatories a paper list of signatories
+//	samverkan audit verify       check the hash-chained history
+//	samverkan healthcheck        for container health checks
 //	samverkan version
 //
 // Every subcommand has --help.
@@ -58,6 +64,7 @@ func rootCommand() *cli.Command {
 			adminCommand(),
 			seedCommand(),
 			healthcheckCommand(),
+			importCommand(),
 			auditCommand(),
 			{
 				Name:  "version",

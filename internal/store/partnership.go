@@ -168,7 +168,7 @@ type PartnershipPage struct {
 // state, by id after a cursor.
 func PartnershipsByState(ctx context.Context, q Querier, vis PartnershipVisibility, p PartnershipPage) ([]*Partnership, error) {
 	rows, err := q.Query(ctx, `SELECT `+partnershipColumns+partnershipFrom+`
-		WHERE `+visibleClause+` AND w.state = $3 AND p.id > $4 ORDER BY p.id LIMIT $5`,
+		WHERE `+visibleClause+` AND w.kind = 'partnership' AND w.state = $3 AND p.id > $4 ORDER BY p.id LIMIT $5`,
 		vis.All, vis.Orgs, p.State, p.AfterID, p.Limit)
 	return collectPartnerships(rows, err)
 }
@@ -177,7 +177,8 @@ func PartnershipsByState(ctx context.Context, q Querier, vis PartnershipVisibili
 // end date is between from and to (inclusive), soonest first.
 func ExpiringPartnerships(ctx context.Context, q Querier, vis PartnershipVisibility, states []string, from, to time.Time) ([]*Partnership, error) {
 	rows, err := q.Query(ctx, `SELECT `+partnershipColumns+partnershipFrom+`
-		WHERE `+visibleClause+` AND p.activated_at IS NOT NULL AND w.state = ANY($3) AND p.end_date BETWEEN $4 AND $5
+		WHERE `+visibleClause+` AND p.activated_at IS NOT NULL AND w.kind = 'partnership' AND w.state = ANY($3)
+		  AND p.end_date BETWEEN $4 AND $5
 		ORDER BY p.end_date, p.id`, vis.All, vis.Orgs, states, from, to)
 	return collectPartnerships(rows, err)
 }

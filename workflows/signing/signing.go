@@ -53,7 +53,9 @@ func Definition() *workflows.Definition {
 	return &workflows.Definition{
 		Kind: Kind, Version: 1, Title: "Signering / Signing",
 		Initial: Applied,
-		Entry:   []workflows.State{ReconfirmationRequested},
+		// Re-confirmation requests start as such; imported paper lists
+		// start signed.
+		Entry: []workflows.State{ReconfirmationRequested, Signed},
 		// Applications are private to the organisation and the officials;
 		// a signature, and what becomes of it, is public.
 		Public: func(in *store.Instance) bool {

@@ -1,0 +1,233 @@
+package signing
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/orgnr"
+	"github.com/samverkan/samverkan/internal/registry"
+	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/validate"
+	"github.com/samverkan/samverkan/workflows"
+)
+
+// ImportRow is one line of a paper list of signatories.
+type ImportRow struct {
+	Line               int
+	Name               string
+	OrganisationNumber string
+	LegalForm          string
+	Municipality       string
+	SignedOn           time.Time
+	number             orgnr.Number
+}
+
+// ImportProblem is an invalid line and why.
+type ImportProblem struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// ImportReport says what an import found and did.
+type ImportReport struct {
+	Rows     int             `json:"rows"`
+	Valid    int             `json:"valid"`
+	Problems []ImportProblem `json:"problems"`
+	Imported int             `json:"imported"`
+	// NewOrganisations were registered by the import.
+	NewOrganisations int `json:"newOrganisations"`
+}
+
+// legalForms maps what people write in a list to the registry's forms.
+var legalForms = map[string]string{
+	"ideell förening": "ideell_forening", "ideell_forening": "ideell_forening", "ekonomisk förening": "ekonomisk_forening",
+	"ekonomisk_forening": "ekonomisk_forening", "stiftelse": "stiftelse", "trossamfund": "trossamfund", "nätverk": "natverk",
+	"natverk": "natverk", "kooperativ": "kooperativ", "annan": "other", "other": "other", "": "other",
+}
+
+// ReadImportCSV reads a list with the header
+// name,organisation_number,legal_form,municipality,signed_on (comma or
+// semicolon separated, as spreadsheets save it). Lines that cannot be read
+// become problems; the others are returned for checking.
+func ReadImportCSV(r io.Reader) ([]ImportRow, []ImportProblem, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 20<<20))
+	if err != nil {
+		return nil, nil, err
+	}
+	text := strings.TrimPrefix(string(data), "\ufeff")
+	first, _, _ := strings.Cut(text, "\n")
+	cr := csv.NewReader(strings.NewReader(text))
+	if strings.Count(first, ";") > strings.Count(first, ",") {
+		cr.Comma = ';'
+	}
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the header line: %w", err)
+	}
+	want := []string{"name", "organisation_number", "legal_form", "municipality", "signed_on"}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	for _, w := range want {
+		if _, ok := col[w]; !ok {
+			return nil, nil, fmt.Errorf("the header must have the columns %s; %q is missing", strings.Join(want, ", "), w)
+		}
+	}
+	var rows []ImportRow
+	var problems []ImportProblem
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			problems = append(problems, ImportProblem{Line: line, Reason: err.Error()})
+			continue
+		}
+		if len(rec) < len(header) {
+			problems = append(problems, ImportProblem{Line: line, Reason: fmt.Sprintf("%d columns, %d expected", len(rec), len(header))})
+			continue
+		}
+		get := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
+		row := ImportRow{Line: line, Name: get("name"), OrganisationNumber: get("organisation_number"),
+			LegalForm: strings.ToLower(get("legal_form")), Municipality: get("municipality")}
+		if row.SignedOn, err = time.Parse("2006-01-02", get("signed_on")); err != nil {
+			problems = append(problems, ImportProblem{Line: line, Reason: fmt.Sprintf("signed_on %q is not a date YYYY-MM-DD", get("signed_on"))})
+			continue
+		}
+		rows = append(rows, row)
+	}
+	return rows, problems, nil
+}
+
+// Import checks every row and, unless dryRun or any row is invalid, puts
+// them all on the version's list in one transaction: missing organisations
+// are registered, and each signing is recorded in the history as imported.
+// It is all or nothing.
+func (s *Service) Import(ctx context.Context, pr authz.Principal, versionID uuid.UUID, rows []ImportRow, problems []ImportProblem, dryRun bool,
+	progress func(done, total int)) (ImportReport, error) {
+	rep := ImportReport{Rows: len(rows) + len(problems), Problems: problems}
+	if err := s.eng.Policy().Authorize(ctx, pr, "signing.import", []string{authz.ScopeAll, authz.ScopeRegion}); err != nil {
+		return rep, err
+	}
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		v, err := store.GetAgreementVersion(ctx, tx, versionID)
+		if err != nil {
+			return notFound(err, "agreementVersionId", "Versionen av överenskommelsen finns inte. / The agreement version does not exist.")
+		}
+		today := Today(s.eng.Clock().Now())
+		seen := map[orgnr.Number]int{}
+		for i := range rows {
+			r := &rows[i]
+			if reason := s.checkRow(ctx, tx, r, v, today, seen); reason != "" {
+				rep.Problems = append(rep.Problems, ImportProblem{Line: r.Line, Reason: reason})
+				continue
+			}
+			rep.Valid++
+		}
+		if dryRun || len(rep.Problems) > 0 {
+			return nil
+		}
+		for i, r := range rows {
+			created, err := s.importRow(ctx, tx, pr, v, r)
+			if err != nil {
+				return fmt.Errorf("line %d: %w", r.Line, err)
+			}
+			if created {
+				rep.NewOrganisations++
+			}
+			rep.Imported++
+			if progress != nil {
+				progress(i+1, len(rows))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		rep.Imported, rep.NewOrganisations = 0, 0
+	}
+	return rep, err
+}
+
+func (s *Service) checkRow(ctx context.Context, tx pgx.Tx, r *ImportRow, v *store.AgreementVersion, today time.Time, seen map[orgnr.Number]int) string {
+	if err := validate.Text("name", r.Name, 1, 300); err != nil {
+		return message(err)
+	}
+	if err := validate.Text("municipality", r.Municipality, 0, 100); err != nil {
+		return message(err)
+	}
+	n, err := orgnr.Parse(r.OrganisationNumber)
+	if err != nil {
+		return message(err)
+	}
+	r.number = n
+	if prev, dup := seen[n]; dup {
+		return fmt.Sprintf("organisationsnumret %s finns redan på rad %d / organisation number %s is already on line %d", n, prev, n, prev)
+	}
+	seen[n] = r.Line
+	form, ok := legalForms[r.LegalForm]
+	if !ok {
+		return fmt.Sprintf("okänd organisationsform %q / unknown legal form %q", r.LegalForm, r.LegalForm)
+	}
+	r.LegalForm = form
+	if r.SignedOn.Before(v.AdoptedOn) {
+		return fmt.Sprintf("undertecknad %s, före antagandet %s / signed %s, before the adoption on %s",
+			r.SignedOn.Format("2006-01-02"), v.AdoptedOn.Format("2006-01-02"), r.SignedOn.Format("2006-01-02"), v.AdoptedOn.Format("2006-01-02"))
+	}
+	if r.SignedOn.After(today) {
+		return fmt.Sprintf("undertecknad %s, i framtiden / signed %s, in the future", r.SignedOn.Format("2006-01-02"), r.SignedOn.Format("2006-01-02"))
+	}
+	if org, err := store.OrganisationByNumber(ctx, tx, string(n)); err == nil {
+		if _, err := store.CurrentSignatory(ctx, tx, v.ID, org.ID); err == nil {
+			return fmt.Sprintf("%s har redan undertecknat den här versionen / %s has already signed this version", org.Name, org.Name)
+		}
+	}
+	return ""
+}
+
+func message(err error) string {
+	if e, ok := apperr.As(err); ok {
+		return e.Message
+	}
+	return err.Error()
+}
+
+func (s *Service) importRow(ctx context.Context, tx pgx.Tx, pr authz.Principal, v *store.AgreementVersion, r ImportRow) (bool, error) {
+	now := s.eng.Clock().Now()
+	created := false
+	org, err := store.OrganisationByNumber(ctx, tx, string(r.number))
+	if apperr.IsCode(err, apperr.NotFound) {
+		org = &store.Organisation{Name: r.Name, OrganisationNumber: string(r.number), LegalForm: r.LegalForm,
+			Sector: registry.SectorIdeaBased, Municipality: r.Municipality, CreatedAt: now}
+		if err := store.InsertOrganisation(ctx, tx, org); err != nil {
+			return false, err
+		}
+		created = true
+	} else if err != nil {
+		return false, err
+	}
+	in, err := s.eng.StartTx(ctx, tx, workflows.StartParams{
+		Kind: Kind, SubjectType: "organisation", SubjectID: org.ID, Scopes: Scopes(org.ID), Actor: pr, State: Signed,
+		Event: "imported", Public: true,
+		Data:  map[string]any{keyOrganisation: org.ID.String(), keyVersion: v.ID.String(), keySigned: true},
+		Input: map[string]any{"signedOn": r.SignedOn.Format("2006-01-02"), "line": r.Line},
+	})
+	if err != nil {
+		return false, err
+	}
+	return created, store.InsertSignatory(ctx, tx, &store.Signatory{AgreementVersionID: v.ID, OrganisationID: org.ID,
+		InstanceID: &in.ID, SignedOn: r.SignedOn, How: "imported", CreatedAt: now})
+}
