@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// The functions here read for many parents at once, so that the GraphQL
+// edge's data loaders answer a list of any length with one statement per
+// field.
+
+func collect[T any](rows pgx.Rows, err error, doing string, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, translate(err, doing)
+	}
+	out, err := pgx.CollectRows(rows, scan)
+	return out, translate(err, doing)
+}
+
+// VersionsOfAgreements reads the versions of several agreements.
+func VersionsOfAgreements(ctx context.Context, q Querier, ids []uuid.UUID) ([]*AgreementVersion, error) {
+	rows, err := q.Query(ctx, `SELECT `+versionColumns+` FROM agreement_versions WHERE agreement_id = ANY($1) ORDER BY number`, ids)
+	return collect(rows, err, "read agreement versions", func(r pgx.CollectableRow) (*AgreementVersion, error) { return scanVersion(r) })
+}
+
+// AgreementsByIDs reads several agreements.
+func AgreementsByIDs(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Agreement, error) {
+	rows, err := q.Query(ctx, `SELECT id, name, public_body_id, created_at FROM agreements WHERE id = ANY($1)`, ids)
+	return collect(rows, err, "read agreements", func(r pgx.CollectableRow) (*Agreement, error) {
+		var a Agreement
+		err := r.Scan(&a.ID, &a.Name, &a.PublicBodyID, &a.CreatedAt)
+		return &a, err
+	})
+}
+
+// SignaturesOfOrganisations reads the signatures of several organisations.
+func SignaturesOfOrganisations(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Signatory, error) {
+	rows, err := q.Query(ctx, `SELECT `+signatoryColumns+` FROM signatories WHERE organisation_id = ANY($1) ORDER BY signed_on, created_at`, ids)
+	return collect(rows, err, "read signatures", func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatory(r) })
+}
+
+// InstancesOfSubjects reads the instances of a kind about several subjects,
+// oldest first.
+func InstancesOfSubjects(ctx context.Context, q Querier, kind string, ids []uuid.UUID) ([]*Instance, error) {
+	rows, err := q.Query(ctx, `SELECT `+instanceColumns+` FROM workflow_instances WHERE kind = $1 AND subject_id = ANY($2)
+		ORDER BY created_at, id`, kind, ids)
+	if err != nil {
+		return nil, translate(err, "read workflow instances")
+	}
+	return collectInstances(rows)
+}
+
+// LiveApprovalsOf reads the live approvals of several instances' current
+// rounds.
+func LiveApprovalsOf(ctx context.Context, q Querier, ids []uuid.UUID) ([]Approval, error) {
+	rows, err := q.Query(ctx, `SELECT a.id, a.instance_id, a.round, a.transition, a.requirement, a.approver_id, a.approved_at, a.withdrawn_at
+		FROM workflow_approvals a JOIN workflow_instances i ON i.id = a.instance_id AND i.round = a.round
+		WHERE a.instance_id = ANY($1) AND a.withdrawn_at IS NULL ORDER BY a.id`, ids)
+	return collect(rows, err, "read approvals", func(r pgx.CollectableRow) (Approval, error) {
+		var a Approval
+		err := r.Scan(&a.ID, &a.InstanceID, &a.Round, &a.Transition, &a.Requirement, &a.ApproverID, &a.ApprovedAt, &a.WithdrawnAt)
+		return a, err
+	})
+}
+
+// PendingTimersOf reads the pending timers of several instances' current
+// rounds.
+func PendingTimersOf(ctx context.Context, q Querier, ids []uuid.UUID) ([]Timer, error) {
+	rows, err := q.Query(ctx, `SELECT t.id, t.instance_id, t.round, t.name, t.fire_at, t.transition, t.reminder, t.status, t.created_at
+		FROM workflow_timers t JOIN workflow_instances i ON i.id = t.instance_id AND i.round = t.round
+		WHERE t.instance_id = ANY($1) AND t.status = 'pending' ORDER BY t.fire_at, t.id`, ids)
+	return collect(rows, err, "read timers", func(r pgx.CollectableRow) (Timer, error) {
+		var t Timer
+		err := r.Scan(&t.ID, &t.InstanceID, &t.Round, &t.Name, &t.FireAt, &t.Transition, &t.Reminder, &t.Status, &t.CreatedAt)
+		return t, err
+	})
+}
+
+// StreamsPage reads the newest events of several streams at once, at most
+// limit per stream.
+func StreamsPage(ctx context.Context, q Querier, streams []string, publicOnly bool, limit int) ([]Event, error) {
+	rows, err := q.Query(ctx, `SELECT `+eventColumns+` FROM (
+			SELECT *, row_number() OVER (PARTITION BY stream ORDER BY seq DESC) AS rn
+			FROM history_events WHERE stream = ANY($1) AND (public OR NOT $2)
+		) e LEFT JOIN users u ON u.id = e.actor_id
+		WHERE e.rn <= $3 ORDER BY e.stream, e.seq DESC`, streams, publicOnly, limit)
+	return collect(rows, err, "read history", func(r pgx.CollectableRow) (Event, error) { return scanEvent(r) })
+}
+
+// StreamCount is how many (public) events a stream has.
+type StreamCount struct {
+	Stream string
+	N      int
+}
+
+// CountStreams counts the (public) events of several streams.
+func CountStreams(ctx context.Context, q Querier, streams []string, publicOnly bool) ([]StreamCount, error) {
+	rows, err := q.Query(ctx, `SELECT stream, count(*) FROM history_events WHERE stream = ANY($1) AND (public OR NOT $2) GROUP BY stream`,
+		streams, publicOnly)
+	return collect(rows, err, "count history", func(r pgx.CollectableRow) (StreamCount, error) {
+		var c StreamCount
+		err := r.Scan(&c.Stream, &c.N)
+		return c, err
+	})
+}
+
+// HeadsOf reads the newest event hash of several streams.
+func HeadsOf(ctx context.Context, q Querier, streams []string) ([]Head, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT ON (stream) stream, seq, hash FROM history_events WHERE stream = ANY($1)
+		ORDER BY stream, seq DESC`, streams)
+	return collect(rows, err, "read history heads", func(r pgx.CollectableRow) (Head, error) {
+		var h Head
+		err := r.Scan(&h.Stream, &h.Seq, &h.Hash)
+		return h, err
+	})
+}
+
+// ActivitiesOfPlans reads the activities of several plans.
+func ActivitiesOfPlans(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Activity, error) {
+	rows, err := q.Query(ctx, `SELECT id, action_plan_id, position, title, description, quarters, responsible, principles, status
+		FROM activities WHERE action_plan_id = ANY($1) ORDER BY position`, ids)
+	return collect(rows, err, "read activities", func(r pgx.CollectableRow) (*Activity, error) {
+		var a Activity
+		err := r.Scan(&a.ID, &a.ActionPlanID, &a.Position, &a.Title, &a.Description, &a.Quarters, &a.Responsible, &a.Principles, &a.Status)
+		return &a, err
+	})
+}
+
+// ActivitiesByIDs reads several activities.
+func ActivitiesByIDs(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Activity, error) {
+	rows, err := q.Query(ctx, `SELECT id, action_plan_id, position, title, description, quarters, responsible, principles, status
+		FROM activities WHERE id = ANY($1)`, ids)
+	return collect(rows, err, "read activities", func(r pgx.CollectableRow) (*Activity, error) {
+		var a Activity
+		err := r.Scan(&a.ID, &a.ActionPlanID, &a.Position, &a.Title, &a.Description, &a.Quarters, &a.Responsible, &a.Principles, &a.Status)
+		return &a, err
+	})
+}
+
+// PlansOfVersions reads the action plans of several versions.
+func PlansOfVersions(ctx context.Context, q Querier, ids []uuid.UUID) ([]*ActionPlan, error) {
+	rows, err := q.Query(ctx, `SELECT id, agreement_version_id, year, adopted_on, instance_id, created_at FROM action_plans
+		WHERE agreement_version_id = ANY($1) ORDER BY year`, ids)
+	return collect(rows, err, "read action plans", func(r pgx.CollectableRow) (*ActionPlan, error) {
+		var p ActionPlan
+		err := r.Scan(&p.ID, &p.AgreementVersionID, &p.Year, &p.AdoptedOn, &p.InstanceID, &p.CreatedAt)
+		return &p, err
+	})
+}
+
+// DraftsOf reads the drafts of several revisions.
+func DraftsOf(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Draft, error) {
+	rows, err := q.Query(ctx, `SELECT id, instance_id, version, title, body, created_by, created_at FROM revision_drafts
+		WHERE instance_id = ANY($1) ORDER BY version`, ids)
+	return collect(rows, err, "read drafts", func(r pgx.CollectableRow) (*Draft, error) {
+		var d Draft
+		err := r.Scan(&d.ID, &d.InstanceID, &d.Version, &d.Title, &d.Body, &d.CreatedBy, &d.CreatedAt)
+		return &d, err
+	})
+}

@@ -1,0 +1,335 @@
+package iop_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/stretchr/testify/require"
+
+	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/jobs"
+	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/testdb"
+	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/iop"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// policyLines are the lines iop.go asks to append to policy.csv; the fake
+// policy grants exactly these (TestPolicyLinesDocumented keeps the two
+// lists the same).
+const policyLines = `
+p, sector_representative, org:*, partnership, propose
+p, region_official, region, partnership, propose
+p, region_official, region, partnership, assess
+p, sector_representative, org:*, partnership, draft
+p, region_official, region, partnership, draft
+p, sector_representative, org:*, partnership, withdraw
+p, region_official, region, partnership, withdraw
+p, region_politician, region, partnership, approve
+p, sector_representative, org:*, partnership, approve
+p, sector_representative, org:*, partnership, report
+p, region_official, region, partnership, report
+p, sector_representative, org:*, partnership, renew
+p, region_official, region, partnership, renew
+p, sector_representative, org:*, partnership, amend
+p, region_official, region, partnership, amend
+p, sector_representative, org:*, partnership, terminate
+p, region_official, region, partnership, terminate
+p, region_politician, region, partnership, terminate
+p, sector_representative, org:*, partnership, read_private
+p, region_official, region, partnership, read_private
+p, region_politician, region, partnership, read_private
+`
+
+type rule struct{ role, scope, action string }
+
+func rules() []rule {
+	var out []rule
+	for _, line := range strings.Split(strings.TrimSpace(policyLines), "\n") {
+		f := strings.Split(line, ", ")
+		out = append(out, rule{role: f[1], scope: f[2], action: f[3] + "." + f[4]})
+	}
+	return out
+}
+
+// fakePolicy stands in for the Casbin policy point (tested in
+// internal/authz) with its semantics: a user holding a role in a scope
+// (or everywhere, "*") may do an action in that scope when a rule grants
+// the role the action in a scope pattern ("org:*") matching it.
+type fakePolicy struct {
+	rules []rule
+	mu    sync.Mutex
+	held  map[uuid.UUID][]authz.Assignment
+}
+
+func keyMatch(scope, pattern string) bool {
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(scope, prefix)
+	}
+	return scope == pattern
+}
+
+func (p *fakePolicy) Authorize(_ context.Context, pr authz.Principal, action string, scopes []string) error {
+	if pr.System {
+		return nil
+	}
+	for _, a := range p.Assignments(pr) {
+		for _, r := range p.rules {
+			if r.role != a.Role || r.action != action {
+				continue
+			}
+			for _, s := range scopes {
+				if (a.Scope == authz.ScopeAll || a.Scope == s) && keyMatch(s, r.scope) {
+					return nil
+				}
+			}
+		}
+	}
+	if !pr.Authenticated() {
+		return apperr.New(apperr.Unauthenticated, "sign in to do this")
+	}
+	return apperr.New(apperr.Forbidden, "not allowed")
+}
+
+func (p *fakePolicy) Assignments(pr authz.Principal) []authz.Assignment {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.held[pr.UserID])
+}
+
+// t0 is when every test starts (Stockholm): in the future, so that River
+// works a job only once the test clock reaches it, and its job rescuer,
+// which measures with the wall clock, never takes a running job for one
+// stuck since the past.
+var t0 = time.Date(2041, 1, 7, 9, 0, 0, 0, clock.Stockholm)
+
+type env struct {
+	db     *testdb.Database
+	eng    *workflows.Engine
+	svc    *iop.Service
+	clock  *clock.Test
+	policy *fakePolicy
+	river  *jobs.Client
+	orgs   atomic.Int64
+}
+
+func newEnv(t testing.TB, start time.Time, o iop.Options) *env {
+	t.Helper()
+	db := testdb.New(t)
+	clk := clock.NewTest(start)
+	policy := &fakePolicy{rules: rules(), held: map[uuid.UUID][]authz.Assignment{}}
+	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("SAMVERKAN_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	eng := workflows.New(store.New(db.Pool), policy, clk, log)
+	svc, err := iop.NewService(eng, o)
+	require.NoError(t, err)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
+	svc.AddWorkers(workers)
+	rc, err := jobs.NewClient(db.Pool, jobs.Options{Workers: workers, Clock: clk, Logger: log, WorkerCount: 4,
+		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond})
+	require.NoError(t, err)
+	eng.SetJobClient(rc)
+	require.NoError(t, rc.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, rc.Stop(ctx))
+	})
+	return &env{db: db, eng: eng, svc: svc, clock: clk, policy: policy, river: rc}
+}
+
+// user stores a person holding roles written "role@scope".
+func (e *env) user(t testing.TB, name string, roles ...string) authz.Principal {
+	t.Helper()
+	u := &store.User{Issuer: "test", Subject: strings.ToLower(strings.ReplaceAll(name, " ", "-")), Name: name,
+		Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.org"}
+	require.NoError(t, store.UpsertUser(context.Background(), e.db.Pool, u))
+	e.policy.mu.Lock()
+	defer e.policy.mu.Unlock()
+	for _, r := range roles {
+		role, scope, _ := strings.Cut(r, "@")
+		e.policy.held[u.ID] = append(e.policy.held[u.ID], authz.Assignment{UserID: u.ID, Role: role, Scope: scope})
+	}
+	return authz.Principal{UserID: u.ID, Name: name}
+}
+
+// org registers an organisation of a sector ("public" or "idea_based").
+func (e *env) org(t testing.TB, name, sector string) uuid.UUID {
+	t.Helper()
+	o := &store.Organisation{Name: name, OrganisationNumber: fmt.Sprintf("80%08d", e.orgs.Add(1)), LegalForm: "ideell_forening",
+		Sector: sector, CreatedAt: e.clock.Now()}
+	require.NoError(t, store.InsertOrganisation(context.Background(), e.db.Pool, o))
+	return o.ID
+}
+
+// runDue moves the test clock to at and waits until River has worked
+// every job due by then (asking River to run the due scheduled jobs now
+// rather than at its scheduler's next 5-second tick).
+func (e *env) runDue(t testing.TB, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	e.clock.AdvanceTo(at)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows, err := e.db.Pool.Query(ctx, `SELECT id FROM river_job WHERE state = 'scheduled' AND scheduled_at <= $1`, e.clock.Now())
+		require.NoError(t, err)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		require.NoError(t, err)
+		for _, id := range ids {
+			_, err := e.river.JobRetry(ctx, id)
+			require.NoError(t, err)
+		}
+		var due int
+		var failed string
+		require.NoError(t, e.db.Pool.QueryRow(ctx, `SELECT
+			count(*) FILTER (WHERE state IN ('available', 'running', 'pending')
+				OR (state = 'scheduled' AND scheduled_at <= $1)),
+			coalesce(string_agg(errors::text, '; ') FILTER (WHERE state IN ('retryable', 'discarded')), '')
+			FROM river_job`, e.clock.Now()).Scan(&due, &failed))
+		require.Empty(t, failed, "a job failed")
+		if due == 0 {
+			return
+		}
+		require.False(t, time.Now().After(deadline), "%d jobs still due after 10 s", due)
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (e *env) count(t testing.TB, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}
+
+func (e *env) state(t testing.TB, id uuid.UUID) string {
+	t.Helper()
+	p, err := store.GetPartnership(context.Background(), e.db.Pool, id)
+	require.NoError(t, err)
+	return p.State
+}
+
+func (e *env) record(t testing.TB, id uuid.UUID) *store.Partnership {
+	t.Helper()
+	p, err := store.GetPartnership(context.Background(), e.db.Pool, id)
+	require.NoError(t, err)
+	return p
+}
+
+func requireCode(t testing.TB, want apperr.Code, err error) *apperr.Error {
+	t.Helper()
+	require.Error(t, err)
+	require.Equal(t, want, apperr.CodeOf(err), "error: %v", err)
+	ae, _ := apperr.As(err)
+	return ae
+}
+
+func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+func at(y int, m time.Month, d, h int) time.Time {
+	return time.Date(y, m, d, h, 0, 0, 0, clock.Stockholm)
+}
+
+// cast are the people of a partnership between the Region and
+// idea-based organisations.
+type cast struct {
+	region     uuid.UUID
+	official   authz.Principal
+	politician authz.Principal
+	orgs       []uuid.UUID
+	reps       []authz.Principal
+}
+
+func (e *env) cast(t testing.TB, ideaBased ...string) *cast {
+	t.Helper()
+	c := &cast{region: e.org(t, "Region Värmland", "public")}
+	c.official = e.user(t, "Tjänsteperson Test", authz.RoleRegionOfficial+"@"+authz.ScopeRegion)
+	c.politician = e.user(t, "Förtroendevald Test", authz.RoleRegionPolitician+"@"+authz.ScopeRegion)
+	for _, name := range ideaBased {
+		id := e.org(t, name, "idea_based")
+		c.orgs = append(c.orgs, id)
+		c.reps = append(c.reps, e.user(t, "Ordförande "+name, authz.RoleSectorRepresentative+"@"+authz.OrgScope(id)))
+	}
+	return c
+}
+
+// proposal is a valid initiative between the cast's parties, from start to
+// end with yearly contributions.
+func (c *cast) proposal(start, end time.Time) iop.ProposeInput {
+	var cs []iop.ContributionInput
+	for y := start.Year(); y <= end.Year(); y++ {
+		cs = append(cs, iop.ContributionInput{OrganisationID: c.region, Year: y, Kind: "money", Amount: "500 000"})
+		for _, o := range c.orgs {
+			cs = append(cs, iop.ContributionInput{OrganisationID: o, Year: y, Kind: "volunteer_hours", Amount: "2000",
+				Description: "Volontärer i mötesplatsen / Volunteers at the meeting place"})
+		}
+	}
+	return iop.ProposeInput{
+		Record: iop.Record{
+			Title:              "Mötesplats för nyanlända / A meeting place for newcomers",
+			Purpose:            "Minska ensamhet och öka delaktighet. / Reduce loneliness and increase participation.",
+			Background:         "Behovet har vuxit sedan 2039. / The need has grown since 2039.",
+			SteeringGroup:      "En från varje part. / One from each party.",
+			Goals:              "200 deltagare per år. / 200 participants a year.",
+			TargetGroup:        "Nyanlända vuxna. / Newly arrived adults.",
+			FollowUpIndicators: "Antal deltagare; upplevd delaktighet. / Participants; perceived participation.",
+			ReportDueMonth:     3, ReportDueDay: 31,
+			Budget:        "1 800 000",
+			ExpectedGains: "Färre i utanförskap. / Fewer left outside.",
+			StartDate:     start, EndDate: end, NoticeMonths: 3,
+			DisputeResolution: "Samråd i styrgruppen. / Consultation in the steering group.",
+			Contributions:     cs,
+		},
+		PublicBodyID: c.region, IdeaBasedIDs: c.orgs,
+	}
+}
+
+func suitable() iop.AssessmentInput {
+	return iop.AssessmentInput{
+		EconomicActivity: false, EconomicActivityJustification: "Ingen ersättning för tjänster. / No payment for services.",
+		MarketOrCompetition: false, MarketOrCompetitionJustification: "Ingen marknad finns. / There is no market.",
+		PossibleStateAid: false, PossibleStateAidJustification: "Ingen ekonomisk verksamhet. / No economic activity.",
+		IdeaBasedOrganisation: true, IdeaBasedOrganisationJustification: "Allmännyttigt ändamål i stadgarna. / Public-benefit purpose in the statutes.",
+	}
+}
+
+// agree takes a proposal through assessment, one draft and every party's
+// approval.
+func (e *env) agree(t testing.TB, c *cast, in iop.ProposeInput) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	p, _, err := e.svc.Propose(ctx, c.official, in)
+	require.NoError(t, err)
+	_, _, err = e.svc.Assess(ctx, c.official, p.ID, suitable())
+	require.NoError(t, err)
+	_, err = e.svc.AddDraft(ctx, c.official, p.ID, "Överenskommelse om IOP. / IOP agreement.")
+	require.NoError(t, err)
+	_, err = e.svc.SubmitForDecision(ctx, c.official, p.ID)
+	require.NoError(t, err)
+	_, err = e.svc.Approve(ctx, c.politician, p.ID)
+	require.NoError(t, err)
+	for _, rep := range c.reps {
+		_, err = e.svc.Approve(ctx, rep, p.ID)
+		require.NoError(t, err)
+	}
+	require.Equal(t, string(iop.Active), e.state(t, p.ID))
+	return p.ID
+}
