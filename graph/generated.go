@@ -19,6 +19,7 @@ import (
 	"github.com/samverkan/samverkan/graph/model"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows/iop"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -42,10 +43,15 @@ type ResolverRoot interface {
 	AnnualReport() AnnualReportResolver
 	Ceremony() CeremonyResolver
 	ConsultationComment() ConsultationCommentResolver
+	Contribution() ContributionResolver
+	ContributionSum() ContributionSumResolver
 	HistoryEvent() HistoryEventResolver
 	Indicator() IndicatorResolver
 	Mutation() MutationResolver
 	Organisation() OrganisationResolver
+	Partnership() PartnershipResolver
+	PartnershipDocument() PartnershipDocumentResolver
+	PartnershipDraft() PartnershipDraftResolver
 	Query() QueryResolver
 	Revision() RevisionResolver
 	RevisionDraft() RevisionDraftResolver
@@ -183,6 +189,22 @@ type ComplexityRoot struct {
 		SubmittedAt  func(childComplexity int) int
 	}
 
+	Contribution struct {
+		Amount       func(childComplexity int) int
+		Description  func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Unit         func(childComplexity int) int
+		Year         func(childComplexity int) int
+	}
+
+	ContributionSum struct {
+		Amount       func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Year         func(childComplexity int) int
+	}
+
 	DraftPayload struct {
 		Draft    func(childComplexity int) int
 		Instance func(childComplexity int) int
@@ -232,45 +254,61 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddRevisionDraft          func(childComplexity int, input model.AddDraftInput) int
-		AdoptNextActivityPlan     func(childComplexity int, input model.AdoptNextPlanInput) int
-		AdvanceRevision           func(childComplexity int, input model.RevisionActionInput) int
-		ApplyToSign               func(childComplexity int, input model.ApplyToSignInput) int
-		Approve                   func(childComplexity int, input model.ApproveInput) int
-		ApproveSigningApplication func(childComplexity int, input model.ApproveSigningInput) int
-		AssignRole                func(childComplexity int, input model.AssignRoleInput) int
-		AttachToSigningCeremony   func(childComplexity int, input model.AttachToCeremonyInput) int
-		ConfirmAgreementVersion   func(childComplexity int, input model.SigningActionInput) int
-		CreateActionPlan          func(childComplexity int, input model.CreateActionPlanInput) int
-		CreateAgreement           func(childComplexity int, input model.CreateAgreementInput) int
-		CreateSigningCeremony     func(childComplexity int, input model.CreateCeremonyInput) int
-		DetachFromSigningCeremony func(childComplexity int, input model.SigningActionInput) int
-		ExtendReportDeadline      func(childComplexity int, input model.ExtendReportDeadlineInput) int
-		InviteToConsultation      func(childComplexity int, input model.InviteToConsultationInput) int
-		OpenAnnualFollowUp        func(childComplexity int, input model.OpenAnnualFollowUpInput) int
-		OpenConsultationRound     func(childComplexity int, input model.OpenConsultationInput) int
-		OpenRevision              func(childComplexity int, input model.OpenRevisionInput) int
-		Ping                      func(childComplexity int) int
-		ProvideSigningInformation func(childComplexity int, input model.SigningActionInput) int
-		PublishAnnualReport       func(childComplexity int, input model.PublishAnnualReportInput) int
-		RegisterOrganisation      func(childComplexity int, input model.RegisterOrganisationInput) int
-		RejectSigningApplication  func(childComplexity int, input model.SigningActionInput) int
-		ReopenSigningApplication  func(childComplexity int, input model.SigningActionInput) int
-		RequestSigningInformation func(childComplexity int, input model.SigningActionInput) int
-		RespondToComment          func(childComplexity int, input model.RespondToCommentInput) int
-		RevokeRole                func(childComplexity int, input model.RevokeRoleInput) int
-		SendFollowUpBack          func(childComplexity int, input model.FollowUpActionInput) int
-		SendRevisionBack          func(childComplexity int, input model.RevisionActionInput) int
-		SetRevisionDecision       func(childComplexity int, input model.SetRevisionDecisionInput) int
-		SignAgreement             func(childComplexity int, input model.SigningActionInput) int
-		StartCollectingReports    func(childComplexity int, input model.StartCollectingInput) int
-		StartSigningReview        func(childComplexity int, input model.SigningActionInput) int
-		SubmitActivityReport      func(childComplexity int, input model.SubmitActivityReportInput) int
-		SubmitConsultationComment func(childComplexity int, input model.SubmitCommentInput) int
-		SubmitFollowUpToCouncil   func(childComplexity int, input model.FollowUpActionInput) int
-		UpdateOrganisation        func(childComplexity int, input model.UpdateOrganisationInput) int
-		WithdrawApproval          func(childComplexity int, input model.WithdrawApprovalInput) int
-		WithdrawSignature         func(childComplexity int, input model.SigningActionInput) int
+		AddPartnershipDraft          func(childComplexity int, input model.AddPartnershipDraftInput) int
+		AddRevisionDraft             func(childComplexity int, input model.AddDraftInput) int
+		AdoptNextActivityPlan        func(childComplexity int, input model.AdoptNextPlanInput) int
+		AdoptPartnershipAmendment    func(childComplexity int, input model.PartnershipActionInput) int
+		AdvanceRevision              func(childComplexity int, input model.RevisionActionInput) int
+		ApplyToSign                  func(childComplexity int, input model.ApplyToSignInput) int
+		Approve                      func(childComplexity int, input model.ApproveInput) int
+		ApprovePartnership           func(childComplexity int, input model.PartnershipActionInput) int
+		ApproveSigningApplication    func(childComplexity int, input model.ApproveSigningInput) int
+		AssessPartnership            func(childComplexity int, input model.AssessPartnershipInput) int
+		AssignRole                   func(childComplexity int, input model.AssignRoleInput) int
+		AttachPartnershipDocument    func(childComplexity int, input model.AttachPartnershipDocumentInput) int
+		AttachToSigningCeremony      func(childComplexity int, input model.AttachToCeremonyInput) int
+		ConfirmAgreementVersion      func(childComplexity int, input model.SigningActionInput) int
+		CreateActionPlan             func(childComplexity int, input model.CreateActionPlanInput) int
+		CreateAgreement              func(childComplexity int, input model.CreateAgreementInput) int
+		CreateSigningCeremony        func(childComplexity int, input model.CreateCeremonyInput) int
+		DetachFromSigningCeremony    func(childComplexity int, input model.SigningActionInput) int
+		ExtendReportDeadline         func(childComplexity int, input model.ExtendReportDeadlineInput) int
+		InviteToConsultation         func(childComplexity int, input model.InviteToConsultationInput) int
+		OpenAnnualFollowUp           func(childComplexity int, input model.OpenAnnualFollowUpInput) int
+		OpenConsultationRound        func(childComplexity int, input model.OpenConsultationInput) int
+		OpenRevision                 func(childComplexity int, input model.OpenRevisionInput) int
+		Ping                         func(childComplexity int) int
+		ProposePartnership           func(childComplexity int, input model.ProposePartnershipInput) int
+		ProposePartnershipAmendment  func(childComplexity int, input model.ProposeAmendmentInput) int
+		ProposePartnershipRenewal    func(childComplexity int, input model.ProposeRenewalInput) int
+		ProvideSigningInformation    func(childComplexity int, input model.SigningActionInput) int
+		PublishAnnualReport          func(childComplexity int, input model.PublishAnnualReportInput) int
+		RegisterOrganisation         func(childComplexity int, input model.RegisterOrganisationInput) int
+		RejectPartnershipAmendment   func(childComplexity int, input model.PartnershipActionInput) int
+		RejectSigningApplication     func(childComplexity int, input model.SigningActionInput) int
+		RenewPartnership             func(childComplexity int, input model.PartnershipActionInput) int
+		ReopenSigningApplication     func(childComplexity int, input model.SigningActionInput) int
+		RequestSigningInformation    func(childComplexity int, input model.SigningActionInput) int
+		RespondToComment             func(childComplexity int, input model.RespondToCommentInput) int
+		RevokeRole                   func(childComplexity int, input model.RevokeRoleInput) int
+		SendFollowUpBack             func(childComplexity int, input model.FollowUpActionInput) int
+		SendPartnershipBack          func(childComplexity int, input model.PartnershipActionInput) int
+		SendRevisionBack             func(childComplexity int, input model.RevisionActionInput) int
+		SetRevisionDecision          func(childComplexity int, input model.SetRevisionDecisionInput) int
+		SignAgreement                func(childComplexity int, input model.SigningActionInput) int
+		StartCollectingReports       func(childComplexity int, input model.StartCollectingInput) int
+		StartPartnershipAssessment   func(childComplexity int, input model.PartnershipActionInput) int
+		StartSigningReview           func(childComplexity int, input model.SigningActionInput) int
+		SubmitActivityReport         func(childComplexity int, input model.SubmitActivityReportInput) int
+		SubmitConsultationComment    func(childComplexity int, input model.SubmitCommentInput) int
+		SubmitFollowUpToCouncil      func(childComplexity int, input model.FollowUpActionInput) int
+		SubmitPartnershipForDecision func(childComplexity int, input model.PartnershipActionInput) int
+		SubmitPartnershipReport      func(childComplexity int, input model.SubmitPartnershipReportInput) int
+		TerminatePartnership         func(childComplexity int, input model.TerminatePartnershipInput) int
+		UpdateOrganisation           func(childComplexity int, input model.UpdateOrganisationInput) int
+		WithdrawApproval             func(childComplexity int, input model.WithdrawApprovalInput) int
+		WithdrawPartnership          func(childComplexity int, input model.PartnershipActionInput) int
+		WithdrawSignature            func(childComplexity int, input model.SigningActionInput) int
 	}
 
 	Organisation struct {
@@ -283,6 +321,7 @@ type ComplexityRoot struct {
 		Municipality        func(childComplexity int) int
 		Name                func(childComplexity int) int
 		OrganisationNumber  func(childComplexity int) int
+		Partnerships        func(childComplexity int) int
 		Sector              func(childComplexity int) int
 		Signatures          func(childComplexity int) int
 		SigningApplications func(childComplexity int) int
@@ -310,16 +349,124 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	Partnership struct {
+		Amendments              func(childComplexity int) int
+		Assessment              func(childComplexity int) int
+		Background              func(childComplexity int) int
+		Budget                  func(childComplexity int) int
+		ChangeHandling          func(childComplexity int) int
+		ContributionSums        func(childComplexity int) int
+		Contributions           func(childComplexity int) int
+		DisputeResolution       func(childComplexity int) int
+		Documents               func(childComplexity int) int
+		Drafts                  func(childComplexity int) int
+		EndDate                 func(childComplexity int) int
+		ExpectedGains           func(childComplexity int) int
+		FollowUpIndicators      func(childComplexity int) int
+		Goals                   func(childComplexity int) int
+		ID                      func(childComplexity int) int
+		IdeaBasedParties        func(childComplexity int) int
+		Instance                func(childComplexity int) int
+		NoticeMonths            func(childComplexity int) int
+		OwnInitiative           func(childComplexity int) int
+		Periods                 func(childComplexity int) int
+		Preconditions           func(childComplexity int) int
+		PublicBody              func(childComplexity int) int
+		Purpose                 func(childComplexity int) int
+		Renegotiation           func(childComplexity int) int
+		ReportDue               func(childComplexity int) int
+		Reports                 func(childComplexity int) int
+		Rescission              func(childComplexity int) int
+		Responsibilities        func(childComplexity int) int
+		StartDate               func(childComplexity int) int
+		State                   func(childComplexity int) int
+		SteeringGroup           func(childComplexity int) int
+		TargetGroup             func(childComplexity int) int
+		Title                   func(childComplexity int) int
+		TotalPublicContribution func(childComplexity int) int
+		ValueBase               func(childComplexity int) int
+		WorkingGroup            func(childComplexity int) int
+	}
+
+	PartnershipAmendment struct {
+		Description func(childComplexity int) int
+		ProposedAt  func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	PartnershipAssessment struct {
+		AssessedAt            func(childComplexity int) int
+		EconomicActivity      func(childComplexity int) int
+		EconomicActivityNote  func(childComplexity int) int
+		IdeaBasedNote         func(childComplexity int) int
+		IdeaBasedOrganisation func(childComplexity int) int
+		MarketNote            func(childComplexity int) int
+		MarketOrCompetition   func(childComplexity int) int
+		PossibleStateAid      func(childComplexity int) int
+		Recommendation        func(childComplexity int) int
+		StateAidNote          func(childComplexity int) int
+		Suitable              func(childComplexity int) int
+	}
+
+	PartnershipConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PartnershipDocument struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		MediaType func(childComplexity int) int
+		Size      func(childComplexity int) int
+		Title     func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
+
+	PartnershipDraft struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	PartnershipEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PartnershipPayload struct {
+		Partnership func(childComplexity int) int
+	}
+
+	PartnershipPeriod struct {
+		EndDate   func(childComplexity int) int
+		Number    func(childComplexity int) int
+		StartDate func(childComplexity int) int
+	}
+
+	PartnershipReport struct {
+		Body        func(childComplexity int) int
+		DueOn       func(childComplexity int) int
+		Late        func(childComplexity int) int
+		Overdue     func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+		Year        func(childComplexity int) int
+	}
+
 	Query struct {
-		Agreements       func(childComplexity int) int
-		HistoryDigest    func(childComplexity int) int
-		Node             func(childComplexity int, id string) int
-		Organisations    func(childComplexity int, search *string, first *int, after *string) int
-		OverdueFollowUps func(childComplexity int) int
-		RoleAssignments  func(childComplexity int) int
-		ServerInfo       func(childComplexity int) int
-		Users            func(childComplexity int, search *string, first *int) int
-		Viewer           func(childComplexity int) int
+		Agreements           func(childComplexity int) int
+		HistoryDigest        func(childComplexity int) int
+		Node                 func(childComplexity int, id string) int
+		Organisations        func(childComplexity int, search *string, first *int, after *string) int
+		OverdueFollowUps     func(childComplexity int) int
+		Partnerships         func(childComplexity int, state *string, first *int, after *string) int
+		PartnershipsExpiring func(childComplexity int, withinDays int) int
+		RoleAssignments      func(childComplexity int) int
+		ServerInfo           func(childComplexity int) int
+		Users                func(childComplexity int, search *string, first *int) int
+		Viewer               func(childComplexity int) int
 	}
 
 	Revision struct {
@@ -484,6 +631,18 @@ type ConsultationCommentResolver interface {
 
 	Organisation(ctx context.Context, obj *store.Comment) (*store.Organisation, error)
 }
+type ContributionResolver interface {
+	Organisation(ctx context.Context, obj *store.Contribution) (*store.Organisation, error)
+
+	Kind(ctx context.Context, obj *store.Contribution) (model.ContributionKind, error)
+	Amount(ctx context.Context, obj *store.Contribution) (string, error)
+}
+type ContributionSumResolver interface {
+	Organisation(ctx context.Context, obj *store.ContributionSum) (*store.Organisation, error)
+
+	Kind(ctx context.Context, obj *store.ContributionSum) (model.ContributionKind, error)
+	Amount(ctx context.Context, obj *store.ContributionSum) (string, error)
+}
 type HistoryEventResolver interface {
 	Transition(ctx context.Context, obj *store.Event) (*string, error)
 	FromState(ctx context.Context, obj *store.Event) (*string, error)
@@ -510,6 +669,22 @@ type MutationResolver interface {
 	AdoptNextActivityPlan(ctx context.Context, input model.AdoptNextPlanInput) (*model.WorkflowPayload, error)
 	AssignRole(ctx context.Context, input model.AssignRoleInput) (*model.RoleAssignmentPayload, error)
 	RevokeRole(ctx context.Context, input model.RevokeRoleInput) (*model.RoleAssignmentPayload, error)
+	ProposePartnership(ctx context.Context, input model.ProposePartnershipInput) (*model.PartnershipPayload, error)
+	StartPartnershipAssessment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
+	AssessPartnership(ctx context.Context, input model.AssessPartnershipInput) (*model.PartnershipPayload, error)
+	AddPartnershipDraft(ctx context.Context, input model.AddPartnershipDraftInput) (*model.PartnershipPayload, error)
+	AttachPartnershipDocument(ctx context.Context, input model.AttachPartnershipDocumentInput) (*model.PartnershipPayload, error)
+	SubmitPartnershipForDecision(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
+	SendPartnershipBack(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
+	ApprovePartnership(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
+	WithdrawPartnership(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
+	SubmitPartnershipReport(ctx context.Context, input model.SubmitPartnershipReportInput) (*model.PartnershipPayload, error)
+	ProposePartnershipRenewal(ctx context.Context, input model.ProposeRenewalInput) (*model.PartnershipPayload, error)
+	RenewPartnership(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
+	TerminatePartnership(ctx context.Context, input model.TerminatePartnershipInput) (*model.PartnershipPayload, error)
+	ProposePartnershipAmendment(ctx context.Context, input model.ProposeAmendmentInput) (*model.PartnershipPayload, error)
+	AdoptPartnershipAmendment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
+	RejectPartnershipAmendment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
 	RegisterOrganisation(ctx context.Context, input model.RegisterOrganisationInput) (*model.OrganisationPayload, error)
 	UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error)
 	CreateAgreement(ctx context.Context, input model.CreateAgreementInput) (*model.AgreementPayload, error)
@@ -550,6 +725,52 @@ type OrganisationResolver interface {
 	ContactPhone(ctx context.Context, obj *store.Organisation) (*string, error)
 	Signatures(ctx context.Context, obj *store.Organisation) ([]*store.Signatory, error)
 	SigningApplications(ctx context.Context, obj *store.Organisation) ([]*store.Instance, error)
+	Partnerships(ctx context.Context, obj *store.Organisation) ([]*iop.Partnership, error)
+}
+type PartnershipResolver interface {
+	ID(ctx context.Context, obj *iop.Partnership) (string, error)
+	Title(ctx context.Context, obj *iop.Partnership) (string, error)
+	Purpose(ctx context.Context, obj *iop.Partnership) (string, error)
+	State(ctx context.Context, obj *iop.Partnership) (string, error)
+	Instance(ctx context.Context, obj *iop.Partnership) (*store.Instance, error)
+	OwnInitiative(ctx context.Context, obj *iop.Partnership) (bool, error)
+	StartDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error)
+	EndDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error)
+	NoticeMonths(ctx context.Context, obj *iop.Partnership) (int, error)
+	PublicBody(ctx context.Context, obj *iop.Partnership) (*store.Organisation, error)
+	IdeaBasedParties(ctx context.Context, obj *iop.Partnership) ([]*store.Organisation, error)
+	TotalPublicContribution(ctx context.Context, obj *iop.Partnership) (string, error)
+	ValueBase(ctx context.Context, obj *iop.Partnership) (*store.AgreementVersion, error)
+	Background(ctx context.Context, obj *iop.Partnership) (*string, error)
+	Preconditions(ctx context.Context, obj *iop.Partnership) (*string, error)
+	SteeringGroup(ctx context.Context, obj *iop.Partnership) (*string, error)
+	WorkingGroup(ctx context.Context, obj *iop.Partnership) (*string, error)
+	Responsibilities(ctx context.Context, obj *iop.Partnership) (*string, error)
+	Goals(ctx context.Context, obj *iop.Partnership) (*string, error)
+	TargetGroup(ctx context.Context, obj *iop.Partnership) (*string, error)
+	FollowUpIndicators(ctx context.Context, obj *iop.Partnership) (*string, error)
+	ReportDue(ctx context.Context, obj *iop.Partnership) (*string, error)
+	Budget(ctx context.Context, obj *iop.Partnership) (*string, error)
+	ExpectedGains(ctx context.Context, obj *iop.Partnership) (*string, error)
+	ChangeHandling(ctx context.Context, obj *iop.Partnership) (*string, error)
+	Renegotiation(ctx context.Context, obj *iop.Partnership) (*string, error)
+	Rescission(ctx context.Context, obj *iop.Partnership) (*string, error)
+	DisputeResolution(ctx context.Context, obj *iop.Partnership) (*string, error)
+	Contributions(ctx context.Context, obj *iop.Partnership) ([]*store.Contribution, error)
+	ContributionSums(ctx context.Context, obj *iop.Partnership) ([]*store.ContributionSum, error)
+	Periods(ctx context.Context, obj *iop.Partnership) ([]*store.PartnershipPeriod, error)
+	Assessment(ctx context.Context, obj *iop.Partnership) (*store.PartnershipAssessment, error)
+	Drafts(ctx context.Context, obj *iop.Partnership) ([]*store.PartnershipDraft, error)
+	Documents(ctx context.Context, obj *iop.Partnership) ([]*store.PartnershipDocument, error)
+	Reports(ctx context.Context, obj *iop.Partnership) ([]*store.PartnershipReport, error)
+	Amendments(ctx context.Context, obj *iop.Partnership) ([]*store.Amendment, error)
+}
+type PartnershipDocumentResolver interface {
+	ID(ctx context.Context, obj *store.PartnershipDocument) (string, error)
+	Kind(ctx context.Context, obj *store.PartnershipDocument) (model.DocumentKind, error)
+}
+type PartnershipDraftResolver interface {
+	ID(ctx context.Context, obj *store.PartnershipDraft) (string, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (bind.Node, error)
@@ -558,6 +779,8 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	RoleAssignments(ctx context.Context) ([]*authz.Assignment, error)
 	Users(ctx context.Context, search *string, first *int) ([]*store.User, error)
+	Partnerships(ctx context.Context, state *string, first *int, after *string) (*model.PartnershipConnection, error)
+	PartnershipsExpiring(ctx context.Context, withinDays int) ([]*iop.Partnership, error)
 	Organisations(ctx context.Context, search *string, first *int, after *string) (*model.OrganisationConnection, error)
 	Agreements(ctx context.Context) ([]*store.Agreement, error)
 	HistoryDigest(ctx context.Context) (*model.HistoryDigest, error)
@@ -1128,6 +1351,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConsultationComment.SubmittedAt(childComplexity), true
 
+	case "Contribution.amount":
+		if e.ComplexityRoot.Contribution.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contribution.Amount(childComplexity), true
+	case "Contribution.description":
+		if e.ComplexityRoot.Contribution.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contribution.Description(childComplexity), true
+	case "Contribution.kind":
+		if e.ComplexityRoot.Contribution.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contribution.Kind(childComplexity), true
+	case "Contribution.organisation":
+		if e.ComplexityRoot.Contribution.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contribution.Organisation(childComplexity), true
+	case "Contribution.unit":
+		if e.ComplexityRoot.Contribution.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contribution.Unit(childComplexity), true
+	case "Contribution.year":
+		if e.ComplexityRoot.Contribution.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contribution.Year(childComplexity), true
+
+	case "ContributionSum.amount":
+		if e.ComplexityRoot.ContributionSum.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContributionSum.Amount(childComplexity), true
+	case "ContributionSum.kind":
+		if e.ComplexityRoot.ContributionSum.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContributionSum.Kind(childComplexity), true
+	case "ContributionSum.organisation":
+		if e.ComplexityRoot.ContributionSum.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContributionSum.Organisation(childComplexity), true
+	case "ContributionSum.year":
+		if e.ComplexityRoot.ContributionSum.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContributionSum.Year(childComplexity), true
+
 	case "DraftPayload.draft":
 		if e.ComplexityRoot.DraftPayload.Draft == nil {
 			break
@@ -1297,6 +1582,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IndicatorValue.Year(childComplexity), true
 
+	case "Mutation.addPartnershipDraft":
+		if e.ComplexityRoot.Mutation.AddPartnershipDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPartnershipDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPartnershipDraft(childComplexity, args["input"].(model.AddPartnershipDraftInput)), true
 	case "Mutation.addRevisionDraft":
 		if e.ComplexityRoot.Mutation.AddRevisionDraft == nil {
 			break
@@ -1319,6 +1615,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AdoptNextActivityPlan(childComplexity, args["input"].(model.AdoptNextPlanInput)), true
+	case "Mutation.adoptPartnershipAmendment":
+		if e.ComplexityRoot.Mutation.AdoptPartnershipAmendment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adoptPartnershipAmendment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdoptPartnershipAmendment(childComplexity, args["input"].(model.PartnershipActionInput)), true
 	case "Mutation.advanceRevision":
 		if e.ComplexityRoot.Mutation.AdvanceRevision == nil {
 			break
@@ -1352,6 +1659,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Approve(childComplexity, args["input"].(model.ApproveInput)), true
+	case "Mutation.approvePartnership":
+		if e.ComplexityRoot.Mutation.ApprovePartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approvePartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApprovePartnership(childComplexity, args["input"].(model.PartnershipActionInput)), true
 	case "Mutation.approveSigningApplication":
 		if e.ComplexityRoot.Mutation.ApproveSigningApplication == nil {
 			break
@@ -1363,6 +1681,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveSigningApplication(childComplexity, args["input"].(model.ApproveSigningInput)), true
+	case "Mutation.assessPartnership":
+		if e.ComplexityRoot.Mutation.AssessPartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assessPartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssessPartnership(childComplexity, args["input"].(model.AssessPartnershipInput)), true
 	case "Mutation.assignRole":
 		if e.ComplexityRoot.Mutation.AssignRole == nil {
 			break
@@ -1374,6 +1703,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignRole(childComplexity, args["input"].(model.AssignRoleInput)), true
+	case "Mutation.attachPartnershipDocument":
+		if e.ComplexityRoot.Mutation.AttachPartnershipDocument == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_attachPartnershipDocument_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AttachPartnershipDocument(childComplexity, args["input"].(model.AttachPartnershipDocumentInput)), true
 	case "Mutation.attachToSigningCeremony":
 		if e.ComplexityRoot.Mutation.AttachToSigningCeremony == nil {
 			break
@@ -1501,6 +1841,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Ping(childComplexity), true
+	case "Mutation.proposePartnership":
+		if e.ComplexityRoot.Mutation.ProposePartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposePartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposePartnership(childComplexity, args["input"].(model.ProposePartnershipInput)), true
+	case "Mutation.proposePartnershipAmendment":
+		if e.ComplexityRoot.Mutation.ProposePartnershipAmendment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposePartnershipAmendment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposePartnershipAmendment(childComplexity, args["input"].(model.ProposeAmendmentInput)), true
+	case "Mutation.proposePartnershipRenewal":
+		if e.ComplexityRoot.Mutation.ProposePartnershipRenewal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposePartnershipRenewal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposePartnershipRenewal(childComplexity, args["input"].(model.ProposeRenewalInput)), true
 	case "Mutation.provideSigningInformation":
 		if e.ComplexityRoot.Mutation.ProvideSigningInformation == nil {
 			break
@@ -1534,6 +1907,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterOrganisation(childComplexity, args["input"].(model.RegisterOrganisationInput)), true
+	case "Mutation.rejectPartnershipAmendment":
+		if e.ComplexityRoot.Mutation.RejectPartnershipAmendment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectPartnershipAmendment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectPartnershipAmendment(childComplexity, args["input"].(model.PartnershipActionInput)), true
 	case "Mutation.rejectSigningApplication":
 		if e.ComplexityRoot.Mutation.RejectSigningApplication == nil {
 			break
@@ -1545,6 +1929,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectSigningApplication(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.renewPartnership":
+		if e.ComplexityRoot.Mutation.RenewPartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renewPartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenewPartnership(childComplexity, args["input"].(model.PartnershipActionInput)), true
 	case "Mutation.reopenSigningApplication":
 		if e.ComplexityRoot.Mutation.ReopenSigningApplication == nil {
 			break
@@ -1600,6 +1995,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendFollowUpBack(childComplexity, args["input"].(model.FollowUpActionInput)), true
+	case "Mutation.sendPartnershipBack":
+		if e.ComplexityRoot.Mutation.SendPartnershipBack == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendPartnershipBack_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendPartnershipBack(childComplexity, args["input"].(model.PartnershipActionInput)), true
 	case "Mutation.sendRevisionBack":
 		if e.ComplexityRoot.Mutation.SendRevisionBack == nil {
 			break
@@ -1644,6 +2050,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartCollectingReports(childComplexity, args["input"].(model.StartCollectingInput)), true
+	case "Mutation.startPartnershipAssessment":
+		if e.ComplexityRoot.Mutation.StartPartnershipAssessment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startPartnershipAssessment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartPartnershipAssessment(childComplexity, args["input"].(model.PartnershipActionInput)), true
 	case "Mutation.startSigningReview":
 		if e.ComplexityRoot.Mutation.StartSigningReview == nil {
 			break
@@ -1688,6 +2105,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitFollowUpToCouncil(childComplexity, args["input"].(model.FollowUpActionInput)), true
+	case "Mutation.submitPartnershipForDecision":
+		if e.ComplexityRoot.Mutation.SubmitPartnershipForDecision == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitPartnershipForDecision_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitPartnershipForDecision(childComplexity, args["input"].(model.PartnershipActionInput)), true
+	case "Mutation.submitPartnershipReport":
+		if e.ComplexityRoot.Mutation.SubmitPartnershipReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitPartnershipReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitPartnershipReport(childComplexity, args["input"].(model.SubmitPartnershipReportInput)), true
+	case "Mutation.terminatePartnership":
+		if e.ComplexityRoot.Mutation.TerminatePartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_terminatePartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TerminatePartnership(childComplexity, args["input"].(model.TerminatePartnershipInput)), true
 	case "Mutation.updateOrganisation":
 		if e.ComplexityRoot.Mutation.UpdateOrganisation == nil {
 			break
@@ -1710,6 +2160,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawApproval(childComplexity, args["input"].(model.WithdrawApprovalInput)), true
+	case "Mutation.withdrawPartnership":
+		if e.ComplexityRoot.Mutation.WithdrawPartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawPartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawPartnership(childComplexity, args["input"].(model.PartnershipActionInput)), true
 	case "Mutation.withdrawSignature":
 		if e.ComplexityRoot.Mutation.WithdrawSignature == nil {
 			break
@@ -1776,6 +2237,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.OrganisationNumber(childComplexity), true
+	case "Organisation.partnerships":
+		if e.ComplexityRoot.Organisation.Partnerships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Partnerships(childComplexity), true
 	case "Organisation.sector":
 		if e.ComplexityRoot.Organisation.Sector == nil {
 			break
@@ -1859,6 +2326,472 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Partnership.amendments":
+		if e.ComplexityRoot.Partnership.Amendments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Amendments(childComplexity), true
+	case "Partnership.assessment":
+		if e.ComplexityRoot.Partnership.Assessment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Assessment(childComplexity), true
+	case "Partnership.background":
+		if e.ComplexityRoot.Partnership.Background == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Background(childComplexity), true
+	case "Partnership.budget":
+		if e.ComplexityRoot.Partnership.Budget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Budget(childComplexity), true
+	case "Partnership.changeHandling":
+		if e.ComplexityRoot.Partnership.ChangeHandling == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.ChangeHandling(childComplexity), true
+	case "Partnership.contributionSums":
+		if e.ComplexityRoot.Partnership.ContributionSums == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.ContributionSums(childComplexity), true
+	case "Partnership.contributions":
+		if e.ComplexityRoot.Partnership.Contributions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Contributions(childComplexity), true
+	case "Partnership.disputeResolution":
+		if e.ComplexityRoot.Partnership.DisputeResolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.DisputeResolution(childComplexity), true
+	case "Partnership.documents":
+		if e.ComplexityRoot.Partnership.Documents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Documents(childComplexity), true
+	case "Partnership.drafts":
+		if e.ComplexityRoot.Partnership.Drafts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Drafts(childComplexity), true
+	case "Partnership.endDate":
+		if e.ComplexityRoot.Partnership.EndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.EndDate(childComplexity), true
+	case "Partnership.expectedGains":
+		if e.ComplexityRoot.Partnership.ExpectedGains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.ExpectedGains(childComplexity), true
+	case "Partnership.followUpIndicators":
+		if e.ComplexityRoot.Partnership.FollowUpIndicators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.FollowUpIndicators(childComplexity), true
+	case "Partnership.goals":
+		if e.ComplexityRoot.Partnership.Goals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Goals(childComplexity), true
+	case "Partnership.id":
+		if e.ComplexityRoot.Partnership.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.ID(childComplexity), true
+	case "Partnership.ideaBasedParties":
+		if e.ComplexityRoot.Partnership.IdeaBasedParties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.IdeaBasedParties(childComplexity), true
+	case "Partnership.instance":
+		if e.ComplexityRoot.Partnership.Instance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Instance(childComplexity), true
+	case "Partnership.noticeMonths":
+		if e.ComplexityRoot.Partnership.NoticeMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.NoticeMonths(childComplexity), true
+	case "Partnership.ownInitiative":
+		if e.ComplexityRoot.Partnership.OwnInitiative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.OwnInitiative(childComplexity), true
+	case "Partnership.periods":
+		if e.ComplexityRoot.Partnership.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Periods(childComplexity), true
+	case "Partnership.preconditions":
+		if e.ComplexityRoot.Partnership.Preconditions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Preconditions(childComplexity), true
+	case "Partnership.publicBody":
+		if e.ComplexityRoot.Partnership.PublicBody == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.PublicBody(childComplexity), true
+	case "Partnership.purpose":
+		if e.ComplexityRoot.Partnership.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Purpose(childComplexity), true
+	case "Partnership.renegotiation":
+		if e.ComplexityRoot.Partnership.Renegotiation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Renegotiation(childComplexity), true
+	case "Partnership.reportDue":
+		if e.ComplexityRoot.Partnership.ReportDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.ReportDue(childComplexity), true
+	case "Partnership.reports":
+		if e.ComplexityRoot.Partnership.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Reports(childComplexity), true
+	case "Partnership.rescission":
+		if e.ComplexityRoot.Partnership.Rescission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Rescission(childComplexity), true
+	case "Partnership.responsibilities":
+		if e.ComplexityRoot.Partnership.Responsibilities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Responsibilities(childComplexity), true
+	case "Partnership.startDate":
+		if e.ComplexityRoot.Partnership.StartDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.StartDate(childComplexity), true
+	case "Partnership.state":
+		if e.ComplexityRoot.Partnership.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.State(childComplexity), true
+	case "Partnership.steeringGroup":
+		if e.ComplexityRoot.Partnership.SteeringGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.SteeringGroup(childComplexity), true
+	case "Partnership.targetGroup":
+		if e.ComplexityRoot.Partnership.TargetGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.TargetGroup(childComplexity), true
+	case "Partnership.title":
+		if e.ComplexityRoot.Partnership.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Title(childComplexity), true
+	case "Partnership.totalPublicContribution":
+		if e.ComplexityRoot.Partnership.TotalPublicContribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.TotalPublicContribution(childComplexity), true
+	case "Partnership.valueBase":
+		if e.ComplexityRoot.Partnership.ValueBase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.ValueBase(childComplexity), true
+	case "Partnership.workingGroup":
+		if e.ComplexityRoot.Partnership.WorkingGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.WorkingGroup(childComplexity), true
+
+	case "PartnershipAmendment.description":
+		if e.ComplexityRoot.PartnershipAmendment.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAmendment.Description(childComplexity), true
+	case "PartnershipAmendment.proposedAt":
+		if e.ComplexityRoot.PartnershipAmendment.ProposedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAmendment.ProposedAt(childComplexity), true
+	case "PartnershipAmendment.status":
+		if e.ComplexityRoot.PartnershipAmendment.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAmendment.Status(childComplexity), true
+	case "PartnershipAmendment.version":
+		if e.ComplexityRoot.PartnershipAmendment.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAmendment.Version(childComplexity), true
+
+	case "PartnershipAssessment.assessedAt":
+		if e.ComplexityRoot.PartnershipAssessment.AssessedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.AssessedAt(childComplexity), true
+	case "PartnershipAssessment.economicActivity":
+		if e.ComplexityRoot.PartnershipAssessment.EconomicActivity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.EconomicActivity(childComplexity), true
+	case "PartnershipAssessment.economicActivityNote":
+		if e.ComplexityRoot.PartnershipAssessment.EconomicActivityNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.EconomicActivityNote(childComplexity), true
+	case "PartnershipAssessment.ideaBasedNote":
+		if e.ComplexityRoot.PartnershipAssessment.IdeaBasedNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.IdeaBasedNote(childComplexity), true
+	case "PartnershipAssessment.ideaBasedOrganisation":
+		if e.ComplexityRoot.PartnershipAssessment.IdeaBasedOrganisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.IdeaBasedOrganisation(childComplexity), true
+	case "PartnershipAssessment.marketNote":
+		if e.ComplexityRoot.PartnershipAssessment.MarketNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.MarketNote(childComplexity), true
+	case "PartnershipAssessment.marketOrCompetition":
+		if e.ComplexityRoot.PartnershipAssessment.MarketOrCompetition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.MarketOrCompetition(childComplexity), true
+	case "PartnershipAssessment.possibleStateAid":
+		if e.ComplexityRoot.PartnershipAssessment.PossibleStateAid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.PossibleStateAid(childComplexity), true
+	case "PartnershipAssessment.recommendation":
+		if e.ComplexityRoot.PartnershipAssessment.Recommendation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.Recommendation(childComplexity), true
+	case "PartnershipAssessment.stateAidNote":
+		if e.ComplexityRoot.PartnershipAssessment.StateAidNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.StateAidNote(childComplexity), true
+	case "PartnershipAssessment.suitable":
+		if e.ComplexityRoot.PartnershipAssessment.Suitable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipAssessment.Suitable(childComplexity), true
+
+	case "PartnershipConnection.edges":
+		if e.ComplexityRoot.PartnershipConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipConnection.Edges(childComplexity), true
+	case "PartnershipConnection.pageInfo":
+		if e.ComplexityRoot.PartnershipConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipConnection.PageInfo(childComplexity), true
+
+	case "PartnershipDocument.createdAt":
+		if e.ComplexityRoot.PartnershipDocument.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDocument.CreatedAt(childComplexity), true
+	case "PartnershipDocument.id":
+		if e.ComplexityRoot.PartnershipDocument.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDocument.ID(childComplexity), true
+	case "PartnershipDocument.kind":
+		if e.ComplexityRoot.PartnershipDocument.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDocument.Kind(childComplexity), true
+	case "PartnershipDocument.mediaType":
+		if e.ComplexityRoot.PartnershipDocument.MediaType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDocument.MediaType(childComplexity), true
+	case "PartnershipDocument.size":
+		if e.ComplexityRoot.PartnershipDocument.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDocument.Size(childComplexity), true
+	case "PartnershipDocument.title":
+		if e.ComplexityRoot.PartnershipDocument.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDocument.Title(childComplexity), true
+	case "PartnershipDocument.url":
+		if e.ComplexityRoot.PartnershipDocument.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDocument.URL(childComplexity), true
+
+	case "PartnershipDraft.body":
+		if e.ComplexityRoot.PartnershipDraft.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDraft.Body(childComplexity), true
+	case "PartnershipDraft.createdAt":
+		if e.ComplexityRoot.PartnershipDraft.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDraft.CreatedAt(childComplexity), true
+	case "PartnershipDraft.id":
+		if e.ComplexityRoot.PartnershipDraft.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDraft.ID(childComplexity), true
+	case "PartnershipDraft.version":
+		if e.ComplexityRoot.PartnershipDraft.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDraft.Version(childComplexity), true
+
+	case "PartnershipEdge.cursor":
+		if e.ComplexityRoot.PartnershipEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipEdge.Cursor(childComplexity), true
+	case "PartnershipEdge.node":
+		if e.ComplexityRoot.PartnershipEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipEdge.Node(childComplexity), true
+
+	case "PartnershipPayload.partnership":
+		if e.ComplexityRoot.PartnershipPayload.Partnership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipPayload.Partnership(childComplexity), true
+
+	case "PartnershipPeriod.endDate":
+		if e.ComplexityRoot.PartnershipPeriod.EndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipPeriod.EndDate(childComplexity), true
+	case "PartnershipPeriod.number":
+		if e.ComplexityRoot.PartnershipPeriod.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipPeriod.Number(childComplexity), true
+	case "PartnershipPeriod.startDate":
+		if e.ComplexityRoot.PartnershipPeriod.StartDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipPeriod.StartDate(childComplexity), true
+
+	case "PartnershipReport.body":
+		if e.ComplexityRoot.PartnershipReport.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipReport.Body(childComplexity), true
+	case "PartnershipReport.dueOn":
+		if e.ComplexityRoot.PartnershipReport.DueOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipReport.DueOn(childComplexity), true
+	case "PartnershipReport.late":
+		if e.ComplexityRoot.PartnershipReport.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipReport.Late(childComplexity), true
+	case "PartnershipReport.overdue":
+		if e.ComplexityRoot.PartnershipReport.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipReport.Overdue(childComplexity), true
+	case "PartnershipReport.submittedAt":
+		if e.ComplexityRoot.PartnershipReport.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipReport.SubmittedAt(childComplexity), true
+	case "PartnershipReport.year":
+		if e.ComplexityRoot.PartnershipReport.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipReport.Year(childComplexity), true
+
 	case "Query.agreements":
 		if e.ComplexityRoot.Query.Agreements == nil {
 			break
@@ -1900,6 +2833,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.OverdueFollowUps(childComplexity), true
+	case "Query.partnerships":
+		if e.ComplexityRoot.Query.Partnerships == nil {
+			break
+		}
+
+		args, err := ec.field_Query_partnerships_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Partnerships(childComplexity, args["state"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.partnershipsExpiring":
+		if e.ComplexityRoot.Query.PartnershipsExpiring == nil {
+			break
+		}
+
+		args, err := ec.field_Query_partnershipsExpiring_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PartnershipsExpiring(childComplexity, args["withinDays"].(int)), true
 	case "Query.roleAssignments":
 		if e.ComplexityRoot.Query.RoleAssignments == nil {
 			break
@@ -2301,17 +3256,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ActivityInput", ec.unmarshalInputActivityInput),
 			graphql.NewInputUnmarshaler("AddDraftInput", ec.unmarshalInputAddDraftInput),
+			graphql.NewInputUnmarshaler("AddPartnershipDraftInput", ec.unmarshalInputAddPartnershipDraftInput),
 			graphql.NewInputUnmarshaler("AdoptNextPlanInput", ec.unmarshalInputAdoptNextPlanInput),
 			graphql.NewInputUnmarshaler("AgreementVersionInput", ec.unmarshalInputAgreementVersionInput),
 			graphql.NewInputUnmarshaler("ApplyToSignInput", ec.unmarshalInputApplyToSignInput),
 			graphql.NewInputUnmarshaler("ApproveInput", ec.unmarshalInputApproveInput),
 			graphql.NewInputUnmarshaler("ApproveSigningInput", ec.unmarshalInputApproveSigningInput),
+			graphql.NewInputUnmarshaler("AssessPartnershipInput", ec.unmarshalInputAssessPartnershipInput),
 			graphql.NewInputUnmarshaler("AssignRoleInput", ec.unmarshalInputAssignRoleInput),
+			graphql.NewInputUnmarshaler("AttachPartnershipDocumentInput", ec.unmarshalInputAttachPartnershipDocumentInput),
 			graphql.NewInputUnmarshaler("AttachToCeremonyInput", ec.unmarshalInputAttachToCeremonyInput),
+			graphql.NewInputUnmarshaler("ContributionInput", ec.unmarshalInputContributionInput),
 			graphql.NewInputUnmarshaler("CreateActionPlanInput", ec.unmarshalInputCreateActionPlanInput),
 			graphql.NewInputUnmarshaler("CreateAgreementInput", ec.unmarshalInputCreateAgreementInput),
 			graphql.NewInputUnmarshaler("CreateCeremonyInput", ec.unmarshalInputCreateCeremonyInput),
 			graphql.NewInputUnmarshaler("ExtendReportDeadlineInput", ec.unmarshalInputExtendReportDeadlineInput),
+			graphql.NewInputUnmarshaler("FieldChangeInput", ec.unmarshalInputFieldChangeInput),
 			graphql.NewInputUnmarshaler("FollowUpActionInput", ec.unmarshalInputFollowUpActionInput),
 			graphql.NewInputUnmarshaler("IndicatorInput", ec.unmarshalInputIndicatorInput),
 			graphql.NewInputUnmarshaler("IndicatorValueInput", ec.unmarshalInputIndicatorValueInput),
@@ -2320,6 +3280,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OpenConsultationInput", ec.unmarshalInputOpenConsultationInput),
 			graphql.NewInputUnmarshaler("OpenRevisionInput", ec.unmarshalInputOpenRevisionInput),
 			graphql.NewInputUnmarshaler("OrganisationInput", ec.unmarshalInputOrganisationInput),
+			graphql.NewInputUnmarshaler("PartnershipActionInput", ec.unmarshalInputPartnershipActionInput),
+			graphql.NewInputUnmarshaler("ProposeAmendmentInput", ec.unmarshalInputProposeAmendmentInput),
+			graphql.NewInputUnmarshaler("ProposePartnershipInput", ec.unmarshalInputProposePartnershipInput),
+			graphql.NewInputUnmarshaler("ProposeRenewalInput", ec.unmarshalInputProposeRenewalInput),
 			graphql.NewInputUnmarshaler("PublishAnnualReportInput", ec.unmarshalInputPublishAnnualReportInput),
 			graphql.NewInputUnmarshaler("RegisterOrganisationInput", ec.unmarshalInputRegisterOrganisationInput),
 			graphql.NewInputUnmarshaler("RespondToCommentInput", ec.unmarshalInputRespondToCommentInput),
@@ -2330,6 +3294,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("StartCollectingInput", ec.unmarshalInputStartCollectingInput),
 			graphql.NewInputUnmarshaler("SubmitActivityReportInput", ec.unmarshalInputSubmitActivityReportInput),
 			graphql.NewInputUnmarshaler("SubmitCommentInput", ec.unmarshalInputSubmitCommentInput),
+			graphql.NewInputUnmarshaler("SubmitPartnershipReportInput", ec.unmarshalInputSubmitPartnershipReportInput),
+			graphql.NewInputUnmarshaler("TerminatePartnershipInput", ec.unmarshalInputTerminatePartnershipInput),
 			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
 			graphql.NewInputUnmarshaler("WithdrawApprovalInput", ec.unmarshalInputWithdrawApprovalInput),
 		)
@@ -2407,7 +3373,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/followup.graphqls" "schema/identity.graphqls" "schema/registry.graphqls" "schema/revision.graphqls" "schema/schema.graphqls" "schema/signing.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/followup.graphqls" "schema/identity.graphqls" "schema/partnership.graphqls" "schema/registry.graphqls" "schema/revision.graphqls" "schema/schema.graphqls" "schema/signing.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2421,6 +3387,7 @@ func sourceData(filename string) string {
 var sources = []*ast.Source{
 	{Name: "schema/followup.graphqls", Input: sourceData("schema/followup.graphqls"), BuiltIn: false},
 	{Name: "schema/identity.graphqls", Input: sourceData("schema/identity.graphqls"), BuiltIn: false},
+	{Name: "schema/partnership.graphqls", Input: sourceData("schema/partnership.graphqls"), BuiltIn: false},
 	{Name: "schema/registry.graphqls", Input: sourceData("schema/registry.graphqls"), BuiltIn: false},
 	{Name: "schema/revision.graphqls", Input: sourceData("schema/revision.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
@@ -2681,6 +3648,38 @@ func (ec *executionContext) childFields_ConsultationComment(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ConsultationComment", field.Name)
 }
 
+func (ec *executionContext) childFields_Contribution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_Contribution_organisation(ctx, field)
+	case "year":
+		return ec.fieldContext_Contribution_year(ctx, field)
+	case "kind":
+		return ec.fieldContext_Contribution_kind(ctx, field)
+	case "amount":
+		return ec.fieldContext_Contribution_amount(ctx, field)
+	case "unit":
+		return ec.fieldContext_Contribution_unit(ctx, field)
+	case "description":
+		return ec.fieldContext_Contribution_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Contribution", field.Name)
+}
+
+func (ec *executionContext) childFields_ContributionSum(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_ContributionSum_organisation(ctx, field)
+	case "year":
+		return ec.fieldContext_ContributionSum_year(ctx, field)
+	case "kind":
+		return ec.fieldContext_ContributionSum_kind(ctx, field)
+	case "amount":
+		return ec.fieldContext_ContributionSum_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContributionSum", field.Name)
+}
+
 func (ec *executionContext) childFields_DraftPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "draft":
@@ -2805,6 +3804,8 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_signatures(ctx, field)
 	case "signingApplications":
 		return ec.fieldContext_Organisation_signingApplications(ctx, field)
+	case "partnerships":
+		return ec.fieldContext_Organisation_partnerships(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organisation", field.Name)
 }
@@ -2849,6 +3850,218 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Partnership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Partnership_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Partnership_title(ctx, field)
+	case "purpose":
+		return ec.fieldContext_Partnership_purpose(ctx, field)
+	case "state":
+		return ec.fieldContext_Partnership_state(ctx, field)
+	case "instance":
+		return ec.fieldContext_Partnership_instance(ctx, field)
+	case "ownInitiative":
+		return ec.fieldContext_Partnership_ownInitiative(ctx, field)
+	case "startDate":
+		return ec.fieldContext_Partnership_startDate(ctx, field)
+	case "endDate":
+		return ec.fieldContext_Partnership_endDate(ctx, field)
+	case "noticeMonths":
+		return ec.fieldContext_Partnership_noticeMonths(ctx, field)
+	case "publicBody":
+		return ec.fieldContext_Partnership_publicBody(ctx, field)
+	case "ideaBasedParties":
+		return ec.fieldContext_Partnership_ideaBasedParties(ctx, field)
+	case "totalPublicContribution":
+		return ec.fieldContext_Partnership_totalPublicContribution(ctx, field)
+	case "valueBase":
+		return ec.fieldContext_Partnership_valueBase(ctx, field)
+	case "background":
+		return ec.fieldContext_Partnership_background(ctx, field)
+	case "preconditions":
+		return ec.fieldContext_Partnership_preconditions(ctx, field)
+	case "steeringGroup":
+		return ec.fieldContext_Partnership_steeringGroup(ctx, field)
+	case "workingGroup":
+		return ec.fieldContext_Partnership_workingGroup(ctx, field)
+	case "responsibilities":
+		return ec.fieldContext_Partnership_responsibilities(ctx, field)
+	case "goals":
+		return ec.fieldContext_Partnership_goals(ctx, field)
+	case "targetGroup":
+		return ec.fieldContext_Partnership_targetGroup(ctx, field)
+	case "followUpIndicators":
+		return ec.fieldContext_Partnership_followUpIndicators(ctx, field)
+	case "reportDue":
+		return ec.fieldContext_Partnership_reportDue(ctx, field)
+	case "budget":
+		return ec.fieldContext_Partnership_budget(ctx, field)
+	case "expectedGains":
+		return ec.fieldContext_Partnership_expectedGains(ctx, field)
+	case "changeHandling":
+		return ec.fieldContext_Partnership_changeHandling(ctx, field)
+	case "renegotiation":
+		return ec.fieldContext_Partnership_renegotiation(ctx, field)
+	case "rescission":
+		return ec.fieldContext_Partnership_rescission(ctx, field)
+	case "disputeResolution":
+		return ec.fieldContext_Partnership_disputeResolution(ctx, field)
+	case "contributions":
+		return ec.fieldContext_Partnership_contributions(ctx, field)
+	case "contributionSums":
+		return ec.fieldContext_Partnership_contributionSums(ctx, field)
+	case "periods":
+		return ec.fieldContext_Partnership_periods(ctx, field)
+	case "assessment":
+		return ec.fieldContext_Partnership_assessment(ctx, field)
+	case "drafts":
+		return ec.fieldContext_Partnership_drafts(ctx, field)
+	case "documents":
+		return ec.fieldContext_Partnership_documents(ctx, field)
+	case "reports":
+		return ec.fieldContext_Partnership_reports(ctx, field)
+	case "amendments":
+		return ec.fieldContext_Partnership_amendments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Partnership", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipAmendment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_PartnershipAmendment_version(ctx, field)
+	case "description":
+		return ec.fieldContext_PartnershipAmendment_description(ctx, field)
+	case "status":
+		return ec.fieldContext_PartnershipAmendment_status(ctx, field)
+	case "proposedAt":
+		return ec.fieldContext_PartnershipAmendment_proposedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipAmendment", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipAssessment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "economicActivity":
+		return ec.fieldContext_PartnershipAssessment_economicActivity(ctx, field)
+	case "economicActivityNote":
+		return ec.fieldContext_PartnershipAssessment_economicActivityNote(ctx, field)
+	case "marketOrCompetition":
+		return ec.fieldContext_PartnershipAssessment_marketOrCompetition(ctx, field)
+	case "marketNote":
+		return ec.fieldContext_PartnershipAssessment_marketNote(ctx, field)
+	case "possibleStateAid":
+		return ec.fieldContext_PartnershipAssessment_possibleStateAid(ctx, field)
+	case "stateAidNote":
+		return ec.fieldContext_PartnershipAssessment_stateAidNote(ctx, field)
+	case "ideaBasedOrganisation":
+		return ec.fieldContext_PartnershipAssessment_ideaBasedOrganisation(ctx, field)
+	case "ideaBasedNote":
+		return ec.fieldContext_PartnershipAssessment_ideaBasedNote(ctx, field)
+	case "suitable":
+		return ec.fieldContext_PartnershipAssessment_suitable(ctx, field)
+	case "recommendation":
+		return ec.fieldContext_PartnershipAssessment_recommendation(ctx, field)
+	case "assessedAt":
+		return ec.fieldContext_PartnershipAssessment_assessedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipAssessment", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PartnershipConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PartnershipConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipDocument(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PartnershipDocument_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_PartnershipDocument_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_PartnershipDocument_title(ctx, field)
+	case "url":
+		return ec.fieldContext_PartnershipDocument_url(ctx, field)
+	case "mediaType":
+		return ec.fieldContext_PartnershipDocument_mediaType(ctx, field)
+	case "size":
+		return ec.fieldContext_PartnershipDocument_size(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PartnershipDocument_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipDocument", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipDraft(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PartnershipDraft_id(ctx, field)
+	case "version":
+		return ec.fieldContext_PartnershipDraft_version(ctx, field)
+	case "body":
+		return ec.fieldContext_PartnershipDraft_body(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PartnershipDraft_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipDraft", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PartnershipEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PartnershipEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partnership":
+		return ec.fieldContext_PartnershipPayload_partnership(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_PartnershipPeriod_number(ctx, field)
+	case "startDate":
+		return ec.fieldContext_PartnershipPeriod_startDate(ctx, field)
+	case "endDate":
+		return ec.fieldContext_PartnershipPeriod_endDate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_PartnershipReport_year(ctx, field)
+	case "dueOn":
+		return ec.fieldContext_PartnershipReport_dueOn(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_PartnershipReport_submittedAt(ctx, field)
+	case "body":
+		return ec.fieldContext_PartnershipReport_body(ctx, field)
+	case "overdue":
+		return ec.fieldContext_PartnershipReport_overdue(ctx, field)
+	case "late":
+		return ec.fieldContext_PartnershipReport_late(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipReport", field.Name)
 }
 
 func (ec *executionContext) childFields_Revision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3209,6 +4422,20 @@ func (ec *executionContext) field_AgreementVersion_signatories_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addPartnershipDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddPartnershipDraftInput, error) {
+			return ec.unmarshalNAddPartnershipDraftInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAddPartnershipDraftInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addRevisionDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3229,6 +4456,20 @@ func (ec *executionContext) field_Mutation_adoptNextActivityPlan_args(ctx contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AdoptNextPlanInput, error) {
 			return ec.unmarshalNAdoptNextPlanInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAdoptNextPlanInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adoptPartnershipAmendment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PartnershipActionInput, error) {
+			return ec.unmarshalNPartnershipActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipActionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3265,6 +4506,20 @@ func (ec *executionContext) field_Mutation_applyToSign_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approvePartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PartnershipActionInput, error) {
+			return ec.unmarshalNPartnershipActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_approveSigningApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3293,12 +4548,40 @@ func (ec *executionContext) field_Mutation_approve_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_assessPartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AssessPartnershipInput, error) {
+			return ec.unmarshalNAssessPartnershipInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAssessPartnershipInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_assignRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AssignRoleInput, error) {
 			return ec.unmarshalNAssignRoleInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAssignRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_attachPartnershipDocument_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AttachPartnershipDocumentInput, error) {
+			return ec.unmarshalNAttachPartnershipDocumentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAttachPartnershipDocumentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3461,6 +4744,48 @@ func (ec *executionContext) field_Mutation_openRevision_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_proposePartnershipAmendment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProposeAmendmentInput, error) {
+			return ec.unmarshalNProposeAmendmentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐProposeAmendmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposePartnershipRenewal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProposeRenewalInput, error) {
+			return ec.unmarshalNProposeRenewalInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐProposeRenewalInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposePartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProposePartnershipInput, error) {
+			return ec.unmarshalNProposePartnershipInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐProposePartnershipInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_provideSigningInformation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3503,12 +4828,40 @@ func (ec *executionContext) field_Mutation_registerOrganisation_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rejectPartnershipAmendment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PartnershipActionInput, error) {
+			return ec.unmarshalNPartnershipActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_rejectSigningApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SigningActionInput, error) {
 			return ec.unmarshalNSigningActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSigningActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_renewPartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PartnershipActionInput, error) {
+			return ec.unmarshalNPartnershipActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipActionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3587,6 +4940,20 @@ func (ec *executionContext) field_Mutation_sendFollowUpBack_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_sendPartnershipBack_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PartnershipActionInput, error) {
+			return ec.unmarshalNPartnershipActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendRevisionBack_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3635,6 +5002,20 @@ func (ec *executionContext) field_Mutation_startCollectingReports_args(ctx conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.StartCollectingInput, error) {
 			return ec.unmarshalNStartCollectingInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐStartCollectingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startPartnershipAssessment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PartnershipActionInput, error) {
+			return ec.unmarshalNPartnershipActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipActionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3699,6 +5080,48 @@ func (ec *executionContext) field_Mutation_submitFollowUpToCouncil_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_submitPartnershipForDecision_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PartnershipActionInput, error) {
+			return ec.unmarshalNPartnershipActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitPartnershipReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitPartnershipReportInput, error) {
+			return ec.unmarshalNSubmitPartnershipReportInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSubmitPartnershipReportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_terminatePartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.TerminatePartnershipInput, error) {
+			return ec.unmarshalNTerminatePartnershipInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐTerminatePartnershipInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateOrganisation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3719,6 +5142,20 @@ func (ec *executionContext) field_Mutation_withdrawApproval_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.WithdrawApprovalInput, error) {
 			return ec.unmarshalNWithdrawApprovalInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐWithdrawApprovalInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawPartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PartnershipActionInput, error) {
+			return ec.unmarshalNPartnershipActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipActionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3780,6 +5217,50 @@ func (ec *executionContext) field_Query_organisations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["search"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_partnershipsExpiring_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "withinDays",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["withinDays"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_partnerships_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
@@ -5995,6 +7476,254 @@ func (ec *executionContext) fieldContext_ConsultationComment_respondedAt(_ conte
 	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Contribution_organisation(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contribution_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contribution().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contribution_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contribution",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Contribution_year(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contribution_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contribution_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contribution", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Contribution_kind(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contribution_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contribution().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ContributionKind) graphql.Marshaler {
+			return ec.marshalNContributionKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contribution_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contribution", field, true, true, "ContributionKind")
+}
+
+func (ec *executionContext) _Contribution_amount(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contribution_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contribution().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contribution_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contribution", field, true, true, "String")
+}
+
+func (ec *executionContext) _Contribution_unit(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contribution_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contribution_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contribution", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contribution_description(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contribution_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contribution_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contribution", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContributionSum_organisation(ctx context.Context, field graphql.CollectedField, obj *store.ContributionSum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContributionSum_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContributionSum().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContributionSum_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContributionSum",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContributionSum_year(ctx context.Context, field graphql.CollectedField, obj *store.ContributionSum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContributionSum_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContributionSum_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContributionSum", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ContributionSum_kind(ctx context.Context, field graphql.CollectedField, obj *store.ContributionSum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContributionSum_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContributionSum().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ContributionKind) graphql.Marshaler {
+			return ec.marshalNContributionKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContributionSum_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContributionSum", field, true, true, "ContributionKind")
+}
+
+func (ec *executionContext) _ContributionSum_amount(ctx context.Context, field graphql.CollectedField, obj *store.ContributionSum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContributionSum_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContributionSum().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContributionSum_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContributionSum", field, true, true, "String")
+}
+
 func (ec *executionContext) _DraftPayload_draft(ctx context.Context, field graphql.CollectedField, obj *model.DraftPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7180,6 +8909,710 @@ func (ec *executionContext) fieldContext_Mutation_revokeRole(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposePartnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposePartnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposePartnership(ctx, fc.Args["input"].(model.ProposePartnershipInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposePartnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposePartnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startPartnershipAssessment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startPartnershipAssessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartPartnershipAssessment(ctx, fc.Args["input"].(model.PartnershipActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startPartnershipAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startPartnershipAssessment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assessPartnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assessPartnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssessPartnership(ctx, fc.Args["input"].(model.AssessPartnershipInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assessPartnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assessPartnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addPartnershipDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addPartnershipDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddPartnershipDraft(ctx, fc.Args["input"].(model.AddPartnershipDraftInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addPartnershipDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addPartnershipDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_attachPartnershipDocument(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_attachPartnershipDocument(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AttachPartnershipDocument(ctx, fc.Args["input"].(model.AttachPartnershipDocumentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_attachPartnershipDocument(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_attachPartnershipDocument_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitPartnershipForDecision(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitPartnershipForDecision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitPartnershipForDecision(ctx, fc.Args["input"].(model.PartnershipActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitPartnershipForDecision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitPartnershipForDecision_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendPartnershipBack(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendPartnershipBack(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendPartnershipBack(ctx, fc.Args["input"].(model.PartnershipActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendPartnershipBack(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendPartnershipBack_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approvePartnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approvePartnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApprovePartnership(ctx, fc.Args["input"].(model.PartnershipActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approvePartnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approvePartnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawPartnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawPartnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawPartnership(ctx, fc.Args["input"].(model.PartnershipActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawPartnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawPartnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitPartnershipReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitPartnershipReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitPartnershipReport(ctx, fc.Args["input"].(model.SubmitPartnershipReportInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitPartnershipReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitPartnershipReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposePartnershipRenewal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposePartnershipRenewal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposePartnershipRenewal(ctx, fc.Args["input"].(model.ProposeRenewalInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposePartnershipRenewal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposePartnershipRenewal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renewPartnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renewPartnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RenewPartnership(ctx, fc.Args["input"].(model.PartnershipActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renewPartnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_renewPartnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_terminatePartnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_terminatePartnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TerminatePartnership(ctx, fc.Args["input"].(model.TerminatePartnershipInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_terminatePartnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_terminatePartnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposePartnershipAmendment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposePartnershipAmendment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposePartnershipAmendment(ctx, fc.Args["input"].(model.ProposeAmendmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposePartnershipAmendment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposePartnershipAmendment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adoptPartnershipAmendment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adoptPartnershipAmendment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdoptPartnershipAmendment(ctx, fc.Args["input"].(model.PartnershipActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adoptPartnershipAmendment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adoptPartnershipAmendment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectPartnershipAmendment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectPartnershipAmendment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectPartnershipAmendment(ctx, fc.Args["input"].(model.PartnershipActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectPartnershipAmendment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectPartnershipAmendment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8691,6 +11124,38 @@ func (ec *executionContext) fieldContext_Organisation_signingApplications(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Organisation_partnerships(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_partnerships(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().Partnerships(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*iop.Partnership) graphql.Marshaler {
+			return ec.marshalNPartnership2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋworkflowsᚋiopᚐPartnershipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_partnerships(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partnership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrganisationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8934,6 +11399,1898 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _Partnership_id(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Partnership_title(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Title(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_purpose(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Purpose(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_state(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_instance(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Instance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Instance) graphql.Marshaler {
+			return ec.marshalOWorkflowInstance2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowInstance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_ownInitiative(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_ownInitiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().OwnInitiative(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_ownInitiative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Partnership_startDate(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_startDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().StartDate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "Date")
+}
+
+func (ec *executionContext) _Partnership_endDate(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_endDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().EndDate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "Date")
+}
+
+func (ec *executionContext) _Partnership_noticeMonths(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_noticeMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().NoticeMonths(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_noticeMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Partnership_publicBody(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_publicBody(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().PublicBody(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_publicBody(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_ideaBasedParties(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_ideaBasedParties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().IdeaBasedParties(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_ideaBasedParties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_totalPublicContribution(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_totalPublicContribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().TotalPublicContribution(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_totalPublicContribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_valueBase(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_valueBase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().ValueBase(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.AgreementVersion) graphql.Marshaler {
+			return ec.marshalOAgreementVersion2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAgreementVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_valueBase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgreementVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_background(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_background(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Background(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_background(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_preconditions(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_preconditions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Preconditions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_preconditions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_steeringGroup(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_steeringGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().SteeringGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_steeringGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_workingGroup(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_workingGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().WorkingGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_workingGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_responsibilities(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_responsibilities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Responsibilities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_responsibilities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_goals(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_goals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Goals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_goals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_targetGroup(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_targetGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().TargetGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_targetGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_followUpIndicators(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_followUpIndicators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().FollowUpIndicators(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_followUpIndicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_reportDue(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_reportDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().ReportDue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_reportDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_budget(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_budget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Budget(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_budget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_expectedGains(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_expectedGains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().ExpectedGains(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_expectedGains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_changeHandling(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_changeHandling(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().ChangeHandling(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_changeHandling(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_renegotiation(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_renegotiation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Renegotiation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_renegotiation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_rescission(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_rescission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Rescission(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_rescission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_disputeResolution(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_disputeResolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().DisputeResolution(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_disputeResolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Partnership_contributions(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_contributions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Contributions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Contribution) graphql.Marshaler {
+			return ec.marshalOContribution2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContributionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_contributions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contribution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_contributionSums(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_contributionSums(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().ContributionSums(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.ContributionSum) graphql.Marshaler {
+			return ec.marshalOContributionSum2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContributionSumᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_contributionSums(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContributionSum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_periods(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_periods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Periods(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.PartnershipPeriod) graphql.Marshaler {
+			return ec.marshalNPartnershipPeriod2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipPeriodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_periods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_assessment(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_assessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Assessment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.PartnershipAssessment) graphql.Marshaler {
+			return ec.marshalOPartnershipAssessment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipAssessment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipAssessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_drafts(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_drafts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Drafts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.PartnershipDraft) graphql.Marshaler {
+			return ec.marshalOPartnershipDraft2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipDraftᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_drafts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipDraft(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_documents(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_documents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Documents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.PartnershipDocument) graphql.Marshaler {
+			return ec.marshalOPartnershipDocument2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipDocumentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_documents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipDocument(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_reports(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Reports(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.PartnershipReport) graphql.Marshaler {
+			return ec.marshalOPartnershipReport2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipReportᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partnership_amendments(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_amendments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().Amendments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Amendment) graphql.Marshaler {
+			return ec.marshalOPartnershipAmendment2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAmendmentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_amendments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partnership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipAmendment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipAmendment_version(ctx context.Context, field graphql.CollectedField, obj *store.Amendment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAmendment_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAmendment_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAmendment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PartnershipAmendment_description(ctx context.Context, field graphql.CollectedField, obj *store.Amendment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAmendment_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAmendment_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAmendment", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipAmendment_status(ctx context.Context, field graphql.CollectedField, obj *store.Amendment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAmendment_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAmendment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAmendment", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipAmendment_proposedAt(ctx context.Context, field graphql.CollectedField, obj *store.Amendment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAmendment_proposedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProposedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAmendment_proposedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAmendment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PartnershipAssessment_economicActivity(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_economicActivity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EconomicActivity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_economicActivity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PartnershipAssessment_economicActivityNote(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_economicActivityNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EconomicActivityNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_economicActivityNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipAssessment_marketOrCompetition(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_marketOrCompetition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarketOrCompetition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_marketOrCompetition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PartnershipAssessment_marketNote(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_marketNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarketNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_marketNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipAssessment_possibleStateAid(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_possibleStateAid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PossibleStateAid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_possibleStateAid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PartnershipAssessment_stateAidNote(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_stateAidNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StateAidNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_stateAidNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipAssessment_ideaBasedOrganisation(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_ideaBasedOrganisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdeaBasedOrganisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_ideaBasedOrganisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PartnershipAssessment_ideaBasedNote(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_ideaBasedNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdeaBasedNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_ideaBasedNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipAssessment_suitable(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_suitable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suitable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_suitable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PartnershipAssessment_recommendation(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_recommendation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recommendation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_recommendation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipAssessment_assessedAt(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipAssessment_assessedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssessedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipAssessment_assessedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PartnershipConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PartnershipEdge) graphql.Marshaler {
+			return ec.marshalNPartnershipEdge2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipDocument_id(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDocument_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PartnershipDocument().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDocument_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDocument", field, true, true, "ID")
+}
+
+func (ec *executionContext) _PartnershipDocument_kind(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDocument_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PartnershipDocument().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DocumentKind) graphql.Marshaler {
+			return ec.marshalNDocumentKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDocumentKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDocument_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDocument", field, true, true, "DocumentKind")
+}
+
+func (ec *executionContext) _PartnershipDocument_title(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDocument_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDocument_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDocument", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipDocument_url(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDocument_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDocument_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDocument", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipDocument_mediaType(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDocument_mediaType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MediaType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDocument_mediaType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDocument", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipDocument_size(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDocument_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDocument_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDocument", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PartnershipDocument_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDocument_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDocument_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDocument", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PartnershipDraft_id(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDraft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDraft_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PartnershipDraft().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDraft_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDraft", field, true, true, "ID")
+}
+
+func (ec *executionContext) _PartnershipDraft_version(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDraft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDraft_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDraft_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDraft", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PartnershipDraft_body(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDraft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDraft_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDraft_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDraft", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipDraft_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDraft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDraft_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDraft_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDraft", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PartnershipEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iop.Partnership) graphql.Marshaler {
+			return ec.marshalNPartnership2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋworkflowsᚋiopᚐPartnership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partnership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipPayload_partnership(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipPayload_partnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partnership, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iop.Partnership) graphql.Marshaler {
+			return ec.marshalNPartnership2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋworkflowsᚋiopᚐPartnership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipPayload_partnership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partnership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipPeriod_number(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipPeriod_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipPeriod_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PartnershipPeriod_startDate(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipPeriod_startDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipPeriod_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipPeriod", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PartnershipPeriod_endDate(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipPeriod_endDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipPeriod_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipPeriod", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PartnershipReport_year(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipReport_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipReport_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PartnershipReport_dueOn(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipReport_dueOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipReport_dueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipReport", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PartnershipReport_submittedAt(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipReport_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipReport_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipReport", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PartnershipReport_body(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipReport_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipReport_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipReport_overdue(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipReport_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipReport_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipReport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PartnershipReport_late(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipReport_late(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Late, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipReport_late(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipReport", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9144,6 +13501,94 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_users_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_partnerships(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_partnerships(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Partnerships(ctx, fc.Args["state"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipConnection) graphql.Marshaler {
+			return ec.marshalNPartnershipConnection2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_partnerships(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_partnerships_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_partnershipsExpiring(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_partnershipsExpiring(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PartnershipsExpiring(ctx, fc.Args["withinDays"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*iop.Partnership) graphql.Marshaler {
+			return ec.marshalNPartnership2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋworkflowsᚋiopᚐPartnershipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_partnershipsExpiring(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partnership(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_partnershipsExpiring_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12089,6 +16534,55 @@ func UnmarshalAddDraftInput(ctx context.Context, raw any) (model.AddDraftInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAddPartnershipDraftInput(ctx context.Context, obj any) (model.AddPartnershipDraftInput, error) {
+	var it model.AddPartnershipDraftInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddPartnershipDraftInput unmarshals raw into the AddPartnershipDraftInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddPartnershipDraftInput(ctx context.Context, raw any) (model.AddPartnershipDraftInput, error) {
+	var out model.AddPartnershipDraftInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddPartnershipDraftInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAdoptNextPlanInput(ctx context.Context, obj any) (model.AdoptNextPlanInput, error) {
 	var it model.AdoptNextPlanInput
 	if obj == nil {
@@ -12449,6 +16943,115 @@ func UnmarshalApproveSigningInput(ctx context.Context, raw any) (model.ApproveSi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAssessPartnershipInput(ctx context.Context, obj any) (model.AssessPartnershipInput, error) {
+	var it model.AssessPartnershipInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["recommendation"]; !present {
+		asMap["recommendation"] = ""
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "economicActivity", "economicActivityJustification", "marketOrCompetition", "marketOrCompetitionJustification", "possibleStateAid", "possibleStateAidJustification", "ideaBasedOrganisation", "ideaBasedOrganisationJustification", "recommendation"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "economicActivity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("economicActivity"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EconomicActivity = data
+		case "economicActivityJustification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("economicActivityJustification"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EconomicActivityJustification = data
+		case "marketOrCompetition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketOrCompetition"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketOrCompetition = data
+		case "marketOrCompetitionJustification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketOrCompetitionJustification"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketOrCompetitionJustification = data
+		case "possibleStateAid":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("possibleStateAid"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PossibleStateAid = data
+		case "possibleStateAidJustification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("possibleStateAidJustification"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PossibleStateAidJustification = data
+		case "ideaBasedOrganisation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ideaBasedOrganisation"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdeaBasedOrganisation = data
+		case "ideaBasedOrganisationJustification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ideaBasedOrganisationJustification"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdeaBasedOrganisationJustification = data
+		case "recommendation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recommendation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Recommendation = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssessPartnershipInput unmarshals raw into the AssessPartnershipInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssessPartnershipInput(ctx context.Context, raw any) (model.AssessPartnershipInput, error) {
+	var out model.AssessPartnershipInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssessPartnershipInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAssignRoleInput(ctx context.Context, obj any) (model.AssignRoleInput, error) {
 	var it model.AssignRoleInput
 	if obj == nil {
@@ -12505,6 +17108,93 @@ func UnmarshalAssignRoleInput(ctx context.Context, raw any) (model.AssignRoleInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAttachPartnershipDocumentInput(ctx context.Context, obj any) (model.AttachPartnershipDocumentInput, error) {
+	var it model.AttachPartnershipDocumentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["url"]; !present {
+		asMap["url"] = ""
+	}
+	if _, present := asMap["contentBase64"]; !present {
+		asMap["contentBase64"] = ""
+	}
+	if _, present := asMap["mediaType"]; !present {
+		asMap["mediaType"] = ""
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "kind", "title", "url", "contentBase64", "mediaType"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNDocumentKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDocumentKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "contentBase64":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentBase64"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentBase64 = data
+		case "mediaType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mediaType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MediaType = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAttachPartnershipDocumentInput unmarshals raw into the AttachPartnershipDocumentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAttachPartnershipDocumentInput(ctx context.Context, raw any) (model.AttachPartnershipDocumentInput, error) {
+	var out model.AttachPartnershipDocumentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AttachPartnershipDocumentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAttachToCeremonyInput(ctx context.Context, obj any) (model.AttachToCeremonyInput, error) {
 	var it model.AttachToCeremonyInput
 	if obj == nil {
@@ -12558,6 +17248,90 @@ func (ec *executionContext) unmarshalInputAttachToCeremonyInput(ctx context.Cont
 func UnmarshalAttachToCeremonyInput(ctx context.Context, raw any) (model.AttachToCeremonyInput, error) {
 	var out model.AttachToCeremonyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AttachToCeremonyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputContributionInput(ctx context.Context, obj any) (model.ContributionInput, error) {
+	var it model.ContributionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["unit"]; !present {
+		asMap["unit"] = ""
+	}
+	if _, present := asMap["description"]; !present {
+		asMap["description"] = ""
+	}
+
+	fieldsInOrder := [...]string{"organisationId", "year", "kind", "amount", "unit", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNContributionKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unit = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalContributionInput unmarshals raw into the ContributionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalContributionInput(ctx context.Context, raw any) (model.ContributionInput, error) {
+	var out model.ContributionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContributionInput", raw, &out)
 	return out, err
 }
 
@@ -12797,6 +17571,55 @@ func (ec *executionContext) unmarshalInputExtendReportDeadlineInput(ctx context.
 func UnmarshalExtendReportDeadlineInput(ctx context.Context, raw any) (model.ExtendReportDeadlineInput, error) {
 	var out model.ExtendReportDeadlineInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExtendReportDeadlineInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFieldChangeInput(ctx context.Context, obj any) (model.FieldChangeInput, error) {
+	var it model.FieldChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"field", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFieldChangeInput unmarshals raw into the FieldChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFieldChangeInput(ctx context.Context, raw any) (model.FieldChangeInput, error) {
+	var out model.FieldChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FieldChangeInput", raw, &out)
 	return out, err
 }
 
@@ -13269,6 +18092,450 @@ func (ec *executionContext) unmarshalInputOrganisationInput(ctx context.Context,
 func UnmarshalOrganisationInput(ctx context.Context, raw any) (model.OrganisationInput, error) {
 	var out model.OrganisationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganisationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPartnershipActionInput(ctx context.Context, obj any) (model.PartnershipActionInput, error) {
+	var it model.PartnershipActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["reason"]; !present {
+		asMap["reason"] = ""
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPartnershipActionInput unmarshals raw into the PartnershipActionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPartnershipActionInput(ctx context.Context, raw any) (model.PartnershipActionInput, error) {
+	var out model.PartnershipActionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PartnershipActionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProposeAmendmentInput(ctx context.Context, obj any) (model.ProposeAmendmentInput, error) {
+	var it model.ProposeAmendmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["changes"]; !present {
+		asMap["changes"] = []any{}
+	}
+	if _, present := asMap["budget"]; !present {
+		asMap["budget"] = ""
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "description", "changes", "budget"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "changes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changes"))
+			data, err := ec.unmarshalOFieldChangeInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐFieldChangeInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Changes = data
+		case "budget":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("budget"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Budget = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProposeAmendmentInput unmarshals raw into the ProposeAmendmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposeAmendmentInput(ctx context.Context, raw any) (model.ProposeAmendmentInput, error) {
+	var out model.ProposeAmendmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposeAmendmentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProposePartnershipInput(ctx context.Context, obj any) (model.ProposePartnershipInput, error) {
+	var it model.ProposePartnershipInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["background"]; !present {
+		asMap["background"] = ""
+	}
+	if _, present := asMap["preconditions"]; !present {
+		asMap["preconditions"] = ""
+	}
+	if _, present := asMap["steeringGroup"]; !present {
+		asMap["steeringGroup"] = ""
+	}
+	if _, present := asMap["workingGroup"]; !present {
+		asMap["workingGroup"] = ""
+	}
+	if _, present := asMap["responsibilities"]; !present {
+		asMap["responsibilities"] = ""
+	}
+	if _, present := asMap["goals"]; !present {
+		asMap["goals"] = ""
+	}
+	if _, present := asMap["targetGroup"]; !present {
+		asMap["targetGroup"] = ""
+	}
+	if _, present := asMap["followUpIndicators"]; !present {
+		asMap["followUpIndicators"] = ""
+	}
+	if _, present := asMap["reportDueMonth"]; !present {
+		asMap["reportDueMonth"] = 3
+	}
+	if _, present := asMap["reportDueDay"]; !present {
+		asMap["reportDueDay"] = 31
+	}
+	if _, present := asMap["budget"]; !present {
+		asMap["budget"] = ""
+	}
+	if _, present := asMap["expectedGains"]; !present {
+		asMap["expectedGains"] = ""
+	}
+	if _, present := asMap["noticeMonths"]; !present {
+		asMap["noticeMonths"] = 3
+	}
+	if _, present := asMap["changeHandling"]; !present {
+		asMap["changeHandling"] = ""
+	}
+	if _, present := asMap["renegotiation"]; !present {
+		asMap["renegotiation"] = ""
+	}
+	if _, present := asMap["rescission"]; !present {
+		asMap["rescission"] = ""
+	}
+	if _, present := asMap["disputeResolution"]; !present {
+		asMap["disputeResolution"] = ""
+	}
+	if _, present := asMap["contributions"]; !present {
+		asMap["contributions"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"title", "purpose", "publicBodyId", "ideaBasedIds", "ownInitiative", "background", "preconditions", "valueBaseVersionId", "steeringGroup", "workingGroup", "responsibilities", "goals", "targetGroup", "followUpIndicators", "reportDueMonth", "reportDueDay", "budget", "expectedGains", "startDate", "endDate", "noticeMonths", "changeHandling", "renegotiation", "rescission", "disputeResolution", "contributions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "publicBodyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicBodyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicBodyID = data
+		case "ideaBasedIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ideaBasedIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdeaBasedIds = data
+		case "ownInitiative":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownInitiative"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnInitiative = data
+		case "background":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("background"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Background = data
+		case "preconditions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preconditions"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Preconditions = data
+		case "valueBaseVersionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueBaseVersionId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueBaseVersionID = data
+		case "steeringGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("steeringGroup"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SteeringGroup = data
+		case "workingGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingGroup"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingGroup = data
+		case "responsibilities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("responsibilities"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Responsibilities = data
+		case "goals":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goals"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Goals = data
+		case "targetGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetGroup"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetGroup = data
+		case "followUpIndicators":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpIndicators"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowUpIndicators = data
+		case "reportDueMonth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportDueMonth"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportDueMonth = data
+		case "reportDueDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportDueDay"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportDueDay = data
+		case "budget":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("budget"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Budget = data
+		case "expectedGains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedGains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedGains = data
+		case "startDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startDate"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartDate = data
+		case "endDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndDate = data
+		case "noticeMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeMonths = data
+		case "changeHandling":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changeHandling"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangeHandling = data
+		case "renegotiation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renegotiation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Renegotiation = data
+		case "rescission":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rescission"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rescission = data
+		case "disputeResolution":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disputeResolution"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisputeResolution = data
+		case "contributions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contributions"))
+			data, err := ec.unmarshalOContributionInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Contributions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProposePartnershipInput unmarshals raw into the ProposePartnershipInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposePartnershipInput(ctx context.Context, raw any) (model.ProposePartnershipInput, error) {
+	var out model.ProposePartnershipInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposePartnershipInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProposeRenewalInput(ctx context.Context, obj any) (model.ProposeRenewalInput, error) {
+	var it model.ProposeRenewalInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "endDate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "endDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndDate = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProposeRenewalInput unmarshals raw into the ProposeRenewalInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposeRenewalInput(ctx context.Context, raw any) (model.ProposeRenewalInput, error) {
+	var out model.ProposeRenewalInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposeRenewalInput", raw, &out)
 	return out, err
 }
 
@@ -13844,6 +19111,118 @@ func UnmarshalSubmitCommentInput(ctx context.Context, raw any) (model.SubmitComm
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSubmitPartnershipReportInput(ctx context.Context, obj any) (model.SubmitPartnershipReportInput, error) {
+	var it model.SubmitPartnershipReportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "year", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubmitPartnershipReportInput unmarshals raw into the SubmitPartnershipReportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitPartnershipReportInput(ctx context.Context, raw any) (model.SubmitPartnershipReportInput, error) {
+	var out model.SubmitPartnershipReportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitPartnershipReportInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTerminatePartnershipInput(ctx context.Context, obj any) (model.TerminatePartnershipInput, error) {
+	var it model.TerminatePartnershipInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "organisationId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTerminatePartnershipInput unmarshals raw into the TerminatePartnershipInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTerminatePartnershipInput(ctx context.Context, raw any) (model.TerminatePartnershipInput, error) {
+	var out model.TerminatePartnershipInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TerminatePartnershipInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateOrganisationInput(ctx context.Context, obj any) (model.UpdateOrganisationInput, error) {
 	var it model.UpdateOrganisationInput
 	if obj == nil {
@@ -14033,6 +19412,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
+	case iop.Partnership:
+		return ec._Partnership(ctx, sel, &obj)
+	case *iop.Partnership:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Partnership(ctx, sel, obj)
 	case store.Organisation:
 		return ec._Organisation(ctx, sel, &obj)
 	case *store.Organisation:
@@ -14924,6 +20310,118 @@ func (ec *executionContext) _ConsultationComment(ctx context.Context, sel ast.Se
 	return out
 }
 
+var contributionImplementors = []string{"Contribution"}
+
+func (ec *executionContext) _Contribution(ctx context.Context, sel ast.SelectionSet, obj *store.Contribution) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contributionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Contribution")
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contribution_organisation(ctx, field, obj)
+				})
+		case "year":
+			out.Values[i] = ec._Contribution_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contribution_kind(ctx, field, obj)
+				})
+		case "amount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contribution_amount(ctx, field, obj)
+				})
+		case "unit":
+			out.Values[i] = ec._Contribution_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Contribution_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contributionSumImplementors = []string{"ContributionSum"}
+
+func (ec *executionContext) _ContributionSum(ctx context.Context, sel ast.SelectionSet, obj *store.ContributionSum) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contributionSumImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContributionSum")
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContributionSum_organisation(ctx, field, obj)
+				})
+		case "year":
+			out.Values[i] = ec._ContributionSum_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContributionSum_kind(ctx, field, obj)
+				})
+		case "amount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContributionSum_amount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var draftPayloadImplementors = []string{"DraftPayload"}
 
 func (ec *executionContext) _DraftPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DraftPayload) graphql.Marshaler {
@@ -15365,6 +20863,118 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "proposePartnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposePartnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startPartnershipAssessment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startPartnershipAssessment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assessPartnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assessPartnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addPartnershipDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addPartnershipDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attachPartnershipDocument":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_attachPartnershipDocument(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitPartnershipForDecision":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitPartnershipForDecision(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendPartnershipBack":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendPartnershipBack(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approvePartnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approvePartnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawPartnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawPartnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitPartnershipReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitPartnershipReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposePartnershipRenewal":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposePartnershipRenewal(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewPartnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renewPartnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "terminatePartnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_terminatePartnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposePartnershipAmendment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposePartnershipAmendment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adoptPartnershipAmendment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adoptPartnershipAmendment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectPartnershipAmendment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectPartnershipAmendment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "registerOrganisation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_registerOrganisation(ctx, field)
@@ -15656,6 +21266,12 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organisation_signingApplications(ctx, field, obj)
 				})
+		case "partnerships":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_partnerships(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15830,6 +21446,705 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var partnershipImplementors = []string{"Partnership", "Node"}
+
+func (ec *executionContext) _Partnership(ctx context.Context, sel ast.SelectionSet, obj *iop.Partnership) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Partnership")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_id(ctx, field, obj)
+				})
+		case "title":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_title(ctx, field, obj)
+				})
+		case "purpose":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_purpose(ctx, field, obj)
+				})
+		case "state":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_state(ctx, field, obj)
+				})
+		case "instance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_instance(ctx, field, obj)
+				})
+		case "ownInitiative":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_ownInitiative(ctx, field, obj)
+				})
+		case "startDate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_startDate(ctx, field, obj)
+				})
+		case "endDate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_endDate(ctx, field, obj)
+				})
+		case "noticeMonths":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_noticeMonths(ctx, field, obj)
+				})
+		case "publicBody":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_publicBody(ctx, field, obj)
+				})
+		case "ideaBasedParties":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_ideaBasedParties(ctx, field, obj)
+				})
+		case "totalPublicContribution":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_totalPublicContribution(ctx, field, obj)
+				})
+		case "valueBase":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_valueBase(ctx, field, obj)
+				})
+		case "background":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_background(ctx, field, obj)
+				})
+		case "preconditions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_preconditions(ctx, field, obj)
+				})
+		case "steeringGroup":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_steeringGroup(ctx, field, obj)
+				})
+		case "workingGroup":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_workingGroup(ctx, field, obj)
+				})
+		case "responsibilities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_responsibilities(ctx, field, obj)
+				})
+		case "goals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_goals(ctx, field, obj)
+				})
+		case "targetGroup":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_targetGroup(ctx, field, obj)
+				})
+		case "followUpIndicators":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_followUpIndicators(ctx, field, obj)
+				})
+		case "reportDue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_reportDue(ctx, field, obj)
+				})
+		case "budget":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_budget(ctx, field, obj)
+				})
+		case "expectedGains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_expectedGains(ctx, field, obj)
+				})
+		case "changeHandling":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_changeHandling(ctx, field, obj)
+				})
+		case "renegotiation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_renegotiation(ctx, field, obj)
+				})
+		case "rescission":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_rescission(ctx, field, obj)
+				})
+		case "disputeResolution":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_disputeResolution(ctx, field, obj)
+				})
+		case "contributions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_contributions(ctx, field, obj)
+				})
+		case "contributionSums":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_contributionSums(ctx, field, obj)
+				})
+		case "periods":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_periods(ctx, field, obj)
+				})
+		case "assessment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_assessment(ctx, field, obj)
+				})
+		case "drafts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_drafts(ctx, field, obj)
+				})
+		case "documents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_documents(ctx, field, obj)
+				})
+		case "reports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_reports(ctx, field, obj)
+				})
+		case "amendments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_amendments(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipAmendmentImplementors = []string{"PartnershipAmendment"}
+
+func (ec *executionContext) _PartnershipAmendment(ctx context.Context, sel ast.SelectionSet, obj *store.Amendment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipAmendmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipAmendment")
+		case "version":
+			out.Values[i] = ec._PartnershipAmendment_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._PartnershipAmendment_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._PartnershipAmendment_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposedAt":
+			out.Values[i] = ec._PartnershipAmendment_proposedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipAssessmentImplementors = []string{"PartnershipAssessment"}
+
+func (ec *executionContext) _PartnershipAssessment(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipAssessment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipAssessmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipAssessment")
+		case "economicActivity":
+			out.Values[i] = ec._PartnershipAssessment_economicActivity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "economicActivityNote":
+			out.Values[i] = ec._PartnershipAssessment_economicActivityNote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "marketOrCompetition":
+			out.Values[i] = ec._PartnershipAssessment_marketOrCompetition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "marketNote":
+			out.Values[i] = ec._PartnershipAssessment_marketNote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "possibleStateAid":
+			out.Values[i] = ec._PartnershipAssessment_possibleStateAid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stateAidNote":
+			out.Values[i] = ec._PartnershipAssessment_stateAidNote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ideaBasedOrganisation":
+			out.Values[i] = ec._PartnershipAssessment_ideaBasedOrganisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ideaBasedNote":
+			out.Values[i] = ec._PartnershipAssessment_ideaBasedNote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suitable":
+			out.Values[i] = ec._PartnershipAssessment_suitable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recommendation":
+			out.Values[i] = ec._PartnershipAssessment_recommendation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assessedAt":
+			out.Values[i] = ec._PartnershipAssessment_assessedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipConnectionImplementors = []string{"PartnershipConnection"}
+
+func (ec *executionContext) _PartnershipConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipConnection")
+		case "edges":
+			out.Values[i] = ec._PartnershipConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PartnershipConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipDocumentImplementors = []string{"PartnershipDocument"}
+
+func (ec *executionContext) _PartnershipDocument(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipDocument) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipDocumentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipDocument")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PartnershipDocument_id(ctx, field, obj)
+				})
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PartnershipDocument_kind(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._PartnershipDocument_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.Values[i] = ec._PartnershipDocument_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mediaType":
+			out.Values[i] = ec._PartnershipDocument_mediaType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._PartnershipDocument_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._PartnershipDocument_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipDraftImplementors = []string{"PartnershipDraft"}
+
+func (ec *executionContext) _PartnershipDraft(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipDraft) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipDraftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipDraft")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PartnershipDraft_id(ctx, field, obj)
+				})
+		case "version":
+			out.Values[i] = ec._PartnershipDraft_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._PartnershipDraft_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._PartnershipDraft_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipEdgeImplementors = []string{"PartnershipEdge"}
+
+func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipEdge")
+		case "cursor":
+			out.Values[i] = ec._PartnershipEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PartnershipEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipPayloadImplementors = []string{"PartnershipPayload"}
+
+func (ec *executionContext) _PartnershipPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipPayload")
+		case "partnership":
+			out.Values[i] = ec._PartnershipPayload_partnership(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipPeriodImplementors = []string{"PartnershipPeriod"}
+
+func (ec *executionContext) _PartnershipPeriod(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipPeriod")
+		case "number":
+			out.Values[i] = ec._PartnershipPeriod_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startDate":
+			out.Values[i] = ec._PartnershipPeriod_startDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endDate":
+			out.Values[i] = ec._PartnershipPeriod_endDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipReportImplementors = []string{"PartnershipReport"}
+
+func (ec *executionContext) _PartnershipReport(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipReport")
+		case "year":
+			out.Values[i] = ec._PartnershipReport_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueOn":
+			out.Values[i] = ec._PartnershipReport_dueOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submittedAt":
+			out.Values[i] = ec._PartnershipReport_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._PartnershipReport_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._PartnershipReport_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "late":
+			out.Values[i] = ec._PartnershipReport_late(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -15884,6 +22199,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
+				})
+		case "partnerships":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_partnerships(ctx, field)
+				})
+		case "partnershipsExpiring":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_partnershipsExpiring(ctx, field)
 				})
 		case "organisations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -17076,6 +23403,11 @@ func (ec *executionContext) unmarshalNAddDraftInput2githubᚗcomᚋsamverkanᚋs
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAddPartnershipDraftInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAddPartnershipDraftInput(ctx context.Context, v any) (model.AddPartnershipDraftInput, error) {
+	res, err := ec.unmarshalInputAddPartnershipDraftInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAdoptNextPlanInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAdoptNextPlanInput(ctx context.Context, v any) (model.AdoptNextPlanInput, error) {
 	res, err := ec.unmarshalInputAdoptNextPlanInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17229,8 +23561,18 @@ func (ec *executionContext) unmarshalNApproveSigningInput2githubᚗcomᚋsamverk
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAssessPartnershipInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAssessPartnershipInput(ctx context.Context, v any) (model.AssessPartnershipInput, error) {
+	res, err := ec.unmarshalInputAssessPartnershipInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAssignRoleInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAssignRoleInput(ctx context.Context, v any) (model.AssignRoleInput, error) {
 	res, err := ec.unmarshalInputAssignRoleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAttachPartnershipDocumentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAttachPartnershipDocumentInput(ctx context.Context, v any) (model.AttachPartnershipDocumentInput, error) {
+	res, err := ec.unmarshalInputAttachPartnershipDocumentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -17325,6 +23667,37 @@ func (ec *executionContext) marshalNConsultationComment2ᚖgithubᚗcomᚋsamver
 	return ec._ConsultationComment(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNContribution2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContribution(ctx context.Context, sel ast.SelectionSet, v *store.Contribution) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Contribution!")
+		return graphql.Null
+	}
+	return ec._Contribution(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNContributionInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionInput(ctx context.Context, v any) (*model.ContributionInput, error) {
+	res, err := ec.unmarshalInputContributionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNContributionKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionKind(ctx context.Context, v any) (model.ContributionKind, error) {
+	var res model.ContributionKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContributionKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionKind(ctx context.Context, sel ast.SelectionSet, v model.ContributionKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNContributionSum2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContributionSum(ctx context.Context, sel ast.SelectionSet, v *store.ContributionSum) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContributionSum!")
+		return graphql.Null
+	}
+	return ec._ContributionSum(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateActionPlanInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCreateActionPlanInput(ctx context.Context, v any) (model.CreateActionPlanInput, error) {
 	res, err := ec.unmarshalInputCreateActionPlanInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17354,6 +23727,24 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNDate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := bind.UnmarshalDate(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Date!")
+		return graphql.Null
+	}
+	_ = sel
+	res := bind.MarshalDate(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := bind.UnmarshalDateTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17368,6 +23759,16 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) unmarshalNDocumentKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDocumentKind(ctx context.Context, v any) (model.DocumentKind, error) {
+	var res model.DocumentKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDocumentKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDocumentKind(ctx context.Context, sel ast.SelectionSet, v model.DocumentKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNDraftPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDraftPayload(ctx context.Context, sel ast.SelectionSet, v *model.DraftPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DraftPayload!")
@@ -17379,6 +23780,11 @@ func (ec *executionContext) marshalNDraftPayload2ᚖgithubᚗcomᚋsamverkanᚋs
 func (ec *executionContext) unmarshalNExtendReportDeadlineInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐExtendReportDeadlineInput(ctx context.Context, v any) (model.ExtendReportDeadlineInput, error) {
 	res, err := ec.unmarshalInputExtendReportDeadlineInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFieldChangeInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐFieldChangeInput(ctx context.Context, v any) (*model.FieldChangeInput, error) {
+	res, err := ec.unmarshalInputFieldChangeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -17460,6 +23866,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNIndicator2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Indicator) graphql.Marshaler {
@@ -17593,6 +24028,22 @@ func (ec *executionContext) unmarshalNOpenRevisionInput2githubᚗcomᚋsamverkan
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNOrganisation2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisationᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Organisation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Organisation!")
@@ -17654,6 +24105,131 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋsamverkanᚋsamve
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPartnership2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋworkflowsᚋiopᚐPartnershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*iop.Partnership) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnership2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋworkflowsᚋiopᚐPartnership(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartnership2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋworkflowsᚋiopᚐPartnership(ctx context.Context, sel ast.SelectionSet, v *iop.Partnership) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Partnership!")
+		return graphql.Null
+	}
+	return ec._Partnership(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPartnershipActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipActionInput(ctx context.Context, v any) (model.PartnershipActionInput, error) {
+	res, err := ec.unmarshalInputPartnershipActionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPartnershipAmendment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAmendment(ctx context.Context, sel ast.SelectionSet, v *store.Amendment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipAmendment!")
+		return graphql.Null
+	}
+	return ec._PartnershipAmendment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnershipConnection2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipConnection(ctx context.Context, sel ast.SelectionSet, v *model.PartnershipConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipConnection!")
+		return graphql.Null
+	}
+	return ec._PartnershipConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnershipDocument2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipDocument(ctx context.Context, sel ast.SelectionSet, v *store.PartnershipDocument) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipDocument!")
+		return graphql.Null
+	}
+	return ec._PartnershipDocument(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnershipDraft2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipDraft(ctx context.Context, sel ast.SelectionSet, v *store.PartnershipDraft) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipDraft!")
+		return graphql.Null
+	}
+	return ec._PartnershipDraft(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnershipEdge2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnershipEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnershipEdge2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartnershipEdge2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipEdge(ctx context.Context, sel ast.SelectionSet, v *model.PartnershipEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipEdge!")
+		return graphql.Null
+	}
+	return ec._PartnershipEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx context.Context, sel ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipPayload!")
+		return graphql.Null
+	}
+	return ec._PartnershipPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnershipPeriod2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipPeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.PartnershipPeriod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnershipPeriod2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipPeriod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartnershipPeriod2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipPeriod(ctx context.Context, sel ast.SelectionSet, v *store.PartnershipPeriod) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipPeriod!")
+		return graphql.Null
+	}
+	return ec._PartnershipPeriod(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnershipReport2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipReport(ctx context.Context, sel ast.SelectionSet, v *store.PartnershipReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipReport!")
+		return graphql.Null
+	}
+	return ec._PartnershipReport(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNParty2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx context.Context, v any) (model.Party, error) {
 	var res model.Party
 	err := res.UnmarshalGQL(v)
@@ -17702,6 +24278,21 @@ func (ec *executionContext) marshalNPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamv
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNProposeAmendmentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐProposeAmendmentInput(ctx context.Context, v any) (model.ProposeAmendmentInput, error) {
+	res, err := ec.unmarshalInputProposeAmendmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNProposePartnershipInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐProposePartnershipInput(ctx context.Context, v any) (model.ProposePartnershipInput, error) {
+	res, err := ec.unmarshalInputProposePartnershipInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNProposeRenewalInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐProposeRenewalInput(ctx context.Context, v any) (model.ProposeRenewalInput, error) {
+	res, err := ec.unmarshalInputProposeRenewalInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNPublishAnnualReportInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPublishAnnualReportInput(ctx context.Context, v any) (model.PublishAnnualReportInput, error) {
@@ -17934,6 +24525,16 @@ func (ec *executionContext) unmarshalNSubmitActivityReportInput2githubᚗcomᚋs
 
 func (ec *executionContext) unmarshalNSubmitCommentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSubmitCommentInput(ctx context.Context, v any) (model.SubmitCommentInput, error) {
 	res, err := ec.unmarshalInputSubmitCommentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSubmitPartnershipReportInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSubmitPartnershipReportInput(ctx context.Context, v any) (model.SubmitPartnershipReportInput, error) {
+	res, err := ec.unmarshalInputSubmitPartnershipReportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNTerminatePartnershipInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐTerminatePartnershipInput(ctx context.Context, v any) (model.TerminatePartnershipInput, error) {
+	res, err := ec.unmarshalInputTerminatePartnershipInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -18238,6 +24839,61 @@ func (ec *executionContext) marshalOCeremony2ᚖgithubᚗcomᚋsamverkanᚋsamve
 	return ec._Ceremony(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOContribution2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContributionᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Contribution) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContribution2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContribution(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOContributionInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionInputᚄ(ctx context.Context, v any) ([]*model.ContributionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ContributionInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNContributionInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOContributionSum2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContributionSumᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.ContributionSum) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContributionSum2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContributionSum(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -18274,6 +24930,23 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) unmarshalOFieldChangeInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐFieldChangeInputᚄ(ctx context.Context, v any) ([]*model.FieldChangeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.FieldChangeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFieldChangeInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐFieldChangeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -18289,6 +24962,24 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOIndicatorInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐIndicatorInputᚄ(ctx context.Context, v any) ([]*model.IndicatorInput, error) {
@@ -18357,6 +25048,89 @@ func (ec *executionContext) marshalOOrganisation2ᚖgithubᚗcomᚋsamverkanᚋs
 	return ec._Organisation(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOPartnershipAmendment2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAmendmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Amendment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnershipAmendment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐAmendment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPartnershipAssessment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipAssessment(ctx context.Context, sel ast.SelectionSet, v *store.PartnershipAssessment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PartnershipAssessment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPartnershipDocument2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.PartnershipDocument) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnershipDocument2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipDocument(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPartnershipDraft2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipDraftᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.PartnershipDraft) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnershipDraft2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipDraft(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPartnershipReport2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.PartnershipReport) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnershipReport2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx context.Context, v any) ([]model.Principle, error) {
 	if v == nil {
 		return nil, nil
@@ -18423,6 +25197,13 @@ func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋsamverkanᚋsamverkan
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWorkflowInstance2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx context.Context, sel ast.SelectionSet, v *store.Instance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WorkflowInstance(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

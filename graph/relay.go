@@ -18,16 +18,19 @@ import (
 // Global IDs are base64url("Type:uuid"): opaque to clients, and the type
 // lets node(id:) find the object.
 const (
-	typeUser             = "User"
-	typeOrganisation     = "Organisation"
-	typeAgreement        = "Agreement"
-	typeAgreementVersion = "AgreementVersion"
-	typeInstance         = "WorkflowInstance"
-	typeCeremony         = "Ceremony"
-	typeActivity         = "Activity"
-	typeIndicator        = "Indicator"
-	typeDraft            = "RevisionDraft"
-	typeComment          = "ConsultationComment"
+	typeUser                = "User"
+	typeOrganisation        = "Organisation"
+	typeAgreement           = "Agreement"
+	typeAgreementVersion    = "AgreementVersion"
+	typeInstance            = "WorkflowInstance"
+	typeCeremony            = "Ceremony"
+	typeActivity            = "Activity"
+	typeIndicator           = "Indicator"
+	typeDraft               = "RevisionDraft"
+	typeComment             = "ConsultationComment"
+	typePartnership         = "Partnership"
+	typePartnershipDraft    = "PartnershipDraft"
+	typePartnershipDocument = "PartnershipDocument"
 )
 
 func globalID(typ string, id uuid.UUID) string {
@@ -138,6 +141,15 @@ func (r *Resolver) node(ctx context.Context, gid string) (bind.Node, error) {
 		return nilIfMissing(load(ctx, l.Version, id))
 	case typeCeremony:
 		return nilIfMissing(load(ctx, l.Ceremony, id))
+	case typePartnership:
+		p, err := r.IOP.Get(ctx, pr, id)
+		if apperr.IsCode(err, apperr.NotFound) || apperr.IsCode(err, apperr.Forbidden) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
 	case typeInstance:
 		in, err := load(ctx, l.Instance, id)
 		if err != nil || in == nil || !r.Engine.CanRead(pr, in) {

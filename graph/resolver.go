@@ -11,6 +11,7 @@ import (
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
+	"github.com/samverkan/samverkan/workflows/iop"
 	"github.com/samverkan/samverkan/workflows/revision"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
@@ -27,4 +28,5 @@ type Resolver struct {
 	Roles     *authz.RoleService
 	FollowUp  *followup.Service
 	Revisions *revision.Service
+	IOP       *iop.Service
 }

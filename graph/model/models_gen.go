@@ -11,6 +11,7 @@ import (
 
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows/iop"
 )
 
 type ActionPlanPayload struct {
@@ -30,6 +31,11 @@ type AddDraftInput struct {
 	InstanceID string `json:"instanceId"`
 	Title      string `json:"title"`
 	Body       string `json:"body"`
+}
+
+type AddPartnershipDraftInput struct {
+	PartnershipID string `json:"partnershipId"`
+	Body          string `json:"body"`
 }
 
 type AdoptNextPlanInput struct {
@@ -93,12 +99,37 @@ type ApproveSigningInput struct {
 	Independent bool `json:"independent"`
 }
 
+type AssessPartnershipInput struct {
+	PartnershipID                      string `json:"partnershipId"`
+	EconomicActivity                   bool   `json:"economicActivity"`
+	EconomicActivityJustification      string `json:"economicActivityJustification"`
+	MarketOrCompetition                bool   `json:"marketOrCompetition"`
+	MarketOrCompetitionJustification   string `json:"marketOrCompetitionJustification"`
+	PossibleStateAid                   bool   `json:"possibleStateAid"`
+	PossibleStateAidJustification      string `json:"possibleStateAidJustification"`
+	IdeaBasedOrganisation              bool   `json:"ideaBasedOrganisation"`
+	IdeaBasedOrganisationJustification string `json:"ideaBasedOrganisationJustification"`
+	// When an IOP does not fit: GRANT or PROCUREMENT; by default the checklist decides.
+	Recommendation *string `json:"recommendation,omitempty"`
+}
+
 type AssignRoleInput struct {
 	// The user's global ID.
 	UserID string `json:"userId"`
 	Role   Role   `json:"role"`
 	// `*` for ADMIN, `region` for officials and politicians, `region` or `sector` for council members, `org:<organisation global id>` for representatives.
 	Scope string `json:"scope"`
+}
+
+type AttachPartnershipDocumentInput struct {
+	PartnershipID string       `json:"partnershipId"`
+	Kind          DocumentKind `json:"kind"`
+	Title         string       `json:"title"`
+	// A link, or
+	URL *string `json:"url,omitempty"`
+	// the file itself, base64 (at most 5 MB).
+	ContentBase64 *string `json:"contentBase64,omitempty"`
+	MediaType     *string `json:"mediaType,omitempty"`
 }
 
 type AttachToCeremonyInput struct {
@@ -125,6 +156,16 @@ type CeremonyPayload struct {
 
 type CommentPayload struct {
 	Comment *store.Comment `json:"comment"`
+}
+
+type ContributionInput struct {
+	OrganisationID string           `json:"organisationId"`
+	Year           int              `json:"year"`
+	Kind           ContributionKind `json:"kind"`
+	// Decimal, e.g. `120000` or `1 250,50`.
+	Amount      string  `json:"amount"`
+	Unit        *string `json:"unit,omitempty"`
+	Description *string `json:"description,omitempty"`
 }
 
 type CreateActionPlanInput struct {
@@ -156,6 +197,11 @@ type ExtendReportDeadlineInput struct {
 	InstanceID     string    `json:"instanceId"`
 	ReportDeadline time.Time `json:"reportDeadline"`
 	Reason         *string   `json:"reason,omitempty"`
+}
+
+type FieldChangeInput struct {
+	Field string `json:"field"`
+	Value string `json:"value"`
 }
 
 type FollowUpActionInput struct {
@@ -255,6 +301,68 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+type PartnershipActionInput struct {
+	PartnershipID string  `json:"partnershipId"`
+	Reason        *string `json:"reason,omitempty"`
+}
+
+type PartnershipConnection struct {
+	Edges    []*PartnershipEdge `json:"edges"`
+	PageInfo *PageInfo          `json:"pageInfo"`
+}
+
+type PartnershipEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *iop.Partnership `json:"node"`
+}
+
+type PartnershipPayload struct {
+	Partnership *iop.Partnership `json:"partnership"`
+}
+
+type ProposeAmendmentInput struct {
+	PartnershipID string              `json:"partnershipId"`
+	Description   string              `json:"description"`
+	Changes       []*FieldChangeInput `json:"changes,omitempty"`
+	Budget        *string             `json:"budget,omitempty"`
+}
+
+type ProposePartnershipInput struct {
+	Title        string   `json:"title"`
+	Purpose      string   `json:"purpose"`
+	PublicBodyID string   `json:"publicBodyId"`
+	IdeaBasedIds []string `json:"ideaBasedIds"`
+	// Whether it is the organisation's own initiative; by default, when a representative of one of the parties proposes it.
+	OwnInitiative      *bool                `json:"ownInitiative,omitempty"`
+	Background         *string              `json:"background,omitempty"`
+	Preconditions      *string              `json:"preconditions,omitempty"`
+	ValueBaseVersionID *string              `json:"valueBaseVersionId,omitempty"`
+	SteeringGroup      *string              `json:"steeringGroup,omitempty"`
+	WorkingGroup       *string              `json:"workingGroup,omitempty"`
+	Responsibilities   *string              `json:"responsibilities,omitempty"`
+	Goals              *string              `json:"goals,omitempty"`
+	TargetGroup        *string              `json:"targetGroup,omitempty"`
+	FollowUpIndicators *string              `json:"followUpIndicators,omitempty"`
+	ReportDueMonth     *int                 `json:"reportDueMonth,omitempty"`
+	ReportDueDay       *int                 `json:"reportDueDay,omitempty"`
+	Budget             *string              `json:"budget,omitempty"`
+	ExpectedGains      *string              `json:"expectedGains,omitempty"`
+	StartDate          time.Time            `json:"startDate"`
+	EndDate            time.Time            `json:"endDate"`
+	NoticeMonths       *int                 `json:"noticeMonths,omitempty"`
+	ChangeHandling     *string              `json:"changeHandling,omitempty"`
+	Renegotiation      *string              `json:"renegotiation,omitempty"`
+	Rescission         *string              `json:"rescission,omitempty"`
+	DisputeResolution  *string              `json:"disputeResolution,omitempty"`
+	Contributions      []*ContributionInput `json:"contributions,omitempty"`
+}
+
+type ProposeRenewalInput struct {
+	PartnershipID string `json:"partnershipId"`
+	// The end of the new period.
+	EndDate time.Time `json:"endDate"`
+}
+
 type PublishAnnualReportInput struct {
 	InstanceID string `json:"instanceId"`
 	Title      string `json:"title"`
@@ -346,6 +454,19 @@ type SubmitCommentInput struct {
 	Body    string `json:"body"`
 }
 
+type SubmitPartnershipReportInput struct {
+	PartnershipID string `json:"partnershipId"`
+	Year          int    `json:"year"`
+	Body          string `json:"body"`
+}
+
+type TerminatePartnershipInput struct {
+	PartnershipID string `json:"partnershipId"`
+	// The terminating party.
+	OrganisationID string `json:"organisationId"`
+	Reason         string `json:"reason"`
+}
+
 type UpdateOrganisationInput struct {
 	ID           string    `json:"id"`
 	Name         string    `json:"name"`
@@ -381,6 +502,128 @@ type WorkflowTimer struct {
 	At   time.Time `json:"at"`
 	// The transition it fires, or null for a reminder.
 	Fires *string `json:"fires,omitempty"`
+}
+
+// What a party contributes.
+type ContributionKind string
+
+const (
+	ContributionKindMoney          ContributionKind = "MONEY"
+	ContributionKindStaffHours     ContributionKind = "STAFF_HOURS"
+	ContributionKindPremises       ContributionKind = "PREMISES"
+	ContributionKindVolunteerHours ContributionKind = "VOLUNTEER_HOURS"
+	ContributionKindOther          ContributionKind = "OTHER"
+)
+
+var AllContributionKind = []ContributionKind{
+	ContributionKindMoney,
+	ContributionKindStaffHours,
+	ContributionKindPremises,
+	ContributionKindVolunteerHours,
+	ContributionKindOther,
+}
+
+func (e ContributionKind) IsValid() bool {
+	switch e {
+	case ContributionKindMoney, ContributionKindStaffHours, ContributionKindPremises, ContributionKindVolunteerHours, ContributionKindOther:
+		return true
+	}
+	return false
+}
+
+func (e ContributionKind) String() string {
+	return string(e)
+}
+
+func (e *ContributionKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ContributionKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ContributionKind", str)
+	}
+	return nil
+}
+
+func (e ContributionKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ContributionKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ContributionKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The kind of an attached document.
+type DocumentKind string
+
+const (
+	DocumentKindInitiative              DocumentKind = "INITIATIVE"
+	DocumentKindOrganisationDescription DocumentKind = "ORGANISATION_DESCRIPTION"
+	DocumentKindAnnualAccounts          DocumentKind = "ANNUAL_ACCOUNTS"
+	DocumentKindOther                   DocumentKind = "OTHER"
+)
+
+var AllDocumentKind = []DocumentKind{
+	DocumentKindInitiative,
+	DocumentKindOrganisationDescription,
+	DocumentKindAnnualAccounts,
+	DocumentKindOther,
+}
+
+func (e DocumentKind) IsValid() bool {
+	switch e {
+	case DocumentKindInitiative, DocumentKindOrganisationDescription, DocumentKindAnnualAccounts, DocumentKindOther:
+		return true
+	}
+	return false
+}
+
+func (e DocumentKind) String() string {
+	return string(e)
+}
+
+func (e *DocumentKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DocumentKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DocumentKind", str)
+	}
+	return nil
+}
+
+func (e DocumentKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DocumentKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DocumentKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // The legal form of an organisation.

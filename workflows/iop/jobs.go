@@ -128,10 +128,10 @@ func (s *Service) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &OpenDueReportsWorker{Service: s})
 }
 
-// PeriodicJobs run the fan-out at start and then every hour (it opens
+// PeriodicJobs run the fan-out at start and then every interval (it opens
 // nothing twice, so running it often only makes it prompt).
-func PeriodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+func PeriodicJobs(interval time.Duration) []*river.PeriodicJob {
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) { return OpenDueReportsArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})}
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/samverkan/samverkan/internal/token"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
+	"github.com/samverkan/samverkan/workflows/iop"
 	"github.com/samverkan/samverkan/workflows/revision"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
@@ -162,6 +163,7 @@ type Services struct {
 	Roles    *authz.RoleService
 	FollowUp *followup.Service
 	Revision *revision.Service
+	IOP      *iop.Service
 	Keys     *idempotency.Keys
 	DevKeys  *token.DevIssuerKeys
 	Metrics  *observe.Metrics
@@ -208,7 +210,7 @@ func (a *App) Start(ctx context.Context) error {
 		})
 		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log, DB: a.DB, Policy: a.Services.Policy,
 			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles,
-			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision}
+			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision, IOP: a.Services.IOP}
 		gql = metrics.Middleware("graphql", a.log, auth.Middleware(a.Services.Keys.Middleware(
 			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 				Limits:        graph.Limits{MaxDepth: cfg.MaxDepth, MaxFields: cfg.MaxFields, MaxAliases: cfg.MaxAliases},
@@ -275,6 +277,9 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 
+	if a.Services.IOP, err = iop.NewService(eng); err != nil {
+		return err
+	}
 	ttl := cfg.IdempotencyTTL
 	if ttl <= 0 {
 		ttl = 24 * time.Hour
@@ -284,6 +289,7 @@ func (a *App) build(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
 	river.AddWorker(workers, &idempotency.CleanupWorker{Keys: a.Services.Keys})
+	a.Services.IOP.AddWorkers(workers)
 	river.AddWorker(workers, &followup.OpenDueWorker{Service: a.Services.FollowUp})
 	river.AddWorker(workers, &revision.OpenDueWorker{Service: a.Services.Revision})
 	interval := cfg.PeriodicInterval
@@ -304,6 +310,7 @@ func (a *App) build(ctx context.Context) error {
 			return idempotency.CleanupArgs{}, nil
 		}, nil),
 	}
+	periodic = append(periodic, iop.PeriodicJobs(interval)...)
 	workerCount := 0
 	if a.opts.Mode.runsWorkers() {
 		workerCount = a.opts.Config.Workers

@@ -1,0 +1,81 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/samverkan/samverkan/graph/model"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/identity"
+	"github.com/samverkan/samverkan/workflows/iop"
+)
+
+// private returns a private field of a partnership, or nil for those who
+// may not see it.
+func private(p *iop.Partnership, v string) *string {
+	if !p.Private {
+		return nil
+	}
+	return &v
+}
+
+func (r *Resolver) partnershipPayload(ctx context.Context, id uuid.UUID) (*model.PartnershipPayload, error) {
+	p, err := r.IOP.Get(ctx, identity.FromContext(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.PartnershipPayload{Partnership: p}, nil
+}
+
+// partnershipAct runs a command on a partnership and answers with it.
+func (r *Resolver) partnershipAct(ctx context.Context, gid string, fn func(authz.Principal, uuid.UUID) error) (*model.PartnershipPayload, error) {
+	id, err := mustID("partnershipId", gid, typePartnership)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(identity.FromContext(ctx), id); err != nil {
+		return nil, err
+	}
+	return r.partnershipPayload(ctx, id)
+}
+
+func proposeInput(in model.ProposePartnershipInput) (iop.ProposeInput, error) {
+	body, err := mustID("publicBodyId", in.PublicBodyID, typeOrganisation)
+	if err != nil {
+		return iop.ProposeInput{}, err
+	}
+	out := iop.ProposeInput{PublicBodyID: body, OwnInitiative: in.OwnInitiative, Record: iop.Record{
+		Title: in.Title, Purpose: in.Purpose, Background: str(in.Background), Preconditions: str(in.Preconditions),
+		SteeringGroup: str(in.SteeringGroup), WorkingGroup: str(in.WorkingGroup), Responsibilities: str(in.Responsibilities),
+		Goals: str(in.Goals), TargetGroup: str(in.TargetGroup), FollowUpIndicators: str(in.FollowUpIndicators),
+		ReportDueMonth: num(in.ReportDueMonth), ReportDueDay: num(in.ReportDueDay), Budget: str(in.Budget),
+		ExpectedGains: str(in.ExpectedGains), StartDate: in.StartDate, EndDate: in.EndDate, NoticeMonths: num(in.NoticeMonths),
+		ChangeHandling: str(in.ChangeHandling), Renegotiation: str(in.Renegotiation), Rescission: str(in.Rescission),
+		DisputeResolution: str(in.DisputeResolution),
+	}}
+	for _, g := range in.IdeaBasedIds {
+		id, err := mustID("ideaBasedIds", g, typeOrganisation)
+		if err != nil {
+			return out, err
+		}
+		out.IdeaBasedIDs = append(out.IdeaBasedIDs, id)
+	}
+	if in.ValueBaseVersionID != nil {
+		v, err := mustID("valueBaseVersionId", *in.ValueBaseVersionID, typeAgreementVersion)
+		if err != nil {
+			return out, err
+		}
+		out.ValueBaseVersionID = &v
+	}
+	for _, c := range in.Contributions {
+		org, err := mustID("contributions.organisationId", c.OrganisationID, typeOrganisation)
+		if err != nil {
+			return out, err
+		}
+		out.Contributions = append(out.Contributions, iop.ContributionInput{OrganisationID: org, Year: c.Year,
+			Kind: strings.ToLower(string(c.Kind)), Amount: c.Amount, Unit: str(c.Unit), Description: str(c.Description)})
+	}
+	return out, nil
+}
