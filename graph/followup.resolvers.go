@@ -20,7 +20,7 @@ import (
 )
 
 func (r *actionPlanResolver) Activities(ctx context.Context, obj *store.ActionPlan) ([]*store.Activity, error) {
-	return r.FollowUp.Activities(ctx, obj.ID)
+	return loaders(ctx).ActivitiesOf.Load(ctx, obj.ID)
 }
 
 func (r *activityResolver) ID(ctx context.Context, obj *store.Activity) (string, error) {
@@ -44,11 +44,11 @@ func (r *activityResolver) Principles(ctx context.Context, obj *store.Activity) 
 }
 
 func (r *activityResolver) Indicators(ctx context.Context, obj *store.Activity) ([]*store.Indicator, error) {
-	return r.FollowUp.Indicators(ctx, []uuid.UUID{obj.ID})
+	return loaders(ctx).IndicatorsOf.Load(ctx, obj.ID)
 }
 
 func (r *activityReportResolver) Activity(ctx context.Context, obj *store.ActivityReport) (*store.Activity, error) {
-	return store.GetActivity(ctx, r.DB.Pool, obj.ActivityID)
+	return load(ctx, loaders(ctx).Activity, obj.ActivityID)
 }
 
 func (r *activityReportResolver) Party(ctx context.Context, obj *store.ActivityReport) (model.Party, error) {
@@ -60,11 +60,11 @@ func (r *activityReportResolver) ReportedBy(ctx context.Context, obj *store.Acti
 }
 
 func (r *agreementVersionResolver) ActionPlans(ctx context.Context, obj *store.AgreementVersion) ([]*store.ActionPlan, error) {
-	return r.FollowUp.ActionPlans(ctx, obj.ID)
+	return loaders(ctx).PlansOf.Load(ctx, obj.ID)
 }
 
 func (r *agreementVersionResolver) FollowUps(ctx context.Context, obj *store.AgreementVersion) ([]*store.Instance, error) {
-	return r.FollowUp.FollowUps(ctx, obj.ID)
+	return loaders(ctx).FollowUpsOf.Load(ctx, obj.ID)
 }
 
 func (r *agreementVersionResolver) AnnualReports(ctx context.Context, obj *store.AgreementVersion, year *int) ([]*store.AnnualReport, error) {
@@ -124,7 +124,7 @@ func (r *indicatorResolver) ID(ctx context.Context, obj *store.Indicator) (strin
 }
 
 func (r *indicatorResolver) Values(ctx context.Context, obj *store.Indicator) ([]*store.IndicatorValue, error) {
-	vals, err := r.FollowUp.IndicatorValues(ctx, []uuid.UUID{obj.ID})
+	vals, err := loaders(ctx).ValuesOf.Load(ctx, obj.ID)
 	return pointers(vals), err
 }
 

@@ -2,12 +2,9 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"time"
 
 	"github.com/google/uuid"
-	"github.com/vikstrous/dataloadgen"
 
 	"github.com/samverkan/samverkan/internal/store"
 )
@@ -15,29 +12,47 @@ import (
 // Loaders batch the lookups that list fields make, one set per request, so
 // that a list of 1,000 items costs as many statements as a list of 10.
 type Loaders struct {
-	Organisation *dataloadgen.Loader[uuid.UUID, *store.Organisation]
-	Agreement    *dataloadgen.Loader[uuid.UUID, *store.Agreement]
-	Version      *dataloadgen.Loader[uuid.UUID, *store.AgreementVersion]
-	Ceremony     *dataloadgen.Loader[uuid.UUID, *store.Ceremony]
-	User         *dataloadgen.Loader[uuid.UUID, *store.User]
-	Instance     *dataloadgen.Loader[uuid.UUID, *store.Instance]
-	Activity     *dataloadgen.Loader[uuid.UUID, *store.Activity]
+	// fields are the names of every field the operation selects; loaders
+	// prime the next level only for fields that are asked for.
+	fields map[string]bool
+	// historyLimit is the history page the operation asks for (0: none or
+	// several); private tells whether the viewer sees an instance's
+	// private events.
+	historyLimit     int
+	signatoriesLimit int
+	private          func(*store.Instance) bool
 
-	VersionsOf     *dataloadgen.Loader[uuid.UUID, []*store.AgreementVersion]
-	SignaturesOf   *dataloadgen.Loader[uuid.UUID, []*store.Signatory]
-	ApplicationsOf *dataloadgen.Loader[uuid.UUID, []*store.Instance]
-	FollowUpsOf    *dataloadgen.Loader[uuid.UUID, []*store.Instance]
-	RevisionsOf    *dataloadgen.Loader[uuid.UUID, []*store.Instance]
-	ApprovalsOf    *dataloadgen.Loader[uuid.UUID, []store.Approval]
-	TimersOf       *dataloadgen.Loader[uuid.UUID, []store.Timer]
-	PlansOf        *dataloadgen.Loader[uuid.UUID, []*store.ActionPlan]
-	ActivitiesOf   *dataloadgen.Loader[uuid.UUID, []*store.Activity]
-	IndicatorsOf   *dataloadgen.Loader[uuid.UUID, []*store.Indicator]
-	ValuesOf       *dataloadgen.Loader[uuid.UUID, []store.IndicatorValue]
-	DraftsOf       *dataloadgen.Loader[uuid.UUID, []*store.Draft]
-	History        *dataloadgen.Loader[historyKey, []store.Event]
-	HistoryCount   *dataloadgen.Loader[historyKey, int]
-	Head           *dataloadgen.Loader[string, []byte]
+	Organisation *Loader[uuid.UUID, *store.Organisation]
+	Agreement    *Loader[uuid.UUID, *store.Agreement]
+	Version      *Loader[uuid.UUID, *store.AgreementVersion]
+	Ceremony     *Loader[uuid.UUID, *store.Ceremony]
+	User         *Loader[uuid.UUID, *store.User]
+	Instance     *Loader[uuid.UUID, *store.Instance]
+	Activity     *Loader[uuid.UUID, *store.Activity]
+
+	VersionsOf     *Loader[uuid.UUID, []*store.AgreementVersion]
+	SignaturesOf   *Loader[uuid.UUID, []*store.Signatory]
+	ApplicationsOf *Loader[uuid.UUID, []*store.Instance]
+	FollowUpsOf    *Loader[uuid.UUID, []*store.Instance]
+	RevisionsOf    *Loader[uuid.UUID, []*store.Instance]
+	ApprovalsOf    *Loader[uuid.UUID, []store.Approval]
+	TimersOf       *Loader[uuid.UUID, []store.Timer]
+	PlansOf        *Loader[uuid.UUID, []*store.ActionPlan]
+	ActivitiesOf   *Loader[uuid.UUID, []*store.Activity]
+	IndicatorsOf   *Loader[uuid.UUID, []*store.Indicator]
+	ValuesOf       *Loader[uuid.UUID, []store.IndicatorValue]
+	DraftsOf       *Loader[uuid.UUID, []*store.Draft]
+	History        *Loader[historyKey, []store.Event]
+	HistoryCount   *Loader[historyKey, int]
+	Head           *Loader[string, []byte]
+	Signatories    *Loader[pageKey, []*store.Signatory]
+	SignatoryCount *Loader[uuid.UUID, int]
+}
+
+// pageKey asks for the first Limit items of a parent's connection.
+type pageKey struct {
+	Parent uuid.UUID
+	Limit  int
 }
 
 // historyKey asks for the newest events of a stream (Limit 0 for a count).
@@ -49,8 +64,8 @@ type historyKey struct {
 
 type loadersKey struct{}
 
-func mapped[T any](fetch func(context.Context, store.Querier, []uuid.UUID) ([]T, error), db *store.DB, id func(T) uuid.UUID) *dataloadgen.Loader[uuid.UUID, T] {
-	return dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]T, error) {
+func mapped[T any](fetch func(context.Context, store.Querier, []uuid.UUID) ([]T, error), db *store.DB, id func(T) uuid.UUID) *Loader[uuid.UUID, T] {
+	return NewLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]T, error) {
 		rows, err := fetch(ctx, db.Pool, ids)
 		if err != nil {
 			return nil, err
@@ -60,29 +75,25 @@ func mapped[T any](fetch func(context.Context, store.Querier, []uuid.UUID) ([]T,
 			m[id(r)] = r
 		}
 		return m, nil
-	}, dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(500))
+	})
 }
 
 // grouped loads, for each parent, the list of its children.
-func grouped[T any](fetch func(context.Context, store.Querier, []uuid.UUID) ([]T, error), db *store.DB, parent func(T) uuid.UUID) *dataloadgen.Loader[uuid.UUID, []T] {
-	return dataloadgen.NewLoader(func(ctx context.Context, ids []uuid.UUID) ([][]T, []error) {
+func grouped[T any](fetch func(context.Context, store.Querier, []uuid.UUID) ([]T, error), db *store.DB, parent func(T) uuid.UUID) *Loader[uuid.UUID, []T] {
+	return NewLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]T, error) {
 		rows, err := fetch(ctx, db.Pool, ids)
-		out := make([][]T, len(ids))
 		if err != nil {
-			return out, []error{err}
+			return nil, err
 		}
-		at := make(map[uuid.UUID]int, len(ids))
-		for i, id := range ids {
-			at[id] = i
-			out[i] = []T{}
+		out := make(map[uuid.UUID][]T, len(ids))
+		for _, id := range ids {
+			out[id] = []T{}
 		}
 		for _, r := range rows {
-			if i, ok := at[parent(r)]; ok {
-				out[i] = append(out[i], r)
-			}
+			out[parent(r)] = append(out[parent(r)], r)
 		}
 		return out, nil
-	}, dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(500))
+	})
 }
 
 func ofKind(kind string) func(context.Context, store.Querier, []uuid.UUID) ([]*store.Instance, error) {
@@ -93,7 +104,7 @@ func ofKind(kind string) func(context.Context, store.Querier, []uuid.UUID) ([]*s
 
 func newLoaders(db *store.DB) *Loaders {
 	subject := func(i *store.Instance) uuid.UUID { return i.SubjectID }
-	return &Loaders{
+	l := &Loaders{
 		Organisation: mapped(store.OrganisationsByIDs, db, func(o *store.Organisation) uuid.UUID { return o.ID }),
 		Agreement:    mapped(store.AgreementsByIDs, db, func(a *store.Agreement) uuid.UUID { return a.ID }),
 		Version:      mapped(store.AgreementVersionsByIDs, db, func(v *store.AgreementVersion) uuid.UUID { return v.ID }),
@@ -114,50 +125,208 @@ func newLoaders(db *store.DB) *Loaders {
 		IndicatorsOf:   grouped(store.IndicatorsOf, db, func(i *store.Indicator) uuid.UUID { return i.ActivityID }),
 		ValuesOf:       grouped(store.IndicatorValues, db, func(v store.IndicatorValue) uuid.UUID { return v.IndicatorID }),
 		DraftsOf:       grouped(store.DraftsOf, db, func(d *store.Draft) uuid.UUID { return d.InstanceID }),
-		History:        dataloadgen.NewLoader(historyPages(db), dataloadgen.WithWait(time.Millisecond)),
-		HistoryCount:   dataloadgen.NewLoader(historyCounts(db), dataloadgen.WithWait(time.Millisecond)),
-		Head:           dataloadgen.NewLoader(heads(db), dataloadgen.WithWait(time.Millisecond)),
+		History:        NewLoader(historyPages(db)),
+		HistoryCount:   NewLoader(historyCounts(db)),
+		Head:           NewLoader(heads(db)),
+		Signatories:    NewLoader(signatoryPages(db)),
+		SignatoryCount: NewLoader(signatoryCounts(db)),
+	}
+	l.chain()
+	return l
+}
+
+// chain makes loaders that return parents prime their children's loaders
+// for all of them at once (only for fields the operation asks for).
+func (l *Loaders) chain() {
+	instances := func(ctx context.Context, ins []*store.Instance) {
+		ids := make([]uuid.UUID, len(ins))
+		streams := make([]string, len(ins))
+		for i, in := range ins {
+			ids[i], streams[i] = in.ID, store.InstanceStream(in.ID)
+		}
+		if l.fields["pendingApprovals"] || l.fields["availableActions"] {
+			l.ApprovalsOf.Prime(ctx, ids...)
+		}
+		if l.fields["timers"] {
+			l.TimersOf.Prime(ctx, ids...)
+		}
+		if l.fields["historyHead"] {
+			l.Head.Prime(ctx, streams...)
+		}
+		if l.fields["history"] && l.private != nil {
+			// Keys are gathered first and primed in one call: a batch is
+			// sent when keys stop coming, and working out visibility takes
+			// time.
+			pages, counts := make([]historyKey, len(ins)), make([]historyKey, len(ins))
+			for i, in := range ins {
+				publicOnly := !l.private(in)
+				pages[i] = historyKey{Stream: streams[i], PublicOnly: publicOnly, Limit: l.historyLimit}
+				counts[i] = historyKey{Stream: streams[i], PublicOnly: publicOnly}
+			}
+			if l.historyLimit > 0 {
+				l.History.Prime(ctx, pages...)
+			}
+			l.HistoryCount.Prime(ctx, counts...)
+		}
+	}
+	l.VersionsOf.after = func(ctx context.Context, all map[uuid.UUID][]*store.AgreementVersion) {
+		var ids []uuid.UUID
+		for _, vs := range all {
+			for _, v := range vs {
+				ids = append(ids, v.ID)
+			}
+		}
+		if l.fields["followUps"] {
+			l.FollowUpsOf.Prime(ctx, ids...)
+		}
+		if l.fields["actionPlans"] {
+			l.PlansOf.Prime(ctx, ids...)
+		}
+		if l.fields["revision"] {
+			l.RevisionsOf.Prime(ctx, ids...)
+		}
+		if l.fields["signatories"] {
+			l.SignatoryCount.Prime(ctx, ids...)
+			if l.signatoriesLimit > 0 {
+				keys := make([]pageKey, len(ids))
+				for i, id := range ids {
+					keys[i] = pageKey{Parent: id, Limit: l.signatoriesLimit}
+				}
+				l.Signatories.Prime(ctx, keys...)
+			}
+		}
+	}
+	l.Signatories.after = func(ctx context.Context, all map[pageKey][]*store.Signatory) {
+		var orgs, ceremonies []uuid.UUID
+		for _, list := range all {
+			for _, s := range list {
+				orgs = append(orgs, s.OrganisationID)
+				if s.CeremonyID != nil {
+					ceremonies = append(ceremonies, *s.CeremonyID)
+				}
+			}
+		}
+		if l.fields["organisation"] {
+			l.Organisation.Prime(ctx, orgs...)
+		}
+		if l.fields["ceremony"] {
+			l.Ceremony.Prime(ctx, ceremonies...)
+		}
+	}
+	l.History.after = func(ctx context.Context, all map[historyKey][]store.Event) {
+		var users []uuid.UUID
+		for _, events := range all {
+			for _, e := range events {
+				if e.ActorID != nil {
+					users = append(users, *e.ActorID)
+				}
+			}
+		}
+		if l.fields["actor"] {
+			l.User.Prime(ctx, users...)
+		}
+	}
+	l.ApprovalsOf.after = func(ctx context.Context, all map[uuid.UUID][]store.Approval) {
+		var users []uuid.UUID
+		for _, as := range all {
+			for _, a := range as {
+				users = append(users, a.ApproverID)
+			}
+		}
+		if l.fields["approvers"] {
+			l.User.Prime(ctx, users...)
+		}
+	}
+	for _, of := range []*Loader[uuid.UUID, []*store.Instance]{l.FollowUpsOf, l.ApplicationsOf, l.RevisionsOf} {
+		of.after = func(ctx context.Context, all map[uuid.UUID][]*store.Instance) {
+			var ins []*store.Instance
+			for _, list := range all {
+				ins = append(ins, list...)
+			}
+			instances(ctx, ins)
+		}
+	}
+	l.PlansOf.after = func(ctx context.Context, all map[uuid.UUID][]*store.ActionPlan) {
+		var ids []uuid.UUID
+		for _, ps := range all {
+			for _, p := range ps {
+				ids = append(ids, p.ID)
+			}
+		}
+		if l.fields["activities"] {
+			l.ActivitiesOf.Prime(ctx, ids...)
+		}
 	}
 }
 
-// historyPages reads the first page of many streams' histories, one
-// statement per page size and visibility.
-func historyPages(db *store.DB) func(context.Context, []historyKey) ([][]store.Event, []error) {
-	return func(ctx context.Context, keys []historyKey) ([][]store.Event, []error) {
-		out := make([][]store.Event, len(keys))
-		type group struct {
-			publicOnly bool
-			limit      int
+func signatoryPages(db *store.DB) func(context.Context, []pageKey) (map[pageKey][]*store.Signatory, error) {
+	return func(ctx context.Context, keys []pageKey) (map[pageKey][]*store.Signatory, error) {
+		out := make(map[pageKey][]*store.Signatory, len(keys))
+		byLimit := map[int][]uuid.UUID{}
+		for _, k := range keys {
+			byLimit[k.Limit] = append(byLimit[k.Limit], k.Parent)
+			out[k] = []*store.Signatory{}
 		}
-		groups := map[group][]int{}
-		for i, k := range keys {
-			g := group{k.PublicOnly, k.Limit}
-			groups[g] = append(groups[g], i)
-		}
-		for g, idx := range groups {
-			streams := make([]string, len(idx))
-			for j, i := range idx {
-				streams[j] = keys[i].Stream
-			}
-			events, err := store.StreamsPage(ctx, db.Pool, streams, g.publicOnly, g.limit)
+		for limit, ids := range byLimit {
+			rows, err := store.SignatoriesFirstPages(ctx, db.Pool, ids, limit)
 			if err != nil {
-				return out, []error{err}
+				return nil, err
 			}
-			by := map[string][]store.Event{}
-			for _, e := range events {
-				by[e.Stream] = append(by[e.Stream], e)
-			}
-			for _, i := range idx {
-				out[i] = by[keys[i].Stream]
+			for _, r := range rows {
+				k := pageKey{Parent: r.AgreementVersionID, Limit: limit}
+				out[k] = append(out[k], r)
 			}
 		}
 		return out, nil
 	}
 }
 
-func historyCounts(db *store.DB) func(context.Context, []historyKey) ([]int, []error) {
-	return func(ctx context.Context, keys []historyKey) ([]int, []error) {
-		out := make([]int, len(keys))
+func signatoryCounts(db *store.DB) func(context.Context, []uuid.UUID) (map[uuid.UUID]int, error) {
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]int, error) {
+		counts, err := store.CountSignatoriesOf(ctx, db.Pool, ids)
+		m := make(map[uuid.UUID]int, len(ids))
+		for _, id := range ids {
+			m[id] = 0
+		}
+		for _, c := range counts {
+			m[c.VersionID] = c.N
+		}
+		return m, err
+	}
+}
+
+// historyPages reads the first page of many streams' histories, one
+// statement per page size and visibility.
+func historyPages(db *store.DB) func(context.Context, []historyKey) (map[historyKey][]store.Event, error) {
+	return func(ctx context.Context, keys []historyKey) (map[historyKey][]store.Event, error) {
+		out := make(map[historyKey][]store.Event, len(keys))
+		type group struct {
+			publicOnly bool
+			limit      int
+		}
+		groups := map[group][]string{}
+		for _, k := range keys {
+			g := group{k.PublicOnly, k.Limit}
+			groups[g] = append(groups[g], k.Stream)
+			out[k] = []store.Event{}
+		}
+		for g, streams := range groups {
+			events, err := store.StreamsPage(ctx, db.Pool, streams, g.publicOnly, g.limit)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range events {
+				k := historyKey{Stream: e.Stream, PublicOnly: g.publicOnly, Limit: g.limit}
+				out[k] = append(out[k], e)
+			}
+		}
+		return out, nil
+	}
+}
+
+func historyCounts(db *store.DB) func(context.Context, []historyKey) (map[historyKey]int, error) {
+	return func(ctx context.Context, keys []historyKey) (map[historyKey]int, error) {
+		out := make(map[historyKey]int, len(keys))
 		for _, publicOnly := range []bool{false, true} {
 			var streams []string
 			for _, k := range keys {
@@ -170,37 +339,42 @@ func historyCounts(db *store.DB) func(context.Context, []historyKey) ([]int, []e
 			}
 			counts, err := store.CountStreams(ctx, db.Pool, streams, publicOnly)
 			if err != nil {
-				return out, []error{err}
+				return nil, err
 			}
-			n := map[string]int{}
 			for _, c := range counts {
-				n[c.Stream] = c.N
-			}
-			for i, k := range keys {
-				if k.PublicOnly == publicOnly {
-					out[i] = n[k.Stream]
-				}
+				out[historyKey{Stream: c.Stream, PublicOnly: publicOnly}] = c.N
 			}
 		}
 		return out, nil
 	}
 }
 
-func heads(db *store.DB) func(context.Context, []string) ([][]byte, []error) {
-	return func(ctx context.Context, streams []string) ([][]byte, []error) {
-		out := make([][]byte, len(streams))
+func heads(db *store.DB) func(context.Context, []string) (map[string][]byte, error) {
+	return func(ctx context.Context, streams []string) (map[string][]byte, error) {
 		hs, err := store.HeadsOf(ctx, db.Pool, streams)
 		if err != nil {
-			return out, []error{err}
+			return nil, err
 		}
-		by := map[string][]byte{}
+		out := make(map[string][]byte, len(hs))
 		for _, h := range hs {
-			by[h.Stream] = h.Hash
-		}
-		for i, s := range streams {
-			out[i] = by[s]
+			out[h.Stream] = h.Hash
 		}
 		return out, nil
+	}
+}
+
+// primeAgreements primes the loaders for a list of agreements.
+func primeAgreements(ctx context.Context, agreements []*store.Agreement) {
+	l := loaders(ctx)
+	ids, bodies := make([]uuid.UUID, len(agreements)), make([]uuid.UUID, len(agreements))
+	for i, a := range agreements {
+		ids[i], bodies[i] = a.ID, a.PublicBodyID
+	}
+	if l.fields["versions"] || l.fields["currentVersion"] {
+		l.VersionsOf.Prime(ctx, ids...)
+	}
+	if l.fields["publicBody"] {
+		l.Organisation.Prime(ctx, bodies...)
 	}
 }
 
@@ -218,10 +392,6 @@ func loaders(ctx context.Context) *Loaders {
 }
 
 // load returns nil, not an error, for a missing object.
-func load[T any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, *T], id uuid.UUID) (*T, error) {
-	v, err := l.Load(ctx, id)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return nil, nil
-	}
-	return v, err
+func load[T any](ctx context.Context, l *Loader[uuid.UUID, *T], id uuid.UUID) (*T, error) {
+	return l.Load(ctx, id)
 }

@@ -27,11 +27,11 @@ func (r *agreementResolver) PublicBody(ctx context.Context, obj *store.Agreement
 }
 
 func (r *agreementResolver) Versions(ctx context.Context, obj *store.Agreement) ([]*store.AgreementVersion, error) {
-	return r.Registry.Versions(ctx, obj.ID)
+	return loaders(ctx).VersionsOf.Load(ctx, obj.ID)
 }
 
 func (r *agreementResolver) CurrentVersion(ctx context.Context, obj *store.Agreement) (*store.AgreementVersion, error) {
-	vs, err := r.Registry.Versions(ctx, obj.ID)
+	vs, err := loaders(ctx).VersionsOf.Load(ctx, obj.ID)
 	if err != nil || len(vs) == 0 {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (r *agreementVersionResolver) ID(ctx context.Context, obj *store.AgreementV
 }
 
 func (r *agreementVersionResolver) Agreement(ctx context.Context, obj *store.AgreementVersion) (*store.Agreement, error) {
-	return r.Registry.Agreement(ctx, obj.AgreementID)
+	return load(ctx, loaders(ctx).Agreement, obj.AgreementID)
 }
 
 func (r *agreementVersionResolver) Principles(ctx context.Context, obj *store.AgreementVersion) ([]model.Principle, error) {
@@ -66,11 +66,17 @@ func (r *agreementVersionResolver) Signatories(ctx context.Context, obj *store.A
 			return nil, parseErr()
 		}
 	}
-	rows, err := r.Signing.Signatories(ctx, p)
+	var rows []*store.Signatory
+	if p.AfterID == uuid.Nil {
+		// The first page of many versions' lists comes in one statement.
+		rows, err = loaders(ctx).Signatories.Load(ctx, pageKey{Parent: obj.ID, Limit: p.Limit})
+	} else {
+		rows, err = r.Signing.Signatories(ctx, p)
+	}
 	if err != nil {
 		return nil, err
 	}
-	total, err := r.Signing.CountSignatories(ctx, obj.ID)
+	total, err := loaders(ctx).SignatoryCount.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -163,11 +169,11 @@ func (r *organisationResolver) ContactPhone(ctx context.Context, obj *store.Orga
 }
 
 func (r *organisationResolver) Signatures(ctx context.Context, obj *store.Organisation) ([]*store.Signatory, error) {
-	return r.Signing.SignaturesOf(ctx, obj.ID)
+	return loaders(ctx).SignaturesOf.Load(ctx, obj.ID)
 }
 
 func (r *organisationResolver) SigningApplications(ctx context.Context, obj *store.Organisation) ([]*store.Instance, error) {
-	all, err := r.Signing.Applications(ctx, obj.ID)
+	all, err := loaders(ctx).ApplicationsOf.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +220,9 @@ func (r *queryResolver) Organisations(ctx context.Context, search *string, first
 }
 
 func (r *queryResolver) Agreements(ctx context.Context) ([]*store.Agreement, error) {
-	return r.Registry.Agreements(ctx)
+	all, err := r.Registry.Agreements(ctx)
+	primeAgreements(ctx, all)
+	return all, err
 }
 
 func (r *Resolver) Agreement() AgreementResolver { return &agreementResolver{r} }

@@ -18,7 +18,11 @@ import (
 )
 
 func (r *agreementVersionResolver) Revision(ctx context.Context, obj *store.AgreementVersion) (*store.Instance, error) {
-	return r.Revisions.Revision(ctx, obj.ID)
+	all, err := loaders(ctx).RevisionsOf.Load(ctx, obj.ID)
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	return all[0], nil
 }
 
 func (r *consultationCommentResolver) ID(ctx context.Context, obj *store.Comment) (string, error) {
@@ -26,7 +30,7 @@ func (r *consultationCommentResolver) ID(ctx context.Context, obj *store.Comment
 }
 
 func (r *consultationCommentResolver) DraftVersion(ctx context.Context, obj *store.Comment) (int, error) {
-	drafts, err := r.Revisions.Drafts(ctx, obj.InstanceID)
+	drafts, err := loaders(ctx).DraftsOf.Load(ctx, obj.InstanceID)
 	for _, d := range drafts {
 		if d.ID == obj.DraftID {
 			return d.Version, nil
@@ -150,7 +154,7 @@ func (r *revisionResolver) ConsultationDeadline(ctx context.Context, obj *store.
 }
 
 func (r *revisionResolver) Drafts(ctx context.Context, obj *store.Instance) ([]*store.Draft, error) {
-	all, err := r.Revisions.Drafts(ctx, obj.ID)
+	all, err := loaders(ctx).DraftsOf.Load(ctx, obj.ID)
 	if err != nil || r.Engine.CanReadPrivate(identity.FromContext(ctx), obj) {
 		return all, err
 	}

@@ -21,7 +21,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/observe"
+	"github.com/samverkan/samverkan/internal/store"
 )
 
 // HandlerOptions configure the GraphQL endpoint.
@@ -72,6 +74,17 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 	if o.MaxComplexity > 0 {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	}
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
+			oc := graphql.GetOperationContext(ctx)
+			l.fields = fieldNames(oc.Operation.SelectionSet, oc.Doc.Fragments, map[string]bool{})
+			l.historyLimit = pageSizeOf(oc, "history")
+			l.signatoriesLimit = pageSizeOf(oc, "signatories")
+			pr := identity.FromContext(ctx)
+			l.private = func(in *store.Instance) bool { return r.Engine.CanReadPrivate(pr, in) }
+		}
+		return next(ctx)
+	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		start := time.Now()
 		resp := next(ctx)
@@ -182,4 +195,62 @@ func SchemaSDL() string {
 	var b strings.Builder
 	formatter.NewFormatter(&b, formatter.WithComments()).FormatSchema(NewExecutableSchema(Config{}).Schema())
 	return b.String()
+}
+
+// fieldNames collects the names of every field an operation selects.
+func fieldNames(set ast.SelectionSet, fragments ast.FragmentDefinitionList, into map[string]bool) map[string]bool {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			into[sel.Name] = true
+			fieldNames(sel.SelectionSet, fragments, into)
+		case *ast.InlineFragment:
+			fieldNames(sel.SelectionSet, fragments, into)
+		case *ast.FragmentSpread:
+			if f := fragments.ForName(sel.Name); f != nil && !into["..."+sel.Name] {
+				into["..."+sel.Name] = true
+				fieldNames(f.SelectionSet, fragments, into)
+			}
+		}
+	}
+	return into
+}
+
+// pageSizeOf is the page size the operation's connection fields of a name
+// ask for (plus one, to see whether there is more), or 0 when they differ.
+func pageSizeOf(oc *graphql.OperationContext, name string) int {
+	size := 0
+	var walk func(ast.SelectionSet, map[string]bool)
+	walk = func(set ast.SelectionSet, seen map[string]bool) {
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				if sel.Name == name && sel.Arguments.ForName("after") == nil {
+					n := 20
+					if a := sel.Arguments.ForName("first"); a != nil {
+						if v, err := a.Value.Value(oc.Variables); err == nil {
+							if i, ok := v.(int64); ok {
+								n = int(i)
+							}
+						}
+					}
+					if size != 0 && size != n+1 {
+						size = -1
+					} else if size == 0 {
+						size = n + 1
+					}
+				}
+				walk(sel.SelectionSet, seen)
+			case *ast.InlineFragment:
+				walk(sel.SelectionSet, seen)
+			case *ast.FragmentSpread:
+				if f := oc.Doc.Fragments.ForName(sel.Name); f != nil && !seen[sel.Name] {
+					seen[sel.Name] = true
+					walk(f.SelectionSet, seen)
+				}
+			}
+		}
+	}
+	walk(oc.Operation.SelectionSet, map[string]bool{})
+	return max(size, 0)
 }

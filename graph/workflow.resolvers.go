@@ -96,7 +96,7 @@ func (r *workflowInstanceResolver) AvailableActions(ctx context.Context, obj *st
 	if !pr.Authenticated() {
 		return []*model.AvailableAction{}, nil
 	}
-	live, err := r.Engine.Approvals(ctx, obj)
+	live, err := loaders(ctx).ApprovalsOf.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (r *workflowInstanceResolver) AvailableActions(ctx context.Context, obj *st
 }
 
 func (r *workflowInstanceResolver) PendingApprovals(ctx context.Context, obj *store.Instance) ([]*model.ApprovalProgress, error) {
-	live, err := r.Engine.Approvals(ctx, obj)
+	live, err := loaders(ctx).ApprovalsOf.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func (r *workflowInstanceResolver) PendingApprovals(ctx context.Context, obj *st
 }
 
 func (r *workflowInstanceResolver) Timers(ctx context.Context, obj *store.Instance) ([]*model.WorkflowTimer, error) {
-	ts, err := r.Engine.Timers(ctx, obj)
+	ts, err := loaders(ctx).TimersOf.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,19 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 			return nil, parseErr()
 		}
 	}
-	events, total, err := r.Engine.History(ctx, identity.FromContext(ctx), obj, before, n+1)
+	var events []store.Event
+	var total int
+	publicOnly := !r.Engine.CanReadPrivate(identity.FromContext(ctx), obj)
+	key := historyKey{Stream: store.InstanceStream(obj.ID), PublicOnly: publicOnly, Limit: n + 1}
+	if before == 0 {
+		// The first page of many instances' histories comes in one statement.
+		events, err = loaders(ctx).History.Load(ctx, key)
+		if err == nil {
+			total, err = loaders(ctx).HistoryCount.Load(ctx, historyKey{Stream: key.Stream, PublicOnly: publicOnly})
+		}
+	} else {
+		events, total, err = r.Engine.History(ctx, identity.FromContext(ctx), obj, before, n+1)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +183,7 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 }
 
 func (r *workflowInstanceResolver) HistoryHead(ctx context.Context, obj *store.Instance) (*string, error) {
-	h, err := r.Engine.HistoryHead(ctx, obj)
+	h, err := loaders(ctx).Head.Load(ctx, store.InstanceStream(obj.ID))
 	if err != nil || h == nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/casbin/casbin/v2"
@@ -64,6 +66,10 @@ type PolicyEnforcer struct {
 	db      *store.DB
 	watcher *Watcher
 	log     *slog.Logger
+	// decisions caches Casbin's answers; every change to the policy in
+	// memory replaces the whole map (a request lists hundreds of objects and
+	// asks the same few questions about each).
+	decisions atomic.Pointer[sync.Map]
 }
 
 // NewPolicyEnforcer writes policy.csv's rules to the database (replacing
@@ -93,7 +99,12 @@ func NewPolicyEnforcer(ctx context.Context, db *store.DB, pool *pgxpool.Pool, lo
 		return nil, err
 	}
 	p := &PolicyEnforcer{e: e, db: db, watcher: w, log: log}
-	if err := w.SetUpdateCallback(ReloadCallback(e, log)); err != nil {
+	p.forgetDecisions()
+	reload := ReloadCallback(e, log)
+	if err := w.SetUpdateCallback(func(msg string) {
+		reload(msg)
+		p.forgetDecisions()
+	}); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -160,18 +171,33 @@ func (p *PolicyEnforcer) Can(pr Principal, action string, scopes ...string) bool
 	}
 	for _, scope := range scopes {
 		for _, sub := range subjects {
-			ok, err := p.e.Enforce(sub, scope, resource, verb)
-			if err != nil {
-				p.log.Error("policy check failed", "err", err, "action", action)
-				return false
-			}
-			if ok {
+			if p.enforce(sub, scope, resource, verb) {
 				return true
 			}
 		}
 	}
 	return false
 }
+
+// enforce asks Casbin, through the decision cache. A decision computed
+// while the policy changes lands in the map being replaced, never in the
+// new one.
+func (p *PolicyEnforcer) enforce(sub, dom, obj, act string) bool {
+	cache := p.decisions.Load()
+	key := sub + "\x00" + dom + "\x00" + obj + "\x00" + act
+	if v, ok := cache.Load(key); ok {
+		return v.(bool)
+	}
+	ok, err := p.e.Enforce(sub, dom, obj, act)
+	if err != nil {
+		p.log.Error("policy check failed", "err", err, "action", obj+"."+act)
+		return false
+	}
+	cache.Store(key, ok)
+	return ok
+}
+
+func (p *PolicyEnforcer) forgetDecisions() { p.decisions.Store(&sync.Map{}) }
 
 // Authorize is Can as an error: UNAUTHENTICATED for the anonymous public,
 // FORBIDDEN for a signed-in user without the right. Neither says whether
@@ -220,7 +246,10 @@ func (p *PolicyEnforcer) AllAssignments() []Assignment {
 }
 
 // Reload reads all rules and assignments from the database again.
-func (p *PolicyEnforcer) Reload() error { return p.e.LoadPolicy() }
+func (p *PolicyEnforcer) Reload() error {
+	defer p.forgetDecisions()
+	return p.e.LoadPolicy()
+}
 
 // ValidateAssignment checks that a role may be held in a scope.
 func ValidateAssignment(role, scope string) error {
@@ -313,6 +342,7 @@ func (p *PolicyEnforcer) Remember(a Assignment) {
 	if _, err := p.e.AddGroupingPolicy(UserSubject(a.UserID), a.Role, a.Scope); err != nil {
 		p.log.Warn("remembering role assignment", "err", err)
 	}
+	p.forgetDecisions()
 }
 
 // Forget removes a committed revocation from this instance's memory.
@@ -320,4 +350,5 @@ func (p *PolicyEnforcer) Forget(a Assignment) {
 	if _, err := p.e.RemoveGroupingPolicy(UserSubject(a.UserID), a.Role, a.Scope); err != nil {
 		p.log.Warn("forgetting role assignment", "err", err)
 	}
+	p.forgetDecisions()
 }

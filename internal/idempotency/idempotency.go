@@ -151,7 +151,6 @@ type CleanupArgs struct{}
 // Kind is the job kind.
 func (CleanupArgs) Kind() string { return "idempotency_cleanup" }
 
-
 // CleanupWorker runs CleanupArgs.
 type CleanupWorker struct {
 	river.WorkerDefaults[CleanupArgs]

@@ -160,3 +160,29 @@ func DraftsOf(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Draft, error)
 		return &d, err
 	})
 }
+
+// SignatoriesFirstPages reads the first page of several versions' lists.
+func SignatoriesFirstPages(ctx context.Context, q Querier, versions []uuid.UUID, limit int) ([]*Signatory, error) {
+	rows, err := q.Query(ctx, `SELECT `+signatoryColumns+` FROM (
+			SELECT *, row_number() OVER (PARTITION BY agreement_version_id ORDER BY signed_on, id) AS rn
+			FROM signatories WHERE agreement_version_id = ANY($1) AND ended_on IS NULL
+		) s WHERE rn <= $2 ORDER BY agreement_version_id, signed_on, id`, versions, limit)
+	return collect(rows, err, "list signatories", func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatory(r) })
+}
+
+// VersionCount is how many signatories a version has.
+type VersionCount struct {
+	VersionID uuid.UUID
+	N         int
+}
+
+// CountSignatoriesOf counts several versions' signatories.
+func CountSignatoriesOf(ctx context.Context, q Querier, versions []uuid.UUID) ([]VersionCount, error) {
+	rows, err := q.Query(ctx, `SELECT agreement_version_id, count(*) FROM signatories
+		WHERE agreement_version_id = ANY($1) AND ended_on IS NULL GROUP BY agreement_version_id`, versions)
+	return collect(rows, err, "count signatories", func(r pgx.CollectableRow) (VersionCount, error) {
+		var c VersionCount
+		err := r.Scan(&c.VersionID, &c.N)
+		return c, err
+	})
+}

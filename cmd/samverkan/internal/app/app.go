@@ -70,6 +70,8 @@ type Options struct {
 	// FetchCooldown and FetchPollInterval tune River (tests shorten them).
 	FetchCooldown     time.Duration
 	FetchPollInterval time.Duration
+	// QueryTracer sees every SQL statement (tests count them).
+	QueryTracer pgx.QueryTracer
 }
 
 // App is the running service.
@@ -129,7 +131,10 @@ func (a *App) openDatabase(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	if cfg.OTLPEndpoint != "" {
+	switch {
+	case a.opts.QueryTracer != nil:
+		pcfg.ConnConfig.Tracer = a.opts.QueryTracer
+	case cfg.OTLPEndpoint != "":
 		pcfg.ConnConfig.Tracer = observe.PgxTracer{}
 	}
 	pcfg.MaxConns = 40
