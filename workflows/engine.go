@@ -721,3 +721,22 @@ func (e *Engine) FireKind(ctx context.Context, kind string, p FireParams) (*Resu
 	})
 	return res, err
 }
+
+// StartEach starts an instance for each item, one transaction each, as the
+// system. An item that another process started at the same moment (the
+// kind's unique index says CONFLICT) is skipped. It reports how many it
+// started.
+func StartEach[T any](ctx context.Context, e *Engine, items []T, start func(ctx context.Context, tx pgx.Tx, item T) error) (int, error) {
+	started := 0
+	for _, item := range items {
+		err := e.db.InTx(ctx, func(tx pgx.Tx) error { return start(ctx, tx, item) })
+		switch {
+		case err == nil:
+			started++
+		case apperr.IsCode(err, apperr.Conflict):
+		default:
+			return started, err
+		}
+	}
+	return started, nil
+}

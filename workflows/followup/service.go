@@ -123,22 +123,10 @@ func (s *Service) OpenDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	opened := 0
-	for _, d := range due {
-		err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-			_, err := s.startTx(ctx, tx, authz.SystemPrincipal, d.VersionID, d.Year)
-			return err
-		})
-		switch {
-		case err == nil:
-			opened++
-		case apperr.IsCode(err, apperr.Conflict):
-			// Another worker opened it at the same moment.
-		default:
-			return opened, err
-		}
-	}
-	return opened, nil
+	return workflows.StartEach(ctx, s.eng, due, func(ctx context.Context, tx pgx.Tx, d store.DueFollowUp) error {
+		_, err := s.startTx(ctx, tx, authz.SystemPrincipal, d.VersionID, d.Year)
+		return err
+	})
 }
 
 // OpenDueArgs is the periodic job that opens due follow-ups.

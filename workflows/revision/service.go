@@ -69,21 +69,10 @@ func (s *Service) OpenDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	opened := 0
-	for _, v := range due {
-		err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-			_, err := s.startTx(ctx, tx, authz.SystemPrincipal, v)
-			return err
-		})
-		switch {
-		case err == nil:
-			opened++
-		case apperr.IsCode(err, apperr.Conflict):
-		default:
-			return opened, err
-		}
-	}
-	return opened, nil
+	return workflows.StartEach(ctx, s.eng, due, func(ctx context.Context, tx pgx.Tx, v uuid.UUID) error {
+		_, err := s.startTx(ctx, tx, authz.SystemPrincipal, v)
+		return err
+	})
 }
 
 // OpenDueArgs is the periodic job that opens due revisions.
