@@ -21,11 +21,12 @@ test: postgres ## Run every test (a private PostgreSQL cluster per test binary).
 	$(GO) test -count=1 -timeout 15m ./...
 	cd deploy && $(GO) test -count=1 ./...
 
-generate: ## Regenerate the gqlgen code from graph/schema.
+generate: ## Regenerate the gqlgen code and the typed e2e client (genqlient) from graph/schema.
 	$(GO) run github.com/99designs/gqlgen generate
+	$(GO) run github.com/Khan/genqlient cmd/samverkan/internal/e2e/client/genqlient.yaml
 
 check-generated: generate ## Fail when the generated code is not what is committed.
-	@git diff --exit-code -- graph/ || (echo "generated code is stale: run 'make generate' and commit"; exit 1)
+	@git diff --exit-code -- graph/ cmd/samverkan/internal/e2e/client/ || (echo "generated code is stale: run 'make generate' and commit"; exit 1)
 
 lint: ## gofmt, go vet and staticcheck.
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,8 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/e2e/client"
 	"github.com/samverkan/samverkan/internal/clock"
 )
+
+// Raw operations, for the tests that send hand-built or malformed requests
+// (bad input, idempotency keys, the role matrix, several processes); the
+// stories go through the typed client in package client.
 
 const registerOrg = `mutation($o: OrganisationInput!) { registerOrganisation(input: {organisation: $o}) { organisation { id name } } }`
 
@@ -44,26 +48,22 @@ type instanceData struct {
 func newStory(t *testing.T) *story {
 	env := apptest.Start(t, apptest.Options{})
 	s := &story{env: env, admin: env.NewUser("Ada Admin", "admin@*"), official: env.NewUser("Olle Official", "region_official@region")}
-	var reg struct {
-		RegisterOrganisation struct{ Organisation struct{ ID string } }
-	}
-	env.MustDo(s.official, registerOrg, map[string]any{"o": map[string]any{"name": "Region Värmland", "organisationNumber": "232100-0156",
-		"legalForm": "OTHER", "sector": "PUBLIC"}}, &reg)
-	var ag struct {
-		CreateAgreement struct {
-			Agreement struct {
-				CurrentVersion struct {
-					ID          string
-					RevisionDue string
-				}
-			}
-		}
-	}
-	env.MustDo(s.official, createAgreement, map[string]any{"body": reg.RegisterOrganisation.Organisation.ID}, &ag)
+	s.publicBody = s.register(t, s.official, client.OrganisationInput{Name: "Region Värmland", OrganisationNumber: "232100-0156",
+		LegalForm: client.LegalFormOther, Sector: client.SectorPublic})
+	ag, err := client.CreateAgreement(t.Context(), s.as(s.official), "Överenskommelsen Värmland", s.publicBody,
+		"Överenskommelse mellan Region Värmland och idéburen sektor", "2018-01-30", "RS/2017:123")
+	require.NoError(t, err)
 	require.Equal(t, "2023-01-30", ag.CreateAgreement.Agreement.CurrentVersion.RevisionDue, "revision due five years after adoption")
-	s.version = ag.CreateAgreement.Agreement.CurrentVersion.ID
-	s.publicBody = reg.RegisterOrganisation.Organisation.ID
+	s.version = ag.CreateAgreement.Agreement.CurrentVersion.Id
 	return s
+}
+
+// register registers an organisation as u and returns its ID.
+func (s *story) register(t *testing.T, u *apptest.User, o client.OrganisationInput) string {
+	t.Helper()
+	r, err := client.RegisterOrganisation(t.Context(), s.as(u), o)
+	require.NoError(t, err)
+	return r.RegisterOrganisation.Organisation.Id
 }
 
 // orgNumber makes the n-th valid organisation number of an ideell förening.
@@ -90,21 +90,27 @@ type applicant struct {
 	instance string
 }
 
-func (s *story) apply(t *testing.T, n int) applicant {
+// organisation registers the n-th idea-based organisation, by its new
+// representative; it has not applied to sign.
+func (s *story) organisation(t *testing.T, n int) applicant {
 	rep := s.env.NewUser(fmt.Sprintf("Rep %d", n))
-	var reg struct {
-		RegisterOrganisation struct{ Organisation struct{ ID string } }
-	}
-	s.env.MustDo(rep, registerOrg, map[string]any{"o": map[string]any{"name": fmt.Sprintf("Förening %02d", n),
-		"organisationNumber": orgNumber(n), "legalForm": "IDEELL_FORENING", "sector": "IDEA_BASED", "municipality": "Karlstad"}}, &reg)
-	var out struct {
-		ApplyToSign struct{ Instance instanceData }
-	}
-	s.env.MustDo(rep, applyToSign, map[string]any{"org": reg.RegisterOrganisation.Organisation.ID, "ver": s.version}, &out)
-	require.Equal(t, "applied", out.ApplyToSign.Instance.State)
-	return applicant{rep: rep, org: reg.RegisterOrganisation.Organisation.ID, instance: out.ApplyToSign.Instance.ID}
+	org := s.register(t, rep, client.OrganisationInput{Name: fmt.Sprintf("Förening %02d", n), OrganisationNumber: orgNumber(n),
+		LegalForm: client.LegalFormIdeellForening, Sector: client.SectorIdeaBased, Municipality: "Karlstad"})
+	return applicant{rep: rep, org: org}
 }
 
+func (s *story) apply(t *testing.T, n int) applicant {
+	a := s.organisation(t, n)
+	r, err := client.ApplyToSign(t.Context(), s.as(a.rep), a.org, s.version, true, true, true)
+	require.NoError(t, err)
+	require.Equal(t, "applied", r.ApplyToSign.Instance.State)
+	a.instance = r.ApplyToSign.Instance.Id
+	return a
+}
+
+// act takes a signing, follow-up or revision action by its mutation's name
+// with a raw query, for the tests that go through every mutation (the role
+// matrix); the stories use the typed client instead.
 func (s *story) act(t *testing.T, u *apptest.User, mutation, instance string, extra string) instanceData {
 	t.Helper()
 	q := fmt.Sprintf(`mutation($id: ID!) { %s(input: {instanceId: $id %s}) { %s } }`, mutation, extra, instanceFields)
@@ -114,56 +120,57 @@ func (s *story) act(t *testing.T, u *apptest.User, mutation, instance string, ex
 }
 
 func (s *story) approve(t *testing.T, a applicant) {
-	s.act(t, s.official, "startSigningReview", a.instance, "")
-	in := s.act(t, s.official, "approveSigningApplication", a.instance, ", regionalPerspective: true, democraticValues: true, independent: true")
-	require.Equal(t, "approved", in.State)
+	ctx, official := t.Context(), s.as(s.official)
+	_, err := client.StartSigningReview(ctx, official, a.instance)
+	require.NoError(t, err)
+	r, err := client.ApproveSigningApplication(ctx, official, a.instance, true, true, true)
+	require.NoError(t, err)
+	require.Equal(t, "approved", r.ApproveSigningApplication.Instance.State)
 }
 
+// sign signs the applicant's approved application directly, as its
+// representative, and returns the state it moved to.
+func (s *story) sign(t *testing.T, a applicant) string {
+	r, err := client.SignAgreement(t.Context(), s.as(a.rep), a.instance)
+	require.NoError(t, err)
+	return r.SignAgreement.Instance.State
+}
+
+// signatoryList is an agreement version's public list, in the shape of the
+// query's answer: node { signatories }.
 type signatoryList struct {
-	Node struct {
-		Signatories struct {
-			TotalCount int
-			Edges      []struct {
-				Node struct {
-					SignedOn     string
-					How          string
-					Organisation struct{ Name string }
-					Ceremony     *struct{ Title string }
-				}
-			}
-			PageInfo struct {
-				HasNextPage bool
-				EndCursor   string
-			}
-		}
-	}
+	Node struct{ Signatories client.SignatoryPage }
 }
 
+// publicList is the story's version's public list, as anyone sees it.
 func (s *story) publicList(t *testing.T) signatoryList {
+	return s.signatories(t, s.version)
+}
+
+// signatories is a version's public list (its first 100), as anyone sees it.
+func (s *story) signatories(t *testing.T, version string) signatoryList {
+	r, err := client.PublicSignatories(t.Context(), s.as(nil), version, 100, nil)
+	require.NoError(t, err)
 	var out signatoryList
-	s.env.MustDo(nil, `query($v: ID!) { node(id: $v) { ... on AgreementVersion { signatories(first: 100) {
-		totalCount edges { node { signedOn how organisation { name } ceremony { title } } } pageInfo { hasNextPage endCursor } } } } }`,
-		map[string]any{"v": s.version}, &out)
+	out.Node.Signatories = node[*client.PublicSignatoriesNodeAgreementVersion](t, r.Node).Signatories
 	return out
 }
 
 func TestSigningStory2018(t *testing.T) {
 	t.Parallel()
 	s := newStory(t)
-	env := s.env
+	env, ctx, official := s.env, t.Context(), s.as(s.official)
 
-	var cer struct {
-		CreateSigningCeremony struct{ Ceremony struct{ ID string } }
-	}
-	env.MustDo(s.official, `mutation($v: ID!) { createSigningCeremony(input: {agreementVersionId: $v, title: "Signeringsceremoni",
-		heldOn: "2018-04-20", place: "Karlstad"}) { ceremony { id } } }`, map[string]any{"v": s.version}, &cer)
+	cer, err := client.CreateSigningCeremony(ctx, official, s.version, "Signeringsceremoni", "2018-04-20", "Karlstad")
+	require.NoError(t, err)
 
 	var spring []applicant
 	for n := 1; n <= 35; n++ {
 		a := s.apply(t, n)
 		s.approve(t, a)
-		in := s.act(t, s.official, "attachToSigningCeremony", a.instance, fmt.Sprintf(", ceremonyId: %q", cer.CreateSigningCeremony.Ceremony.ID))
-		require.Equal(t, "awaiting_ceremony", in.State)
+		r, err := client.AttachToSigningCeremony(ctx, official, a.instance, cer.CreateSigningCeremony.Ceremony.Id)
+		require.NoError(t, err)
+		require.Equal(t, "awaiting_ceremony", r.AttachToSigningCeremony.Instance.State)
 		spring = append(spring, a)
 	}
 	require.Equal(t, 0, s.publicList(t).Node.Signatories.TotalCount, "nobody has signed before the ceremony")
@@ -174,6 +181,7 @@ func TestSigningStory2018(t *testing.T) {
 	for _, e := range list.Node.Signatories.Edges {
 		require.Equal(t, "2018-04-20", e.Node.SignedOn)
 		require.Equal(t, "ceremony", e.Node.How)
+		require.NotNil(t, e.Node.Ceremony)
 		require.Equal(t, "Signeringsceremoni", e.Node.Ceremony.Title)
 	}
 
@@ -181,8 +189,7 @@ func TestSigningStory2018(t *testing.T) {
 	for n := 36; n <= 50; n++ {
 		a := s.apply(t, n)
 		s.approve(t, a)
-		in := s.act(t, a.rep, "signAgreement", a.instance, "")
-		require.Equal(t, "signed", in.State)
+		require.Equal(t, "signed", s.sign(t, a))
 	}
 	list = s.publicList(t)
 	require.Equal(t, 50, list.Node.Signatories.TotalCount)
@@ -190,65 +197,52 @@ func TestSigningStory2018(t *testing.T) {
 
 	env.AdvanceTo(time.Date(2018, 11, 5, 14, 0, 0, 0, clock.Stockholm))
 	leaver := spring[6]
-	in := s.act(t, leaver.rep, "withdrawSignature", leaver.instance, `, reason: "Föreningen har lagts ned."`)
-	require.Equal(t, "withdrawn", in.State)
+	w, err := client.WithdrawSignature(ctx, s.as(leaver.rep), leaver.instance, "Föreningen har lagts ned.")
+	require.NoError(t, err)
+	require.Equal(t, "withdrawn", w.WithdrawSignature.Instance.State)
 	require.Equal(t, 49, s.publicList(t).Node.Signatories.TotalCount)
 
 	// The withdrawal is public: who, when and why, to anyone.
-	var hist struct {
-		Node struct {
-			State   string
-			History struct {
-				Edges []struct {
-					Node struct {
-						Kind, Transition, Reason, At string
-						Actor                        *struct{ Name string }
-					}
-				}
-			}
-		}
-	}
-	env.MustDo(nil, `query($id: ID!) { node(id: $id) { ... on WorkflowInstance { state history(first: 50) {
-		edges { node { kind transition reason at actor { name } } } } } } }`, map[string]any{"id": leaver.instance}, &hist)
-	require.Equal(t, "withdrawn", hist.Node.State)
-	last := hist.Node.History.Edges[0].Node
-	require.Equal(t, "withdraw", last.Transition)
+	h, err := client.InstanceHistory(ctx, s.as(nil), leaver.instance, 50)
+	require.NoError(t, err)
+	hist := node[*client.InstanceHistoryNodeWorkflowInstance](t, h.Node)
+	require.Equal(t, "withdrawn", hist.State)
+	last := hist.History.Edges[0].Node
+	require.Equal(t, "withdraw", val(last.Transition))
 	require.Equal(t, "Föreningen har lagts ned.", last.Reason)
+	require.NotNil(t, last.Actor)
 	require.Equal(t, leaver.rep.Name, last.Actor.Name)
-	require.True(t, strings.HasPrefix(last.At, "2018-11-05"), last.At)
-	for _, e := range hist.Node.History.Edges {
-		require.NotEqual(t, "start_review", e.Node.Transition, "the review is not public")
+	require.Equal(t, "2018-11-05", last.At.In(clock.Stockholm).Format(time.DateOnly), last.At)
+	for _, e := range hist.History.Edges {
+		require.NotEqual(t, "start_review", val(e.Node.Transition), "the review is not public")
 	}
 
 	// The organisation's signing history.
-	var org struct {
-		Node struct {
-			Signatures []struct{ SignedOn, EndedOn, EndedHow string }
-		}
-	}
-	env.MustDo(nil, `query($id: ID!) { node(id: $id) { ... on Organisation { signatures { signedOn endedOn endedHow } } } }`,
-		map[string]any{"id": leaver.org}, &org)
-	require.Len(t, org.Node.Signatures, 1)
-	require.Equal(t, "2018-04-20", org.Node.Signatures[0].SignedOn)
-	require.Equal(t, "2018-11-05", org.Node.Signatures[0].EndedOn)
-	require.Equal(t, "withdrawn", org.Node.Signatures[0].EndedHow)
+	o, err := client.OrganisationSignatures(ctx, s.as(nil), leaver.org)
+	require.NoError(t, err)
+	org := node[*client.OrganisationSignaturesNodeOrganisation](t, o.Node)
+	require.Len(t, org.Signatures, 1)
+	require.Equal(t, "2018-04-20", org.Signatures[0].SignedOn)
+	require.Equal(t, "2018-11-05", val(org.Signatures[0].EndedOn))
+	require.Equal(t, "withdrawn", val(org.Signatures[0].EndedHow))
 }
 
 func TestConcurrentIdenticalApprovalsRecordOne(t *testing.T) {
 	t.Parallel()
 	s := newStory(t)
 	a := s.apply(t, 1)
-	s.act(t, s.official, "startSigningReview", a.instance, "")
+	ctx, official := t.Context(), s.as(s.official)
+	_, err := client.StartSigningReview(ctx, official, a.instance)
+	require.NoError(t, err)
 	var wg sync.WaitGroup
 	codes := make(chan string, 50)
 	for range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := s.env.Do(s.official, `mutation($id: ID!) { approveSigningApplication(input: {instanceId: $id,
-				regionalPerspective: true, democraticValues: true, independent: true}) { instance { state } } }`, map[string]any{"id": a.instance})
-			if len(r.Errors) > 0 {
-				codes <- r.Errors[0].Code()
+			_, err := client.ApproveSigningApplication(ctx, official, a.instance, true, true, true)
+			if err != nil {
+				codes <- client.ErrorCode(err) // "" when it is not a GraphQL error
 			} else {
 				codes <- "OK"
 			}
@@ -271,16 +265,15 @@ func TestConcurrentTransitionsOnDifferentInstancesAllApply(t *testing.T) {
 	for n := 1; n <= 200; n++ {
 		apps = append(apps, s.apply(t, n))
 	}
+	ctx, official := t.Context(), s.as(s.official)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(apps))
 	for _, a := range apps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := s.env.Do(s.official, `mutation($id: ID!) { startSigningReview(input: {instanceId: $id}) { instance { state } } }`,
-				map[string]any{"id": a.instance})
-			if len(r.Errors) > 0 {
-				errs <- fmt.Errorf("%s: %s", r.Errors[0].Code(), r.Errors[0].Message)
+			if _, err := client.StartSigningReview(ctx, official, a.instance); err != nil {
+				errs <- fmt.Errorf("%s: %w", client.ErrorCode(err), err)
 			}
 		}()
 	}
