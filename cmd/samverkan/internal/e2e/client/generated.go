@@ -38,6 +38,160 @@ func (v *ActivityInput) GetPrinciples() []Principle { return v.Principles }
 // GetIndicators returns ActivityInput.Indicators, and is useful for accessing the field via an interface.
 func (v *ActivityInput) GetIndicators() []IndicatorInput { return v.Indicators }
 
+// AddPartnershipDraftAddPartnershipDraftPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type AddPartnershipDraftAddPartnershipDraftPartnershipPayload struct {
+	Partnership AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns AddPartnershipDraftAddPartnershipDraftPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayload) GetPartnership() AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership struct {
+	PartnershipFields `json:"-"`
+}
+
+// GetId returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.Id, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetId() string {
+	return v.PartnershipFields.Id
+}
+
+// GetTitle returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.Title, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetTitle() string {
+	return v.PartnershipFields.Title
+}
+
+// GetState returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetState() string {
+	return v.PartnershipFields.State
+}
+
+// GetEndDate returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.EndDate, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetEndDate() string {
+	return v.PartnershipFields.EndDate
+}
+
+// GetTotalPublicContribution returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.TotalPublicContribution, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetTotalPublicContribution() string {
+	return v.PartnershipFields.TotalPublicContribution
+}
+
+// GetDrafts returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
+	return v.PartnershipFields.Drafts
+}
+
+// GetReports returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.Reports, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetReports() []PartnershipFieldsReportsPartnershipReport {
+	return v.PartnershipFields.Reports
+}
+
+// GetPeriods returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.Periods, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetPeriods() []PartnershipFieldsPeriodsPartnershipPeriod {
+	return v.PartnershipFields.Periods
+}
+
+// GetAssessment returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.Assessment, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetAssessment() *PartnershipFieldsAssessmentPartnershipAssessment {
+	return v.PartnershipFields.Assessment
+}
+
+// GetInstance returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.Instance, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetInstance() *PartnershipFieldsInstanceWorkflowInstance {
+	return v.PartnershipFields.Instance
+}
+
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.PartnershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalAddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership struct {
+	Id string `json:"id"`
+
+	Title string `json:"title"`
+
+	State string `json:"state"`
+
+	EndDate string `json:"endDate"`
+
+	TotalPublicContribution string `json:"totalPublicContribution"`
+
+	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
+
+	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
+
+	Periods []PartnershipFieldsPeriodsPartnershipPeriod `json:"periods"`
+
+	Assessment *PartnershipFieldsAssessmentPartnershipAssessment `json:"assessment"`
+
+	Instance *PartnershipFieldsInstanceWorkflowInstance `json:"instance"`
+}
+
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) __premarshalJSON() (*__premarshalAddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership, error) {
+	var retval __premarshalAddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership
+
+	retval.Id = v.PartnershipFields.Id
+	retval.Title = v.PartnershipFields.Title
+	retval.State = v.PartnershipFields.State
+	retval.EndDate = v.PartnershipFields.EndDate
+	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Drafts = v.PartnershipFields.Drafts
+	retval.Reports = v.PartnershipFields.Reports
+	retval.Periods = v.PartnershipFields.Periods
+	retval.Assessment = v.PartnershipFields.Assessment
+	retval.Instance = v.PartnershipFields.Instance
+	return &retval, nil
+}
+
+// AddPartnershipDraftResponse is returned by AddPartnershipDraft on success.
+type AddPartnershipDraftResponse struct {
+	// A party adds the next draft of the agreement during negotiation.
+	AddPartnershipDraft AddPartnershipDraftAddPartnershipDraftPartnershipPayload `json:"addPartnershipDraft"`
+}
+
+// GetAddPartnershipDraft returns AddPartnershipDraftResponse.AddPartnershipDraft, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftResponse) GetAddPartnershipDraft() AddPartnershipDraftAddPartnershipDraftPartnershipPayload {
+	return v.AddPartnershipDraft
+}
+
 // AddRevisionDraftAddRevisionDraftDraftPayload includes the requested fields of the GraphQL type DraftPayload.
 type AddRevisionDraftAddRevisionDraftDraftPayload struct {
 	Draft    AddRevisionDraftAddRevisionDraftDraftPayloadDraftRevisionDraft `json:"draft"`
@@ -554,6 +708,160 @@ type ApproveApproveWorkflowPayload struct {
 // GetInstance returns ApproveApproveWorkflowPayload.Instance, and is useful for accessing the field via an interface.
 func (v *ApproveApproveWorkflowPayload) GetInstance() WorkflowInstanceFields { return v.Instance }
 
+// ApprovePartnershipApprovePartnershipPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type ApprovePartnershipApprovePartnershipPartnershipPayload struct {
+	Partnership ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns ApprovePartnershipApprovePartnershipPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayload) GetPartnership() ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership struct {
+	PartnershipFields `json:"-"`
+}
+
+// GetId returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.Id, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetId() string {
+	return v.PartnershipFields.Id
+}
+
+// GetTitle returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.Title, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetTitle() string {
+	return v.PartnershipFields.Title
+}
+
+// GetState returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetState() string {
+	return v.PartnershipFields.State
+}
+
+// GetEndDate returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.EndDate, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetEndDate() string {
+	return v.PartnershipFields.EndDate
+}
+
+// GetTotalPublicContribution returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.TotalPublicContribution, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetTotalPublicContribution() string {
+	return v.PartnershipFields.TotalPublicContribution
+}
+
+// GetDrafts returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
+	return v.PartnershipFields.Drafts
+}
+
+// GetReports returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.Reports, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetReports() []PartnershipFieldsReportsPartnershipReport {
+	return v.PartnershipFields.Reports
+}
+
+// GetPeriods returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.Periods, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetPeriods() []PartnershipFieldsPeriodsPartnershipPeriod {
+	return v.PartnershipFields.Periods
+}
+
+// GetAssessment returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.Assessment, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetAssessment() *PartnershipFieldsAssessmentPartnershipAssessment {
+	return v.PartnershipFields.Assessment
+}
+
+// GetInstance returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.Instance, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetInstance() *PartnershipFieldsInstanceWorkflowInstance {
+	return v.PartnershipFields.Instance
+}
+
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.PartnershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalApprovePartnershipApprovePartnershipPartnershipPayloadPartnership struct {
+	Id string `json:"id"`
+
+	Title string `json:"title"`
+
+	State string `json:"state"`
+
+	EndDate string `json:"endDate"`
+
+	TotalPublicContribution string `json:"totalPublicContribution"`
+
+	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
+
+	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
+
+	Periods []PartnershipFieldsPeriodsPartnershipPeriod `json:"periods"`
+
+	Assessment *PartnershipFieldsAssessmentPartnershipAssessment `json:"assessment"`
+
+	Instance *PartnershipFieldsInstanceWorkflowInstance `json:"instance"`
+}
+
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) __premarshalJSON() (*__premarshalApprovePartnershipApprovePartnershipPartnershipPayloadPartnership, error) {
+	var retval __premarshalApprovePartnershipApprovePartnershipPartnershipPayloadPartnership
+
+	retval.Id = v.PartnershipFields.Id
+	retval.Title = v.PartnershipFields.Title
+	retval.State = v.PartnershipFields.State
+	retval.EndDate = v.PartnershipFields.EndDate
+	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Drafts = v.PartnershipFields.Drafts
+	retval.Reports = v.PartnershipFields.Reports
+	retval.Periods = v.PartnershipFields.Periods
+	retval.Assessment = v.PartnershipFields.Assessment
+	retval.Instance = v.PartnershipFields.Instance
+	return &retval, nil
+}
+
+// ApprovePartnershipResponse is returned by ApprovePartnership on success.
+type ApprovePartnershipResponse struct {
+	// A decision-maker approves for their party: the public body's politician and each organisation's representative. Active when all have.
+	ApprovePartnership ApprovePartnershipApprovePartnershipPartnershipPayload `json:"approvePartnership"`
+}
+
+// GetApprovePartnership returns ApprovePartnershipResponse.ApprovePartnership, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipResponse) GetApprovePartnership() ApprovePartnershipApprovePartnershipPartnershipPayload {
+	return v.ApprovePartnership
+}
+
 // ApproveResponse is returned by Approve on success.
 type ApproveResponse struct {
 	// Approves a decision that needs a quorum (e.g. a revision's adoption); the instance moves when the quorum is complete. Each approver counts once.
@@ -582,6 +890,160 @@ type ApproveSigningApplicationResponse struct {
 // GetApproveSigningApplication returns ApproveSigningApplicationResponse.ApproveSigningApplication, and is useful for accessing the field via an interface.
 func (v *ApproveSigningApplicationResponse) GetApproveSigningApplication() ApproveSigningApplicationApproveSigningApplicationWorkflowPayload {
 	return v.ApproveSigningApplication
+}
+
+// AssessPartnershipAssessPartnershipPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type AssessPartnershipAssessPartnershipPartnershipPayload struct {
+	Partnership AssessPartnershipAssessPartnershipPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns AssessPartnershipAssessPartnershipPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayload) GetPartnership() AssessPartnershipAssessPartnershipPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// AssessPartnershipAssessPartnershipPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type AssessPartnershipAssessPartnershipPartnershipPayloadPartnership struct {
+	PartnershipFields `json:"-"`
+}
+
+// GetId returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.Id, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetId() string {
+	return v.PartnershipFields.Id
+}
+
+// GetTitle returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.Title, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetTitle() string {
+	return v.PartnershipFields.Title
+}
+
+// GetState returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetState() string {
+	return v.PartnershipFields.State
+}
+
+// GetEndDate returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.EndDate, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetEndDate() string {
+	return v.PartnershipFields.EndDate
+}
+
+// GetTotalPublicContribution returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.TotalPublicContribution, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetTotalPublicContribution() string {
+	return v.PartnershipFields.TotalPublicContribution
+}
+
+// GetDrafts returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
+	return v.PartnershipFields.Drafts
+}
+
+// GetReports returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.Reports, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetReports() []PartnershipFieldsReportsPartnershipReport {
+	return v.PartnershipFields.Reports
+}
+
+// GetPeriods returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.Periods, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetPeriods() []PartnershipFieldsPeriodsPartnershipPeriod {
+	return v.PartnershipFields.Periods
+}
+
+// GetAssessment returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.Assessment, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetAssessment() *PartnershipFieldsAssessmentPartnershipAssessment {
+	return v.PartnershipFields.Assessment
+}
+
+// GetInstance returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.Instance, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetInstance() *PartnershipFieldsInstanceWorkflowInstance {
+	return v.PartnershipFields.Instance
+}
+
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*AssessPartnershipAssessPartnershipPartnershipPayloadPartnership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.AssessPartnershipAssessPartnershipPartnershipPayloadPartnership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.PartnershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalAssessPartnershipAssessPartnershipPartnershipPayloadPartnership struct {
+	Id string `json:"id"`
+
+	Title string `json:"title"`
+
+	State string `json:"state"`
+
+	EndDate string `json:"endDate"`
+
+	TotalPublicContribution string `json:"totalPublicContribution"`
+
+	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
+
+	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
+
+	Periods []PartnershipFieldsPeriodsPartnershipPeriod `json:"periods"`
+
+	Assessment *PartnershipFieldsAssessmentPartnershipAssessment `json:"assessment"`
+
+	Instance *PartnershipFieldsInstanceWorkflowInstance `json:"instance"`
+}
+
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) __premarshalJSON() (*__premarshalAssessPartnershipAssessPartnershipPartnershipPayloadPartnership, error) {
+	var retval __premarshalAssessPartnershipAssessPartnershipPartnershipPayloadPartnership
+
+	retval.Id = v.PartnershipFields.Id
+	retval.Title = v.PartnershipFields.Title
+	retval.State = v.PartnershipFields.State
+	retval.EndDate = v.PartnershipFields.EndDate
+	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Drafts = v.PartnershipFields.Drafts
+	retval.Reports = v.PartnershipFields.Reports
+	retval.Periods = v.PartnershipFields.Periods
+	retval.Assessment = v.PartnershipFields.Assessment
+	retval.Instance = v.PartnershipFields.Instance
+	return &retval, nil
+}
+
+// AssessPartnershipResponse is returned by AssessPartnership on success.
+type AssessPartnershipResponse struct {
+	// An official records the assessment; when IOP does not fit, the case closes with its recommendation.
+	AssessPartnership AssessPartnershipAssessPartnershipPartnershipPayload `json:"assessPartnership"`
+}
+
+// GetAssessPartnership returns AssessPartnershipResponse.AssessPartnership, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipResponse) GetAssessPartnership() AssessPartnershipAssessPartnershipPartnershipPayload {
+	return v.AssessPartnership
 }
 
 // AttachToSigningCeremonyAttachToSigningCeremonyWorkflowPayload includes the requested fields of the GraphQL type WorkflowPayload.
@@ -678,6 +1140,53 @@ func (v *ConsultationCommentFieldsOrganisation) GetId() string { return v.Id }
 
 // GetName returns ConsultationCommentFieldsOrganisation.Name, and is useful for accessing the field via an interface.
 func (v *ConsultationCommentFieldsOrganisation) GetName() string { return v.Name }
+
+type ContributionInput struct {
+	OrganisationId string           `json:"organisationId"`
+	Year           int              `json:"year"`
+	Kind           ContributionKind `json:"kind"`
+	// Decimal, e.g. `120000` or `1 250,50`.
+	Amount      string  `json:"amount"`
+	Unit        *string `json:"unit"`
+	Description *string `json:"description"`
+}
+
+// GetOrganisationId returns ContributionInput.OrganisationId, and is useful for accessing the field via an interface.
+func (v *ContributionInput) GetOrganisationId() string { return v.OrganisationId }
+
+// GetYear returns ContributionInput.Year, and is useful for accessing the field via an interface.
+func (v *ContributionInput) GetYear() int { return v.Year }
+
+// GetKind returns ContributionInput.Kind, and is useful for accessing the field via an interface.
+func (v *ContributionInput) GetKind() ContributionKind { return v.Kind }
+
+// GetAmount returns ContributionInput.Amount, and is useful for accessing the field via an interface.
+func (v *ContributionInput) GetAmount() string { return v.Amount }
+
+// GetUnit returns ContributionInput.Unit, and is useful for accessing the field via an interface.
+func (v *ContributionInput) GetUnit() *string { return v.Unit }
+
+// GetDescription returns ContributionInput.Description, and is useful for accessing the field via an interface.
+func (v *ContributionInput) GetDescription() *string { return v.Description }
+
+// What a party contributes.
+type ContributionKind string
+
+const (
+	ContributionKindMoney          ContributionKind = "MONEY"
+	ContributionKindStaffHours     ContributionKind = "STAFF_HOURS"
+	ContributionKindPremises       ContributionKind = "PREMISES"
+	ContributionKindVolunteerHours ContributionKind = "VOLUNTEER_HOURS"
+	ContributionKindOther          ContributionKind = "OTHER"
+)
+
+var AllContributionKind = []ContributionKind{
+	ContributionKindMoney,
+	ContributionKindStaffHours,
+	ContributionKindPremises,
+	ContributionKindVolunteerHours,
+	ContributionKindOther,
+}
 
 // CreateActionPlanCreateActionPlanActionPlanPayload includes the requested fields of the GraphQL type ActionPlanPayload.
 type CreateActionPlanCreateActionPlanActionPlanPayload struct {
@@ -2601,6 +3110,663 @@ type OverdueFollowUpsResponse struct {
 // GetOverdueFollowUps returns OverdueFollowUpsResponse.OverdueFollowUps, and is useful for accessing the field via an interface.
 func (v *OverdueFollowUpsResponse) GetOverdueFollowUps() []FollowUp { return v.OverdueFollowUps }
 
+// What a story test reads of a partnership.
+type PartnershipFields struct {
+	Id    string `json:"id"`
+	Title string `json:"title"`
+	// The workflow's state, e.g. `negotiation`, `active`, `ended`.
+	State   string `json:"state"`
+	EndDate string `json:"endDate"`
+	// The public body's money over all years, SEK (decimal).
+	TotalPublicContribution string                                            `json:"totalPublicContribution"`
+	Drafts                  []PartnershipFieldsDraftsPartnershipDraft         `json:"drafts"`
+	Reports                 []PartnershipFieldsReportsPartnershipReport       `json:"reports"`
+	Periods                 []PartnershipFieldsPeriodsPartnershipPeriod       `json:"periods"`
+	Assessment              *PartnershipFieldsAssessmentPartnershipAssessment `json:"assessment"`
+	// The workflow instance (actions, approvals, history).
+	Instance *PartnershipFieldsInstanceWorkflowInstance `json:"instance"`
+}
+
+// GetId returns PartnershipFields.Id, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetId() string { return v.Id }
+
+// GetTitle returns PartnershipFields.Title, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetTitle() string { return v.Title }
+
+// GetState returns PartnershipFields.State, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetState() string { return v.State }
+
+// GetEndDate returns PartnershipFields.EndDate, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetEndDate() string { return v.EndDate }
+
+// GetTotalPublicContribution returns PartnershipFields.TotalPublicContribution, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetTotalPublicContribution() string { return v.TotalPublicContribution }
+
+// GetDrafts returns PartnershipFields.Drafts, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft { return v.Drafts }
+
+// GetReports returns PartnershipFields.Reports, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetReports() []PartnershipFieldsReportsPartnershipReport {
+	return v.Reports
+}
+
+// GetPeriods returns PartnershipFields.Periods, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetPeriods() []PartnershipFieldsPeriodsPartnershipPeriod {
+	return v.Periods
+}
+
+// GetAssessment returns PartnershipFields.Assessment, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetAssessment() *PartnershipFieldsAssessmentPartnershipAssessment {
+	return v.Assessment
+}
+
+// GetInstance returns PartnershipFields.Instance, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetInstance() *PartnershipFieldsInstanceWorkflowInstance {
+	return v.Instance
+}
+
+// PartnershipFieldsAssessmentPartnershipAssessment includes the requested fields of the GraphQL type PartnershipAssessment.
+// The GraphQL type's documentation follows.
+//
+// The assessment before an IOP: economic activity, market, state aid, idea-based organisation.
+type PartnershipFieldsAssessmentPartnershipAssessment struct {
+	Suitable bool `json:"suitable"`
+	// `iop`, `grant` or `procurement`.
+	Recommendation string `json:"recommendation"`
+}
+
+// GetSuitable returns PartnershipFieldsAssessmentPartnershipAssessment.Suitable, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsAssessmentPartnershipAssessment) GetSuitable() bool { return v.Suitable }
+
+// GetRecommendation returns PartnershipFieldsAssessmentPartnershipAssessment.Recommendation, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsAssessmentPartnershipAssessment) GetRecommendation() string {
+	return v.Recommendation
+}
+
+// PartnershipFieldsDraftsPartnershipDraft includes the requested fields of the GraphQL type PartnershipDraft.
+type PartnershipFieldsDraftsPartnershipDraft struct {
+	Version int `json:"version"`
+}
+
+// GetVersion returns PartnershipFieldsDraftsPartnershipDraft.Version, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsDraftsPartnershipDraft) GetVersion() int { return v.Version }
+
+// PartnershipFieldsInstanceWorkflowInstance includes the requested fields of the GraphQL type WorkflowInstance.
+// The GraphQL type's documentation follows.
+//
+// A running workflow of any kind: an organisation's signing, an annual
+// follow-up, a revision or an IOP partnership. Every client can show any of
+// them the same way.
+type PartnershipFieldsInstanceWorkflowInstance struct {
+	Id string `json:"id"`
+	// Approvals given so far towards each decision that needs a quorum.
+	PendingApprovals []PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgress `json:"pendingApprovals"`
+}
+
+// GetId returns PartnershipFieldsInstanceWorkflowInstance.Id, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsInstanceWorkflowInstance) GetId() string { return v.Id }
+
+// GetPendingApprovals returns PartnershipFieldsInstanceWorkflowInstance.PendingApprovals, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsInstanceWorkflowInstance) GetPendingApprovals() []PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgress {
+	return v.PendingApprovals
+}
+
+// PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgress includes the requested fields of the GraphQL type ApprovalProgress.
+// The GraphQL type's documentation follows.
+//
+// How far one requirement of a quorum has come.
+type PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgress struct {
+	Requirement string                                                                                   `json:"requirement"`
+	Approvers   []PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgressApproversUser `json:"approvers"`
+}
+
+// GetRequirement returns PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgress.Requirement, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgress) GetRequirement() string {
+	return v.Requirement
+}
+
+// GetApprovers returns PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgress.Approvers, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgress) GetApprovers() []PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgressApproversUser {
+	return v.Approvers
+}
+
+// PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgressApproversUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person who has signed in.
+type PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgressApproversUser struct {
+	// The name from the person's sign-in.
+	Name string `json:"name"`
+}
+
+// GetName returns PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgressApproversUser.Name, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgressApproversUser) GetName() string {
+	return v.Name
+}
+
+// PartnershipFieldsPeriodsPartnershipPeriod includes the requested fields of the GraphQL type PartnershipPeriod.
+type PartnershipFieldsPeriodsPartnershipPeriod struct {
+	Number    int    `json:"number"`
+	StartDate string `json:"startDate"`
+	EndDate   string `json:"endDate"`
+}
+
+// GetNumber returns PartnershipFieldsPeriodsPartnershipPeriod.Number, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsPeriodsPartnershipPeriod) GetNumber() int { return v.Number }
+
+// GetStartDate returns PartnershipFieldsPeriodsPartnershipPeriod.StartDate, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsPeriodsPartnershipPeriod) GetStartDate() string { return v.StartDate }
+
+// GetEndDate returns PartnershipFieldsPeriodsPartnershipPeriod.EndDate, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsPeriodsPartnershipPeriod) GetEndDate() string { return v.EndDate }
+
+// PartnershipFieldsReportsPartnershipReport includes the requested fields of the GraphQL type PartnershipReport.
+// The GraphQL type's documentation follows.
+//
+// A yearly follow-up report.
+type PartnershipFieldsReportsPartnershipReport struct {
+	Year    int    `json:"year"`
+	DueOn   string `json:"dueOn"`
+	Overdue bool   `json:"overdue"`
+	Late    bool   `json:"late"`
+}
+
+// GetYear returns PartnershipFieldsReportsPartnershipReport.Year, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsReportsPartnershipReport) GetYear() int { return v.Year }
+
+// GetDueOn returns PartnershipFieldsReportsPartnershipReport.DueOn, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsReportsPartnershipReport) GetDueOn() string { return v.DueOn }
+
+// GetOverdue returns PartnershipFieldsReportsPartnershipReport.Overdue, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsReportsPartnershipReport) GetOverdue() bool { return v.Overdue }
+
+// GetLate returns PartnershipFieldsReportsPartnershipReport.Late, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsReportsPartnershipReport) GetLate() bool { return v.Late }
+
+// PartnershipNode includes the requested fields of the GraphQL interface Node.
+//
+// PartnershipNode is implemented by the following types:
+// PartnershipNodeAgreement
+// PartnershipNodeAgreementVersion
+// PartnershipNodeCeremony
+// PartnershipNodeOrganisation
+// PartnershipNodePartnership
+// PartnershipNodeUser
+// PartnershipNodeWorkflowInstance
+// The GraphQL type's documentation follows.
+//
+// An object with a global ID (Relay Global Object Identification). IDs are
+// opaque: clients must not take them apart.
+type PartnershipNode interface {
+	implementsGraphQLInterfacePartnershipNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *PartnershipNodeAgreement) implementsGraphQLInterfacePartnershipNode()        {}
+func (v *PartnershipNodeAgreementVersion) implementsGraphQLInterfacePartnershipNode() {}
+func (v *PartnershipNodeCeremony) implementsGraphQLInterfacePartnershipNode()         {}
+func (v *PartnershipNodeOrganisation) implementsGraphQLInterfacePartnershipNode()     {}
+func (v *PartnershipNodePartnership) implementsGraphQLInterfacePartnershipNode()      {}
+func (v *PartnershipNodeUser) implementsGraphQLInterfacePartnershipNode()             {}
+func (v *PartnershipNodeWorkflowInstance) implementsGraphQLInterfacePartnershipNode() {}
+
+func __unmarshalPartnershipNode(b []byte, v *PartnershipNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "Agreement":
+		*v = new(PartnershipNodeAgreement)
+		return json.Unmarshal(b, *v)
+	case "AgreementVersion":
+		*v = new(PartnershipNodeAgreementVersion)
+		return json.Unmarshal(b, *v)
+	case "Ceremony":
+		*v = new(PartnershipNodeCeremony)
+		return json.Unmarshal(b, *v)
+	case "Organisation":
+		*v = new(PartnershipNodeOrganisation)
+		return json.Unmarshal(b, *v)
+	case "Partnership":
+		*v = new(PartnershipNodePartnership)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(PartnershipNodeUser)
+		return json.Unmarshal(b, *v)
+	case "WorkflowInstance":
+		*v = new(PartnershipNodeWorkflowInstance)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for PartnershipNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalPartnershipNode(v *PartnershipNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *PartnershipNodeAgreement:
+		typename = "Agreement"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*PartnershipNodeAgreement
+		}{typename, v}
+		return json.Marshal(result)
+	case *PartnershipNodeAgreementVersion:
+		typename = "AgreementVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*PartnershipNodeAgreementVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *PartnershipNodeCeremony:
+		typename = "Ceremony"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*PartnershipNodeCeremony
+		}{typename, v}
+		return json.Marshal(result)
+	case *PartnershipNodeOrganisation:
+		typename = "Organisation"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*PartnershipNodeOrganisation
+		}{typename, v}
+		return json.Marshal(result)
+	case *PartnershipNodePartnership:
+		typename = "Partnership"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalPartnershipNodePartnership
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *PartnershipNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*PartnershipNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *PartnershipNodeWorkflowInstance:
+		typename = "WorkflowInstance"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*PartnershipNodeWorkflowInstance
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for PartnershipNode: "%T"`, v)
+	}
+}
+
+// PartnershipNodeAgreement includes the requested fields of the GraphQL type Agreement.
+// The GraphQL type's documentation follows.
+//
+// Överenskommelsen: an agreement between a public body and the idea-based sector.
+type PartnershipNodeAgreement struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns PartnershipNodeAgreement.Typename, and is useful for accessing the field via an interface.
+func (v *PartnershipNodeAgreement) GetTypename() *string { return v.Typename }
+
+// PartnershipNodeAgreementVersion includes the requested fields of the GraphQL type AgreementVersion.
+// The GraphQL type's documentation follows.
+//
+// An adopted version of an agreement.
+type PartnershipNodeAgreementVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns PartnershipNodeAgreementVersion.Typename, and is useful for accessing the field via an interface.
+func (v *PartnershipNodeAgreementVersion) GetTypename() *string { return v.Typename }
+
+// PartnershipNodeCeremony includes the requested fields of the GraphQL type Ceremony.
+// The GraphQL type's documentation follows.
+//
+// A signing ceremony: approved applications attached to it are signed on its date.
+type PartnershipNodeCeremony struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns PartnershipNodeCeremony.Typename, and is useful for accessing the field via an interface.
+func (v *PartnershipNodeCeremony) GetTypename() *string { return v.Typename }
+
+// PartnershipNodeOrganisation includes the requested fields of the GraphQL type Organisation.
+// The GraphQL type's documentation follows.
+//
+// An idea-based organisation or a public body.
+type PartnershipNodeOrganisation struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns PartnershipNodeOrganisation.Typename, and is useful for accessing the field via an interface.
+func (v *PartnershipNodeOrganisation) GetTypename() *string { return v.Typename }
+
+// PartnershipNodePartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type PartnershipNodePartnership struct {
+	Typename          *string `json:"__typename"`
+	PartnershipFields `json:"-"`
+}
+
+// GetTypename returns PartnershipNodePartnership.Typename, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetTypename() *string { return v.Typename }
+
+// GetId returns PartnershipNodePartnership.Id, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetId() string { return v.PartnershipFields.Id }
+
+// GetTitle returns PartnershipNodePartnership.Title, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetTitle() string { return v.PartnershipFields.Title }
+
+// GetState returns PartnershipNodePartnership.State, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetState() string { return v.PartnershipFields.State }
+
+// GetEndDate returns PartnershipNodePartnership.EndDate, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetEndDate() string { return v.PartnershipFields.EndDate }
+
+// GetTotalPublicContribution returns PartnershipNodePartnership.TotalPublicContribution, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetTotalPublicContribution() string {
+	return v.PartnershipFields.TotalPublicContribution
+}
+
+// GetDrafts returns PartnershipNodePartnership.Drafts, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
+	return v.PartnershipFields.Drafts
+}
+
+// GetReports returns PartnershipNodePartnership.Reports, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetReports() []PartnershipFieldsReportsPartnershipReport {
+	return v.PartnershipFields.Reports
+}
+
+// GetPeriods returns PartnershipNodePartnership.Periods, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetPeriods() []PartnershipFieldsPeriodsPartnershipPeriod {
+	return v.PartnershipFields.Periods
+}
+
+// GetAssessment returns PartnershipNodePartnership.Assessment, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetAssessment() *PartnershipFieldsAssessmentPartnershipAssessment {
+	return v.PartnershipFields.Assessment
+}
+
+// GetInstance returns PartnershipNodePartnership.Instance, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetInstance() *PartnershipFieldsInstanceWorkflowInstance {
+	return v.PartnershipFields.Instance
+}
+
+func (v *PartnershipNodePartnership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*PartnershipNodePartnership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.PartnershipNodePartnership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.PartnershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalPartnershipNodePartnership struct {
+	Typename *string `json:"__typename"`
+
+	Id string `json:"id"`
+
+	Title string `json:"title"`
+
+	State string `json:"state"`
+
+	EndDate string `json:"endDate"`
+
+	TotalPublicContribution string `json:"totalPublicContribution"`
+
+	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
+
+	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
+
+	Periods []PartnershipFieldsPeriodsPartnershipPeriod `json:"periods"`
+
+	Assessment *PartnershipFieldsAssessmentPartnershipAssessment `json:"assessment"`
+
+	Instance *PartnershipFieldsInstanceWorkflowInstance `json:"instance"`
+}
+
+func (v *PartnershipNodePartnership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *PartnershipNodePartnership) __premarshalJSON() (*__premarshalPartnershipNodePartnership, error) {
+	var retval __premarshalPartnershipNodePartnership
+
+	retval.Typename = v.Typename
+	retval.Id = v.PartnershipFields.Id
+	retval.Title = v.PartnershipFields.Title
+	retval.State = v.PartnershipFields.State
+	retval.EndDate = v.PartnershipFields.EndDate
+	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Drafts = v.PartnershipFields.Drafts
+	retval.Reports = v.PartnershipFields.Reports
+	retval.Periods = v.PartnershipFields.Periods
+	retval.Assessment = v.PartnershipFields.Assessment
+	retval.Instance = v.PartnershipFields.Instance
+	return &retval, nil
+}
+
+// PartnershipNodeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person who has signed in.
+type PartnershipNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns PartnershipNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *PartnershipNodeUser) GetTypename() *string { return v.Typename }
+
+// PartnershipNodeWorkflowInstance includes the requested fields of the GraphQL type WorkflowInstance.
+// The GraphQL type's documentation follows.
+//
+// A running workflow of any kind: an organisation's signing, an annual
+// follow-up, a revision or an IOP partnership. Every client can show any of
+// them the same way.
+type PartnershipNodeWorkflowInstance struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns PartnershipNodeWorkflowInstance.Typename, and is useful for accessing the field via an interface.
+func (v *PartnershipNodeWorkflowInstance) GetTypename() *string { return v.Typename }
+
+// PartnershipResponse is returned by Partnership on success.
+type PartnershipResponse struct {
+	// Fetches any object by its global ID; null when it does not exist or is not visible to you.
+	Node PartnershipNode `json:"-"`
+}
+
+// GetNode returns PartnershipResponse.Node, and is useful for accessing the field via an interface.
+func (v *PartnershipResponse) GetNode() PartnershipNode { return v.Node }
+
+func (v *PartnershipResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*PartnershipResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.PartnershipResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalPartnershipNode(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal PartnershipResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalPartnershipResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *PartnershipResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *PartnershipResponse) __premarshalJSON() (*__premarshalPartnershipResponse, error) {
+	var retval __premarshalPartnershipResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		var err error
+		*dst, err = __marshalPartnershipNode(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal PartnershipResponse.Node: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
+// PartnershipsExpiringPartnershipsExpiringPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type PartnershipsExpiringPartnershipsExpiringPartnership struct {
+	Title            string                                                                            `json:"title"`
+	EndDate          string                                                                            `json:"endDate"`
+	PublicBody       *PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation        `json:"publicBody"`
+	IdeaBasedParties []PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation `json:"ideaBasedParties"`
+}
+
+// GetTitle returns PartnershipsExpiringPartnershipsExpiringPartnership.Title, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnership) GetTitle() string { return v.Title }
+
+// GetEndDate returns PartnershipsExpiringPartnershipsExpiringPartnership.EndDate, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnership) GetEndDate() string { return v.EndDate }
+
+// GetPublicBody returns PartnershipsExpiringPartnershipsExpiringPartnership.PublicBody, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnership) GetPublicBody() *PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation {
+	return v.PublicBody
+}
+
+// GetIdeaBasedParties returns PartnershipsExpiringPartnershipsExpiringPartnership.IdeaBasedParties, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnership) GetIdeaBasedParties() []PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation {
+	return v.IdeaBasedParties
+}
+
+// PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation includes the requested fields of the GraphQL type Organisation.
+// The GraphQL type's documentation follows.
+//
+// An idea-based organisation or a public body.
+type PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation struct {
+	Name string `json:"name"`
+}
+
+// GetName returns PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation.Name, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation) GetName() string {
+	return v.Name
+}
+
+// PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation includes the requested fields of the GraphQL type Organisation.
+// The GraphQL type's documentation follows.
+//
+// An idea-based organisation or a public body.
+type PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation struct {
+	Name string `json:"name"`
+}
+
+// GetName returns PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation.Name, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation) GetName() string {
+	return v.Name
+}
+
+// PartnershipsExpiringResponse is returned by PartnershipsExpiring on success.
+type PartnershipsExpiringResponse struct {
+	// Running partnerships whose period ends within the given number of days.
+	PartnershipsExpiring []PartnershipsExpiringPartnershipsExpiringPartnership `json:"partnershipsExpiring"`
+}
+
+// GetPartnershipsExpiring returns PartnershipsExpiringResponse.PartnershipsExpiring, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringResponse) GetPartnershipsExpiring() []PartnershipsExpiringPartnershipsExpiringPartnership {
+	return v.PartnershipsExpiring
+}
+
 // Who is responsible for an activity.
 type Party string
 
@@ -2633,6 +3799,199 @@ var AllPrinciple = []Principle{
 	PrincipleMangfald,
 	PrincipleSjalvstandighet,
 	PrincipleOppenhet,
+}
+
+// ProposePartnershipProposePartnershipPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type ProposePartnershipProposePartnershipPartnershipPayload struct {
+	Partnership ProposePartnershipProposePartnershipPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns ProposePartnershipProposePartnershipPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayload) GetPartnership() ProposePartnershipProposePartnershipPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// ProposePartnershipProposePartnershipPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type ProposePartnershipProposePartnershipPartnershipPayloadPartnership struct {
+	PartnershipFields `json:"-"`
+}
+
+// GetId returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.Id, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetId() string {
+	return v.PartnershipFields.Id
+}
+
+// GetTitle returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.Title, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetTitle() string {
+	return v.PartnershipFields.Title
+}
+
+// GetState returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetState() string {
+	return v.PartnershipFields.State
+}
+
+// GetEndDate returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.EndDate, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetEndDate() string {
+	return v.PartnershipFields.EndDate
+}
+
+// GetTotalPublicContribution returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.TotalPublicContribution, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetTotalPublicContribution() string {
+	return v.PartnershipFields.TotalPublicContribution
+}
+
+// GetDrafts returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
+	return v.PartnershipFields.Drafts
+}
+
+// GetReports returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.Reports, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetReports() []PartnershipFieldsReportsPartnershipReport {
+	return v.PartnershipFields.Reports
+}
+
+// GetPeriods returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.Periods, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetPeriods() []PartnershipFieldsPeriodsPartnershipPeriod {
+	return v.PartnershipFields.Periods
+}
+
+// GetAssessment returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.Assessment, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetAssessment() *PartnershipFieldsAssessmentPartnershipAssessment {
+	return v.PartnershipFields.Assessment
+}
+
+// GetInstance returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.Instance, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetInstance() *PartnershipFieldsInstanceWorkflowInstance {
+	return v.PartnershipFields.Instance
+}
+
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ProposePartnershipProposePartnershipPartnershipPayloadPartnership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ProposePartnershipProposePartnershipPartnershipPayloadPartnership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.PartnershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalProposePartnershipProposePartnershipPartnershipPayloadPartnership struct {
+	Id string `json:"id"`
+
+	Title string `json:"title"`
+
+	State string `json:"state"`
+
+	EndDate string `json:"endDate"`
+
+	TotalPublicContribution string `json:"totalPublicContribution"`
+
+	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
+
+	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
+
+	Periods []PartnershipFieldsPeriodsPartnershipPeriod `json:"periods"`
+
+	Assessment *PartnershipFieldsAssessmentPartnershipAssessment `json:"assessment"`
+
+	Instance *PartnershipFieldsInstanceWorkflowInstance `json:"instance"`
+}
+
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) __premarshalJSON() (*__premarshalProposePartnershipProposePartnershipPartnershipPayloadPartnership, error) {
+	var retval __premarshalProposePartnershipProposePartnershipPartnershipPayloadPartnership
+
+	retval.Id = v.PartnershipFields.Id
+	retval.Title = v.PartnershipFields.Title
+	retval.State = v.PartnershipFields.State
+	retval.EndDate = v.PartnershipFields.EndDate
+	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Drafts = v.PartnershipFields.Drafts
+	retval.Reports = v.PartnershipFields.Reports
+	retval.Periods = v.PartnershipFields.Periods
+	retval.Assessment = v.PartnershipFields.Assessment
+	retval.Instance = v.PartnershipFields.Instance
+	return &retval, nil
+}
+
+// ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayload struct {
+	Partnership ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayload) GetPartnership() ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayloadPartnership struct {
+	// The workflow's state, e.g. `negotiation`, `active`, `ended`.
+	State string `json:"state"`
+}
+
+// GetState returns ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayloadPartnership) GetState() string {
+	return v.State
+}
+
+// ProposePartnershipRenewalResponse is returned by ProposePartnershipRenewal on success.
+type ProposePartnershipRenewalResponse struct {
+	// A party proposes to renew for a new period.
+	ProposePartnershipRenewal ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayload `json:"proposePartnershipRenewal"`
+}
+
+// GetProposePartnershipRenewal returns ProposePartnershipRenewalResponse.ProposePartnershipRenewal, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipRenewalResponse) GetProposePartnershipRenewal() ProposePartnershipRenewalProposePartnershipRenewalPartnershipPayload {
+	return v.ProposePartnershipRenewal
+}
+
+// ProposePartnershipResponse is returned by ProposePartnership on success.
+type ProposePartnershipResponse struct {
+	// Either party proposes a partnership (an initiative).
+	ProposePartnership ProposePartnershipProposePartnershipPartnershipPayload `json:"proposePartnership"`
+}
+
+// GetProposePartnership returns ProposePartnershipResponse.ProposePartnership, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipResponse) GetProposePartnership() ProposePartnershipProposePartnershipPartnershipPayload {
+	return v.ProposePartnership
 }
 
 // PublicSignatoriesNode includes the requested fields of the GraphQL interface Node.
@@ -3013,6 +4372,160 @@ type RegisterOrganisationResponse struct {
 // GetRegisterOrganisation returns RegisterOrganisationResponse.RegisterOrganisation, and is useful for accessing the field via an interface.
 func (v *RegisterOrganisationResponse) GetRegisterOrganisation() RegisterOrganisationRegisterOrganisationOrganisationPayload {
 	return v.RegisterOrganisation
+}
+
+// RenewPartnershipRenewPartnershipPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type RenewPartnershipRenewPartnershipPartnershipPayload struct {
+	Partnership RenewPartnershipRenewPartnershipPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns RenewPartnershipRenewPartnershipPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayload) GetPartnership() RenewPartnershipRenewPartnershipPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// RenewPartnershipRenewPartnershipPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type RenewPartnershipRenewPartnershipPartnershipPayloadPartnership struct {
+	PartnershipFields `json:"-"`
+}
+
+// GetId returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.Id, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetId() string {
+	return v.PartnershipFields.Id
+}
+
+// GetTitle returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.Title, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetTitle() string {
+	return v.PartnershipFields.Title
+}
+
+// GetState returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetState() string {
+	return v.PartnershipFields.State
+}
+
+// GetEndDate returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.EndDate, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetEndDate() string {
+	return v.PartnershipFields.EndDate
+}
+
+// GetTotalPublicContribution returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.TotalPublicContribution, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetTotalPublicContribution() string {
+	return v.PartnershipFields.TotalPublicContribution
+}
+
+// GetDrafts returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
+	return v.PartnershipFields.Drafts
+}
+
+// GetReports returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.Reports, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetReports() []PartnershipFieldsReportsPartnershipReport {
+	return v.PartnershipFields.Reports
+}
+
+// GetPeriods returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.Periods, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetPeriods() []PartnershipFieldsPeriodsPartnershipPeriod {
+	return v.PartnershipFields.Periods
+}
+
+// GetAssessment returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.Assessment, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetAssessment() *PartnershipFieldsAssessmentPartnershipAssessment {
+	return v.PartnershipFields.Assessment
+}
+
+// GetInstance returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.Instance, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetInstance() *PartnershipFieldsInstanceWorkflowInstance {
+	return v.PartnershipFields.Instance
+}
+
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*RenewPartnershipRenewPartnershipPartnershipPayloadPartnership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.RenewPartnershipRenewPartnershipPartnershipPayloadPartnership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.PartnershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalRenewPartnershipRenewPartnershipPartnershipPayloadPartnership struct {
+	Id string `json:"id"`
+
+	Title string `json:"title"`
+
+	State string `json:"state"`
+
+	EndDate string `json:"endDate"`
+
+	TotalPublicContribution string `json:"totalPublicContribution"`
+
+	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
+
+	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
+
+	Periods []PartnershipFieldsPeriodsPartnershipPeriod `json:"periods"`
+
+	Assessment *PartnershipFieldsAssessmentPartnershipAssessment `json:"assessment"`
+
+	Instance *PartnershipFieldsInstanceWorkflowInstance `json:"instance"`
+}
+
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) __premarshalJSON() (*__premarshalRenewPartnershipRenewPartnershipPartnershipPayloadPartnership, error) {
+	var retval __premarshalRenewPartnershipRenewPartnershipPartnershipPayloadPartnership
+
+	retval.Id = v.PartnershipFields.Id
+	retval.Title = v.PartnershipFields.Title
+	retval.State = v.PartnershipFields.State
+	retval.EndDate = v.PartnershipFields.EndDate
+	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Drafts = v.PartnershipFields.Drafts
+	retval.Reports = v.PartnershipFields.Reports
+	retval.Periods = v.PartnershipFields.Periods
+	retval.Assessment = v.PartnershipFields.Assessment
+	retval.Instance = v.PartnershipFields.Instance
+	return &retval, nil
+}
+
+// RenewPartnershipResponse is returned by RenewPartnership on success.
+type RenewPartnershipResponse struct {
+	// A decision-maker approves the renewal for their party.
+	RenewPartnership RenewPartnershipRenewPartnershipPartnershipPayload `json:"renewPartnership"`
+}
+
+// GetRenewPartnership returns RenewPartnershipResponse.RenewPartnership, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipResponse) GetRenewPartnership() RenewPartnershipRenewPartnershipPartnershipPayload {
+	return v.RenewPartnership
 }
 
 // RespondToCommentRespondToCommentCommentPayload includes the requested fields of the GraphQL type CommentPayload.
@@ -3615,6 +5128,45 @@ func (v *SigningApplicationsResponse) __premarshalJSON() (*__premarshalSigningAp
 	return &retval, nil
 }
 
+// StartPartnershipAssessmentResponse is returned by StartPartnershipAssessment on success.
+type StartPartnershipAssessmentResponse struct {
+	// An official starts the assessment.
+	StartPartnershipAssessment StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayload `json:"startPartnershipAssessment"`
+}
+
+// GetStartPartnershipAssessment returns StartPartnershipAssessmentResponse.StartPartnershipAssessment, and is useful for accessing the field via an interface.
+func (v *StartPartnershipAssessmentResponse) GetStartPartnershipAssessment() StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayload {
+	return v.StartPartnershipAssessment
+}
+
+// StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayload struct {
+	Partnership StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayload) GetPartnership() StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayloadPartnership struct {
+	// The workflow's state, e.g. `negotiation`, `active`, `ended`.
+	State string `json:"state"`
+}
+
+// GetState returns StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *StartPartnershipAssessmentStartPartnershipAssessmentPartnershipPayloadPartnership) GetState() string {
+	return v.State
+}
+
 // StartSigningReviewResponse is returned by StartSigningReview on success.
 type StartSigningReviewResponse struct {
 	// An official starts reviewing an application.
@@ -3697,6 +5249,238 @@ type SubmitFollowUpToCouncilSubmitFollowUpToCouncilWorkflowPayload struct {
 // GetInstance returns SubmitFollowUpToCouncilSubmitFollowUpToCouncilWorkflowPayload.Instance, and is useful for accessing the field via an interface.
 func (v *SubmitFollowUpToCouncilSubmitFollowUpToCouncilWorkflowPayload) GetInstance() WorkflowInstanceFields {
 	return v.Instance
+}
+
+// SubmitPartnershipForDecisionResponse is returned by SubmitPartnershipForDecision on success.
+type SubmitPartnershipForDecisionResponse struct {
+	// A party puts the latest draft to the decision.
+	SubmitPartnershipForDecision SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayload `json:"submitPartnershipForDecision"`
+}
+
+// GetSubmitPartnershipForDecision returns SubmitPartnershipForDecisionResponse.SubmitPartnershipForDecision, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipForDecisionResponse) GetSubmitPartnershipForDecision() SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayload {
+	return v.SubmitPartnershipForDecision
+}
+
+// SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayload struct {
+	Partnership SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayload) GetPartnership() SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayloadPartnership struct {
+	// The workflow's state, e.g. `negotiation`, `active`, `ended`.
+	State string `json:"state"`
+}
+
+// GetState returns SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipForDecisionSubmitPartnershipForDecisionPartnershipPayloadPartnership) GetState() string {
+	return v.State
+}
+
+// SubmitPartnershipReportResponse is returned by SubmitPartnershipReport on success.
+type SubmitPartnershipReportResponse struct {
+	// A party submits a year's follow-up report.
+	SubmitPartnershipReport SubmitPartnershipReportSubmitPartnershipReportPartnershipPayload `json:"submitPartnershipReport"`
+}
+
+// GetSubmitPartnershipReport returns SubmitPartnershipReportResponse.SubmitPartnershipReport, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportResponse) GetSubmitPartnershipReport() SubmitPartnershipReportSubmitPartnershipReportPartnershipPayload {
+	return v.SubmitPartnershipReport
+}
+
+// SubmitPartnershipReportSubmitPartnershipReportPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type SubmitPartnershipReportSubmitPartnershipReportPartnershipPayload struct {
+	Partnership SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayload) GetPartnership() SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership struct {
+	PartnershipFields `json:"-"`
+}
+
+// GetId returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.Id, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetId() string {
+	return v.PartnershipFields.Id
+}
+
+// GetTitle returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.Title, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetTitle() string {
+	return v.PartnershipFields.Title
+}
+
+// GetState returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetState() string {
+	return v.PartnershipFields.State
+}
+
+// GetEndDate returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.EndDate, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetEndDate() string {
+	return v.PartnershipFields.EndDate
+}
+
+// GetTotalPublicContribution returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.TotalPublicContribution, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetTotalPublicContribution() string {
+	return v.PartnershipFields.TotalPublicContribution
+}
+
+// GetDrafts returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
+	return v.PartnershipFields.Drafts
+}
+
+// GetReports returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.Reports, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetReports() []PartnershipFieldsReportsPartnershipReport {
+	return v.PartnershipFields.Reports
+}
+
+// GetPeriods returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.Periods, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetPeriods() []PartnershipFieldsPeriodsPartnershipPeriod {
+	return v.PartnershipFields.Periods
+}
+
+// GetAssessment returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.Assessment, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetAssessment() *PartnershipFieldsAssessmentPartnershipAssessment {
+	return v.PartnershipFields.Assessment
+}
+
+// GetInstance returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.Instance, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetInstance() *PartnershipFieldsInstanceWorkflowInstance {
+	return v.PartnershipFields.Instance
+}
+
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.PartnershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalSubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership struct {
+	Id string `json:"id"`
+
+	Title string `json:"title"`
+
+	State string `json:"state"`
+
+	EndDate string `json:"endDate"`
+
+	TotalPublicContribution string `json:"totalPublicContribution"`
+
+	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
+
+	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
+
+	Periods []PartnershipFieldsPeriodsPartnershipPeriod `json:"periods"`
+
+	Assessment *PartnershipFieldsAssessmentPartnershipAssessment `json:"assessment"`
+
+	Instance *PartnershipFieldsInstanceWorkflowInstance `json:"instance"`
+}
+
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) __premarshalJSON() (*__premarshalSubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership, error) {
+	var retval __premarshalSubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership
+
+	retval.Id = v.PartnershipFields.Id
+	retval.Title = v.PartnershipFields.Title
+	retval.State = v.PartnershipFields.State
+	retval.EndDate = v.PartnershipFields.EndDate
+	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Drafts = v.PartnershipFields.Drafts
+	retval.Reports = v.PartnershipFields.Reports
+	retval.Periods = v.PartnershipFields.Periods
+	retval.Assessment = v.PartnershipFields.Assessment
+	retval.Instance = v.PartnershipFields.Instance
+	return &retval, nil
+}
+
+// TerminatePartnershipResponse is returned by TerminatePartnership on success.
+type TerminatePartnershipResponse struct {
+	// A party terminates the partnership; it ends after the notice period.
+	TerminatePartnership TerminatePartnershipTerminatePartnershipPartnershipPayload `json:"terminatePartnership"`
+}
+
+// GetTerminatePartnership returns TerminatePartnershipResponse.TerminatePartnership, and is useful for accessing the field via an interface.
+func (v *TerminatePartnershipResponse) GetTerminatePartnership() TerminatePartnershipTerminatePartnershipPartnershipPayload {
+	return v.TerminatePartnership
+}
+
+// TerminatePartnershipTerminatePartnershipPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type TerminatePartnershipTerminatePartnershipPartnershipPayload struct {
+	Partnership TerminatePartnershipTerminatePartnershipPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns TerminatePartnershipTerminatePartnershipPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *TerminatePartnershipTerminatePartnershipPartnershipPayload) GetPartnership() TerminatePartnershipTerminatePartnershipPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// TerminatePartnershipTerminatePartnershipPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type TerminatePartnershipTerminatePartnershipPartnershipPayloadPartnership struct {
+	// The workflow's state, e.g. `negotiation`, `active`, `ended`.
+	State string `json:"state"`
+}
+
+// GetState returns TerminatePartnershipTerminatePartnershipPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *TerminatePartnershipTerminatePartnershipPartnershipPayloadPartnership) GetState() string {
+	return v.State
 }
 
 // WithdrawApprovalResponse is returned by WithdrawApproval on success.
@@ -3801,6 +5585,18 @@ var AllWorkflowKind = []WorkflowKind{
 	WorkflowKindPartnership,
 }
 
+// __AddPartnershipDraftInput is used internally by genqlient
+type __AddPartnershipDraftInput struct {
+	PartnershipId string `json:"partnershipId"`
+	Body          string `json:"body"`
+}
+
+// GetPartnershipId returns __AddPartnershipDraftInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__AddPartnershipDraftInput) GetPartnershipId() string { return v.PartnershipId }
+
+// GetBody returns __AddPartnershipDraftInput.Body, and is useful for accessing the field via an interface.
+func (v *__AddPartnershipDraftInput) GetBody() string { return v.Body }
+
 // __AddRevisionDraftInput is used internally by genqlient
 type __AddRevisionDraftInput struct {
 	InstanceId string `json:"instanceId"`
@@ -3885,6 +5681,14 @@ func (v *__ApproveInput) GetInstanceId() string { return v.InstanceId }
 // GetTransition returns __ApproveInput.Transition, and is useful for accessing the field via an interface.
 func (v *__ApproveInput) GetTransition() string { return v.Transition }
 
+// __ApprovePartnershipInput is used internally by genqlient
+type __ApprovePartnershipInput struct {
+	PartnershipId string `json:"partnershipId"`
+}
+
+// GetPartnershipId returns __ApprovePartnershipInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__ApprovePartnershipInput) GetPartnershipId() string { return v.PartnershipId }
+
 // __ApproveSigningApplicationInput is used internally by genqlient
 type __ApproveSigningApplicationInput struct {
 	InstanceId          string `json:"instanceId"`
@@ -3906,6 +5710,30 @@ func (v *__ApproveSigningApplicationInput) GetDemocraticValues() bool { return v
 
 // GetIndependent returns __ApproveSigningApplicationInput.Independent, and is useful for accessing the field via an interface.
 func (v *__ApproveSigningApplicationInput) GetIndependent() bool { return v.Independent }
+
+// __AssessPartnershipInput is used internally by genqlient
+type __AssessPartnershipInput struct {
+	PartnershipId         string `json:"partnershipId"`
+	EconomicActivity      bool   `json:"economicActivity"`
+	MarketOrCompetition   bool   `json:"marketOrCompetition"`
+	PossibleStateAid      bool   `json:"possibleStateAid"`
+	IdeaBasedOrganisation bool   `json:"ideaBasedOrganisation"`
+}
+
+// GetPartnershipId returns __AssessPartnershipInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__AssessPartnershipInput) GetPartnershipId() string { return v.PartnershipId }
+
+// GetEconomicActivity returns __AssessPartnershipInput.EconomicActivity, and is useful for accessing the field via an interface.
+func (v *__AssessPartnershipInput) GetEconomicActivity() bool { return v.EconomicActivity }
+
+// GetMarketOrCompetition returns __AssessPartnershipInput.MarketOrCompetition, and is useful for accessing the field via an interface.
+func (v *__AssessPartnershipInput) GetMarketOrCompetition() bool { return v.MarketOrCompetition }
+
+// GetPossibleStateAid returns __AssessPartnershipInput.PossibleStateAid, and is useful for accessing the field via an interface.
+func (v *__AssessPartnershipInput) GetPossibleStateAid() bool { return v.PossibleStateAid }
+
+// GetIdeaBasedOrganisation returns __AssessPartnershipInput.IdeaBasedOrganisation, and is useful for accessing the field via an interface.
+func (v *__AssessPartnershipInput) GetIdeaBasedOrganisation() bool { return v.IdeaBasedOrganisation }
 
 // __AttachToSigningCeremonyInput is used internally by genqlient
 type __AttachToSigningCeremonyInput struct {
@@ -4071,6 +5899,70 @@ type __OrganisationSignaturesInput struct {
 // GetOrganisationId returns __OrganisationSignaturesInput.OrganisationId, and is useful for accessing the field via an interface.
 func (v *__OrganisationSignaturesInput) GetOrganisationId() string { return v.OrganisationId }
 
+// __PartnershipInput is used internally by genqlient
+type __PartnershipInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __PartnershipInput.Id, and is useful for accessing the field via an interface.
+func (v *__PartnershipInput) GetId() string { return v.Id }
+
+// __PartnershipsExpiringInput is used internally by genqlient
+type __PartnershipsExpiringInput struct {
+	WithinDays int `json:"withinDays"`
+}
+
+// GetWithinDays returns __PartnershipsExpiringInput.WithinDays, and is useful for accessing the field via an interface.
+func (v *__PartnershipsExpiringInput) GetWithinDays() int { return v.WithinDays }
+
+// __ProposePartnershipInput is used internally by genqlient
+type __ProposePartnershipInput struct {
+	Title         string              `json:"title"`
+	Purpose       string              `json:"purpose"`
+	PublicBodyId  string              `json:"publicBodyId"`
+	IdeaBasedIds  []string            `json:"ideaBasedIds"`
+	StartDate     string              `json:"startDate"`
+	EndDate       string              `json:"endDate"`
+	NoticeMonths  int                 `json:"noticeMonths"`
+	Contributions []ContributionInput `json:"contributions"`
+}
+
+// GetTitle returns __ProposePartnershipInput.Title, and is useful for accessing the field via an interface.
+func (v *__ProposePartnershipInput) GetTitle() string { return v.Title }
+
+// GetPurpose returns __ProposePartnershipInput.Purpose, and is useful for accessing the field via an interface.
+func (v *__ProposePartnershipInput) GetPurpose() string { return v.Purpose }
+
+// GetPublicBodyId returns __ProposePartnershipInput.PublicBodyId, and is useful for accessing the field via an interface.
+func (v *__ProposePartnershipInput) GetPublicBodyId() string { return v.PublicBodyId }
+
+// GetIdeaBasedIds returns __ProposePartnershipInput.IdeaBasedIds, and is useful for accessing the field via an interface.
+func (v *__ProposePartnershipInput) GetIdeaBasedIds() []string { return v.IdeaBasedIds }
+
+// GetStartDate returns __ProposePartnershipInput.StartDate, and is useful for accessing the field via an interface.
+func (v *__ProposePartnershipInput) GetStartDate() string { return v.StartDate }
+
+// GetEndDate returns __ProposePartnershipInput.EndDate, and is useful for accessing the field via an interface.
+func (v *__ProposePartnershipInput) GetEndDate() string { return v.EndDate }
+
+// GetNoticeMonths returns __ProposePartnershipInput.NoticeMonths, and is useful for accessing the field via an interface.
+func (v *__ProposePartnershipInput) GetNoticeMonths() int { return v.NoticeMonths }
+
+// GetContributions returns __ProposePartnershipInput.Contributions, and is useful for accessing the field via an interface.
+func (v *__ProposePartnershipInput) GetContributions() []ContributionInput { return v.Contributions }
+
+// __ProposePartnershipRenewalInput is used internally by genqlient
+type __ProposePartnershipRenewalInput struct {
+	PartnershipId string `json:"partnershipId"`
+	EndDate       string `json:"endDate"`
+}
+
+// GetPartnershipId returns __ProposePartnershipRenewalInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__ProposePartnershipRenewalInput) GetPartnershipId() string { return v.PartnershipId }
+
+// GetEndDate returns __ProposePartnershipRenewalInput.EndDate, and is useful for accessing the field via an interface.
+func (v *__ProposePartnershipRenewalInput) GetEndDate() string { return v.EndDate }
+
 // __PublicSignatoriesInput is used internally by genqlient
 type __PublicSignatoriesInput struct {
 	AgreementVersionId string  `json:"agreementVersionId"`
@@ -4110,6 +6002,14 @@ type __RegisterOrganisationInput struct {
 
 // GetOrganisation returns __RegisterOrganisationInput.Organisation, and is useful for accessing the field via an interface.
 func (v *__RegisterOrganisationInput) GetOrganisation() OrganisationInput { return v.Organisation }
+
+// __RenewPartnershipInput is used internally by genqlient
+type __RenewPartnershipInput struct {
+	PartnershipId string `json:"partnershipId"`
+}
+
+// GetPartnershipId returns __RenewPartnershipInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__RenewPartnershipInput) GetPartnershipId() string { return v.PartnershipId }
 
 // __RespondToCommentInput is used internally by genqlient
 type __RespondToCommentInput struct {
@@ -4154,6 +6054,14 @@ type __SigningApplicationsInput struct {
 
 // GetOrganisationId returns __SigningApplicationsInput.OrganisationId, and is useful for accessing the field via an interface.
 func (v *__SigningApplicationsInput) GetOrganisationId() string { return v.OrganisationId }
+
+// __StartPartnershipAssessmentInput is used internally by genqlient
+type __StartPartnershipAssessmentInput struct {
+	PartnershipId string `json:"partnershipId"`
+}
+
+// GetPartnershipId returns __StartPartnershipAssessmentInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__StartPartnershipAssessmentInput) GetPartnershipId() string { return v.PartnershipId }
 
 // __StartSigningReviewInput is used internally by genqlient
 type __StartSigningReviewInput struct {
@@ -4217,6 +6125,46 @@ func (v *__SubmitFollowUpToCouncilInput) GetInstanceId() string { return v.Insta
 // GetReason returns __SubmitFollowUpToCouncilInput.Reason, and is useful for accessing the field via an interface.
 func (v *__SubmitFollowUpToCouncilInput) GetReason() string { return v.Reason }
 
+// __SubmitPartnershipForDecisionInput is used internally by genqlient
+type __SubmitPartnershipForDecisionInput struct {
+	PartnershipId string `json:"partnershipId"`
+}
+
+// GetPartnershipId returns __SubmitPartnershipForDecisionInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__SubmitPartnershipForDecisionInput) GetPartnershipId() string { return v.PartnershipId }
+
+// __SubmitPartnershipReportInput is used internally by genqlient
+type __SubmitPartnershipReportInput struct {
+	PartnershipId string `json:"partnershipId"`
+	Year          int    `json:"year"`
+	Body          string `json:"body"`
+}
+
+// GetPartnershipId returns __SubmitPartnershipReportInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__SubmitPartnershipReportInput) GetPartnershipId() string { return v.PartnershipId }
+
+// GetYear returns __SubmitPartnershipReportInput.Year, and is useful for accessing the field via an interface.
+func (v *__SubmitPartnershipReportInput) GetYear() int { return v.Year }
+
+// GetBody returns __SubmitPartnershipReportInput.Body, and is useful for accessing the field via an interface.
+func (v *__SubmitPartnershipReportInput) GetBody() string { return v.Body }
+
+// __TerminatePartnershipInput is used internally by genqlient
+type __TerminatePartnershipInput struct {
+	PartnershipId  string `json:"partnershipId"`
+	OrganisationId string `json:"organisationId"`
+	Reason         string `json:"reason"`
+}
+
+// GetPartnershipId returns __TerminatePartnershipInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__TerminatePartnershipInput) GetPartnershipId() string { return v.PartnershipId }
+
+// GetOrganisationId returns __TerminatePartnershipInput.OrganisationId, and is useful for accessing the field via an interface.
+func (v *__TerminatePartnershipInput) GetOrganisationId() string { return v.OrganisationId }
+
+// GetReason returns __TerminatePartnershipInput.Reason, and is useful for accessing the field via an interface.
+func (v *__TerminatePartnershipInput) GetReason() string { return v.Reason }
+
 // __WithdrawApprovalInput is used internally by genqlient
 type __WithdrawApprovalInput struct {
 	InstanceId string `json:"instanceId"`
@@ -4244,6 +6192,79 @@ func (v *__WithdrawSignatureInput) GetInstanceId() string { return v.InstanceId 
 
 // GetReason returns __WithdrawSignatureInput.Reason, and is useful for accessing the field via an interface.
 func (v *__WithdrawSignatureInput) GetReason() string { return v.Reason }
+
+// The mutation executed by AddPartnershipDraft.
+const AddPartnershipDraft_Operation = `
+mutation AddPartnershipDraft ($partnershipId: ID!, $body: String!) {
+	addPartnershipDraft(input: {partnershipId:$partnershipId,body:$body}) {
+		partnership {
+			... PartnershipFields
+		}
+	}
+}
+fragment PartnershipFields on Partnership {
+	id
+	title
+	state
+	endDate
+	totalPublicContribution
+	drafts {
+		version
+	}
+	reports {
+		year
+		dueOn
+		overdue
+		late
+	}
+	periods {
+		number
+		startDate
+		endDate
+	}
+	assessment {
+		suitable
+		recommendation
+	}
+	instance {
+		id
+		pendingApprovals {
+			requirement
+			approvers {
+				name
+			}
+		}
+	}
+}
+`
+
+// A party adds the next draft.
+func AddPartnershipDraft(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+	body string,
+) (data_ *AddPartnershipDraftResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AddPartnershipDraft",
+		Query:  AddPartnershipDraft_Operation,
+		Variables: &__AddPartnershipDraftInput{
+			PartnershipId: partnershipId,
+			Body:          body,
+		},
+	}
+
+	data_ = &AddPartnershipDraftResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
 
 // The mutation executed by AddRevisionDraft.
 const AddRevisionDraft_Operation = `
@@ -4590,6 +6611,77 @@ func Approve(
 	return data_, err_
 }
 
+// The mutation executed by ApprovePartnership.
+const ApprovePartnership_Operation = `
+mutation ApprovePartnership ($partnershipId: ID!) {
+	approvePartnership(input: {partnershipId:$partnershipId}) {
+		partnership {
+			... PartnershipFields
+		}
+	}
+}
+fragment PartnershipFields on Partnership {
+	id
+	title
+	state
+	endDate
+	totalPublicContribution
+	drafts {
+		version
+	}
+	reports {
+		year
+		dueOn
+		overdue
+		late
+	}
+	periods {
+		number
+		startDate
+		endDate
+	}
+	assessment {
+		suitable
+		recommendation
+	}
+	instance {
+		id
+		pendingApprovals {
+			requirement
+			approvers {
+				name
+			}
+		}
+	}
+}
+`
+
+// A decision-maker approves for their party.
+func ApprovePartnership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+) (data_ *ApprovePartnershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ApprovePartnership",
+		Query:  ApprovePartnership_Operation,
+		Variables: &__ApprovePartnershipInput{
+			PartnershipId: partnershipId,
+		},
+	}
+
+	data_ = &ApprovePartnershipResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by ApproveSigningApplication.
 const ApproveSigningApplication_Operation = `
 mutation ApproveSigningApplication ($instanceId: ID!, $regionalPerspective: Boolean!, $democraticValues: Boolean!, $independent: Boolean!) {
@@ -4631,6 +6723,85 @@ func ApproveSigningApplication(
 	}
 
 	data_ = &ApproveSigningApplicationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by AssessPartnership.
+const AssessPartnership_Operation = `
+mutation AssessPartnership ($partnershipId: ID!, $economicActivity: Boolean!, $marketOrCompetition: Boolean!, $possibleStateAid: Boolean!, $ideaBasedOrganisation: Boolean!) {
+	assessPartnership(input: {partnershipId:$partnershipId,economicActivity:$economicActivity,economicActivityJustification:"Se bedömningen.",marketOrCompetition:$marketOrCompetition,marketOrCompetitionJustification:"Se bedömningen.",possibleStateAid:$possibleStateAid,possibleStateAidJustification:"Se bedömningen.",ideaBasedOrganisation:$ideaBasedOrganisation,ideaBasedOrganisationJustification:"Stadgarna."}) {
+		partnership {
+			... PartnershipFields
+		}
+	}
+}
+fragment PartnershipFields on Partnership {
+	id
+	title
+	state
+	endDate
+	totalPublicContribution
+	drafts {
+		version
+	}
+	reports {
+		year
+		dueOn
+		overdue
+		late
+	}
+	periods {
+		number
+		startDate
+		endDate
+	}
+	assessment {
+		suitable
+		recommendation
+	}
+	instance {
+		id
+		pendingApprovals {
+			requirement
+			approvers {
+				name
+			}
+		}
+	}
+}
+`
+
+// An official records the assessment checklist.
+func AssessPartnership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+	economicActivity bool,
+	marketOrCompetition bool,
+	possibleStateAid bool,
+	ideaBasedOrganisation bool,
+) (data_ *AssessPartnershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AssessPartnership",
+		Query:  AssessPartnership_Operation,
+		Variables: &__AssessPartnershipInput{
+			PartnershipId:         partnershipId,
+			EconomicActivity:      economicActivity,
+			MarketOrCompetition:   marketOrCompetition,
+			PossibleStateAid:      possibleStateAid,
+			IdeaBasedOrganisation: ideaBasedOrganisation,
+		},
+	}
+
+	data_ = &AssessPartnershipResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -5378,6 +7549,244 @@ func OverdueFollowUps(
 	return data_, err_
 }
 
+// The query executed by Partnership.
+const Partnership_Operation = `
+query Partnership ($id: ID!) {
+	node(id: $id) {
+		__typename
+		... on Partnership {
+			... PartnershipFields
+		}
+	}
+}
+fragment PartnershipFields on Partnership {
+	id
+	title
+	state
+	endDate
+	totalPublicContribution
+	drafts {
+		version
+	}
+	reports {
+		year
+		dueOn
+		overdue
+		late
+	}
+	periods {
+		number
+		startDate
+		endDate
+	}
+	assessment {
+		suitable
+		recommendation
+	}
+	instance {
+		id
+		pendingApprovals {
+			requirement
+			approvers {
+				name
+			}
+		}
+	}
+}
+`
+
+// One partnership, as the viewer may see it.
+func Partnership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *PartnershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Partnership",
+		Query:  Partnership_Operation,
+		Variables: &__PartnershipInput{
+			Id: id,
+		},
+	}
+
+	data_ = &PartnershipResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by PartnershipsExpiring.
+const PartnershipsExpiring_Operation = `
+query PartnershipsExpiring ($withinDays: Int!) {
+	partnershipsExpiring(withinDays: $withinDays) {
+		title
+		endDate
+		publicBody {
+			name
+		}
+		ideaBasedParties {
+			name
+		}
+	}
+}
+`
+
+// Running partnerships ending within the given days.
+func PartnershipsExpiring(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	withinDays int,
+) (data_ *PartnershipsExpiringResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "PartnershipsExpiring",
+		Query:  PartnershipsExpiring_Operation,
+		Variables: &__PartnershipsExpiringInput{
+			WithinDays: withinDays,
+		},
+	}
+
+	data_ = &PartnershipsExpiringResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by ProposePartnership.
+const ProposePartnership_Operation = `
+mutation ProposePartnership ($title: String!, $purpose: String!, $publicBodyId: ID!, $ideaBasedIds: [ID!]!, $startDate: Date!, $endDate: Date!, $noticeMonths: Int!, $contributions: [ContributionInput!]) {
+	proposePartnership(input: {title:$title,purpose:$purpose,publicBodyId:$publicBodyId,ideaBasedIds:$ideaBasedIds,startDate:$startDate,endDate:$endDate,noticeMonths:$noticeMonths,reportDueMonth:3,reportDueDay:31,contributions:$contributions}) {
+		partnership {
+			... PartnershipFields
+		}
+	}
+}
+fragment PartnershipFields on Partnership {
+	id
+	title
+	state
+	endDate
+	totalPublicContribution
+	drafts {
+		version
+	}
+	reports {
+		year
+		dueOn
+		overdue
+		late
+	}
+	periods {
+		number
+		startDate
+		endDate
+	}
+	assessment {
+		suitable
+		recommendation
+	}
+	instance {
+		id
+		pendingApprovals {
+			requirement
+			approvers {
+				name
+			}
+		}
+	}
+}
+`
+
+// Either party proposes a partnership.
+func ProposePartnership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	title string,
+	purpose string,
+	publicBodyId string,
+	ideaBasedIds []string,
+	startDate string,
+	endDate string,
+	noticeMonths int,
+	contributions []ContributionInput,
+) (data_ *ProposePartnershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ProposePartnership",
+		Query:  ProposePartnership_Operation,
+		Variables: &__ProposePartnershipInput{
+			Title:         title,
+			Purpose:       purpose,
+			PublicBodyId:  publicBodyId,
+			IdeaBasedIds:  ideaBasedIds,
+			StartDate:     startDate,
+			EndDate:       endDate,
+			NoticeMonths:  noticeMonths,
+			Contributions: contributions,
+		},
+	}
+
+	data_ = &ProposePartnershipResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by ProposePartnershipRenewal.
+const ProposePartnershipRenewal_Operation = `
+mutation ProposePartnershipRenewal ($partnershipId: ID!, $endDate: Date!) {
+	proposePartnershipRenewal(input: {partnershipId:$partnershipId,endDate:$endDate}) {
+		partnership {
+			state
+		}
+	}
+}
+`
+
+// A party proposes a new period.
+func ProposePartnershipRenewal(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+	endDate string,
+) (data_ *ProposePartnershipRenewalResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ProposePartnershipRenewal",
+		Query:  ProposePartnershipRenewal_Operation,
+		Variables: &__ProposePartnershipRenewalInput{
+			PartnershipId: partnershipId,
+			EndDate:       endDate,
+		},
+	}
+
+	data_ = &ProposePartnershipRenewalResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by PublicSignatories.
 const PublicSignatories_Operation = `
 query PublicSignatories ($agreementVersionId: ID!, $first: Int!, $after: String) {
@@ -5523,6 +7932,77 @@ func RegisterOrganisation(
 	}
 
 	data_ = &RegisterOrganisationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RenewPartnership.
+const RenewPartnership_Operation = `
+mutation RenewPartnership ($partnershipId: ID!) {
+	renewPartnership(input: {partnershipId:$partnershipId}) {
+		partnership {
+			... PartnershipFields
+		}
+	}
+}
+fragment PartnershipFields on Partnership {
+	id
+	title
+	state
+	endDate
+	totalPublicContribution
+	drafts {
+		version
+	}
+	reports {
+		year
+		dueOn
+		overdue
+		late
+	}
+	periods {
+		number
+		startDate
+		endDate
+	}
+	assessment {
+		suitable
+		recommendation
+	}
+	instance {
+		id
+		pendingApprovals {
+			requirement
+			approvers {
+				name
+			}
+		}
+	}
+}
+`
+
+// A decision-maker approves the renewal for their party.
+func RenewPartnership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+) (data_ *RenewPartnershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RenewPartnership",
+		Query:  RenewPartnership_Operation,
+		Variables: &__RenewPartnershipInput{
+			PartnershipId: partnershipId,
+		},
+	}
+
+	data_ = &RenewPartnershipResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -5736,6 +8216,43 @@ func SigningApplications(
 	return data_, err_
 }
 
+// The mutation executed by StartPartnershipAssessment.
+const StartPartnershipAssessment_Operation = `
+mutation StartPartnershipAssessment ($partnershipId: ID!) {
+	startPartnershipAssessment(input: {partnershipId:$partnershipId}) {
+		partnership {
+			state
+		}
+	}
+}
+`
+
+// An official starts the assessment.
+func StartPartnershipAssessment(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+) (data_ *StartPartnershipAssessmentResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "StartPartnershipAssessment",
+		Query:  StartPartnershipAssessment_Operation,
+		Variables: &__StartPartnershipAssessmentInput{
+			PartnershipId: partnershipId,
+		},
+	}
+
+	data_ = &StartPartnershipAssessmentResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by StartSigningReview.
 const StartSigningReview_Operation = `
 mutation StartSigningReview ($instanceId: ID!) {
@@ -5928,6 +8445,159 @@ func SubmitFollowUpToCouncil(
 	}
 
 	data_ = &SubmitFollowUpToCouncilResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SubmitPartnershipForDecision.
+const SubmitPartnershipForDecision_Operation = `
+mutation SubmitPartnershipForDecision ($partnershipId: ID!) {
+	submitPartnershipForDecision(input: {partnershipId:$partnershipId}) {
+		partnership {
+			state
+		}
+	}
+}
+`
+
+// A party puts the latest draft to the decision.
+func SubmitPartnershipForDecision(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+) (data_ *SubmitPartnershipForDecisionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SubmitPartnershipForDecision",
+		Query:  SubmitPartnershipForDecision_Operation,
+		Variables: &__SubmitPartnershipForDecisionInput{
+			PartnershipId: partnershipId,
+		},
+	}
+
+	data_ = &SubmitPartnershipForDecisionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SubmitPartnershipReport.
+const SubmitPartnershipReport_Operation = `
+mutation SubmitPartnershipReport ($partnershipId: ID!, $year: Int!, $body: String!) {
+	submitPartnershipReport(input: {partnershipId:$partnershipId,year:$year,body:$body}) {
+		partnership {
+			... PartnershipFields
+		}
+	}
+}
+fragment PartnershipFields on Partnership {
+	id
+	title
+	state
+	endDate
+	totalPublicContribution
+	drafts {
+		version
+	}
+	reports {
+		year
+		dueOn
+		overdue
+		late
+	}
+	periods {
+		number
+		startDate
+		endDate
+	}
+	assessment {
+		suitable
+		recommendation
+	}
+	instance {
+		id
+		pendingApprovals {
+			requirement
+			approvers {
+				name
+			}
+		}
+	}
+}
+`
+
+// A party submits a year's report.
+func SubmitPartnershipReport(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+	year int,
+	body string,
+) (data_ *SubmitPartnershipReportResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SubmitPartnershipReport",
+		Query:  SubmitPartnershipReport_Operation,
+		Variables: &__SubmitPartnershipReportInput{
+			PartnershipId: partnershipId,
+			Year:          year,
+			Body:          body,
+		},
+	}
+
+	data_ = &SubmitPartnershipReportResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by TerminatePartnership.
+const TerminatePartnership_Operation = `
+mutation TerminatePartnership ($partnershipId: ID!, $organisationId: ID!, $reason: String!) {
+	terminatePartnership(input: {partnershipId:$partnershipId,organisationId:$organisationId,reason:$reason}) {
+		partnership {
+			state
+		}
+	}
+}
+`
+
+// A party terminates the partnership.
+func TerminatePartnership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+	organisationId string,
+	reason string,
+) (data_ *TerminatePartnershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "TerminatePartnership",
+		Query:  TerminatePartnership_Operation,
+		Variables: &__TerminatePartnershipInput{
+			PartnershipId:  partnershipId,
+			OrganisationId: organisationId,
+			Reason:         reason,
+		},
+	}
+
+	data_ = &TerminatePartnershipResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

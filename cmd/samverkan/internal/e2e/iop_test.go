@@ -1,0 +1,213 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/e2e/client"
+)
+
+// iopStory is a public body, an organisation with its representative, and
+// the Region's decision-maker.
+type iopStory struct {
+	*story
+	politician *apptest.User
+	org        applicant
+}
+
+func newIOPStory(t *testing.T) *iopStory {
+	s := newStory(t)
+	return &iopStory{story: s, politician: s.env.NewUser("Petra Politiker", "region_politician@region"), org: s.partner(t, 1)}
+}
+
+// partner registers the n-th partner organisation with its representative.
+func (s *story) partner(t *testing.T, n int) applicant {
+	rep := s.env.NewUser(fmt.Sprintf("IOP Rep %d", n))
+	org := s.register(t, rep, client.OrganisationInput{Name: fmt.Sprintf("Partnerföreningen %d", n), OrganisationNumber: orgNumber(600 + n),
+		LegalForm: client.LegalFormIdeellForening, Sector: client.SectorIdeaBased})
+	return applicant{rep: rep, org: org}
+}
+
+func (s *iopStory) partnership(t *testing.T, id string) client.PartnershipNodePartnership {
+	resp, err := client.Partnership(context.Background(), s.as(s.official), id)
+	require.NoError(t, err)
+	return *node[*client.PartnershipNodePartnership](t, resp.Node)
+}
+
+// propose brings a partnership proposed by the organisation through a
+// passing assessment to negotiation.
+func (s *iopStory) propose(t *testing.T, title, start, end string) string {
+	ctx := context.Background()
+	first, err := time.Parse("2006-01-02", start)
+	require.NoError(t, err)
+	p, err := client.ProposePartnership(ctx, s.as(s.org.rep), title, "Fler unga klarar skolan.", s.publicBody, []string{s.org.org},
+		start, end, 3, []client.ContributionInput{
+			{OrganisationId: s.publicBody, Year: first.Year(), Kind: client.ContributionKindMoney, Amount: "250000"},
+			{OrganisationId: s.org.org, Year: first.Year(), Kind: client.ContributionKindVolunteerHours, Amount: "800"},
+		})
+	require.NoError(t, err)
+	id := p.ProposePartnership.Partnership.Id
+	require.Equal(t, "initiative", p.ProposePartnership.Partnership.State)
+	_, err = client.StartPartnershipAssessment(ctx, s.as(s.official), id)
+	require.NoError(t, err)
+	a, err := client.AssessPartnership(ctx, s.as(s.official), id, false, false, false, true)
+	require.NoError(t, err)
+	require.Equal(t, "negotiation", a.AssessPartnership.Partnership.State)
+	return id
+}
+
+// agree adds a draft, puts it to the decision and has both parties approve.
+func (s *iopStory) agree(t *testing.T, id string) client.PartnershipFields {
+	ctx := context.Background()
+	_, err := client.AddPartnershipDraft(ctx, s.as(s.org.rep), id, "Avtalstext.")
+	require.NoError(t, err)
+	_, err = client.SubmitPartnershipForDecision(ctx, s.as(s.org.rep), id)
+	require.NoError(t, err)
+	_, err = client.ApprovePartnership(ctx, s.as(s.politician), id)
+	require.NoError(t, err)
+	r, err := client.ApprovePartnership(ctx, s.as(s.org.rep), id)
+	require.NoError(t, err)
+	return r.ApprovePartnership.Partnership.PartnershipFields
+}
+
+// An IOP from initiative to renewal, over HTTP with the typed client and
+// the clock driving its yearly reports and renewal.
+func TestPartnershipLifecycle(t *testing.T) {
+	t.Parallel()
+	s := newIOPStory(t)
+	ctx := context.Background()
+	env := s.env
+	env.AdvanceTo(at(2018, 2, 1, 9))
+	id := s.propose(t, "Läxhjälp i Karlstad", "2018-03-01", "2020-12-31")
+
+	// Negotiation over two drafts.
+	_, err := client.AddPartnershipDraft(ctx, s.as(s.org.rep), id, "Första utkastet.")
+	require.NoError(t, err)
+	d, err := client.AddPartnershipDraft(ctx, s.as(s.official), id, "Andra utkastet, med Regionens synpunkter.")
+	require.NoError(t, err)
+	require.Len(t, d.AddPartnershipDraft.Partnership.Drafts, 2)
+
+	// A representative of an organisation that is not a party does not see
+	// a partnership being negotiated, let alone its drafts, and cannot act.
+	outsider := s.partner(t, 2)
+	resp, err := client.Partnership(ctx, s.as(outsider.rep), id)
+	require.NoError(t, err)
+	require.Nil(t, resp.Node)
+	_, err = client.AddPartnershipDraft(ctx, s.as(outsider.rep), id, "Mitt utkast.")
+	requireCode(t, err, "FORBIDDEN")
+	_, err = client.ApprovePartnership(ctx, s.as(outsider.rep), id)
+	requireCode(t, err, "FORBIDDEN")
+
+	// Both decide; one alone does not activate it.
+	_, err = client.SubmitPartnershipForDecision(ctx, s.as(s.org.rep), id)
+	require.NoError(t, err)
+	a, err := client.ApprovePartnership(ctx, s.as(s.politician), id)
+	require.NoError(t, err)
+	require.Equal(t, "decision", a.ApprovePartnership.Partnership.State)
+	a, err = client.ApprovePartnership(ctx, s.as(s.org.rep), id)
+	require.NoError(t, err)
+	require.Equal(t, "active", a.ApprovePartnership.Partnership.State)
+	require.Equal(t, "250000.00", a.ApprovePartnership.Partnership.TotalPublicContribution)
+	// Once agreed, the outsider sees that it exists, but not its drafts.
+	resp, err = client.Partnership(ctx, s.as(outsider.rep), id)
+	require.NoError(t, err)
+	seen := node[*client.PartnershipNodePartnership](t, resp.Node)
+	require.Equal(t, "Läxhjälp i Karlstad", seen.Title)
+	require.Nil(t, seen.Drafts)
+
+	// The yearly reports are opened by jobs; the first on time, the second
+	// late and marked overdue.
+	env.AdvanceTo(at(2019, 1, 2, 9))
+	p := s.partnership(t, id)
+	require.Len(t, p.Reports, 1)
+	require.Equal(t, 2018, p.Reports[0].Year)
+	require.Equal(t, "2019-03-31", p.Reports[0].DueOn)
+	env.AdvanceTo(at(2019, 3, 10, 9))
+	_, err = client.SubmitPartnershipReport(ctx, s.as(s.org.rep), id, 2018, "Ett bra första år.")
+	require.NoError(t, err)
+	env.AdvanceTo(at(2020, 4, 2, 9))
+	p = s.partnership(t, id)
+	require.Len(t, p.Reports, 2)
+	require.True(t, p.Reports[1].Overdue, "the 2019 report was due on 2020-03-31")
+	r, err := client.SubmitPartnershipReport(ctx, s.as(s.org.rep), id, 2019, "Sent, men här.")
+	require.NoError(t, err)
+	rep := r.SubmitPartnershipReport.Partnership.Reports
+	require.False(t, rep[0].Late)
+	require.True(t, rep[1].Late)
+	require.False(t, rep[1].Overdue)
+
+	// Six months before the end the renewal opens by itself.
+	env.AdvanceTo(at(2020, 6, 30, 9))
+	require.Equal(t, "active", s.partnership(t, id).State)
+	exp, err := client.PartnershipsExpiring(ctx, s.as(nil), 200)
+	require.NoError(t, err)
+	require.Len(t, exp.PartnershipsExpiring, 1)
+	require.Equal(t, "Läxhjälp i Karlstad", exp.PartnershipsExpiring[0].Title, "the public sees what is ending")
+	env.AdvanceTo(at(2020, 7, 1, 9))
+	require.Equal(t, "renewal", s.partnership(t, id).State)
+	_, err = client.ProposePartnershipRenewal(ctx, s.as(s.org.rep), id, "2023-12-31")
+	require.NoError(t, err)
+	_, err = client.RenewPartnership(ctx, s.as(s.politician), id)
+	require.NoError(t, err)
+	rn, err := client.RenewPartnership(ctx, s.as(s.org.rep), id)
+	require.NoError(t, err)
+	renewed := rn.RenewPartnership.Partnership
+	require.Equal(t, "active", renewed.State)
+	require.Equal(t, "2023-12-31", renewed.EndDate)
+	require.Len(t, renewed.Periods, 2, "a new period, the first kept")
+	require.Equal(t, "2020-12-31", renewed.Periods[0].EndDate)
+}
+
+// A partnership terminated early by the organisation ends after its notice
+// period; an assessment that finds a market closes the case; approval by
+// one party never activates.
+func TestPartnershipEndings(t *testing.T) {
+	t.Parallel()
+	s := newIOPStory(t)
+	ctx := context.Background()
+	s.env.AdvanceTo(at(2018, 2, 1, 9))
+
+	id := s.propose(t, "Mötesplats", "2018-03-01", "2021-12-31")
+	require.Equal(t, "active", s.agree(t, id).State)
+	s.env.AdvanceTo(at(2019, 5, 10, 10))
+	tr, err := client.TerminatePartnership(ctx, s.as(s.org.rep), id, s.org.org, "Föreningen läggs ned.")
+	require.NoError(t, err)
+	require.Equal(t, "terminating", tr.TerminatePartnership.Partnership.State)
+	s.env.AdvanceTo(at(2019, 8, 9, 12))
+	require.Equal(t, "terminating", s.partnership(t, id).State, "the notice period runs three months")
+	s.env.AdvanceTo(at(2019, 8, 10, 12))
+	require.Equal(t, "terminated", s.partnership(t, id).State)
+
+	// A market: the case closes with the recommendation to procure.
+	p, err := client.ProposePartnership(ctx, s.as(s.org.rep), "Städtjänster", "Städning av lokaler.", s.publicBody,
+		[]string{s.org.org}, "2019-09-01", "2020-08-31", 1, nil)
+	require.NoError(t, err)
+	market := p.ProposePartnership.Partnership.Id
+	_, err = client.StartPartnershipAssessment(ctx, s.as(s.official), market)
+	require.NoError(t, err)
+	as, err := client.AssessPartnership(ctx, s.as(s.official), market, true, true, false, true)
+	require.NoError(t, err)
+	closed := as.AssessPartnership.Partnership
+	require.Equal(t, "closed_not_suitable", closed.State)
+	require.Equal(t, "procurement", closed.Assessment.Recommendation)
+	_, err = client.SubmitPartnershipForDecision(ctx, s.as(s.org.rep), market)
+	requireCode(t, err, "INVALID_TRANSITION")
+
+	// One party's approval leaves it undecided.
+	half := s.propose(t, fmt.Sprintf("Halvt beslut %d", time.Now().Nanosecond()), "2019-09-01", "2021-08-31")
+	_, err = client.AddPartnershipDraft(ctx, s.as(s.org.rep), half, "Text.")
+	require.NoError(t, err)
+	_, err = client.SubmitPartnershipForDecision(ctx, s.as(s.org.rep), half)
+	require.NoError(t, err)
+	ap, err := client.ApprovePartnership(ctx, s.as(s.org.rep), half)
+	require.NoError(t, err)
+	require.Equal(t, "decision", ap.ApprovePartnership.Partnership.State)
+	_, err = client.ApprovePartnership(ctx, s.as(s.org.rep), half)
+	requireCode(t, err, "CONFLICT")
+	require.Equal(t, "decision", s.partnership(t, half).State)
+}
