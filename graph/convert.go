@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/samverkan/samverkan/graph/model"
-	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/registry"
@@ -74,9 +73,6 @@ func num(p *int) int {
 	return *p
 }
 
-func notFound(what string) error {
-	return apperr.New(apperr.NotFound, "%s finns inte. / %s does not exist.", what, what)
-}
 
 func organisationInput(in *model.OrganisationInput) registry.OrganisationInput {
 	return registry.OrganisationInput{

@@ -499,10 +499,10 @@ func (a *App) DataDir() string { return a.opts.Config.DataDir }
 func (a *App) riverUI(ctx context.Context, auth *identity.Authenticator) (http.Handler, error) {
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(a.River, nil), Logger: a.log, Prefix: "/riverui"})
 	if err != nil {
-		return nil, fmt.Errorf("River UI: %w", err)
+		return nil, fmt.Errorf("start the River UI: %w", err)
 	}
 	if err := ui.Start(ctx); err != nil {
-		return nil, fmt.Errorf("River UI: %w", err)
+		return nil, fmt.Errorf("start the River UI: %w", err)
 	}
 	return auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pr := identity.FromContext(r.Context())

@@ -75,5 +75,3 @@ func TestImportSignatories(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "has already signed this version")
 }
-
-func countRows(t *testing.T, db *testdb.Database, sql string) int { return count(t, db, sql) }
