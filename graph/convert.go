@@ -73,7 +73,6 @@ func num(p *int) int {
 	return *p
 }
 
-
 func organisationInput(in *model.OrganisationInput) registry.OrganisationInput {
 	return registry.OrganisationInput{
 		Name: in.Name, OrganisationNumber: in.OrganisationNumber, LegalForm: strings.ToLower(string(in.LegalForm)),

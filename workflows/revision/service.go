@@ -81,7 +81,6 @@ type OpenDueArgs struct{}
 // Kind is the job kind.
 func (OpenDueArgs) Kind() string { return "revision_open_due" }
 
-
 // OpenDueWorker runs OpenDueArgs.
 type OpenDueWorker struct {
 	river.WorkerDefaults[OpenDueArgs]
