@@ -46,3 +46,7 @@ postgres:
 		echo "PostgreSQL server binaries are missing. Install them with:"; \
 		echo "    sudo apt-get install -y postgresql"; exit 1; \
 	fi
+
+.PHONY: test-race
+test-race: postgres ## The concurrency tests under the race detector.
+	$(GO) test -count=1 -race -run 'Concurrent|Idempotency|Quorum|Watcher|RoleRevocation' ./cmd/samverkan/internal/e2e/ ./workflows/ ./internal/authz/
