@@ -80,7 +80,17 @@ func (n Number) LegalFormGroup() string {
 	return "Okänd grupp / Unknown group"
 }
 
-func luhn(digits string) bool {
+// Complete appends the check digit to nine digits, making a number that
+// Parse accepts when the nine follow the other rules (demo data, tests).
+func Complete(nine string) Number {
+	sum := luhnSum(nine + "0")
+	return Number(nine + string(rune('0'+(10-sum%10)%10)))
+}
+
+func luhn(digits string) bool { return luhnSum(digits)%10 == 0 }
+
+// luhnSum is the Luhn sum of a ten-digit number.
+func luhnSum(digits string) int {
 	sum := 0
 	for i := 0; i < len(digits); i++ {
 		d := int(digits[i] - '0')
@@ -94,7 +104,7 @@ func luhn(digits string) bool {
 		}
 		sum += d
 	}
-	return sum%10 == 0
+	return sum
 }
 
 func format(d string) string { return d[:6] + "-" + d[6:] }

@@ -75,3 +75,14 @@ func FuzzParseNeverPanicsAndRoundTrips(f *testing.F) {
 		require.Equal(t, n, again)
 	})
 }
+
+func TestCompleteMakesValidNumbers(t *testing.T) {
+	t.Parallel()
+	for _, nine := range []string{"556036079", "212000014", "802002432", "802900001"} {
+		n := orgnr.Complete(nine)
+		parsed, err := orgnr.Parse(n.String())
+		require.NoError(t, err, nine)
+		require.Equal(t, n, parsed)
+	}
+	require.Equal(t, orgnr.Number("5560360793"), orgnr.Complete("556036079"))
+}

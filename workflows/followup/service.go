@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
@@ -127,28 +126,6 @@ func (s *Service) OpenDue(ctx context.Context) (int, error) {
 		_, err := s.startTx(ctx, tx, authz.SystemPrincipal, d.VersionID, d.Year)
 		return err
 	})
-}
-
-// OpenDueArgs is the periodic job that opens due follow-ups.
-type OpenDueArgs struct{}
-
-// Kind is the job kind.
-func (OpenDueArgs) Kind() string { return "followup_open_due" }
-
-// OpenDueWorker runs OpenDueArgs.
-type OpenDueWorker struct {
-	river.WorkerDefaults[OpenDueArgs]
-	Service *Service
-}
-
-// Work opens what is due, unless another process is doing it right now
-// (ticks pile up while a long opening runs; they then find nothing to do).
-func (w *OpenDueWorker) Work(ctx context.Context, _ *river.Job[OpenDueArgs]) error {
-	_, err := w.Service.db.Exclusively(ctx, "followup-open-due", func() error {
-		_, err := w.Service.OpenDue(ctx)
-		return err
-	})
-	return err
 }
 
 // ActivityInput describes a planned activity.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
@@ -73,28 +72,6 @@ func (s *Service) OpenDue(ctx context.Context) (int, error) {
 		_, err := s.startTx(ctx, tx, authz.SystemPrincipal, v)
 		return err
 	})
-}
-
-// OpenDueArgs is the periodic job that opens due revisions.
-type OpenDueArgs struct{}
-
-// Kind is the job kind.
-func (OpenDueArgs) Kind() string { return "revision_open_due" }
-
-// OpenDueWorker runs OpenDueArgs.
-type OpenDueWorker struct {
-	river.WorkerDefaults[OpenDueArgs]
-	Service *Service
-}
-
-// Work opens what is due, unless another process is doing it right now
-// (ticks pile up while a long opening runs; they then find nothing to do).
-func (w *OpenDueWorker) Work(ctx context.Context, _ *river.Job[OpenDueArgs]) error {
-	_, err := w.Service.db.Exclusively(ctx, "revision-open-due", func() error {
-		_, err := w.Service.OpenDue(ctx)
-		return err
-	})
-	return err
 }
 
 func (s *Service) act(ctx context.Context, pr authz.Principal, id uuid.UUID, action string, states []workflows.State,

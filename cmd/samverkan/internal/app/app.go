@@ -295,8 +295,8 @@ func (a *App) build(ctx context.Context) error {
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
 	river.AddWorker(workers, &idempotency.CleanupWorker{Keys: a.Services.Keys})
 	a.Services.IOP.AddWorkers(workers)
-	river.AddWorker(workers, &followup.OpenDueWorker{Service: a.Services.FollowUp})
-	river.AddWorker(workers, &revision.OpenDueWorker{Service: a.Services.Revision})
+	river.AddWorker(workers, &workflows.OpenDueWorker{DB: a.DB, Openers: map[string]workflows.Opener{
+		followup.Kind: a.Services.FollowUp, revision.Kind: a.Services.Revision}})
 	interval := cfg.PeriodicInterval
 	if interval <= 0 {
 		interval = time.Minute
@@ -305,12 +305,8 @@ func (a *App) build(ctx context.Context) error {
 	// a schedule moment missed while the service was down is caught up at
 	// start (RunOnStart) and nothing depends on River's leader remembering.
 	periodic := []*river.PeriodicJob{
-		river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
-			return followup.OpenDueArgs{}, nil
-		}, &river.PeriodicJobOpts{RunOnStart: true}),
-		river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
-			return revision.OpenDueArgs{}, nil
-		}, &river.PeriodicJobOpts{RunOnStart: true}),
+		workflows.PeriodicOpen(followup.Kind, interval),
+		workflows.PeriodicOpen(revision.Kind, interval),
 		river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
 			return idempotency.CleanupArgs{}, nil
 		}, nil),

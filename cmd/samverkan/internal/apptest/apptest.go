@@ -29,9 +29,8 @@ import (
 	"github.com/samverkan/samverkan/internal/idempotency"
 	"github.com/samverkan/samverkan/internal/testdb"
 	"github.com/samverkan/samverkan/internal/token"
-	"github.com/samverkan/samverkan/workflows/followup"
+	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/iop"
-	"github.com/samverkan/samverkan/workflows/revision"
 )
 
 // Env is a running service.
@@ -289,8 +288,7 @@ func (e *Env) Checksums() map[string]string {
 	require.NoError(e.T, rows.Err())
 	// The periodic jobs enqueue themselves on their own schedule; every
 	// other job is someone's doing.
-	periodic := []string{followup.OpenDueArgs{}.Kind(), revision.OpenDueArgs{}.Kind(), idempotency.CleanupArgs{}.Kind(),
-		iop.OpenDueReportsArgs{}.Kind()}
+	periodic := []string{workflows.OpenDueArgs{}.Kind(), idempotency.CleanupArgs{}.Kind(), iop.OpenDueReportsArgs{}.Kind()}
 	sums := map[string]string{}
 	for _, t := range tables {
 		var sum *string

@@ -15,6 +15,7 @@ import (
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/orgnr"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
@@ -181,18 +182,4 @@ func register(ctx context.Context, reg *registry.Service, sign *signing.Service,
 
 // Number is the n-th invented organisation number of an ideell förening
 // (802xxx-xxxx with a valid check digit).
-func Number(n int) string {
-	base := fmt.Sprintf("8029%05d", n)
-	sum := 0
-	for i, c := range base {
-		d := int(c - '0')
-		if i%2 == 0 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return fmt.Sprintf("%s-%s%d", base[:6], base[6:], (10-sum%10)%10)
-}
+func Number(n int) string { return orgnr.Complete(fmt.Sprintf("8029%05d", n)).String() }

@@ -11,6 +11,7 @@ import (
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/e2e/client"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/orgnr"
 )
 
 // Raw operations, for the tests that send hand-built or malformed requests
@@ -67,21 +68,7 @@ func (s *story) register(t *testing.T, u *apptest.User, o client.OrganisationInp
 }
 
 // orgNumber makes the n-th valid organisation number of an ideell förening.
-func orgNumber(n int) string {
-	base := fmt.Sprintf("8020%05d", n)
-	sum := 0
-	for i, c := range base {
-		d := int(c - '0')
-		if i%2 == 0 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return fmt.Sprintf("%s-%s%d", base[:6], base[6:], (10-sum%10)%10)
-}
+func orgNumber(n int) string { return orgnr.Complete(fmt.Sprintf("8020%05d", n)).String() }
 
 // applicant is an organisation and its representative.
 type applicant struct {
