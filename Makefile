@@ -33,6 +33,10 @@ lint: ## gofmt, go vet and staticcheck.
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
+bench: postgres ## Micro-benchmarks, then seed a large dataset under ./var/bench and measure the service against plain SQL (BENCHFLAGS=... for samverkan bench).
+	$(GO) test -count=1 -run '^$$' -bench . ./cmd/samverkan/internal/bench/
+	$(GO) run ./cmd/samverkan bench $(BENCHFLAGS)
+
 # The service and the tests start PostgreSQL from the installed server
 # binaries. Install them when missing and we can (root with apt-get),
 # otherwise say exactly what to run.

@@ -66,6 +66,7 @@ func rootCommand() *cli.Command {
 			healthcheckCommand(),
 			importCommand(),
 			auditCommand(),
+			benchCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",
