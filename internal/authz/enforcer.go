@@ -69,7 +69,7 @@ type PolicyEnforcer struct {
 	// decisions caches Casbin's answers; every change to the policy in
 	// memory replaces the whole map (a request lists hundreds of objects and
 	// asks the same few questions about each).
-	decisions atomic.Pointer[sync.Map]
+	decisions atomic.Pointer[decisionCache]
 }
 
 // NewPolicyEnforcer writes policy.csv's rules to the database (replacing
@@ -160,6 +160,8 @@ func syncPolicy(ctx context.Context, db *store.DB) error {
 }
 
 // Can tells whether p may do action ("resource.verb") in one of scopes.
+// Decisions already cached are looked at first, so a question asked with
+// many scopes (a list of organisations) costs Casbin only what is new.
 func (p *PolicyEnforcer) Can(pr Principal, action string, scopes ...string) bool {
 	if pr.System {
 		return true
@@ -169,35 +171,59 @@ func (p *PolicyEnforcer) Can(pr Principal, action string, scopes ...string) bool
 	if pr.Authenticated() {
 		subjects = append(subjects, "signed_in")
 	}
+	cache := p.decisions.Load()
+	var unknown []string
 	for _, scope := range scopes {
 		for _, sub := range subjects {
-			if p.enforce(sub, scope, resource, verb) {
+			key := decisionKey(sub, scope, resource, verb)
+			v, ok := cache.m.Load(key)
+			if !ok {
+				unknown = append(unknown, sub, scope)
+				continue
+			}
+			if v.(bool) {
 				return true
 			}
+		}
+	}
+	for i := 0; i < len(unknown); i += 2 {
+		if p.enforce(cache, unknown[i], unknown[i+1], resource, verb) {
+			return true
 		}
 	}
 	return false
 }
 
-// enforce asks Casbin, through the decision cache. A decision computed
-// while the policy changes lands in the map being replaced, never in the
-// new one.
-func (p *PolicyEnforcer) enforce(sub, dom, obj, act string) bool {
-	cache := p.decisions.Load()
-	key := sub + "\x00" + dom + "\x00" + obj + "\x00" + act
-	if v, ok := cache.Load(key); ok {
-		return v.(bool)
-	}
+// maxDecisions bounds the decision cache: scopes include organisation
+// numbers, so the set of questions grows with the registry.
+const maxDecisions = 100_000
+
+type decisionCache struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+func decisionKey(sub, dom, obj, act string) string {
+	return sub + "\x00" + dom + "\x00" + obj + "\x00" + act
+}
+
+// enforce asks Casbin and remembers the answer. A decision computed while
+// the policy changes lands in the map being replaced, never in the new one.
+func (p *PolicyEnforcer) enforce(cache *decisionCache, sub, dom, obj, act string) bool {
 	ok, err := p.e.Enforce(sub, dom, obj, act)
 	if err != nil {
 		p.log.Error("policy check failed", "err", err, "action", obj+"."+act)
 		return false
 	}
-	cache.Store(key, ok)
+	if cache.n.Add(1) > maxDecisions {
+		p.decisions.CompareAndSwap(cache, &decisionCache{})
+		return ok
+	}
+	cache.m.Store(decisionKey(sub, dom, obj, act), ok)
 	return ok
 }
 
-func (p *PolicyEnforcer) forgetDecisions() { p.decisions.Store(&sync.Map{}) }
+func (p *PolicyEnforcer) forgetDecisions() { p.decisions.Store(&decisionCache{}) }
 
 // Authorize is Can as an error: UNAUTHENTICATED for the anonymous public,
 // FORBIDDEN for a signed-in user without the right. Neither says whether

@@ -24,6 +24,7 @@ import (
 
 	"github.com/samverkan/samverkan/internal/migrate"
 	"github.com/samverkan/samverkan/internal/pgembed"
+	"github.com/samverkan/samverkan/internal/store"
 )
 
 var (
@@ -147,7 +148,12 @@ func create(t testing.TB, from string) *Database {
 		t.Fatalf("create test database: %v", err)
 	}
 	db := &Database{Name: name, URL: withDatabase(adminURL, name)}
-	pool, err := pgxpool.New(ctx, db.URL)
+	cfg, err := pgxpool.ParseConfig(db.URL)
+	if err != nil {
+		t.Fatalf("test database URL: %v", err)
+	}
+	store.ConfigurePool(cfg)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		t.Fatalf("connect to test database: %v", err)
 	}

@@ -137,6 +137,7 @@ func (a *App) openDatabase(ctx context.Context) error {
 	case cfg.OTLPEndpoint != "":
 		pcfg.ConnConfig.Tracer = observe.PgxTracer{}
 	}
+	store.ConfigurePool(pcfg)
 	pcfg.MaxConns = 40
 	if cfg.DBMaxConns > 0 {
 		pcfg.MaxConns = int32(cfg.DBMaxConns)

@@ -31,6 +31,7 @@ import (
 	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/migrate"
 	"github.com/samverkan/samverkan/internal/pgembed"
+	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/token"
 )
 
@@ -247,6 +248,7 @@ func (o *Options) openDatabase(ctx context.Context) (*database, error) {
 		d.close()
 		return nil, err
 	}
+	store.ConfigurePool(cfg)
 	// Comparable to the service's pool (40 connections).
 	cfg.MaxConns = int32(max(40, o.Concurrency+8))
 	if d.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
