@@ -197,21 +197,11 @@ func (l *Loaders) chain() {
 		}
 	}
 	l.Signatories.after = func(ctx context.Context, all map[pageKey][]*store.Signatory) {
-		var orgs, ceremonies []uuid.UUID
+		var rows []*store.Signatory
 		for _, list := range all {
-			for _, s := range list {
-				orgs = append(orgs, s.OrganisationID)
-				if s.CeremonyID != nil {
-					ceremonies = append(ceremonies, *s.CeremonyID)
-				}
-			}
+			rows = append(rows, list...)
 		}
-		if l.fields["organisation"] {
-			l.Organisation.Prime(ctx, orgs...)
-		}
-		if l.fields["ceremony"] {
-			l.Ceremony.Prime(ctx, ceremonies...)
-		}
+		l.primeSignatories(ctx, rows)
 	}
 	l.History.after = func(ctx context.Context, all map[historyKey][]store.Event) {
 		var users []uuid.UUID
@@ -360,6 +350,24 @@ func heads(db *store.DB) func(context.Context, []string) (map[string][]byte, err
 			out[h.Stream] = h.Hash
 		}
 		return out, nil
+	}
+}
+
+// primeSignatories asks for the organisations and ceremonies of a page of
+// signatories at once.
+func (l *Loaders) primeSignatories(ctx context.Context, rows []*store.Signatory) {
+	var orgs, ceremonies []uuid.UUID
+	for _, s := range rows {
+		orgs = append(orgs, s.OrganisationID)
+		if s.CeremonyID != nil {
+			ceremonies = append(ceremonies, *s.CeremonyID)
+		}
+	}
+	if l.fields["organisation"] {
+		l.Organisation.Prime(ctx, orgs...)
+	}
+	if l.fields["ceremony"] {
+		l.Ceremony.Prime(ctx, ceremonies...)
 	}
 }
 

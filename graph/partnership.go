@@ -79,3 +79,19 @@ func proposeInput(in model.ProposePartnershipInput) (iop.ProposeInput, error) {
 	}
 	return out, nil
 }
+
+// primePartnerships asks for the parties' organisations of a list of
+// partnerships at once (every contributor is a party).
+func primePartnerships(ctx context.Context, ps []*iop.Partnership) {
+	l := loaders(ctx)
+	if !l.fields["publicBody"] && !l.fields["ideaBasedParties"] && !l.fields["organisation"] {
+		return
+	}
+	var orgs []uuid.UUID
+	for _, p := range ps {
+		for _, party := range p.Parties {
+			orgs = append(orgs, party.OrganisationID)
+		}
+	}
+	l.Organisation.Prime(ctx, orgs...)
+}

@@ -411,6 +411,7 @@ func (r *queryResolver) Partnerships(ctx context.Context, state *string, first *
 	if err != nil {
 		return nil, err
 	}
+	primePartnerships(ctx, rows)
 	conn := &model.PartnershipConnection{PageInfo: &model.PageInfo{}, Edges: []*model.PartnershipEdge{}}
 	if len(rows) > n {
 		rows, conn.PageInfo.HasNextPage = rows[:n], true
@@ -426,7 +427,12 @@ func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int
 	if withinDays < 0 || withinDays > 3650 {
 		return nil, apperr.Invalid("withinDays", "withinDays ska vara 0–3650. / withinDays must be 0–3650.")
 	}
-	return r.IOP.ExpiringWithin(ctx, identity.FromContext(ctx), withinDays)
+	rows, err := r.IOP.ExpiringWithin(ctx, identity.FromContext(ctx), withinDays)
+	if err != nil {
+		return nil, err
+	}
+	primePartnerships(ctx, rows)
+	return rows, nil
 }
 
 func (r *Resolver) Contribution() ContributionResolver { return &contributionResolver{r} }

@@ -71,7 +71,9 @@ func (r *agreementVersionResolver) Signatories(ctx context.Context, obj *store.A
 		// The first page of many versions' lists comes in one statement.
 		rows, err = loaders(ctx).Signatories.Load(ctx, pageKey{Parent: obj.ID, Limit: p.Limit})
 	} else {
-		rows, err = r.Signing.Signatories(ctx, p)
+		if rows, err = r.Signing.Signatories(ctx, p); err == nil {
+			loaders(ctx).primeSignatories(ctx, rows)
+		}
 	}
 	if err != nil {
 		return nil, err
