@@ -462,7 +462,7 @@ type ComplexityRoot struct {
 		Organisations        func(childComplexity int, search *string, first *int, after *string) int
 		OverdueFollowUps     func(childComplexity int) int
 		Partnerships         func(childComplexity int, state *string, first *int, after *string) int
-		PartnershipsExpiring func(childComplexity int, withinDays int) int
+		PartnershipsExpiring func(childComplexity int, withinDays int, first *int, after *string) int
 		RoleAssignments      func(childComplexity int) int
 		ServerInfo           func(childComplexity int) int
 		Users                func(childComplexity int, search *string, first *int) int
@@ -780,7 +780,7 @@ type QueryResolver interface {
 	RoleAssignments(ctx context.Context) ([]*authz.Assignment, error)
 	Users(ctx context.Context, search *string, first *int) ([]*store.User, error)
 	Partnerships(ctx context.Context, state *string, first *int, after *string) (*model.PartnershipConnection, error)
-	PartnershipsExpiring(ctx context.Context, withinDays int) ([]*iop.Partnership, error)
+	PartnershipsExpiring(ctx context.Context, withinDays int, first *int, after *string) (*model.PartnershipConnection, error)
 	Organisations(ctx context.Context, search *string, first *int, after *string) (*model.OrganisationConnection, error)
 	Agreements(ctx context.Context) ([]*store.Agreement, error)
 	HistoryDigest(ctx context.Context) (*model.HistoryDigest, error)
@@ -2854,7 +2854,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PartnershipsExpiring(childComplexity, args["withinDays"].(int)), true
+		return e.ComplexityRoot.Query.PartnershipsExpiring(childComplexity, args["withinDays"].(int), args["first"].(*int), args["after"].(*string)), true
 	case "Query.roleAssignments":
 		if e.ComplexityRoot.Query.RoleAssignments == nil {
 			break
@@ -5247,6 +5247,22 @@ func (ec *executionContext) field_Query_partnershipsExpiring_args(ctx context.Co
 		return nil, err
 	}
 	args["withinDays"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -13561,11 +13577,11 @@ func (ec *executionContext) _Query_partnershipsExpiring(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PartnershipsExpiring(ctx, fc.Args["withinDays"].(int))
+			return ec.Resolvers.Query().PartnershipsExpiring(ctx, fc.Args["withinDays"].(int), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*iop.Partnership) graphql.Marshaler {
-			return ec.marshalNPartnership2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋworkflowsᚋiopᚐPartnershipᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipConnection) graphql.Marshaler {
+			return ec.marshalNPartnershipConnection2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13578,7 +13594,7 @@ func (ec *executionContext) fieldContext_Query_partnershipsExpiring(ctx context.
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Partnership(ctx, field)
+			return ec.childFields_PartnershipConnection(ctx, field)
 		},
 	}
 	defer func() {

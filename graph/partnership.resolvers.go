@@ -423,16 +423,39 @@ func (r *queryResolver) Partnerships(ctx context.Context, state *string, first *
 	return conn, nil
 }
 
-func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int) ([]*iop.Partnership, error) {
+func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int, first *int, after *string) (*model.PartnershipConnection, error) {
 	if withinDays < 0 || withinDays > 3650 {
 		return nil, apperr.Invalid("withinDays", "withinDays ska vara 0–3650. / withinDays must be 0–3650.")
 	}
-	rows, err := r.IOP.ExpiringWithin(ctx, identity.FromContext(ctx), withinDays)
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	page := store.ExpiringPage{Limit: n + 1}
+	if parts, err := parseCursor(after, 2); err != nil {
+		return nil, err
+	} else if parts != nil {
+		if page.AfterEnd, err = parseTimePart(parts[0]); err != nil {
+			return nil, err
+		}
+		if page.AfterID, err = uuid.Parse(parts[1]); err != nil {
+			return nil, parseErr()
+		}
+	}
+	rows, err := r.IOP.ExpiringWithin(ctx, identity.FromContext(ctx), withinDays, page)
 	if err != nil {
 		return nil, err
 	}
 	primePartnerships(ctx, rows)
-	return rows, nil
+	conn := &model.PartnershipConnection{PageInfo: &model.PageInfo{}, Edges: []*model.PartnershipEdge{}}
+	if len(rows) > n {
+		rows, conn.PageInfo.HasNextPage = rows[:n], true
+	}
+	for _, p := range rows {
+		conn.Edges = append(conn.Edges, &model.PartnershipEdge{Cursor: cursor(timeCursorPart(p.Record.EndDate), p.Record.ID.String()), Node: p})
+	}
+	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
+	return conn, nil
 }
 
 func (r *Resolver) Contribution() ContributionResolver { return &contributionResolver{r} }

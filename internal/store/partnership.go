@@ -173,13 +173,28 @@ func PartnershipsByState(ctx context.Context, q Querier, vis PartnershipVisibili
 	return collectPartnerships(rows, err)
 }
 
-// ExpiringPartnerships lists the visible partnerships in one of states whose
-// end date is between from and to (inclusive), soonest first.
-func ExpiringPartnerships(ctx context.Context, q Querier, vis PartnershipVisibility, states []string, from, to time.Time) ([]*Partnership, error) {
+// ExpiringPage pages the partnerships in one of States whose end date is
+// between From and To (inclusive), soonest first, after a cursor (the
+// previous page's last end date and id).
+type ExpiringPage struct {
+	States   []string
+	From, To time.Time
+	AfterEnd time.Time
+	AfterID  uuid.UUID
+	Limit    int
+}
+
+// ExpiringPartnerships lists one page of the visible partnerships that end
+// soon.
+func ExpiringPartnerships(ctx context.Context, q Querier, vis PartnershipVisibility, p ExpiringPage) ([]*Partnership, error) {
+	from, afterEnd, afterID := p.From, p.AfterEnd, p.AfterID
+	if afterEnd.Before(from) {
+		afterEnd, afterID = from, uuid.Nil
+	}
 	rows, err := q.Query(ctx, `SELECT `+partnershipColumns+partnershipFrom+`
 		WHERE `+visibleClause+` AND p.activated_at IS NOT NULL AND w.kind = 'partnership' AND w.state = ANY($3)
-		  AND p.end_date BETWEEN $4 AND $5
-		ORDER BY p.end_date, p.id`, vis.All, vis.Orgs, states, from, to)
+		  AND p.end_date BETWEEN $4 AND $5 AND (p.end_date, p.id) > ($6, $7)
+		ORDER BY p.end_date, p.id LIMIT $8`, vis.All, vis.Orgs, p.States, from, p.To, afterEnd, afterID, p.Limit)
 	return collectPartnerships(rows, err)
 }
 

@@ -672,13 +672,20 @@ func TestQueries(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, initiatives)
 
-	expiring, err := e.svc.ExpiringWithin(ctx, c.official, 90)
+	expiring, err := e.svc.ExpiringWithin(ctx, c.official, 90, store.ExpiringPage{})
 	require.NoError(t, err)
 	require.Equal(t, []uuid.UUID{soon}, ids(expiring))
-	expiring, err = e.svc.ExpiringWithin(ctx, authz.Anonymous, 3*365)
+	expiring, err = e.svc.ExpiringWithin(ctx, authz.Anonymous, 3*365, store.ExpiringPage{})
 	require.NoError(t, err)
 	require.Equal(t, []uuid.UUID{soon, later}, ids(expiring))
-	_, err = e.svc.ExpiringWithin(ctx, c.official, -1)
+	firstPage, err := e.svc.ExpiringWithin(ctx, authz.Anonymous, 3*365, store.ExpiringPage{Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, []uuid.UUID{soon}, ids(firstPage), "soonest first")
+	last := firstPage[0].Record
+	nextPage, err := e.svc.ExpiringWithin(ctx, authz.Anonymous, 3*365, store.ExpiringPage{AfterEnd: last.EndDate, AfterID: last.ID, Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, []uuid.UUID{later}, ids(nextPage), "the next page continues after the cursor")
+	_, err = e.svc.ExpiringWithin(ctx, c.official, -1, store.ExpiringPage{})
 	requireCode(t, apperr.BadInput, err)
 
 	byIDs, err := e.svc.ByIDs(ctx, stranger, []uuid.UUID{soon, draft.ID, uuid.New()})

@@ -176,16 +176,21 @@ func (s *Service) ByState(ctx context.Context, pr authz.Principal, page store.Pa
 	return s.views(ctx, pr, records)
 }
 
-// ExpiringWithin lists the partnerships in force (active, or with an
-// amendment or renewal open) whose end date falls between today and days
-// from today, soonest first.
-func (s *Service) ExpiringWithin(ctx context.Context, pr authz.Principal, days int) ([]*Partnership, error) {
+// ExpiringWithin lists one page of the partnerships in force (active, or
+// with an amendment or renewal open) whose end date falls between today and
+// days from today, soonest first. The page's AfterEnd and AfterID continue
+// from a previous page; its States, From and To are set here.
+func (s *Service) ExpiringWithin(ctx context.Context, pr authz.Principal, days int, page store.ExpiringPage) ([]*Partnership, error) {
 	if days < 0 || days > 3660 {
 		return nil, apperr.Invalid("days", "Ange 0–3660 dagar. / Give 0–3660 days.")
 	}
+	if page.Limit <= 0 || page.Limit > 500 {
+		page.Limit = 100
+	}
 	day := today(s.eng.Clock().Now())
-	states := []string{string(Active), string(AmendmentProposed), string(Renewal)}
-	records, err := store.ExpiringPartnerships(ctx, s.db.Pool, s.visibility(pr), states, day, day.AddDate(0, 0, days))
+	page.States = []string{string(Active), string(AmendmentProposed), string(Renewal)}
+	page.From, page.To = day, day.AddDate(0, 0, days)
+	records, err := store.ExpiringPartnerships(ctx, s.db.Pool, s.visibility(pr), page)
 	if err != nil {
 		return nil, err
 	}

@@ -30,8 +30,8 @@ const (
     pageInfo { hasNextPage endCursor } } } } }`
 	queryInstance = `query Instance($id: ID!) { node(id: $id) { ... on WorkflowInstance { state availableActions { name }
   history(first: 50) { edges { node { sequence at kind transition fromState toState reason actor { name } } } } } } }`
-	queryExpiring = `query Expiring { partnershipsExpiring(withinDays: 90) { title publicBody { name } ideaBasedParties { name }
-  contributions { amount kind organisation { name } } } }`
+	queryExpiring = `query Expiring { partnershipsExpiring(withinDays: 90, first: 100) { edges { node { title publicBody { name }
+  ideaBasedParties { name } contributions { amount kind organisation { name } } } } pageInfo { hasNextPage endCursor } } }`
 	mutationApprove = `mutation Approve($id: ID!, $v: Int) { approveSigningApplication(input: {instanceId: $id, expectedVersion: $v,
   regionalPerspective: true, democraticValues: true, independent: true}) { instance { id state version } } }`
 	mutationAttach = `mutation Attach($id: ID!, $c: ID!, $v: Int) { attachToSigningCeremony(input: {instanceId: $id, ceremonyId: $c,
@@ -343,9 +343,9 @@ func optional(s string) *string {
 }
 
 func rawExpiring(ctx context.Context, db *pgxpool.Pool, today time.Time) error {
-	rows, err := db.Query(ctx, `SELECT p.id, p.title FROM partnerships p JOIN workflow_instances w ON w.id = p.instance_id
+	rows, err := db.Query(ctx, `SELECT p.id, p.title, p.end_date FROM partnerships p JOIN workflow_instances w ON w.id = p.instance_id
 		WHERE p.activated_at IS NOT NULL AND w.kind = 'partnership' AND w.state = ANY($1) AND p.end_date BETWEEN $2 AND $3
-		ORDER BY p.end_date, p.id`, []string{"active", "amendment_proposed", "renewal"}, today, today.AddDate(0, 0, 90))
+		ORDER BY p.end_date, p.id LIMIT 101`, []string{"active", "amendment_proposed", "renewal"}, today, today.AddDate(0, 0, 90))
 	if err != nil {
 		return err
 	}
@@ -368,15 +368,22 @@ func rawExpiring(ctx context.Context, db *pgxpool.Pool, today time.Time) error {
 	var items []*item
 	var id uuid.UUID
 	var title string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &title}, func() error {
+	var end time.Time
+	var cursors []string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &title, &end}, func() error {
+		if len(items) == 100 {
+			return nil // the 101st only says that there is a next page
+		}
 		it := &item{Title: title, IdeaBasedParties: []named{}, Contributions: []contribution{}}
 		ids = append(ids, id)
 		byID[id] = it
 		items = append(items, it)
+		cursors = append(cursors, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(end.UnixMicro(), 10)+"|"+id.String())))
 		return nil
 	}); err != nil {
 		return err
 	}
+	more := rows.CommandTag().RowsAffected() > 100
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pp.partnership_id, pp.role, o.name FROM partnership_parties pp JOIN organisations o ON o.id = pp.organisation_id
 		WHERE pp.partnership_id = ANY($1) ORDER BY pp.partnership_id, pp.role DESC, lower(o.name), o.id`, ids).Query(func(rows pgx.Rows) error {
@@ -406,7 +413,19 @@ func rawExpiring(ctx context.Context, db *pgxpool.Pool, today time.Time) error {
 	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
-	return encode(map[string]any{"partnershipsExpiring": items})
+	type edge struct {
+		Node *item `json:"node"`
+	}
+	edges := make([]edge, len(items))
+	for i, it := range items {
+		edges[i] = edge{it}
+	}
+	var endCursor *string
+	if len(cursors) > 0 {
+		endCursor = &cursors[len(cursors)-1]
+	}
+	return encode(map[string]any{"partnershipsExpiring": map[string]any{"edges": edges,
+		"pageInfo": map[string]any{"hasNextPage": more, "endCursor": endCursor}}})
 }
 
 // transition is one of the transition workloads.

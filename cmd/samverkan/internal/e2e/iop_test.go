@@ -144,10 +144,15 @@ func TestPartnershipLifecycle(t *testing.T) {
 	// Six months before the end the renewal opens by itself.
 	env.AdvanceTo(at(2020, 6, 30, 9))
 	require.Equal(t, "active", s.partnership(t, id).State)
-	exp, err := client.PartnershipsExpiring(ctx, s.as(nil), 200)
+	one := 1
+	exp, err := client.PartnershipsExpiring(ctx, s.as(nil), 200, &one, nil)
 	require.NoError(t, err)
-	require.Len(t, exp.PartnershipsExpiring, 1)
-	require.Equal(t, "Läxhjälp i Karlstad", exp.PartnershipsExpiring[0].Title, "the public sees what is ending")
+	require.Len(t, exp.PartnershipsExpiring.Edges, 1)
+	require.Equal(t, "Läxhjälp i Karlstad", exp.PartnershipsExpiring.Edges[0].Node.Title, "the public sees what is ending")
+	require.False(t, exp.PartnershipsExpiring.PageInfo.HasNextPage)
+	tooMany := 101
+	_, err = client.PartnershipsExpiring(ctx, s.as(nil), 200, &tooMany, nil)
+	requireCode(t, err, "BAD_INPUT")
 	env.AdvanceTo(at(2020, 7, 1, 9))
 	require.Equal(t, "renewal", s.partnership(t, id).State)
 	_, err = client.ProposePartnershipRenewal(ctx, s.as(s.org.rep), id, "2023-12-31")

@@ -3699,7 +3699,39 @@ func (v *PartnershipResponse) __premarshalJSON() (*__premarshalPartnershipRespon
 	return &retval, nil
 }
 
-// PartnershipsExpiringPartnershipsExpiringPartnership includes the requested fields of the GraphQL type Partnership.
+// PartnershipsExpiringPartnershipsExpiringPartnershipConnection includes the requested fields of the GraphQL type PartnershipConnection.
+type PartnershipsExpiringPartnershipsExpiringPartnershipConnection struct {
+	Edges    []PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdge `json:"edges"`
+	PageInfo PartnershipsExpiringPartnershipsExpiringPartnershipConnectionPageInfo               `json:"pageInfo"`
+}
+
+// GetEdges returns PartnershipsExpiringPartnershipsExpiringPartnershipConnection.Edges, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnection) GetEdges() []PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdge {
+	return v.Edges
+}
+
+// GetPageInfo returns PartnershipsExpiringPartnershipsExpiringPartnershipConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnection) GetPageInfo() PartnershipsExpiringPartnershipsExpiringPartnershipConnectionPageInfo {
+	return v.PageInfo
+}
+
+// PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdge includes the requested fields of the GraphQL type PartnershipEdge.
+type PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdge struct {
+	Cursor string                                                                                           `json:"cursor"`
+	Node   PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership `json:"node"`
+}
+
+// GetCursor returns PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdge.Cursor, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdge) GetCursor() string {
+	return v.Cursor
+}
+
+// GetNode returns PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdge.Node, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdge) GetNode() PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership {
+	return v.Node
+}
+
+// PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership includes the requested fields of the GraphQL type Partnership.
 // The GraphQL type's documentation follows.
 //
 // An IOP, idéburet offentligt partnerskap: a public body and one or more
@@ -3707,63 +3739,88 @@ func (v *PartnershipResponse) __premarshalJSON() (*__premarshalPartnershipRespon
 // exists, its parties, purpose, duration and the total public contribution are
 // public; the rest is visible to the parties' representatives and officials
 // (null for others).
-type PartnershipsExpiringPartnershipsExpiringPartnership struct {
-	Title            string                                                                            `json:"title"`
-	EndDate          string                                                                            `json:"endDate"`
-	PublicBody       *PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation        `json:"publicBody"`
-	IdeaBasedParties []PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation `json:"ideaBasedParties"`
+type PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership struct {
+	Title            string                                                                                                                         `json:"title"`
+	EndDate          string                                                                                                                         `json:"endDate"`
+	PublicBody       *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipPublicBodyOrganisation        `json:"publicBody"`
+	IdeaBasedParties []PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipIdeaBasedPartiesOrganisation `json:"ideaBasedParties"`
 }
 
-// GetTitle returns PartnershipsExpiringPartnershipsExpiringPartnership.Title, and is useful for accessing the field via an interface.
-func (v *PartnershipsExpiringPartnershipsExpiringPartnership) GetTitle() string { return v.Title }
+// GetTitle returns PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership.Title, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership) GetTitle() string {
+	return v.Title
+}
 
-// GetEndDate returns PartnershipsExpiringPartnershipsExpiringPartnership.EndDate, and is useful for accessing the field via an interface.
-func (v *PartnershipsExpiringPartnershipsExpiringPartnership) GetEndDate() string { return v.EndDate }
+// GetEndDate returns PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership.EndDate, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership) GetEndDate() string {
+	return v.EndDate
+}
 
-// GetPublicBody returns PartnershipsExpiringPartnershipsExpiringPartnership.PublicBody, and is useful for accessing the field via an interface.
-func (v *PartnershipsExpiringPartnershipsExpiringPartnership) GetPublicBody() *PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation {
+// GetPublicBody returns PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership.PublicBody, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership) GetPublicBody() *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipPublicBodyOrganisation {
 	return v.PublicBody
 }
 
-// GetIdeaBasedParties returns PartnershipsExpiringPartnershipsExpiringPartnership.IdeaBasedParties, and is useful for accessing the field via an interface.
-func (v *PartnershipsExpiringPartnershipsExpiringPartnership) GetIdeaBasedParties() []PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation {
+// GetIdeaBasedParties returns PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership.IdeaBasedParties, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership) GetIdeaBasedParties() []PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipIdeaBasedPartiesOrganisation {
 	return v.IdeaBasedParties
 }
 
-// PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation includes the requested fields of the GraphQL type Organisation.
+// PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipIdeaBasedPartiesOrganisation includes the requested fields of the GraphQL type Organisation.
 // The GraphQL type's documentation follows.
 //
 // An idea-based organisation or a public body.
-type PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation struct {
+type PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipIdeaBasedPartiesOrganisation struct {
 	Name string `json:"name"`
 }
 
-// GetName returns PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation.Name, and is useful for accessing the field via an interface.
-func (v *PartnershipsExpiringPartnershipsExpiringPartnershipIdeaBasedPartiesOrganisation) GetName() string {
+// GetName returns PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipIdeaBasedPartiesOrganisation.Name, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipIdeaBasedPartiesOrganisation) GetName() string {
 	return v.Name
 }
 
-// PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation includes the requested fields of the GraphQL type Organisation.
+// PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipPublicBodyOrganisation includes the requested fields of the GraphQL type Organisation.
 // The GraphQL type's documentation follows.
 //
 // An idea-based organisation or a public body.
-type PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation struct {
+type PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipPublicBodyOrganisation struct {
 	Name string `json:"name"`
 }
 
-// GetName returns PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation.Name, and is useful for accessing the field via an interface.
-func (v *PartnershipsExpiringPartnershipsExpiringPartnershipPublicBodyOrganisation) GetName() string {
+// GetName returns PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipPublicBodyOrganisation.Name, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipPublicBodyOrganisation) GetName() string {
 	return v.Name
+}
+
+// PartnershipsExpiringPartnershipsExpiringPartnershipConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Relay page information.
+type PartnershipsExpiringPartnershipsExpiringPartnershipConnectionPageInfo struct {
+	// Whether more items follow this page.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the last item on the page; pass it as `after` for the next page.
+	EndCursor *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns PartnershipsExpiringPartnershipsExpiringPartnershipConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns PartnershipsExpiringPartnershipsExpiringPartnershipConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
 }
 
 // PartnershipsExpiringResponse is returned by PartnershipsExpiring on success.
 type PartnershipsExpiringResponse struct {
-	// Running partnerships whose period ends within the given number of days.
-	PartnershipsExpiring []PartnershipsExpiringPartnershipsExpiringPartnership `json:"partnershipsExpiring"`
+	// Running partnerships whose period ends within the given number of days, soonest first (at most 100 per page).
+	PartnershipsExpiring PartnershipsExpiringPartnershipsExpiringPartnershipConnection `json:"partnershipsExpiring"`
 }
 
 // GetPartnershipsExpiring returns PartnershipsExpiringResponse.PartnershipsExpiring, and is useful for accessing the field via an interface.
-func (v *PartnershipsExpiringResponse) GetPartnershipsExpiring() []PartnershipsExpiringPartnershipsExpiringPartnership {
+func (v *PartnershipsExpiringResponse) GetPartnershipsExpiring() PartnershipsExpiringPartnershipsExpiringPartnershipConnection {
 	return v.PartnershipsExpiring
 }
 
@@ -5909,11 +5966,19 @@ func (v *__PartnershipInput) GetId() string { return v.Id }
 
 // __PartnershipsExpiringInput is used internally by genqlient
 type __PartnershipsExpiringInput struct {
-	WithinDays int `json:"withinDays"`
+	WithinDays int     `json:"withinDays"`
+	First      *int    `json:"first"`
+	After      *string `json:"after"`
 }
 
 // GetWithinDays returns __PartnershipsExpiringInput.WithinDays, and is useful for accessing the field via an interface.
 func (v *__PartnershipsExpiringInput) GetWithinDays() int { return v.WithinDays }
+
+// GetFirst returns __PartnershipsExpiringInput.First, and is useful for accessing the field via an interface.
+func (v *__PartnershipsExpiringInput) GetFirst() *int { return v.First }
+
+// GetAfter returns __PartnershipsExpiringInput.After, and is useful for accessing the field via an interface.
+func (v *__PartnershipsExpiringInput) GetAfter() *string { return v.After }
 
 // __ProposePartnershipInput is used internally by genqlient
 type __ProposePartnershipInput struct {
@@ -7623,31 +7688,44 @@ func Partnership(
 
 // The query executed by PartnershipsExpiring.
 const PartnershipsExpiring_Operation = `
-query PartnershipsExpiring ($withinDays: Int!) {
-	partnershipsExpiring(withinDays: $withinDays) {
-		title
-		endDate
-		publicBody {
-			name
+query PartnershipsExpiring ($withinDays: Int!, $first: Int, $after: String) {
+	partnershipsExpiring(withinDays: $withinDays, first: $first, after: $after) {
+		edges {
+			cursor
+			node {
+				title
+				endDate
+				publicBody {
+					name
+				}
+				ideaBasedParties {
+					name
+				}
+			}
 		}
-		ideaBasedParties {
-			name
+		pageInfo {
+			hasNextPage
+			endCursor
 		}
 	}
 }
 `
 
-// Running partnerships ending within the given days.
+// Running partnerships ending within the given days, soonest first.
 func PartnershipsExpiring(
 	ctx_ context.Context,
 	client_ graphql.Client,
 	withinDays int,
+	first *int,
+	after *string,
 ) (data_ *PartnershipsExpiringResponse, err_ error) {
 	req_ := &graphql.Request{
 		OpName: "PartnershipsExpiring",
 		Query:  PartnershipsExpiring_Operation,
 		Variables: &__PartnershipsExpiringInput{
 			WithinDays: withinDays,
+			First:      first,
+			After:      after,
 		},
 	}
 
