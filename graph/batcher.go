@@ -67,7 +67,8 @@ func (l *Loader[K, V]) Load(ctx context.Context, key K) (V, error) {
 
 // Prime asks for keys without waiting for them: a list's resolver primes
 // its items' loaders so that every item's own lookup is already in one
-// batch, however the items' resolvers are scheduled.
+// batch, however the items' resolvers are scheduled. The list knows all the
+// keys it will need, so the batch is sent at once rather than after a pause.
 func (l *Loader[K, V]) Prime(ctx context.Context, keys ...K) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -78,6 +79,11 @@ func (l *Loader[K, V]) Prime(ctx context.Context, keys ...K) {
 		r := &loaded[V]{done: make(chan struct{})}
 		l.cache[key] = r
 		l.add(ctx, key, r)
+	}
+	if b := l.pending; b != nil {
+		b.timer.Stop()
+		l.pending = nil
+		go l.run(b)
 	}
 }
 

@@ -166,16 +166,21 @@ func (l *Loaders) chain() {
 			if l.historyLimit > 0 {
 				l.History.Prime(ctx, pages...)
 			}
-			l.HistoryCount.Prime(ctx, counts...)
-		}
-	}
-	l.VersionsOf.after = func(ctx context.Context, all map[uuid.UUID][]*store.AgreementVersion) {
-		var ids []uuid.UUID
-		for _, vs := range all {
-			for _, v := range vs {
-				ids = append(ids, v.ID)
+			if l.fields["totalCount"] {
+				l.HistoryCount.Prime(ctx, counts...)
 			}
 		}
+	}
+	l.Instance.after = func(ctx context.Context, all map[uuid.UUID]*store.Instance) {
+		ins := make([]*store.Instance, 0, len(all))
+		for _, in := range all {
+			if in != nil {
+				ins = append(ins, in)
+			}
+		}
+		instances(ctx, ins)
+	}
+	versions := func(ctx context.Context, ids []uuid.UUID) {
 		if l.fields["followUps"] {
 			l.FollowUpsOf.Prime(ctx, ids...)
 		}
@@ -186,7 +191,9 @@ func (l *Loaders) chain() {
 			l.RevisionsOf.Prime(ctx, ids...)
 		}
 		if l.fields["signatories"] {
-			l.SignatoryCount.Prime(ctx, ids...)
+			if l.fields["totalCount"] {
+				l.SignatoryCount.Prime(ctx, ids...)
+			}
 			if l.signatoriesLimit > 0 {
 				keys := make([]pageKey, len(ids))
 				for i, id := range ids {
@@ -195,6 +202,24 @@ func (l *Loaders) chain() {
 				l.Signatories.Prime(ctx, keys...)
 			}
 		}
+	}
+	l.VersionsOf.after = func(ctx context.Context, all map[uuid.UUID][]*store.AgreementVersion) {
+		var ids []uuid.UUID
+		for _, vs := range all {
+			for _, v := range vs {
+				ids = append(ids, v.ID)
+			}
+		}
+		versions(ctx, ids)
+	}
+	l.Version.after = func(ctx context.Context, all map[uuid.UUID]*store.AgreementVersion) {
+		ids := make([]uuid.UUID, 0, len(all))
+		for id, v := range all {
+			if v != nil {
+				ids = append(ids, id)
+			}
+		}
+		versions(ctx, ids)
 	}
 	l.Signatories.after = func(ctx context.Context, all map[pageKey][]*store.Signatory) {
 		var rows []*store.Signatory

@@ -78,9 +78,11 @@ func (r *agreementVersionResolver) Signatories(ctx context.Context, obj *store.A
 	if err != nil {
 		return nil, err
 	}
-	total, err := loaders(ctx).SignatoryCount.Load(ctx, obj.ID)
-	if err != nil {
-		return nil, err
+	total := 0
+	if selects(ctx, "totalCount") {
+		if total, err = loaders(ctx).SignatoryCount.Load(ctx, obj.ID); err != nil {
+			return nil, err
+		}
 	}
 	conn := &model.SignatoryConnection{TotalCount: total, PageInfo: &model.PageInfo{}, Edges: []*model.SignatoryEdge{}}
 	if len(rows) > n {

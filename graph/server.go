@@ -199,6 +199,18 @@ func SchemaSDL() string {
 	return b.String()
 }
 
+// selects tells whether the field being resolved selects a child field by
+// name, so that a connection counts its items only when asked for
+// totalCount.
+func selects(ctx context.Context, name string) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // fieldNames collects the names of every field an operation selects.
 func fieldNames(set ast.SelectionSet, fragments ast.FragmentDefinitionList, into map[string]bool) map[string]bool {
 	for _, sel := range set {

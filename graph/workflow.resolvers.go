@@ -162,7 +162,7 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 	if before == 0 {
 		// The first page of many instances' histories comes in one statement.
 		events, err = loaders(ctx).History.Load(ctx, key)
-		if err == nil {
+		if err == nil && selects(ctx, "totalCount") {
 			total, err = loaders(ctx).HistoryCount.Load(ctx, historyKey{Stream: key.Stream, PublicOnly: publicOnly})
 		}
 	} else {
