@@ -95,3 +95,19 @@ func primePartnerships(ctx context.Context, ps []*iop.Partnership) {
 	}
 	l.Organisation.Prime(ctx, orgs...)
 }
+
+// partnershipConnection makes a page of rows (fetched with one more than n
+// to tell whether there is a next page), priming the loaders of what the
+// partnerships show.
+func partnershipConnection(ctx context.Context, rows []*iop.Partnership, n int, cursorOf func(*iop.Partnership) string) *model.PartnershipConnection {
+	primePartnerships(ctx, rows)
+	conn := &model.PartnershipConnection{PageInfo: &model.PageInfo{}, Edges: []*model.PartnershipEdge{}}
+	if len(rows) > n {
+		rows, conn.PageInfo.HasNextPage = rows[:n], true
+	}
+	for _, p := range rows {
+		conn.Edges = append(conn.Edges, &model.PartnershipEdge{Cursor: cursorOf(p), Node: p})
+	}
+	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
+	return conn
+}

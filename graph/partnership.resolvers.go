@@ -411,16 +411,7 @@ func (r *queryResolver) Partnerships(ctx context.Context, state *string, first *
 	if err != nil {
 		return nil, err
 	}
-	primePartnerships(ctx, rows)
-	conn := &model.PartnershipConnection{PageInfo: &model.PageInfo{}, Edges: []*model.PartnershipEdge{}}
-	if len(rows) > n {
-		rows, conn.PageInfo.HasNextPage = rows[:n], true
-	}
-	for _, p := range rows {
-		conn.Edges = append(conn.Edges, &model.PartnershipEdge{Cursor: cursor(p.Record.ID.String()), Node: p})
-	}
-	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
-	return conn, nil
+	return partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string { return cursor(p.Record.ID.String()) }), nil
 }
 
 func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int, first *int, after *string) (*model.PartnershipConnection, error) {
@@ -446,16 +437,9 @@ func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int
 	if err != nil {
 		return nil, err
 	}
-	primePartnerships(ctx, rows)
-	conn := &model.PartnershipConnection{PageInfo: &model.PageInfo{}, Edges: []*model.PartnershipEdge{}}
-	if len(rows) > n {
-		rows, conn.PageInfo.HasNextPage = rows[:n], true
-	}
-	for _, p := range rows {
-		conn.Edges = append(conn.Edges, &model.PartnershipEdge{Cursor: cursor(timeCursorPart(p.Record.EndDate), p.Record.ID.String()), Node: p})
-	}
-	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
-	return conn, nil
+	return partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string {
+		return cursor(timeCursorPart(p.Record.EndDate), p.Record.ID.String())
+	}), nil
 }
 
 func (r *Resolver) Contribution() ContributionResolver { return &contributionResolver{r} }

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,89 +27,6 @@ import (
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
-// policyLines are the lines iop.go asks to append to policy.csv; the fake
-// policy grants exactly these (TestPolicyLinesDocumented keeps the two
-// lists the same).
-const policyLines = `
-p, sector_representative, org:*, partnership, propose
-p, region_official, region, partnership, propose
-p, region_official, region, partnership, assess
-p, sector_representative, org:*, partnership, draft
-p, region_official, region, partnership, draft
-p, sector_representative, org:*, partnership, withdraw
-p, region_official, region, partnership, withdraw
-p, region_politician, region, partnership, approve
-p, sector_representative, org:*, partnership, approve
-p, sector_representative, org:*, partnership, report
-p, region_official, region, partnership, report
-p, sector_representative, org:*, partnership, renew
-p, region_official, region, partnership, renew
-p, sector_representative, org:*, partnership, amend
-p, region_official, region, partnership, amend
-p, sector_representative, org:*, partnership, terminate
-p, region_official, region, partnership, terminate
-p, region_politician, region, partnership, terminate
-p, sector_representative, org:*, partnership, read_private
-p, region_official, region, partnership, read_private
-p, region_politician, region, partnership, read_private
-`
-
-type rule struct{ role, scope, action string }
-
-func rules() []rule {
-	var out []rule
-	for _, line := range strings.Split(strings.TrimSpace(policyLines), "\n") {
-		f := strings.Split(line, ", ")
-		out = append(out, rule{role: f[1], scope: f[2], action: f[3] + "." + f[4]})
-	}
-	return out
-}
-
-// fakePolicy stands in for the Casbin policy point (tested in
-// internal/authz) with its semantics: a user holding a role in a scope
-// (or everywhere, "*") may do an action in that scope when a rule grants
-// the role the action in a scope pattern ("org:*") matching it.
-type fakePolicy struct {
-	rules []rule
-	mu    sync.Mutex
-	held  map[uuid.UUID][]authz.Assignment
-}
-
-func keyMatch(scope, pattern string) bool {
-	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
-		return strings.HasPrefix(scope, prefix)
-	}
-	return scope == pattern
-}
-
-func (p *fakePolicy) Authorize(_ context.Context, pr authz.Principal, action string, scopes []string) error {
-	if pr.System {
-		return nil
-	}
-	for _, a := range p.Assignments(pr) {
-		for _, r := range p.rules {
-			if r.role != a.Role || r.action != action {
-				continue
-			}
-			for _, s := range scopes {
-				if (a.Scope == authz.ScopeAll || a.Scope == s) && keyMatch(s, r.scope) {
-					return nil
-				}
-			}
-		}
-	}
-	if !pr.Authenticated() {
-		return apperr.New(apperr.Unauthenticated, "sign in to do this")
-	}
-	return apperr.New(apperr.Forbidden, "not allowed")
-}
-
-func (p *fakePolicy) Assignments(pr authz.Principal) []authz.Assignment {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.held[pr.UserID])
-}
-
 // t0 is when every test starts (Stockholm): in the future, so that River
 // works a job only once the test clock reaches it, and its job rescuer,
 // which measures with the wall clock, never takes a running job for one
@@ -123,7 +38,7 @@ type env struct {
 	eng    *workflows.Engine
 	svc    *iop.Service
 	clock  *clock.Test
-	policy *fakePolicy
+	policy *authz.PolicyEnforcer
 	river  *jobs.Client
 	orgs   atomic.Int64
 }
@@ -132,11 +47,14 @@ func newEnv(t testing.TB, start time.Time, o iop.Options) *env {
 	t.Helper()
 	db := testdb.New(t)
 	clk := clock.NewTest(start)
-	policy := &fakePolicy{rules: rules(), held: map[uuid.UUID][]authz.Assignment{}}
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("SAMVERKAN_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	// The real policy point, with the real policy.csv.
+	policy, err := authz.NewPolicyEnforcer(context.Background(), store.New(db.Pool), db.Pool, log)
+	require.NoError(t, err)
+	t.Cleanup(policy.Close)
 	eng := workflows.New(store.New(db.Pool), policy, clk, log)
 	svc, err := iop.NewService(eng, o)
 	require.NoError(t, err)
@@ -162,11 +80,13 @@ func (e *env) user(t testing.TB, name string, roles ...string) authz.Principal {
 	u := &store.User{Issuer: "test", Subject: strings.ToLower(strings.ReplaceAll(name, " ", "-")), Name: name,
 		Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.org"}
 	require.NoError(t, store.UpsertUser(context.Background(), e.db.Pool, u))
-	e.policy.mu.Lock()
-	defer e.policy.mu.Unlock()
 	for _, r := range roles {
 		role, scope, _ := strings.Cut(r, "@")
-		e.policy.held[u.ID] = append(e.policy.held[u.ID], authz.Assignment{UserID: u.ID, Role: role, Scope: scope})
+		a := authz.Assignment{UserID: u.ID, Role: role, Scope: scope}
+		require.NoError(t, e.eng.DB().InTx(context.Background(), func(tx pgx.Tx) error {
+			return authz.GrantTx(context.Background(), tx, authz.SystemPrincipal, a, e.clock.Now())
+		}))
+		e.policy.Remember(a)
 	}
 	return authz.Principal{UserID: u.ID, Name: name}
 }

@@ -89,6 +89,8 @@ type App struct {
 	working  atomic.Bool
 	// stopTracing flushes exported traces on shutdown.
 	stopTracing func(context.Context) error
+	// stopUI stops the River UI's background polling of the database.
+	stopUI context.CancelFunc
 }
 
 // Open connects to (or starts) the database and migrates it. It does not
@@ -414,6 +416,9 @@ func (a *App) Close() error {
 	if a.http != nil {
 		errs = append(errs, a.http.Shutdown(ctx))
 	}
+	if a.stopUI != nil {
+		a.stopUI()
+	}
 	if a.Services.Policy != nil {
 		a.Services.Policy.Close()
 	}
@@ -498,9 +503,12 @@ func (a *App) riverUI(ctx context.Context, auth *identity.Authenticator) (http.H
 	if err != nil {
 		return nil, fmt.Errorf("start the River UI: %w", err)
 	}
-	if err := ui.Start(ctx); err != nil {
+	uiCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	if err := ui.Start(uiCtx); err != nil {
+		stop()
 		return nil, fmt.Errorf("start the River UI: %w", err)
 	}
+	a.stopUI = stop
 	return auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pr := identity.FromContext(r.Context())
 		if err := a.Services.Policy.Authorize(r.Context(), pr, "river.ui", []string{authz.ScopeAll}); err != nil {
