@@ -210,6 +210,11 @@ type FireParams struct {
 	// OnlyApproval refuses transitions that are not decided by a quorum
 	// (the generic approve mutation; other transitions have typed ones).
 	OnlyApproval bool
+	// Kind, when set, is the workflow the caller acts on: an instance of
+	// another kind is NOT_FOUND, so a typed mutation never acts on another
+	// workflow's instance. It is checked on the locked row, which saves
+	// reading the instance twice.
+	Kind string
 }
 
 // Result is what firing did.
@@ -250,10 +255,10 @@ func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (res *Resu
 		}()
 	}
 	in, err := store.LockInstance(ctx, tx, p.InstanceID)
+	if apperr.IsCode(err, apperr.NotFound) || (err == nil && p.Kind != "" && in.Kind != p.Kind) {
+		return nil, apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
+	}
 	if err != nil {
-		if apperr.IsCode(err, apperr.NotFound) {
-			return nil, apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
-		}
 		return nil, err
 	}
 	kind = in.Kind
@@ -710,16 +715,8 @@ func (e *Engine) Instance(ctx context.Context, id uuid.UUID) (*store.Instance, e
 // FireKind fires a transition on an instance that must be of kind: a typed
 // mutation never acts on another workflow's instance.
 func (e *Engine) FireKind(ctx context.Context, kind string, p FireParams) (*Result, error) {
-	var res *Result
-	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
-		in, err := store.GetInstance(ctx, tx, p.InstanceID)
-		if err != nil || in.Kind != kind {
-			return apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
-		}
-		res, err = e.FireTx(ctx, tx, p)
-		return err
-	})
-	return res, err
+	p.Kind = kind
+	return e.Fire(ctx, p)
 }
 
 // StartEach starts an instance for each item, one transaction each, as the

@@ -111,21 +111,12 @@ type ActParams struct {
 
 // Act fires a transition of a signing instance.
 func (s *Service) Act(ctx context.Context, pr authz.Principal, p ActParams) (*store.Instance, error) {
-	var out *store.Instance
-	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		in, err := store.GetInstance(ctx, tx, p.InstanceID)
-		if err != nil || in.Kind != Kind {
-			return apperr.New(apperr.NotFound, "Ansökan finns inte. / The application does not exist.")
-		}
-		res, err := s.eng.FireTx(ctx, tx, workflows.FireParams{InstanceID: p.InstanceID, Transition: p.Transition, Actor: pr,
-			ExpectedVersion: p.ExpectedVersion, Input: p.Input, Reason: p.Reason})
-		if err != nil {
-			return err
-		}
-		out = res.Instance
-		return nil
-	})
-	return out, err
+	res, err := s.eng.FireKind(ctx, Kind, workflows.FireParams{InstanceID: p.InstanceID, Transition: p.Transition, Actor: pr,
+		ExpectedVersion: p.ExpectedVersion, Input: p.Input, Reason: p.Reason})
+	if err != nil {
+		return nil, err
+	}
+	return res.Instance, nil
 }
 
 // CeremonyInput describes a signing ceremony.
