@@ -632,10 +632,7 @@ type ConsultationCommentResolver interface {
 	Organisation(ctx context.Context, obj *store.Comment) (*store.Organisation, error)
 }
 type ContributionResolver interface {
-	Organisation(ctx context.Context, obj *store.Contribution) (*store.Organisation, error)
-
-	Kind(ctx context.Context, obj *store.Contribution) (model.ContributionKind, error)
-	Amount(ctx context.Context, obj *store.Contribution) (string, error)
+	Organisation(ctx context.Context, obj *model.Contribution) (*store.Organisation, error)
 }
 type ContributionSumResolver interface {
 	Organisation(ctx context.Context, obj *store.ContributionSum) (*store.Organisation, error)
@@ -756,7 +753,7 @@ type PartnershipResolver interface {
 	Renegotiation(ctx context.Context, obj *iop.Partnership) (*string, error)
 	Rescission(ctx context.Context, obj *iop.Partnership) (*string, error)
 	DisputeResolution(ctx context.Context, obj *iop.Partnership) (*string, error)
-	Contributions(ctx context.Context, obj *iop.Partnership) ([]*store.Contribution, error)
+	Contributions(ctx context.Context, obj *iop.Partnership) ([]*model.Contribution, error)
 	ContributionSums(ctx context.Context, obj *iop.Partnership) ([]*store.ContributionSum, error)
 	Periods(ctx context.Context, obj *iop.Partnership) ([]*store.PartnershipPeriod, error)
 	Assessment(ctx context.Context, obj *iop.Partnership) (*store.PartnershipAssessment, error)
@@ -7492,7 +7489,7 @@ func (ec *executionContext) fieldContext_ConsultationComment_respondedAt(_ conte
 	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Contribution_organisation(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contribution_organisation(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7524,7 +7521,7 @@ func (ec *executionContext) fieldContext_Contribution_organisation(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _Contribution_year(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contribution_year(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7547,7 +7544,7 @@ func (ec *executionContext) fieldContext_Contribution_year(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Contribution", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Contribution_kind(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contribution_kind(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7556,7 +7553,7 @@ func (ec *executionContext) _Contribution_kind(ctx context.Context, field graphq
 			return ec.fieldContext_Contribution_kind(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contribution().Kind(ctx, obj)
+			return obj.Kind, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.ContributionKind) graphql.Marshaler {
@@ -7567,10 +7564,10 @@ func (ec *executionContext) _Contribution_kind(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Contribution_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Contribution", field, true, true, "ContributionKind")
+	return graphql.NewScalarFieldContext("Contribution", field, false, false, "ContributionKind")
 }
 
-func (ec *executionContext) _Contribution_amount(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contribution_amount(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7579,7 +7576,7 @@ func (ec *executionContext) _Contribution_amount(ctx context.Context, field grap
 			return ec.fieldContext_Contribution_amount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contribution().Amount(ctx, obj)
+			return obj.Amount, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7590,10 +7587,10 @@ func (ec *executionContext) _Contribution_amount(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Contribution_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Contribution", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Contribution", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contribution_unit(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contribution_unit(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7616,7 +7613,7 @@ func (ec *executionContext) fieldContext_Contribution_unit(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Contribution", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contribution_description(ctx context.Context, field graphql.CollectedField, obj *store.Contribution) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contribution_description(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12107,8 +12104,8 @@ func (ec *executionContext) _Partnership_contributions(ctx context.Context, fiel
 			return ec.Resolvers.Partnership().Contributions(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*store.Contribution) graphql.Marshaler {
-			return ec.marshalOContribution2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContributionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Contribution) graphql.Marshaler {
+			return ec.marshalOContribution2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -20328,7 +20325,7 @@ func (ec *executionContext) _ConsultationComment(ctx context.Context, sel ast.Se
 
 var contributionImplementors = []string{"Contribution"}
 
-func (ec *executionContext) _Contribution(ctx context.Context, sel ast.SelectionSet, obj *store.Contribution) graphql.Marshaler {
+func (ec *executionContext) _Contribution(ctx context.Context, sel ast.SelectionSet, obj *model.Contribution) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contributionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -20349,17 +20346,15 @@ func (ec *executionContext) _Contribution(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "kind":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Contribution_kind(ctx, field, obj)
-				})
+			out.Values[i] = ec._Contribution_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "amount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Contribution_amount(ctx, field, obj)
-				})
+			out.Values[i] = ec._Contribution_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "unit":
 			out.Values[i] = ec._Contribution_unit(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23683,7 +23678,7 @@ func (ec *executionContext) marshalNConsultationComment2ᚖgithubᚗcomᚋsamver
 	return ec._ConsultationComment(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNContribution2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContribution(ctx context.Context, sel ast.SelectionSet, v *store.Contribution) graphql.Marshaler {
+func (ec *executionContext) marshalNContribution2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContribution(ctx context.Context, sel ast.SelectionSet, v *model.Contribution) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Contribution!")
 		return graphql.Null
@@ -24855,14 +24850,14 @@ func (ec *executionContext) marshalOCeremony2ᚖgithubᚗcomᚋsamverkanᚋsamve
 	return ec._Ceremony(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOContribution2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContributionᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Contribution) graphql.Marshaler {
+func (ec *executionContext) marshalOContribution2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Contribution) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNContribution2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐContribution(ctx, sel, v[i])
+		return ec.marshalNContribution2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContribution(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -9,6 +9,7 @@ import (
 	"github.com/samverkan/samverkan/graph/model"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/identity"
+	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows/iop"
 )
 
@@ -110,4 +111,12 @@ func partnershipConnection(ctx context.Context, rows []*iop.Partnership, n int, 
 	}
 	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
 	return conn
+}
+
+func contributionsOut(cs []*store.Contribution) []*model.Contribution {
+	out := make([]*model.Contribution, len(cs))
+	for i, c := range cs {
+		out[i] = &model.Contribution{Contribution: c, Kind: model.ContributionKind(strings.ToUpper(c.Kind)), Amount: iop.FormatAmount(c.Amount)}
+	}
+	return out
 }

@@ -21,16 +21,8 @@ import (
 	"github.com/samverkan/samverkan/workflows/iop"
 )
 
-func (r *contributionResolver) Organisation(ctx context.Context, obj *store.Contribution) (*store.Organisation, error) {
+func (r *contributionResolver) Organisation(ctx context.Context, obj *model.Contribution) (*store.Organisation, error) {
 	return load(ctx, loaders(ctx).Organisation, obj.OrganisationID)
-}
-
-func (r *contributionResolver) Kind(ctx context.Context, obj *store.Contribution) (model.ContributionKind, error) {
-	return model.ContributionKind(strings.ToUpper(obj.Kind)), nil
-}
-
-func (r *contributionResolver) Amount(ctx context.Context, obj *store.Contribution) (string, error) {
-	return iop.FormatAmount(obj.Amount), nil
 }
 
 func (r *contributionSumResolver) Organisation(ctx context.Context, obj *store.ContributionSum) (*store.Organisation, error) {
@@ -324,11 +316,11 @@ func (r *partnershipResolver) DisputeResolution(ctx context.Context, obj *iop.Pa
 	return private(obj, obj.Record.DisputeResolution), nil
 }
 
-func (r *partnershipResolver) Contributions(ctx context.Context, obj *iop.Partnership) ([]*store.Contribution, error) {
+func (r *partnershipResolver) Contributions(ctx context.Context, obj *iop.Partnership) ([]*model.Contribution, error) {
 	if !obj.Private {
 		return nil, nil
 	}
-	return obj.Contributions, nil
+	return contributionsOut(obj.Contributions), nil
 }
 
 func (r *partnershipResolver) ContributionSums(ctx context.Context, obj *iop.Partnership) ([]*store.ContributionSum, error) {
