@@ -20,7 +20,6 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/riverqueue/rivercontrib/otelriver"
-	"riverqueue.com/riverui"
 
 	"github.com/samverkan/samverkan/graph"
 	"github.com/samverkan/samverkan/internal/apperr"
@@ -498,27 +497,3 @@ func (a *App) DataDir() string { return a.opts.Config.DataDir }
 
 // riverUI serves River's UI to admins only, asked through the policy point
 // like everything else.
-func (a *App) riverUI(ctx context.Context, auth *identity.Authenticator) (http.Handler, error) {
-	ui, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(a.River, nil), Logger: a.log, Prefix: "/riverui"})
-	if err != nil {
-		return nil, fmt.Errorf("start the River UI: %w", err)
-	}
-	uiCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	if err := ui.Start(uiCtx); err != nil {
-		stop()
-		return nil, fmt.Errorf("start the River UI: %w", err)
-	}
-	a.stopUI = stop
-	return auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pr := identity.FromContext(r.Context())
-		if err := a.Services.Policy.Authorize(r.Context(), pr, "river.ui", []string{authz.ScopeAll}); err != nil {
-			status := http.StatusForbidden
-			if !pr.Authenticated() {
-				status = http.StatusUnauthorized
-			}
-			http.Error(w, "River UI: administratörer / administrators only", status)
-			return
-		}
-		ui.ServeHTTP(w, r)
-	})), nil
-}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -94,6 +95,76 @@ func TestRiverUIIsForAdminsOnly(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, body)
 	status, _ = getAs(t, official, env.URL+"/riverui/api/jobs?state=completed&limit=5")
 	require.Equal(t, http.StatusForbidden, status)
+}
+
+// An admin with only a browser signs in to River UI by pasting a token into
+// a form; the cookie it gets works for River UI only.
+func TestRiverUISignInFromABrowser(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	admin := env.NewUser("Ada Admin", "admin@*")
+	official := env.NewUser("Olle Official", "region_official@region")
+	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	do := func(method, path string, form url.Values, cookie *http.Cookie) *http.Response {
+		t.Helper()
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, err := http.NewRequest(method, env.URL+path, body)
+		require.NoError(t, err)
+		req.Header.Set("Accept", "text/html,application/xhtml+xml")
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		resp, err := browser.Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	read := func(resp *http.Response) string {
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(b)
+	}
+
+	resp := do(http.MethodGet, "/riverui/", nil, nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Contains(t, read(resp), `<form method="post" action="/riverui/signin">`, "a browser is offered the sign-in form")
+
+	resp = do(http.MethodPost, "/riverui/signin", url.Values{"token": {"not-a-token"}}, nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Empty(t, resp.Cookies())
+	resp = do(http.MethodPost, "/riverui/signin", url.Values{"token": {official.Token}}, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "an official's token does not open River UI")
+	require.Empty(t, resp.Cookies())
+
+	resp = do(http.MethodPost, "/riverui/signin", url.Values{"token": {admin.Token}}, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/riverui/", resp.Header.Get("Location"))
+	require.Len(t, resp.Cookies(), 1)
+	cookie := resp.Cookies()[0]
+	require.Equal(t, "/riverui", cookie.Path, "the cookie is sent to River UI only")
+	require.True(t, cookie.HttpOnly)
+	require.Equal(t, http.SameSiteStrictMode, cookie.SameSite, "no other site can make the browser send it")
+
+	resp = do(http.MethodGet, "/riverui/", nil, cookie)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, strings.ToLower(read(resp)), "<html")
+	resp = do(http.MethodGet, "/riverui/api/jobs?state=completed&limit=5", nil, cookie)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	resp = do(http.MethodGet, "/riverui/", nil, &http.Cookie{Name: cookie.Name, Value: "expired-or-forged"})
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Contains(t, read(resp), "sign in again")
+	require.Equal(t, -1, resp.Cookies()[0].MaxAge, "a bad cookie is cleared")
+
+	resp = do(http.MethodPost, "/riverui/signout", url.Values{}, cookie)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, -1, resp.Cookies()[0].MaxAge)
 }
 
 func TestSchemaIsServedAsSDL(t *testing.T) {
