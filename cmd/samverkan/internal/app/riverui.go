@@ -35,49 +35,57 @@ func (a *App) riverUI(ctx context.Context, auth *identity.Authenticator) (http.H
 		return nil, fmt.Errorf("start the River UI: %w", err)
 	}
 	a.stopUI = stop
-	allowed := func(r *http.Request) (authz.Principal, int) {
+	// status is what the policy point says of the request's principal.
+	status := func(r *http.Request) int {
 		pr := identity.FromContext(r.Context())
-		if err := a.Services.Policy.Authorize(r.Context(), pr, "river.ui", []string{authz.ScopeAll}); err != nil {
-			if !pr.Authenticated() {
-				return pr, http.StatusUnauthorized
-			}
-			return pr, http.StatusForbidden
+		switch err := a.Services.Policy.Authorize(r.Context(), pr, "river.ui", []string{authz.ScopeAll}); {
+		case err == nil:
+			return http.StatusOK
+		case !pr.Authenticated():
+			return http.StatusUnauthorized
+		default:
+			return http.StatusForbidden
 		}
-		return pr, http.StatusOK
 	}
 	serve := func(w http.ResponseWriter, r *http.Request) {
-		if _, status := allowed(r); status != http.StatusOK {
-			refuseRiverUI(w, r, status, "")
+		if st := status(r); st != http.StatusOK {
+			refuseRiverUI(w, r, st, "")
 			return
 		}
 		ui.ServeHTTP(w, r)
 	}
-	withHeader := auth.Middleware(http.HandlerFunc(serve))
-	withCookie := func(w http.ResponseWriter, r *http.Request, token string) {
+	// authenticate checks a token from the form or the cookie; a token that
+	// does not verify is answered with the form again.
+	authenticate := func(w http.ResponseWriter, r *http.Request, token, refused string) (*http.Request, bool) {
 		pr, err := auth.Authenticate(r.Context(), token)
 		switch {
 		case apperr.CodeOf(err) == apperr.Unauthenticated:
 			clearRiverUICookie(w)
-			refuseRiverUI(w, r, http.StatusUnauthorized, "Inloggningen gäller inte längre; logga in igen. / The sign-in is no longer valid; sign in again.")
-			return
+			refuseRiverUI(w, r, http.StatusUnauthorized, refused)
+			return nil, false
 		case err != nil:
 			a.log.ErrorContext(r.Context(), "authenticating for River UI", "err", err)
 			refuseRiverUI(w, r, http.StatusServiceUnavailable, "Inloggningen kunde inte kontrolleras just nu. / Sign-in could not be checked right now.")
-			return
+			return nil, false
 		}
 		observe.Info(r.Context()).SetUser(pr.UserID.String())
-		serve(w, r.WithContext(identity.WithPrincipal(r.Context(), pr)))
+		return r.WithContext(identity.WithPrincipal(r.Context(), pr)), true
+	}
+	withHeader := auth.Middleware(http.HandlerFunc(serve))
+	withCookie := func(w http.ResponseWriter, r *http.Request, token string) {
+		if r, ok := authenticate(w, r, token, "Inloggningen gäller inte längre; logga in igen. / The sign-in is no longer valid; sign in again."); ok {
+			serve(w, r)
+		}
 	}
 	signIn := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		token := strings.TrimSpace(r.PostFormValue("token"))
-		pr, err := auth.Authenticate(r.Context(), token)
-		if err != nil {
-			refuseRiverUI(w, r, http.StatusUnauthorized, "Token godtogs inte. / The token was not accepted.")
+		r, ok := authenticate(w, r, token, "Token godtogs inte. / The token was not accepted.")
+		if !ok {
 			return
 		}
-		if _, status := allowed(r.WithContext(identity.WithPrincipal(r.Context(), pr))); status != http.StatusOK {
-			refuseRiverUI(w, r, status, "")
+		if st := status(r); st != http.StatusOK {
+			refuseRiverUI(w, r, st, "")
 			return
 		}
 		http.SetCookie(w, &http.Cookie{Name: riverUICookie, Value: token, Path: "/riverui", HttpOnly: true,
