@@ -9,6 +9,12 @@
 // shutdown order. A server left behind by a killed parent (an orphan on our
 // data directory) or a stale postmaster.pid is detected and dealt with on the
 // next start.
+//
+// One process owns a data directory's server (it holds the lock file next to
+// the directory). Another process on the same directory, such as a command
+// line tool run beside the service, connects to that server and leaves it
+// running. A server started while a short-lived tool owns the directory
+// loses its database when the tool ends, so start the service first.
 package pgembed
 
 import (
@@ -73,6 +79,10 @@ type Cluster struct {
 	waitErr error
 	stopped sync.Once
 	logPath string
+	// lock is held by the process that runs the server; another process on
+	// the same data directory (a command line tool next to `make run`)
+	// connects to that server instead of taking it for an orphan.
+	lock *os.File
 }
 
 // Start initialises the data directory when needed and starts the server.
@@ -116,13 +126,24 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 	}
 
-	if err := c.initIfNeeded(ctx); err != nil {
+	owner, err := c.lockOwnership()
+	if err != nil {
 		return nil, err
 	}
-	if err := c.clearLeftovers(); err != nil {
-		return nil, err
-	}
-	if err := c.start(ctx); err != nil {
+	if owner {
+		if err := c.initIfNeeded(ctx); err != nil {
+			c.unlock()
+			return nil, err
+		}
+		if err := c.clearLeftovers(); err != nil {
+			c.unlock()
+			return nil, err
+		}
+		if err := c.start(ctx); err != nil {
+			c.unlock()
+			return nil, err
+		}
+	} else if err := c.attach(ctx); err != nil {
 		return nil, err
 	}
 	if cfg.Database != "" {
@@ -235,6 +256,82 @@ func (c *Cluster) initIfNeeded(ctx context.Context) error {
 	if c.owner != nil {
 		return os.Chown(pwPath, int(c.owner.uid), int(c.owner.gid))
 	}
+	return nil
+}
+
+// lockOwnership takes the data directory's lock file without waiting; it
+// tells whether this process now owns (runs) the server. The kernel drops
+// the lock when the owner exits, however it exits.
+func (c *Cluster) lockOwnership() (bool, error) {
+	path := c.cfg.DataDir + ".lock"
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return false, nil
+		}
+		return false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	c.lock = f
+	return true, nil
+}
+
+func (c *Cluster) unlock() {
+	if c.lock != nil {
+		c.lock.Close()
+		c.lock = nil
+	}
+}
+
+// attach connects to the server that another process runs on our data
+// directory, waiting while that process is still starting it. The other
+// process owns the server: Stop leaves it running.
+func (c *Cluster) attach(ctx context.Context) error {
+	c.log.Info("embedded PostgreSQL is run by another process; connecting to it", "dir", c.cfg.DataDir)
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.StartTimeout)
+	defer cancel()
+	var lastErr error
+	for {
+		if lastErr = c.readRunning(); lastErr == nil {
+			conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+			if err == nil {
+				conn.Close(ctx)
+				return nil
+			}
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the embedded PostgreSQL in %s is run by another process but did not accept connections within %s: %w",
+				c.cfg.DataDir, c.cfg.StartTimeout, lastErr)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// readRunning reads the password and the running server's port (the fourth
+// line of postmaster.pid).
+func (c *Cluster) readRunning() error {
+	pw, err := os.ReadFile(filepath.Join(c.cfg.DataDir, passwordFile))
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(filepath.Join(c.cfg.DataDir, "postmaster.pid"))
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 4 {
+		return errors.New("postmaster.pid is not complete yet")
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(lines[3]))
+	if err != nil {
+		return fmt.Errorf("postmaster.pid: port %q: %w", lines[3], err)
+	}
+	c.password, c.port = strings.TrimSpace(string(pw)), port
 	return nil
 }
 
@@ -375,10 +472,12 @@ func (c *Cluster) logSince(offset int64) string {
 }
 
 // Stop shuts the server down (fast shutdown: connections are closed, data is
-// checkpointed) and waits for it to exit. It is safe to call more than once.
+// checkpointed) and waits for it to exit. A server run by another process
+// (see attach) is left running. It is safe to call more than once.
 func (c *Cluster) Stop() error {
 	var err error
 	c.stopped.Do(func() {
+		defer c.unlock()
 		if c.cmd == nil {
 			return
 		}

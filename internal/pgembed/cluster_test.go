@@ -139,6 +139,33 @@ func TestStopsAnOrphanOnItsDataDirectory(t *testing.T) {
 	require.True(t, gone(orphanPid), "the orphan is gone")
 }
 
+// A command line tool run next to the service (`samverkan admin grant`
+// beside `make run`) uses the service's server; it neither takes it for an
+// orphan nor stops it when it is done.
+func TestASecondUserConnectsToTheRunningServer(t *testing.T) {
+	ctx := context.Background()
+	dir := newDir(t)
+	owner, err := pgembed.Start(ctx, pgembed.Config{DataDir: dir, Database: "app", Settings: fast})
+	require.NoError(t, err)
+	defer owner.Stop()
+
+	tool, err := pgembed.Start(ctx, pgembed.Config{DataDir: dir, Database: "app", Settings: fast})
+	require.NoError(t, err)
+	require.Equal(t, owner.Port(), tool.Port(), "the same server")
+	require.Equal(t, "1", query(t, tool.DSN("app"), "SELECT 1::text"))
+	require.NoError(t, tool.Stop())
+	require.Equal(t, "2", query(t, owner.DSN("app"), "SELECT 2::text"), "the tool's Stop leaves the server running")
+
+	require.NoError(t, owner.Stop())
+	_, err = pgx.Connect(ctx, owner.DSN("app"))
+	require.Error(t, err, "the owner's Stop stops it")
+
+	again, err := pgembed.Start(ctx, pgembed.Config{DataDir: dir, Database: "app", Settings: fast})
+	require.NoError(t, err)
+	defer again.Stop()
+	require.Equal(t, "3", query(t, again.DSN("app"), "SELECT 3::text"), "whoever comes next owns it")
+}
+
 func TestServerDiesWithItsParent(t *testing.T) {
 	if os.Getenv("PGEMBED_CHILD_DIR") != "" {
 		// The child: start a cluster, report its pid, and wait to be killed.
