@@ -174,8 +174,8 @@ func (d *DevIssuerKeys) Sign(r TokenRequest) (string, error) {
 // Verifier returns a Verifier that accepts only this development issuer's
 // tokens.
 func (d *DevIssuerKeys) Verifier(opts ...Option) Verifier {
-	config := newConfig(DevAudience, opts)
+	config, now := newConfig(DevAudience, opts)
 	config.SupportedSigningAlgs = []string{oidc.ES256}
 	keys := &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{d.key.Public()}}
-	return oidcVerifier{oidc.NewVerifier(DevIssuer, keys, config)}
+	return newOIDCVerifier(oidc.NewVerifier(DevIssuer, keys, config), now)
 }
