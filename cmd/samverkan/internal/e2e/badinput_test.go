@@ -134,6 +134,10 @@ func badCatalogue(f *fixture, s *story) []badCase {
 		{name: "negative first", code: "BAD_INPUT", query: list, vars: map[string]any{"v": s.version, "n": -1}},
 		{name: "garbage cursor", code: "BAD_INPUT", query: `query($v: ID!) { node(id: $v) { ... on AgreementVersion { signatories(after: "%%%") { totalCount } } } }`,
 			vars: map[string]any{"v": s.version}},
+		{name: "garbage cursor of expiring partnerships", code: "BAD_INPUT", query: `{ partnershipsExpiring(withinDays: 90, after: "%%%") { pageInfo { hasNextPage } } }`},
+		{name: "expiring-partnership cursor without a date", code: "BAD_INPUT", query: `{ partnershipsExpiring(withinDays: 90, after: "eHx5") { pageInfo { hasNextPage } } }`, says: "Invalid cursor"},
+		{name: "expiring partnerships beyond ten years", code: "BAD_INPUT", query: `{ partnershipsExpiring(withinDays: 4000) { pageInfo { hasNextPage } } }`, says: "0–3650"},
+		{name: "first above 100 for expiring partnerships", code: "BAD_INPUT", query: `{ partnershipsExpiring(withinDays: 90, first: 101) { pageInfo { hasNextPage } } }`, says: "between 0 and 100"},
 		{name: "mutation over GET is refused (as POST with GET semantics)", code: "GRAPHQL_VALIDATION_FAILED", query: "mutation { nothing }"},
 		// Global IDs
 		{name: "malformed global ID", code: "BAD_INPUT", as: "official", query: startReview, vars: map[string]any{"id": "!!!not-base64"}, says: "not a valid ID"},
