@@ -141,7 +141,7 @@ func (r *Resolver) fire(ctx context.Context, gid, kind, transition string, expec
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Engine.FireKind(ctx, kind, workflows.FireParams{InstanceID: id, Transition: transition, Actor: identity.FromContext(ctx),
+	res, err := r.Engine.Fire(ctx, workflows.FireParams{Kind: kind, InstanceID: id, Transition: transition, Actor: identity.FromContext(ctx),
 		ExpectedVersion: num(expected), Reason: reason, Input: input})
 	if err != nil {
 		return nil, err

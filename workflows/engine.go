@@ -712,13 +712,6 @@ func (e *Engine) Instance(ctx context.Context, id uuid.UUID) (*store.Instance, e
 	return in, err
 }
 
-// FireKind fires a transition on an instance that must be of kind: a typed
-// mutation never acts on another workflow's instance.
-func (e *Engine) FireKind(ctx context.Context, kind string, p FireParams) (*Result, error) {
-	p.Kind = kind
-	return e.Fire(ctx, p)
-}
-
 // StartEach starts an instance for each item, one transaction each, as the
 // system. An item that another process started at the same moment (the
 // kind's unique index says CONFLICT) is skipped. It reports how many it

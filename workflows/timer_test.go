@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/jobs/jobstest"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
 )
@@ -20,32 +21,8 @@ import (
 // same at once, and River still fetches them by the test clock.
 func (e *env) runDue(t *testing.T, at time.Time) {
 	t.Helper()
-	ctx := context.Background()
 	e.clock.AdvanceTo(at)
-	rows, err := e.db.Pool.Query(ctx, `SELECT id FROM river_job WHERE state = 'scheduled' AND scheduled_at <= $1`, e.clock.Now())
-	require.NoError(t, err)
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	require.NoError(t, err)
-	for _, id := range ids {
-		_, err := e.river.JobRetry(ctx, id)
-		require.NoError(t, err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var due int
-		var failed string
-		require.NoError(t, e.db.Pool.QueryRow(ctx, `SELECT
-			count(*) FILTER (WHERE state IN ('available', 'running', 'pending')
-				OR (state = 'scheduled' AND scheduled_at <= $1)),
-			coalesce(string_agg(errors::text, '; ') FILTER (WHERE state IN ('retryable', 'discarded')), '')
-			FROM river_job`, e.clock.Now()).Scan(&due, &failed))
-		require.Empty(t, failed, "a job failed")
-		if due == 0 {
-			return
-		}
-		require.False(t, time.Now().After(deadline), "%d jobs still due after 5 s", due)
-		time.Sleep(10 * time.Millisecond)
-	}
+	require.Empty(t, jobstest.RunDue(t, e.db.Pool, e.river, e.clock.Now(), 5*time.Second), "a job failed")
 }
 
 // timers are the instance's timers by name and status, in creation order.

@@ -19,6 +19,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/jobs"
+	"github.com/samverkan/samverkan/internal/jobs/jobstest"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/testdb"
 	"github.com/samverkan/samverkan/workflows"
@@ -105,32 +106,8 @@ func (e *env) org(t testing.TB, name, sector string) uuid.UUID {
 // rather than at its scheduler's next 5-second tick).
 func (e *env) runDue(t testing.TB, at time.Time) {
 	t.Helper()
-	ctx := context.Background()
 	e.clock.AdvanceTo(at)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		rows, err := e.db.Pool.Query(ctx, `SELECT id FROM river_job WHERE state = 'scheduled' AND scheduled_at <= $1`, e.clock.Now())
-		require.NoError(t, err)
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		require.NoError(t, err)
-		for _, id := range ids {
-			_, err := e.river.JobRetry(ctx, id)
-			require.NoError(t, err)
-		}
-		var due int
-		var failed string
-		require.NoError(t, e.db.Pool.QueryRow(ctx, `SELECT
-			count(*) FILTER (WHERE state IN ('available', 'running', 'pending')
-				OR (state = 'scheduled' AND scheduled_at <= $1)),
-			coalesce(string_agg(errors::text, '; ') FILTER (WHERE state IN ('retryable', 'discarded')), '')
-			FROM river_job`, e.clock.Now()).Scan(&due, &failed))
-		require.Empty(t, failed, "a job failed")
-		if due == 0 {
-			return
-		}
-		require.False(t, time.Now().After(deadline), "%d jobs still due after 10 s", due)
-		time.Sleep(10 * time.Millisecond)
-	}
+	require.Empty(t, jobstest.RunDue(t, e.db.Pool, e.river, e.clock.Now(), 10*time.Second), "a job failed")
 }
 
 func (e *env) count(t testing.TB, sql string, args ...any) int {

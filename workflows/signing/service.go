@@ -111,7 +111,7 @@ type ActParams struct {
 
 // Act fires a transition of a signing instance.
 func (s *Service) Act(ctx context.Context, pr authz.Principal, p ActParams) (*store.Instance, error) {
-	res, err := s.eng.FireKind(ctx, Kind, workflows.FireParams{InstanceID: p.InstanceID, Transition: p.Transition, Actor: pr,
+	res, err := s.eng.Fire(ctx, workflows.FireParams{Kind: Kind, InstanceID: p.InstanceID, Transition: p.Transition, Actor: pr,
 		ExpectedVersion: p.ExpectedVersion, Input: p.Input, Reason: p.Reason})
 	if err != nil {
 		return nil, err

@@ -27,6 +27,7 @@ import (
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/idempotency"
+	"github.com/samverkan/samverkan/internal/jobs/jobstest"
 	"github.com/samverkan/samverkan/internal/testdb"
 	"github.com/samverkan/samverkan/internal/token"
 	"github.com/samverkan/samverkan/workflows"
@@ -227,37 +228,14 @@ func firstLine(s string) string {
 func (e *Env) AdvanceTo(t time.Time) {
 	e.T.Helper()
 	e.Clock.AdvanceTo(t)
-	ctx := context.Background()
-	rows, err := e.DB.Pool.Query(ctx, `SELECT id FROM river_job WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= $1`, e.Clock.Now())
-	require.NoError(e.T, err)
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	require.NoError(e.T, err)
-	for _, id := range ids {
-		_, err := e.App.River.JobRetry(ctx, id)
-		require.NoError(e.T, err)
-	}
-	e.WaitForJobs()
+	jobstest.RunDue(e.T, e.DB.Pool, e.App.River, e.Clock.Now(), 30*time.Second)
 }
 
 // WaitForJobs waits until no job is due (available or running, or
 // scheduled at or before the test clock's now).
 func (e *Env) WaitForJobs() {
 	e.T.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var n int
-		err := e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job
-			WHERE state IN ('available', 'running', 'pending')
-			   OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)`, e.Clock.Now()).Scan(&n)
-		require.NoError(e.T, err)
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.T.Fatalf("%d jobs still due after 30s", n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	jobstest.Wait(e.T, e.DB.Pool, e.Clock.Now(), 30*time.Second)
 }
 
 // Count runs a counting query against the service's database.

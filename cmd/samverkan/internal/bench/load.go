@@ -163,17 +163,7 @@ const clockTicks = 100
 
 // procCPU is a process's user+system CPU time in seconds (0 if gone).
 func procCPU(pid int) float64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// Fields after the command (which may contain spaces) in parentheses.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
+	f := procStat(pid)
 	if len(f) < 13 {
 		return 0
 	}
@@ -184,21 +174,28 @@ func procCPU(pid int) float64 {
 
 // parentOf is a process's parent pid (0 if gone).
 func parentOf(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
+	f := procStat(pid)
 	if len(f) < 2 {
 		return 0
 	}
 	p, _ := strconv.Atoi(f[1])
 	return p
+}
+
+// procStat is the fields of /proc/<pid>/stat after the command name, which
+// may contain spaces and so is skipped up to its closing parenthesis (nil
+// if the process is gone).
+func procStat(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
 }
 
 // treeCPU is the CPU time of pid and its children (a PostgreSQL cluster:

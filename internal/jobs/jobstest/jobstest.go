@@ -1,0 +1,67 @@
+// Package jobstest works River jobs made due by a test clock, so that a test
+// of timers and yearly work can span months in a moment.
+package jobstest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/samverkan/samverkan/internal/jobs"
+)
+
+// RunDue asks River to work now every job due at now (scheduled, or
+// retryable, at or before it), rather than at its scheduler's next 5-second
+// tick, and waits until no job is due; jobs that the worked ones make due at
+// once are worked too. It returns the errors of jobs that failed (retryable
+// or discarded), for tests that expect none.
+func RunDue(tb testing.TB, pool *pgxpool.Pool, client *jobs.Client, now time.Time, timeout time.Duration) string {
+	tb.Helper()
+	return wait(tb, pool, now, timeout, func(ctx context.Context) {
+		rows, err := pool.Query(ctx, `SELECT id FROM river_job WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= $1`, now)
+		require.NoError(tb, err)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		require.NoError(tb, err)
+		for _, id := range ids {
+			_, err := client.JobRetry(ctx, id)
+			require.NoError(tb, err)
+		}
+	})
+}
+
+// Wait waits until no job is due at now (available or running, or
+// scheduled at or before it), leaving it to River to start them. It returns
+// the errors of jobs that failed.
+func Wait(tb testing.TB, pool *pgxpool.Pool, now time.Time, timeout time.Duration) string {
+	tb.Helper()
+	return wait(tb, pool, now, timeout, nil)
+}
+
+func wait(tb testing.TB, pool *pgxpool.Pool, now time.Time, timeout time.Duration, each func(context.Context)) string {
+	tb.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for {
+		if each != nil {
+			each(ctx)
+		}
+		var due int
+		var failed string
+		require.NoError(tb, pool.QueryRow(ctx, `SELECT
+			count(*) FILTER (WHERE state IN ('available', 'running', 'pending')
+				OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)),
+			coalesce(string_agg(errors::text, '; ') FILTER (WHERE state IN ('retryable', 'discarded')), '')
+			FROM river_job`, now).Scan(&due, &failed))
+		if due == 0 {
+			return failed
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d jobs still due after %s (failures: %q)", due, timeout, failed)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
