@@ -61,6 +61,11 @@ func NewClient(pool *pgxpool.Pool, o Options) (*Client, error) {
 		// the wall clock; with a story set in 2018 every running job would
 		// look stuck for years and be run again.
 		cfg.RescueStuckJobsAfter = 100 * 365 * 24 * time.Hour
+		// Its cleaner measures a finished job's age by the test clock, which
+		// jumps months at a time: it would delete jobs a test still reads.
+		cfg.CompletedJobRetentionPeriod = -1
+		cfg.DiscardedJobRetentionPeriod = -1
+		cfg.CancelledJobRetentionPeriod = -1
 	}
 	return river.NewClient(riverpgxv5.New(pool), cfg)
 }

@@ -144,8 +144,7 @@ func TestFailingJobIsRetriedThenDiscardedWithoutBlockingOthers(t *testing.T) {
 	s.approve(t, a)
 	s.act(t, s.official, "attachToSigningCeremony", a.instance, fmt.Sprintf(", ceremonyId: %q", s.ceremony(t)))
 
-	// The clock moves on until the job is discarded and no further: River's
-	// cleaner deletes discarded jobs a week (of the test clock) later.
+	// The clock moves on until the job is discarded.
 	day := env.Clock.Now()
 	var state string
 	var attempts int
