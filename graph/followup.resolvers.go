@@ -101,7 +101,7 @@ func (r *annualFollowUpResolver) ActionPlan(ctx context.Context, obj *store.Inst
 }
 
 func (r *annualFollowUpResolver) Reports(ctx context.Context, obj *store.Instance) ([]*store.ActivityReport, error) {
-	if !r.Engine.CanReadPrivate(identity.FromContext(ctx), obj) {
+	if !r.Engine.CanReadPrivate(ctx, identity.FromContext(ctx), obj) {
 		return []*store.ActivityReport{}, nil
 	}
 	return r.FollowUp.Reports(ctx, obj.ID)

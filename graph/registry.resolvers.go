@@ -184,7 +184,7 @@ func (r *organisationResolver) SigningApplications(ctx context.Context, obj *sto
 	pr := identity.FromContext(ctx)
 	out := []*store.Instance{}
 	for _, in := range all {
-		if r.Engine.CanRead(pr, in) {
+		if r.Engine.CanRead(ctx, pr, in) {
 			out = append(out, in)
 		}
 	}

@@ -155,7 +155,7 @@ func (r *revisionResolver) ConsultationDeadline(ctx context.Context, obj *store.
 
 func (r *revisionResolver) Drafts(ctx context.Context, obj *store.Instance) ([]*store.Draft, error) {
 	all, err := loaders(ctx).DraftsOf.Load(ctx, obj.ID)
-	if err != nil || r.Engine.CanReadPrivate(identity.FromContext(ctx), obj) {
+	if err != nil || r.Engine.CanReadPrivate(ctx, identity.FromContext(ctx), obj) {
 		return all, err
 	}
 	public, _ := revision.ConsultationDraft(obj)
@@ -170,7 +170,7 @@ func (r *revisionResolver) Drafts(ctx context.Context, obj *store.Instance) ([]*
 
 func (r *revisionResolver) Comments(ctx context.Context, obj *store.Instance) ([]*store.Comment, error) {
 	all, err := r.Revisions.Comments(ctx, obj.ID)
-	if err != nil || r.Engine.CanReadPrivate(identity.FromContext(ctx), obj) {
+	if err != nil || r.Engine.CanReadPrivate(ctx, identity.FromContext(ctx), obj) {
 		return all, err
 	}
 	out := []*store.Comment{}

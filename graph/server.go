@@ -83,7 +83,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 			l.historyLimit = pageSizeOf(oc, "history")
 			l.signatoriesLimit = pageSizeOf(oc, "signatories")
 			pr := identity.FromContext(ctx)
-			l.private = func(in *store.Instance) bool { return r.Engine.CanReadPrivate(pr, in) }
+			l.private = func(in *store.Instance) bool { return r.Engine.CanReadPrivateHistory(ctx, pr, in) }
 		}
 		return next(ctx)
 	})

@@ -157,7 +157,7 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 	}
 	var events []store.Event
 	var total int
-	publicOnly := !r.Engine.CanReadPrivate(identity.FromContext(ctx), obj)
+	publicOnly := !r.Engine.CanReadPrivateHistory(ctx, identity.FromContext(ctx), obj)
 	key := historyKey{Stream: store.InstanceStream(obj.ID), PublicOnly: publicOnly, Limit: n + 1}
 	if before == 0 {
 		// The first page of many instances' histories comes in one statement.

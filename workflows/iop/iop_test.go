@@ -707,8 +707,8 @@ func TestQueries(t *testing.T) {
 
 	in, err := e.eng.Instance(ctx, *e.record(t, soon).InstanceID)
 	require.NoError(t, err)
-	require.True(t, e.svc.CanSeePrivate(c.reps[0], in))
-	require.True(t, e.svc.CanSeePrivate(c.politician, in))
-	require.False(t, e.svc.CanSeePrivate(stranger, in))
-	require.False(t, e.svc.CanSeePrivate(authz.Anonymous, in))
+	require.True(t, e.svc.CanSeePrivate(context.Background(), c.reps[0], in))
+	require.True(t, e.svc.CanSeePrivate(context.Background(), c.politician, in))
+	require.False(t, e.svc.CanSeePrivate(context.Background(), stranger, in))
+	require.False(t, e.svc.CanSeePrivate(context.Background(), authz.Anonymous, in))
 }
