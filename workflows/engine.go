@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -327,7 +328,17 @@ type writeTarget struct {
 // another workflow than the caller acts on, or that the actor may not see:
 // the three cannot be told apart.
 func errNoInstance() error {
-	return apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
+	return &apperr.Error{Code: apperr.NotFound, Field: noInstanceField, Message: "Ärendet finns inte. / The workflow instance does not exist."}
+}
+
+const noInstanceField = "instanceId"
+
+// IsNoInstance tells whether err is the engine's answer for an instance that
+// does not exist for the actor, so that a service acting on a record with an
+// instance (a partnership) can answer in the record's terms.
+func IsNoInstance(err error) bool {
+	var ae *apperr.Error
+	return errors.As(err, &ae) && ae.Code == apperr.NotFound && ae.Field == noInstanceField
 }
 
 // lockForWrite is the start of every write to an instance. In this order it
@@ -785,7 +796,7 @@ func (e *Engine) Act(ctx context.Context, p ActParams, fn func(ctx context.Conte
 func (e *Engine) Instance(ctx context.Context, id uuid.UUID) (*store.Instance, error) {
 	in, err := store.GetInstance(ctx, e.db.Pool, id)
 	if apperr.IsCode(err, apperr.NotFound) {
-		return nil, apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
+		return nil, errNoInstance()
 	}
 	return in, err
 }

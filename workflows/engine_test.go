@@ -195,6 +195,8 @@ var toyActions = map[string][]string{
 func toyV1() *workflows.Definition {
 	return &workflows.Definition{
 		Kind: "toy", Version: 1, Title: "Toy", Initial: "draft",
+		// Visible to all: these tests are about firing, not reading.
+		Public: func(*store.Instance) bool { return true },
 		States: []workflows.StateSpec{{Name: "draft"}, {Name: "review"}, {Name: "done", Final: true}},
 		Transitions: []*workflows.Transition{
 			{Name: "submit", From: []workflows.State{"draft"}, To: "review", Action: "toy.submit"},
@@ -208,6 +210,8 @@ func toyV1() *workflows.Definition {
 func toyV2() *workflows.Definition {
 	return &workflows.Definition{
 		Kind: "toy", Version: 2, Title: "Toy", Initial: "draft",
+		// Visible to all: these tests are about firing, not reading.
+		Public: func(*store.Instance) bool { return true },
 		States: []workflows.StateSpec{{Name: "draft"}, {Name: "checking"}, {Name: "published", Final: true}},
 		Transitions: []*workflows.Transition{
 			{Name: "submit", From: []workflows.State{"draft"}, To: "checking", Action: "toy.submit"},
@@ -262,6 +266,8 @@ func TestTransitionIsAtomic(t *testing.T) {
 	t.Parallel()
 	def := &workflows.Definition{
 		Kind: "atomic", Version: 1, Title: "Atomic", Initial: "open",
+		// Visible to all: these tests are about firing, not reading.
+		Public: func(*store.Instance) bool { return true },
 		States: []workflows.StateSpec{
 			{Name: "open"},
 			{Name: "closed", Timers: []workflows.Timer{{Name: "follow up", After: 24 * time.Hour, Reminder: "Follow up."}}},
@@ -349,6 +355,8 @@ func TestQuorum(t *testing.T) {
 	t.Parallel()
 	def := &workflows.Definition{
 		Kind: "decision", Version: 1, Title: "Decision", Initial: "proposed",
+		// Visible to all: these tests are about firing, not reading.
+		Public: func(*store.Instance) bool { return true },
 		States: []workflows.StateSpec{{Name: "proposed"}, {Name: "decided", Final: true}},
 		Transitions: []*workflows.Transition{{
 			Name: "decide", From: []workflows.State{"proposed"}, To: "decided", Action: "decision.decide",

@@ -420,12 +420,14 @@ func TestOutsider(t *testing.T) {
 		"notes":    second(e.svc.Notes(ctx, outsider, p.ID)),
 		"sums":     second(e.svc.ContributionSums(ctx, outsider, p.ID)),
 	} {
-		require.Equal(t, apperr.Forbidden, apperr.CodeOf(err), name)
+		// A partnership under negotiation is not public: to the outsider it
+		// does not exist, whatever they try.
+		require.Equal(t, apperr.NotFound, apperr.CodeOf(err), name)
 	}
 	_, err = e.svc.SubmitForDecision(ctx, c.reps[0], p.ID)
 	require.NoError(t, err)
 	_, err = e.svc.Approve(ctx, outsider, p.ID)
-	requireCode(t, apperr.Forbidden, err)
+	requireCode(t, apperr.NotFound, err)
 
 	_, err = e.svc.Approve(ctx, c.politician, p.ID)
 	require.NoError(t, err)

@@ -48,10 +48,11 @@ func (s *Service) readPrivate(ctx context.Context, pr authz.Principal, id uuid.U
 	if err != nil {
 		return nil, nil, err
 	}
-	if !s.eng.CanReadPrivate(ctx, pr, in) {
-		if err := s.eng.Policy().Authorize(ctx, pr, "partnership.read_private", in.Scopes); err != nil {
-			return nil, nil, err
-		}
+	if !s.eng.CanRead(ctx, pr, in) {
+		return nil, nil, notFound()
+	}
+	if err := s.eng.Policy().Authorize(ctx, pr, "partnership.read_private", in.Scopes); err != nil {
+		return nil, nil, err
 	}
 	return p, in, nil
 }

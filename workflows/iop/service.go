@@ -68,7 +68,7 @@ func (s *Service) act(ctx context.Context, pr authz.Principal, id uuid.UUID, act
 	if err != nil {
 		return nil, err
 	}
-	return s.eng.Act(ctx, workflows.ActParams{InstanceID: in.ID, Actor: pr, Action: action, States: states},
+	in, err = s.eng.Act(ctx, workflows.ActParams{InstanceID: in.ID, Kind: Kind, Actor: pr, Action: action, States: states},
 		func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
 			p, err := store.GetPartnership(ctx, tx, id)
 			if err != nil {
@@ -76,6 +76,16 @@ func (s *Service) act(ctx context.Context, pr authz.Principal, id uuid.UUID, act
 			}
 			return fn(ctx, tx, p, in, now)
 		})
+	return in, inPartnershipTerms(err)
+}
+
+// inPartnershipTerms answers for a partnership the actor may not see as for
+// one that does not exist.
+func inPartnershipTerms(err error) error {
+	if workflows.IsNoInstance(err) {
+		return notFound()
+	}
+	return err
 }
 
 // fire fires a transition of the partnership's instance.
@@ -84,7 +94,8 @@ func (s *Service) fire(ctx context.Context, pr authz.Principal, id uuid.UUID, tr
 	if err != nil {
 		return nil, err
 	}
-	return s.eng.Fire(ctx, workflows.FireParams{InstanceID: in.ID, Transition: transition, Actor: pr, Input: input, Reason: reason})
+	res, err := s.eng.Fire(ctx, workflows.FireParams{InstanceID: in.ID, Kind: Kind, Transition: transition, Actor: pr, Input: input, Reason: reason})
+	return res, inPartnershipTerms(err)
 }
 
 func (s *Service) fireInstance(ctx context.Context, pr authz.Principal, id uuid.UUID, transition string, input map[string]any, reason string) (*store.Instance, error) {
@@ -404,7 +415,8 @@ func (s *Service) WithdrawApproval(ctx context.Context, pr authz.Principal, id u
 	if err != nil {
 		return nil, err
 	}
-	return s.eng.WithdrawApproval(ctx, workflows.WithdrawParams{InstanceID: in.ID, Transition: transition, Actor: pr, Reason: reason})
+	in, err = s.eng.WithdrawApproval(ctx, workflows.WithdrawParams{InstanceID: in.ID, Kind: Kind, Transition: transition, Actor: pr, Reason: reason})
+	return in, inPartnershipTerms(err)
 }
 
 // Withdraw abandons the partnership before it is agreed.
