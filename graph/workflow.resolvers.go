@@ -42,29 +42,20 @@ func (r *historyEventResolver) Hash(ctx context.Context, obj *store.Event) (stri
 }
 
 func (r *mutationResolver) Approve(ctx context.Context, input model.ApproveInput) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Comment)
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Engine.Fire(ctx, workflows.FireParams{InstanceID: id, Transition: input.Transition,
-		Actor: identity.FromContext(ctx), ExpectedVersion: num(input.ExpectedVersion), Reason: str(input.Comment), OnlyApproval: true})
-	if err != nil {
-		return nil, err
-	}
-	return &model.WorkflowPayload{Instance: res.Instance}, nil
+	return payload(r.Engine.Approve(ctx, identity.FromContext(ctx), st, input.Transition))
 }
 
 func (r *mutationResolver) WithdrawApproval(ctx context.Context, input model.WithdrawApprovalInput) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
 	if err != nil {
 		return nil, err
 	}
-	in, err := r.Engine.WithdrawApproval(ctx, workflows.WithdrawParams{InstanceID: id, Transition: input.Transition,
-		Actor: identity.FromContext(ctx), Reason: str(input.Reason)})
-	if err != nil {
-		return nil, err
-	}
-	return &model.WorkflowPayload{Instance: in}, nil
+	return payload(r.Engine.WithdrawApproval(ctx, workflows.WithdrawParams{InstanceID: st.ID, ExpectedVersion: st.ExpectedVersion,
+		Transition: input.Transition, Actor: identity.FromContext(ctx), Reason: st.Reason}))
 }
 
 func (r *queryResolver) HistoryDigest(ctx context.Context) (*model.HistoryDigest, error) {

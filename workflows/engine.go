@@ -211,6 +211,10 @@ type FireParams struct {
 	// OnlyApproval refuses transitions that are not decided by a quorum
 	// (the generic approve mutation; other transitions have typed ones).
 	OnlyApproval bool
+	// TransitionFor, when set, chooses the transition from the instance's
+	// state on the locked row (a revision's "advance" is the next phase's
+	// transition); "" means nothing moves on this way from that state.
+	TransitionFor func(State) string
 	// Kind, when set, is the workflow the caller acts on: an instance of
 	// another kind is NOT_FOUND, so a typed mutation never acts on another
 	// workflow's instance. It is checked on the locked row, which saves
@@ -243,6 +247,7 @@ func (e *Engine) Fire(ctx context.Context, p FireParams) (*Result, error) {
 // FireTx fires a transition inside the caller's transaction.
 func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (res *Result, err error) {
 	kind := "unknown"
+	var t *Transition
 	if e.observer != nil {
 		defer func() {
 			result := string(apperr.CodeOf(err))
@@ -252,15 +257,28 @@ func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (res *Resu
 			case err == nil:
 				result = "approval"
 			}
-			e.observer.Transition(kind, p.Transition, result)
+			name := p.Transition
+			if t != nil {
+				name = t.Name
+			}
+			if name == "" {
+				name = "advance"
+			}
+			e.observer.Transition(kind, name, result)
 		}()
 	}
-	var t *Transition
 	in, def, err := e.lockForWrite(ctx, tx, writeTarget{InstanceID: p.InstanceID, Kind: p.Kind, ExpectedVersion: p.ExpectedVersion, Actor: p.Actor},
-		func(def *Definition, _ *store.Instance) (string, error) {
+		func(def *Definition, in *store.Instance) (string, error) {
+			name := p.Transition
+			if p.TransitionFor != nil {
+				if name = p.TransitionFor(State(in.State)); name == "" {
+					return "", apperr.New(apperr.InvalidTransition, "Läget %q går vidare på annat sätt. / The state %q moves on another way.",
+						def.StateTitle(State(in.State)), in.State)
+				}
+			}
 			var ok bool
-			if t, ok = def.Transition(p.Transition); !ok {
-				return "", apperr.New(apperr.BadInput, "%q är ingen åtgärd i %s. / %q is not an action of %s.", p.Transition, def.Title, p.Transition, def.Kind)
+			if t, ok = def.Transition(name); !ok {
+				return "", apperr.New(apperr.BadInput, "%q är ingen åtgärd i %s. / %q is not an action of %s.", validate.Clip(name), def.Title, validate.Clip(name), def.Kind)
 			}
 			if p.OnlyApproval && t.Quorum == nil {
 				return "", apperr.Invalid("transition", "%q beslutas inte genom godkännanden; använd dess egen mutation. / %q is not decided by approvals; use its own mutation.", t.Name, t.Name)
@@ -322,6 +340,9 @@ type writeTarget struct {
 	Kind            string
 	ExpectedVersion int
 	Actor           authz.Principal
+	// Scopes the action is asked in; empty means the instance's (an
+	// organisation's comment on a revision is asked in its own scope).
+	Scopes []string
 }
 
 // errNoInstance is the answer for an instance that does not exist, is of
@@ -381,7 +402,11 @@ func (e *Engine) lockForWrite(ctx context.Context, tx pgx.Tx, t writeTarget, act
 	if name == "" {
 		return in, def, apperr.New(apperr.Forbidden, "Åtgärden utförs bara av systemet. / The action is done by the system only.")
 	}
-	return in, def, e.policy.Authorize(ctx, t.Actor, name, in.Scopes)
+	scopes := in.Scopes
+	if len(t.Scopes) > 0 {
+		scopes = t.Scopes
+	}
+	return in, def, e.policy.Authorize(ctx, t.Actor, name, scopes)
 }
 
 // write runs fn on the instance locked and checked by lockForWrite, in a
@@ -760,8 +785,10 @@ type ActParams struct {
 	Actor      authz.Principal
 	// Kind, when set, is the workflow the caller acts on (as in FireParams).
 	Kind string
-	// Action is the policy action, asked in the instance's scopes.
+	// Action is the policy action, asked in the instance's scopes or in
+	// Scopes when given.
 	Action          string
+	Scopes          []string
 	ExpectedVersion int
 	// States the instance must be in; empty means any.
 	States []State
@@ -772,8 +799,8 @@ type ActParams struct {
 // change the instance's data), a new version of the instance and the
 // history event fn returns.
 func (e *Engine) Act(ctx context.Context, p ActParams, fn func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (Note, error)) (*store.Instance, error) {
-	return e.write(ctx, writeTarget{InstanceID: p.InstanceID, Kind: p.Kind, ExpectedVersion: p.ExpectedVersion, Actor: p.Actor}, fixedAction(p.Action),
-		func(tx pgx.Tx, in *store.Instance, def *Definition) error {
+	return e.write(ctx, writeTarget{InstanceID: p.InstanceID, Kind: p.Kind, ExpectedVersion: p.ExpectedVersion, Actor: p.Actor, Scopes: p.Scopes},
+		fixedAction(p.Action), func(tx pgx.Tx, in *store.Instance, def *Definition) error {
 			if len(p.States) > 0 && !slices.Contains(p.States, State(in.State)) {
 				return apperr.New(apperr.InvalidTransition, "Det går inte när ärendet är i läget %q. / Not possible while the instance is %q.",
 					def.StateTitle(State(in.State)), in.State)
@@ -818,4 +845,17 @@ func StartEach[T any](ctx context.Context, e *Engine, items []T, start func(ctx 
 		}
 	}
 	return started, nil
+}
+
+// Approve records pr's approval of a decision taken by a quorum: the
+// transition is one the instance lists among its available actions (the
+// generic approve command; every other step has a typed command in its
+// workflow's package). When the quorum is complete the state moves.
+func (e *Engine) Approve(ctx context.Context, pr authz.Principal, st Step, transition string) (*store.Instance, error) {
+	res, err := e.Fire(ctx, FireParams{InstanceID: st.ID, Transition: transition, Actor: pr, ExpectedVersion: st.ExpectedVersion,
+		Reason: st.Reason, OnlyApproval: true})
+	if err != nil {
+		return nil, err
+	}
+	return res.Instance, nil
 }

@@ -337,3 +337,15 @@ func (s *Service) Version(ctx context.Context, id uuid.UUID) (*store.AgreementVe
 func (s *Service) VersionsByIDs(ctx context.Context, ids []uuid.UUID) ([]*store.AgreementVersion, error) {
 	return store.AgreementVersionsByIDs(ctx, s.db.Pool, ids)
 }
+
+// VersionTx reads an agreement version that a command names; a version
+// that does not exist is NOT_FOUND on the field agreementVersionId, with
+// the same message wherever it is asked for.
+func VersionTx(ctx context.Context, q store.Querier, id uuid.UUID) (*store.AgreementVersion, error) {
+	v, err := store.GetAgreementVersion(ctx, q, id)
+	if apperr.IsCode(err, apperr.NotFound) {
+		return nil, &apperr.Error{Code: apperr.NotFound, Field: "agreementVersionId",
+			Message: "Versionen av överenskommelsen finns inte. / The agreement version does not exist."}
+	}
+	return v, err
+}

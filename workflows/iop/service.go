@@ -228,13 +228,8 @@ func checkValueBase(ctx context.Context, q store.Querier, id *uuid.UUID) error {
 	if id == nil {
 		return nil
 	}
-	if _, err := store.GetAgreementVersion(ctx, q, *id); err != nil {
-		if apperr.IsCode(err, apperr.NotFound) {
-			return apperr.Invalid("valueBaseVersionId", "Versionen av överenskommelsen finns inte. / The agreement version does not exist.")
-		}
-		return err
-	}
-	return nil
+	_, err := registry.VersionTx(ctx, q, *id)
+	return apperr.OnField(err, "valueBaseVersionId")
 }
 
 func partiesOf(in *store.Instance) []uuid.UUID {

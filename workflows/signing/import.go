@@ -14,6 +14,7 @@ import (
 
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/orgnr"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
@@ -124,11 +125,11 @@ func (s *Service) Import(ctx context.Context, pr authz.Principal, versionID uuid
 		return rep, err
 	}
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		v, err := store.GetAgreementVersion(ctx, tx, versionID)
+		v, err := registry.VersionTx(ctx, tx, versionID)
 		if err != nil {
-			return notFound(err, "agreementVersionId", "Versionen av överenskommelsen finns inte. / The agreement version does not exist.")
+			return err
 		}
-		today := Today(s.eng.Clock().Now())
+		today := clock.Today(s.eng.Clock().Now())
 		seen := map[orgnr.Number]int{}
 		for i := range rows {
 			r := &rows[i]
