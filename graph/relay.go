@@ -123,7 +123,7 @@ func (r *Resolver) node(ctx context.Context, gid string) (bind.Node, error) {
 	pr := identity.FromContext(ctx)
 	switch typ {
 	case typeUser:
-		if pr.UserID != id && !r.Policy.Can(pr, "roles.list", "*") {
+		if !r.Roles.CanSeeDetails(pr, id) {
 			return nil, nil
 		}
 		return nilIfMissing(load(ctx, l.User, id))
@@ -145,11 +145,8 @@ func (r *Resolver) node(ctx context.Context, gid string) (bind.Node, error) {
 		}
 		return p, nil
 	case typeInstance:
-		in, err := load(ctx, l.Instance, id)
-		if err != nil || in == nil || !r.Engine.CanRead(ctx, pr, in) {
-			return nil, err
-		}
-		return in, nil
+		// The loader reads only what the viewer may see.
+		return nilIfMissing(load(ctx, l.Instance, id))
 	}
 	return nil, nil
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/samverkan/samverkan/graph/model"
-	"github.com/samverkan/samverkan/internal/audit"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
@@ -59,7 +58,7 @@ func (r *mutationResolver) WithdrawApproval(ctx context.Context, input model.Wit
 }
 
 func (r *queryResolver) HistoryDigest(ctx context.Context) (*model.HistoryDigest, error) {
-	d, n, err := audit.Digest(ctx, r.DB.Pool)
+	d, n, err := r.Engine.HistoryDigest(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -148,8 +147,8 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 	}
 	var events []store.Event
 	var total int
-	publicOnly := !r.Engine.CanReadPrivateHistory(ctx, identity.FromContext(ctx), obj)
-	key := historyKey{Stream: store.InstanceStream(obj.ID), PublicOnly: publicOnly, Limit: n + 1}
+	publicOnly := r.Engine.HistoryVisibility(ctx, identity.FromContext(ctx), obj)
+	key := historyKey{Stream: workflows.Stream(obj.ID), PublicOnly: publicOnly, Limit: n + 1}
 	if before == 0 {
 		// The first page of many instances' histories comes in one statement.
 		events, err = loaders(ctx).History.Load(ctx, key)
@@ -174,7 +173,7 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 }
 
 func (r *workflowInstanceResolver) HistoryHead(ctx context.Context, obj *store.Instance) (*string, error) {
-	h, err := loaders(ctx).Head.Load(ctx, store.InstanceStream(obj.ID))
+	h, err := loaders(ctx).Head.Load(ctx, workflows.Stream(obj.ID))
 	if err != nil || h == nil {
 		return nil, err
 	}

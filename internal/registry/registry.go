@@ -349,3 +349,13 @@ func VersionTx(ctx context.Context, q store.Querier, id uuid.UUID) (*store.Agree
 	}
 	return v, err
 }
+
+// AgreementsByIDs reads agreements (public).
+func (s *Service) AgreementsByIDs(ctx context.Context, ids []uuid.UUID) ([]*store.Agreement, error) {
+	return store.AgreementsByIDs(ctx, s.db.Pool, ids)
+}
+
+// VersionsOfAgreements reads many agreements' versions, oldest first.
+func (s *Service) VersionsOfAgreements(ctx context.Context, ids []uuid.UUID) ([]*store.AgreementVersion, error) {
+	return store.VersionsOfAgreements(ctx, s.db.Pool, ids)
+}

@@ -458,3 +458,18 @@ func (s *Service) PlanFor(ctx context.Context, versionID uuid.UUID, year int) (*
 	}
 	return p, err
 }
+
+// ActivitiesByIDs reads activities (public, as the plans are).
+func (s *Service) ActivitiesByIDs(ctx context.Context, ids []uuid.UUID) ([]*store.Activity, error) {
+	return store.ActivitiesByIDs(ctx, s.db.Pool, ids)
+}
+
+// PlansOfVersions reads many versions' action plans.
+func (s *Service) PlansOfVersions(ctx context.Context, versionIDs []uuid.UUID) ([]*store.ActionPlan, error) {
+	return store.PlansOfVersions(ctx, s.db.Pool, versionIDs)
+}
+
+// ActivitiesOfPlans reads many plans' activities.
+func (s *Service) ActivitiesOfPlans(ctx context.Context, planIDs []uuid.UUID) ([]*store.Activity, error) {
+	return store.ActivitiesOfPlans(ctx, s.db.Pool, planIDs)
+}

@@ -571,7 +571,6 @@ func TestBadInputWritesNothing(t *testing.T) {
 		"month 13":             {func(in *iop.ProposeInput) { in.ReportDueMonth = 13 }, "reportDueMonth"},
 		"long notice":          {func(in *iop.ProposeInput) { in.NoticeMonths = 40 }, "noticeMonths"},
 		"forty years":          {func(in *iop.ProposeInput) { in.EndDate = day(2081, 1, 1) }, "endDate"},
-		"unknown value base":   {func(in *iop.ProposeInput) { in.ValueBaseVersionID = &version }, "valueBaseVersionId"},
 	} {
 		in := c.proposal(day(2041, 3, 1), day(2042, 12, 31))
 		tc.change(&in)
@@ -580,12 +579,19 @@ func TestBadInputWritesNothing(t *testing.T) {
 		require.Equal(t, tc.field, ae.Field, name)
 		require.Contains(t, ae.Message, " / ", "%s: Swedish, then English", name)
 	}
-	// A public body given as the idea-based party's public body.
+	// An agreement version that does not exist is NOT_FOUND, on its field,
+	// as wherever a version is named.
 	in := c.proposal(day(2041, 3, 1), day(2042, 12, 31))
+	in.ValueBaseVersionID = &version
+	_, _, err := e.svc.Propose(ctx, c.official, in)
+	ae := requireCode(t, apperr.NotFound, err)
+	require.Equal(t, "valueBaseVersionId", ae.Field)
+	// A public body given as the idea-based party's public body.
+	in = c.proposal(day(2041, 3, 1), day(2042, 12, 31))
 	in.PublicBodyID, in.IdeaBasedIDs = c.orgs[0], []uuid.UUID{e.org(t, "Annan förening", "idea_based")}
 	in.Contributions = nil
-	_, _, err := e.svc.Propose(ctx, c.official, in)
-	ae := requireCode(t, apperr.BadInput, err)
+	_, _, err = e.svc.Propose(ctx, c.official, in)
+	ae = requireCode(t, apperr.BadInput, err)
 	require.Equal(t, "publicBodyId", ae.Field)
 	require.Equal(t, before, footprint())
 

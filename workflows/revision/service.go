@@ -326,23 +326,28 @@ func (s *Service) Drafts(ctx context.Context, pr authz.Principal, in *store.Inst
 }
 
 // DraftsOf reads the drafts of many revisions at once, each kept to what pr
-// may read (for batch loaders).
-func (s *Service) DraftsOf(ctx context.Context, pr authz.Principal, revisions []*store.Instance) (map[uuid.UUID][]*store.Draft, error) {
-	ids := make([]uuid.UUID, len(revisions))
-	for i, in := range revisions {
-		ids[i] = in.ID
-	}
-	rows, err := store.DraftsOf(ctx, s.db.Pool, ids)
+// may read (for batch loaders); a revision pr may not see has none.
+func (s *Service) DraftsOf(ctx context.Context, pr authz.Principal, revisionIDs []uuid.UUID) (map[uuid.UUID][]*store.Draft, error) {
+	revisions, err := s.eng.InstancesByIDs(ctx, pr, revisionIDs)
 	if err != nil {
 		return nil, err
 	}
-	all := make(map[uuid.UUID][]*store.Draft, len(ids))
+	rows, err := store.DraftsOf(ctx, s.db.Pool, revisionIDs)
+	if err != nil {
+		return nil, err
+	}
+	all := make(map[uuid.UUID][]*store.Draft, len(revisionIDs))
 	for _, d := range rows {
 		all[d.InstanceID] = append(all[d.InstanceID], d)
 	}
-	out := make(map[uuid.UUID][]*store.Draft, len(ids))
+	out := make(map[uuid.UUID][]*store.Draft, len(revisionIDs))
+	for _, id := range revisionIDs {
+		out[id] = []*store.Draft{}
+	}
 	for _, in := range revisions {
-		out[in.ID] = s.VisibleDrafts(ctx, pr, in, all[in.ID])
+		if in.Kind == Kind {
+			out[in.ID] = s.VisibleDrafts(ctx, pr, in, all[in.ID])
+		}
 	}
 	return out, nil
 }

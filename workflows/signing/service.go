@@ -274,3 +274,19 @@ func (s *Service) Ceremony(ctx context.Context, id uuid.UUID) (*store.Ceremony, 
 	}
 	return c, err
 }
+
+// SignaturesOfOrganisations reads many organisations' signatures (public).
+func (s *Service) SignaturesOfOrganisations(ctx context.Context, orgIDs []uuid.UUID) ([]*store.Signatory, error) {
+	return store.SignaturesOfOrganisations(ctx, s.db.Pool, orgIDs)
+}
+
+// FirstSignatoryPages reads the first limit signatories of many versions'
+// public lists, in signing order.
+func (s *Service) FirstSignatoryPages(ctx context.Context, versionIDs []uuid.UUID, limit int) ([]*store.Signatory, error) {
+	return store.SignatoriesFirstPages(ctx, s.db.Pool, versionIDs, limit)
+}
+
+// CountSignatoriesOf counts many versions' signatories.
+func (s *Service) CountSignatoriesOf(ctx context.Context, versionIDs []uuid.UUID) ([]store.VersionCount, error) {
+	return store.CountSignatoriesOf(ctx, s.db.Pool, versionIDs)
+}

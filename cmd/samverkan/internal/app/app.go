@@ -215,7 +215,7 @@ func (a *App) Start(ctx context.Context) error {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = io.WriteString(w, graph.SchemaSDL())
 		})
-		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log, DB: a.DB, Policy: a.Services.Policy,
+		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log,
 			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles,
 			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision, IOP: a.Services.IOP}
 		gql = metrics.Middleware("graphql", a.log, auth.Middleware(a.Services.Keys.Middleware(
