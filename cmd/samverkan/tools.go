@@ -98,7 +98,7 @@ func healthcheckCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "healthcheck",
 		Usage: "exit 0 when a URL answers 200 (for container health checks; images have no shell or curl)",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "url", Value: "http://127.0.0.1:8080/readyz"}},
+		Flags: []cli.Flag{&cli.StringFlag{Name: "url", Value: "http://127.0.0.1:8080/readyz", Usage: "the URL to ask"}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 			defer cancel()
