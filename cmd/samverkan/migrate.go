@@ -33,7 +33,7 @@ func migrateCommand() *cli.Command {
 				Flags: append(config.Flags(migrateFlags), &cli.BoolFlag{Name: "yes", Usage: "confirm that all data is to be destroyed"}),
 				Action: withDatabase(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
 					if !cmd.Bool("yes") {
-						return cli.Exit("migrate down destroys all data; add --yes to confirm", 2)
+						return cli.Exit("migrate down raderar alla data; lägg till --yes för att bekräfta. / migrate down destroys all data; add --yes to confirm.", 2)
 					}
 					return migrate.Down(ctx, a.Pool, a.Logger())
 				}),
