@@ -151,3 +151,35 @@ func TestRoleRevocationReachesTheOtherInstanceWithinASecond(t *testing.T) {
 	}, time.Second, 5*time.Millisecond, "instance B still honours the revoked role")
 	t.Logf("revocation reached instance B after %v", time.Since(revoked))
 }
+
+// An OIDC access token often carries neither name nor e-mail. Signing in
+// with one keeps the name and e-mail an earlier token gave, and the admin
+// still finds the person by name; a token that carries a new name changes it.
+func TestTokenWithoutProfileClaimsKeepsNameAndEmail(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	admin := env.NewUser("Ada Admin", "admin@*")
+	sign := func(name, email string) *apptest.User {
+		tok, err := env.Keys.Sign(token.TokenRequest{Subject: "berit-7", Name: name, Email: email, TTL: time.Hour, Now: env.Clock.Now()})
+		require.NoError(t, err)
+		return &apptest.User{Subject: "berit-7", Token: tok}
+	}
+	type user struct{ Name, Email string }
+	var v struct{ Viewer struct{ User *user } }
+	env.MustDo(sign("Berit Bengtsson", "berit@example.org"), viewerQuery, nil, &v)
+	require.Equal(t, &user{"Berit Bengtsson", "berit@example.org"}, v.Viewer.User)
+
+	for _, bare := range []*apptest.User{sign("", ""), sign("", "berit@example.org"), sign("Berit Bengtsson", "")} {
+		env.MustDo(bare, viewerQuery, nil, &v)
+		require.Equal(t, &user{"Berit Bengtsson", "berit@example.org"}, v.Viewer.User, "the token left a claim out")
+		var found struct{ Users []user }
+		env.MustDo(admin, `{ users(search: "Bengtsson") { name email } }`, nil, &found)
+		require.Equal(t, []user{{"Berit Bengtsson", "berit@example.org"}}, found.Users)
+	}
+	require.Equal(t, 1, env.Count(`SELECT count(*) FROM users WHERE subject = 'berit-7' AND name = 'Berit Bengtsson' AND email = 'berit@example.org'`))
+
+	env.MustDo(sign("Berit Lind", ""), viewerQuery, nil, &v)
+	require.Equal(t, &user{"Berit Lind", "berit@example.org"}, v.Viewer.User, "a name the token carries is taken")
+	env.MustDo(sign("", ""), viewerQuery, nil, &v)
+	require.Equal(t, &user{"Berit Lind", "berit@example.org"}, v.Viewer.User)
+}
