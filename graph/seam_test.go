@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
 	"github.com/samverkan/samverkan/workflows/iop"
@@ -60,8 +61,8 @@ func loadSeam(t *testing.T) seam {
 	}
 	require.NotEmpty(t, s.storeFuncs)
 	for _, d := range []*workflows.Definition{signing.Definition(), followup.Definition(),
-		revision.Definition(revision.Options{RegionApprovals: 1, SectorApprovals: 1, ReconfirmWithin: 1, Lead: 1}, nil),
-		iop.Definition(iop.Options{}, nil)} {
+		revision.Definition(revision.OptionsFrom(config.MustDefaults()), nil),
+		iop.Definition(iop.OptionsFrom(config.MustDefaults()), nil)} {
 		for _, tr := range d.Transitions {
 			s.transitions[tr.Name] = true
 		}

@@ -57,6 +57,13 @@ type Config struct {
 	RevisionSectorApprovals int
 	// ReconfirmWithin is how long signatories have to confirm a new version.
 	ReconfirmWithin time.Duration
+	// IOPRenewalLeadMonths is how long before its end a partnership's
+	// renewal opens, IOPReminderDays how many days before a yearly report is
+	// due its reminder goes out, and IOPFanOutBatch how many partnerships
+	// the yearly fan-out handles per statement.
+	IOPRenewalLeadMonths int
+	IOPReminderDays      int
+	IOPFanOutBatch       int
 	// PeriodicInterval is how often the periodic jobs look for due work.
 	PeriodicInterval time.Duration
 
@@ -187,6 +194,12 @@ func settings() []setting {
 			func(c *Config, v values) { c.RevisionSectorApprovals = v.Int("revision-sector-approvals") }},
 		{Workflows, &cli.DurationFlag{Name: "reconfirm-within", Local: true, Value: 13 * 7 * 24 * time.Hour, Usage: "how long signatories have to confirm a new version", Sources: cli.EnvVars("SAMVERKAN_RECONFIRM_WITHIN")},
 			func(c *Config, v values) { c.ReconfirmWithin = v.Duration("reconfirm-within") }},
+		{Workflows, &cli.IntFlag{Name: "iop-renewal-lead-months", Local: true, Value: 6, Usage: "months before its end a partnership's renewal opens", Sources: cli.EnvVars("SAMVERKAN_IOP_RENEWAL_LEAD_MONTHS")},
+			func(c *Config, v values) { c.IOPRenewalLeadMonths = v.Int("iop-renewal-lead-months") }},
+		{Workflows, &cli.IntFlag{Name: "iop-reminder-days", Local: true, Value: 14, Usage: "days before a partnership's yearly report is due its reminder goes out", Sources: cli.EnvVars("SAMVERKAN_IOP_REMINDER_DAYS")},
+			func(c *Config, v values) { c.IOPReminderDays = v.Int("iop-reminder-days") }},
+		{Workflows, &cli.IntFlag{Name: "iop-fanout-batch", Local: true, Value: 5000, Usage: "partnerships per statement in the yearly report fan-out", Sources: cli.EnvVars("SAMVERKAN_IOP_FANOUT_BATCH")},
+			func(c *Config, v values) { c.IOPFanOutBatch = v.Int("iop-fanout-batch") }},
 		{Server, &cli.DurationFlag{Name: "periodic-interval", Local: true, Value: time.Minute, Usage: "how often periodic jobs look for due work", Sources: cli.EnvVars("SAMVERKAN_PERIODIC_INTERVAL")},
 			func(c *Config, v values) { c.PeriodicInterval = v.Duration("periodic-interval") }},
 		{Server, &cli.IntFlag{Name: "max-body-bytes", Local: true, Value: 1 << 20, Usage: "largest request body", Sources: cli.EnvVars("SAMVERKAN_MAX_BODY_BYTES")},
@@ -342,8 +355,19 @@ func maskURL(s string) string {
 	return u.String()
 }
 
+// MustDefaults is Defaults for tests and tools that build a configuration
+// by hand: the defaults, with their own changes on top.
+func MustDefaults() Config {
+	c, err := Defaults()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
 // Defaults is the configuration given by the flags' defaults and the
-// environment, as a server started without flags would have it.
+// environment, as a server started without flags would have it. It is the
+// one place defaults live: the services take every setting from it.
 func Defaults() (Config, error) {
 	var c Config
 	cmd := &cli.Command{Name: "samverkan", Flags: Flags(All), Action: func(_ context.Context, cmd *cli.Command) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/validate"
@@ -30,8 +31,12 @@ type Schedule struct {
 	ReportWindow time.Duration
 }
 
-// DefaultSchedule opens on 15 January at 06:00 with eight weeks to report.
-var DefaultSchedule = Schedule{Month: time.January, Day: 15, Hour: 6, ReportWindow: 8 * 7 * 24 * time.Hour}
+// ScheduleFrom takes the follow-up schedule of a configuration (whose
+// defaults are internal/config's: 15 January at 06:00, eight weeks to
+// report).
+func ScheduleFrom(c config.Config) (Schedule, error) {
+	return ParseSchedule(c.FollowUpOpens, c.ReportWindow)
+}
 
 // ParseSchedule reads "MM-DD HH:MM", e.g. "01-15 06:00".
 func ParseSchedule(s string, window time.Duration) (Schedule, error) {

@@ -78,7 +78,7 @@ func TestParseAmount(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Föreningen Gemenskap")
 	rep := c.reps[0]
 
@@ -247,7 +247,7 @@ func TestLifecycle(t *testing.T) {
 func TestTerminatedEarly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Idrottsföreningen")
 	id := e.agree(t, c, c.proposal(day(2041, 2, 1), day(2045, 12, 31)))
 
@@ -287,7 +287,7 @@ func TestTerminatedEarly(t *testing.T) {
 func TestAssessmentFindsMarket(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Kooperativet")
 
 	p, _, err := e.svc.Propose(ctx, c.official, c.proposal(day(2041, 3, 1), day(2042, 12, 31)))
@@ -337,7 +337,7 @@ func TestAssessmentFindsMarket(t *testing.T) {
 func TestOnlyOnePartyApproves(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Förening A", "Förening B")
 	p, _, err := e.svc.Propose(ctx, c.reps[0], c.proposal(day(2041, 3, 1), day(2042, 12, 31)))
 	require.NoError(t, err)
@@ -391,7 +391,7 @@ func TestOnlyOnePartyApproves(t *testing.T) {
 func TestOutsider(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Part", "Utomstående")
 	outsider := c.reps[1]
 	c.orgs, c.reps = c.orgs[:1], c.reps[:1]
@@ -457,7 +457,7 @@ func second[T any](_ T, err error) error { return err }
 func TestAmendment(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Studieförbundet")
 	id := e.agree(t, c, c.proposal(day(2041, 3, 1), day(2043, 12, 31)))
 
@@ -533,7 +533,7 @@ func itoa(n int) string { return time.Date(n, 1, 1, 0, 0, 0, 0, time.UTC).Format
 func TestBadInputWritesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Föreningen")
 	other := e.org(t, "Kommunen", "public")
 	version := uuid.New()
@@ -648,7 +648,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 func TestQueries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Föreningen Ett")
 	soon := e.agree(t, c, c.proposal(day(2041, 1, 1), day(2041, 3, 31)))
 	later := e.agree(t, c, c.proposal(day(2041, 1, 1), day(2043, 12, 31)))

@@ -28,12 +28,10 @@ type Service struct {
 
 // NewService returns the partnership service; it registers the definition.
 // Options are optional; the first one given is used.
-func NewService(eng *workflows.Engine, opts ...Options) (*Service, error) {
-	var o Options
-	if len(opts) > 0 {
-		o = opts[0]
+func NewService(eng *workflows.Engine, o Options) (*Service, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
 	}
-	o = o.withDefaults()
 	if err := eng.Register(Definition(o, eng.Policy())); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
@@ -82,6 +83,13 @@ type Options struct {
 	// Lead is how long before a version reaches five years its revision
 	// opens by itself.
 	Lead time.Duration
+}
+
+// OptionsFrom takes the revision settings of a configuration (whose
+// defaults are internal/config's).
+func OptionsFrom(c config.Config) Options {
+	return Options{RegionApprovals: c.RevisionRegionApprovals, SectorApprovals: c.RevisionSectorApprovals,
+		ReconfirmWithin: c.ReconfirmWithin, Lead: c.RevisionLead}
 }
 
 func (o Options) validate() error {

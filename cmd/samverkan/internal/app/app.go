@@ -270,28 +270,21 @@ func (a *App) build(ctx context.Context) error {
 	a.Services.Registry = registry.New(a.DB, policy, a.opts.Clock, a.log)
 	a.Services.Roles = authz.NewRoleService(a.DB, policy, a.opts.Clock)
 	cfg := a.opts.Config
-	schedule := followup.DefaultSchedule
-	if cfg.FollowUpOpens != "" {
-		if schedule, err = followup.ParseSchedule(cfg.FollowUpOpens, cfg.ReportWindow); err != nil {
-			return err
-		}
+	schedule, err := followup.ScheduleFrom(cfg)
+	if err != nil {
+		return err
 	}
 	if a.Services.FollowUp, err = followup.NewService(eng, schedule); err != nil {
 		return err
 	}
-	if a.Services.Revision, err = revision.NewService(eng, sign, revision.Options{RegionApprovals: cfg.RevisionRegionApprovals,
-		SectorApprovals: cfg.RevisionSectorApprovals, ReconfirmWithin: cfg.ReconfirmWithin, Lead: cfg.RevisionLead}); err != nil {
+	if a.Services.Revision, err = revision.NewService(eng, sign, revision.OptionsFrom(cfg)); err != nil {
 		return err
 	}
 
-	if a.Services.IOP, err = iop.NewService(eng); err != nil {
+	if a.Services.IOP, err = iop.NewService(eng, iop.OptionsFrom(cfg)); err != nil {
 		return err
 	}
-	ttl := cfg.IdempotencyTTL
-	if ttl <= 0 {
-		ttl = 24 * time.Hour
-	}
-	a.Services.Keys = idempotency.New(a.DB, ttl, a.opts.Clock, a.log)
+	a.Services.Keys = idempotency.New(a.DB, cfg.IdempotencyTTL, a.opts.Clock, a.log)
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})

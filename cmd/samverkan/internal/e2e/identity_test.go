@@ -113,7 +113,8 @@ func TestDevTokensRefusedWhenDevModeIsOff(t *testing.T) {
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	cfg := config.Config{DatabaseURL: dev.DB.URL, DataDir: t.TempDir(), Dev: false, Workers: 2, ShutdownTimeout: 5 * time.Second, LogFormat: "text"}
+	cfg := config.MustDefaults()
+	cfg.DatabaseURL, cfg.DataDir, cfg.Dev, cfg.Workers, cfg.ShutdownTimeout, cfg.LogFormat = dev.DB.URL, t.TempDir(), false, 2, 5*time.Second, "text"
 	a, err := app.Open(context.Background(), app.Options{Config: cfg, Mode: app.ModeAPI, Logger: slog.New(slog.DiscardHandler), Listener: ln})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
