@@ -720,3 +720,54 @@ func TestQueries(t *testing.T) {
 	require.False(t, e.svc.CanSeePrivate(context.Background(), stranger, in))
 	require.False(t, e.svc.CanSeePrivate(context.Background(), authz.Anonymous, in))
 }
+
+// The Region's council members and admins may read the private history
+// (history.read_private), but a partnership's confidential side — its
+// background, budget, contributions, drafts, documents, notes and
+// assessment — only the parties and the officials read
+// (partnership.read_private), also while it is being negotiated.
+func TestConfidentialDataOnlyForPartiesAndOfficials(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, t0, nil)
+	c := e.cast(t, "Part")
+	council := e.user(t, "Rådsledamot Region", authz.RoleCouncilMember+"@"+authz.ScopeRegion)
+	admin := e.user(t, "Administratör", authz.RoleAdmin+"@"+authz.ScopeAll)
+	in := c.proposal(day(2041, 3, 1), day(2042, 12, 31))
+	in.Background = "Förtroligt: föreningens ekonomi / Confidential: the association's finances"
+	p, _, err := e.svc.Propose(ctx, c.reps[0], in)
+	require.NoError(t, err)
+	_, err = e.svc.StartAssessment(ctx, c.official, p.ID)
+	require.NoError(t, err)
+	_, _, err = e.svc.Assess(ctx, c.official, p.ID, suitable())
+	require.NoError(t, err)
+	d, err := e.svc.AddDraft(ctx, c.reps[0], p.ID, "Utkast / Draft")
+	require.NoError(t, err)
+
+	for who, pr := range map[string]authz.Principal{"council member": council, "admin": admin} {
+		v, err := e.svc.Get(ctx, pr, p.ID)
+		require.NoError(t, err, who)
+		require.False(t, v.Private, who)
+		require.Empty(t, v.Record.Background, who)
+		require.Empty(t, v.Contributions, who)
+		for name, err := range map[string]error{
+			"drafts":     second(e.svc.Drafts(ctx, pr, p.ID)),
+			"comments":   second(e.svc.DraftComments(ctx, pr, d.ID)),
+			"documents":  second(e.svc.Documents(ctx, pr, p.ID)),
+			"notes":      second(e.svc.Notes(ctx, pr, p.ID)),
+			"assessment": second(e.svc.Assessment(ctx, pr, p.ID)),
+			"sums":       second(e.svc.ContributionSums(ctx, pr, p.ID)),
+		} {
+			require.Equal(t, apperr.Forbidden, apperr.CodeOf(err), "%s reads %s", who, name)
+		}
+	}
+	// The parties and the officials do.
+	for who, pr := range map[string]authz.Principal{"party": c.reps[0], "official": c.official} {
+		v, err := e.svc.Get(ctx, pr, p.ID)
+		require.NoError(t, err, who)
+		require.True(t, v.Private, who)
+		require.Equal(t, in.Background, v.Record.Background, who)
+		_, err = e.svc.Drafts(ctx, pr, p.ID)
+		require.NoError(t, err, who)
+	}
+}
