@@ -70,8 +70,8 @@ func num(p *int) int {
 	return *p
 }
 
-func organisationInput(in *model.OrganisationInput) registry.OrganisationInput {
-	return registry.OrganisationInput{
+func organisationInput(in *model.OrganisationInput, askToRepresent *bool) registry.OrganisationInput {
+	return registry.OrganisationInput{AskToRepresent: askToRepresent,
 		Name: in.Name, OrganisationNumber: in.OrganisationNumber, LegalForm: strings.ToLower(string(in.LegalForm)),
 		Sector: strings.ToLower(string(in.Sector)), Municipality: str(in.Municipality), Website: str(in.Website),
 		Description: str(in.Description), ContactEmail: str(in.ContactEmail), ContactPhone: str(in.ContactPhone),
@@ -135,4 +135,11 @@ func actionsOut(actions []workflows.Action) []*model.AvailableAction {
 		out = append(out, &model.AvailableAction{Name: a.Transition, Title: a.Title, NeedsApproval: a.NeedsApproval, Approved: a.Approved})
 	}
 	return out
+}
+
+func claimPayload(c *store.Claim, err error) (*model.RepresentationClaimPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.RepresentationClaimPayload{Claim: c}, nil
 }

@@ -53,6 +53,7 @@ type ResolverRoot interface {
 	PartnershipDocument() PartnershipDocumentResolver
 	PartnershipDraft() PartnershipDraftResolver
 	Query() QueryResolver
+	RepresentationClaim() RepresentationClaimResolver
 	Revision() RevisionResolver
 	RevisionDraft() RevisionDraftResolver
 	RoleAssignment() RoleAssignmentResolver
@@ -263,14 +264,17 @@ type ComplexityRoot struct {
 		Approve                      func(childComplexity int, input model.ApproveInput) int
 		ApprovePartnership           func(childComplexity int, input model.PartnershipActionInput) int
 		ApproveSigningApplication    func(childComplexity int, input model.ApproveSigningInput) int
+		AskToRepresent               func(childComplexity int, input model.AskToRepresentInput) int
 		AssessPartnership            func(childComplexity int, input model.AssessPartnershipInput) int
 		AssignRole                   func(childComplexity int, input model.AssignRoleInput) int
 		AttachPartnershipDocument    func(childComplexity int, input model.AttachPartnershipDocumentInput) int
 		AttachToSigningCeremony      func(childComplexity int, input model.AttachToCeremonyInput) int
 		ConfirmAgreementVersion      func(childComplexity int, input model.SigningActionInput) int
+		ConfirmRepresentation        func(childComplexity int, input model.DecideRepresentationInput) int
 		CreateActionPlan             func(childComplexity int, input model.CreateActionPlanInput) int
 		CreateAgreement              func(childComplexity int, input model.CreateAgreementInput) int
 		CreateSigningCeremony        func(childComplexity int, input model.CreateCeremonyInput) int
+		DeclineRepresentation        func(childComplexity int, input model.DecideRepresentationInput) int
 		DetachFromSigningCeremony    func(childComplexity int, input model.SigningActionInput) int
 		ExtendReportDeadline         func(childComplexity int, input model.ExtendReportDeadlineInput) int
 		InviteToConsultation         func(childComplexity int, input model.InviteToConsultationInput) int
@@ -312,20 +316,21 @@ type ComplexityRoot struct {
 	}
 
 	Organisation struct {
-		ContactEmail        func(childComplexity int) int
-		ContactPhone        func(childComplexity int) int
-		Description         func(childComplexity int) int
-		ID                  func(childComplexity int) int
-		LegalForm           func(childComplexity int) int
-		LegalFormGroup      func(childComplexity int) int
-		Municipality        func(childComplexity int) int
-		Name                func(childComplexity int) int
-		OrganisationNumber  func(childComplexity int) int
-		Partnerships        func(childComplexity int) int
-		Sector              func(childComplexity int) int
-		Signatures          func(childComplexity int) int
-		SigningApplications func(childComplexity int) int
-		Website             func(childComplexity int) int
+		ContactEmail         func(childComplexity int) int
+		ContactPhone         func(childComplexity int) int
+		Description          func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		LegalForm            func(childComplexity int) int
+		LegalFormGroup       func(childComplexity int) int
+		Municipality         func(childComplexity int) int
+		Name                 func(childComplexity int) int
+		OrganisationNumber   func(childComplexity int) int
+		Partnerships         func(childComplexity int) int
+		RepresentationClaims func(childComplexity int) int
+		Sector               func(childComplexity int) int
+		Signatures           func(childComplexity int) int
+		SigningApplications  func(childComplexity int) int
+		Website              func(childComplexity int) int
 	}
 
 	OrganisationConnection struct {
@@ -339,7 +344,8 @@ type ComplexityRoot struct {
 	}
 
 	OrganisationPayload struct {
-		Organisation func(childComplexity int) int
+		Organisation        func(childComplexity int) int
+		RepresentationClaim func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -456,18 +462,34 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Agreements           func(childComplexity int) int
-		HistoryDigest        func(childComplexity int) int
-		MyTasks              func(childComplexity int, first *int, after *string) int
-		Node                 func(childComplexity int, id string) int
-		Organisations        func(childComplexity int, search *string, first *int, after *string) int
-		OverdueFollowUps     func(childComplexity int) int
-		Partnerships         func(childComplexity int, state *string, first *int, after *string) int
-		PartnershipsExpiring func(childComplexity int, withinDays int, first *int, after *string) int
-		RoleAssignments      func(childComplexity int) int
-		ServerInfo           func(childComplexity int) int
-		Users                func(childComplexity int, search *string, first *int) int
-		Viewer               func(childComplexity int) int
+		Agreements             func(childComplexity int) int
+		HistoryDigest          func(childComplexity int) int
+		MyTasks                func(childComplexity int, first *int, after *string) int
+		Node                   func(childComplexity int, id string) int
+		Organisations          func(childComplexity int, search *string, first *int, after *string) int
+		OverdueFollowUps       func(childComplexity int) int
+		Partnerships           func(childComplexity int, state *string, first *int, after *string) int
+		PartnershipsExpiring   func(childComplexity int, withinDays int, first *int, after *string) int
+		RepresentationRequests func(childComplexity int) int
+		RoleAssignments        func(childComplexity int) int
+		ServerInfo             func(childComplexity int) int
+		Users                  func(childComplexity int, search *string, first *int) int
+		Viewer                 func(childComplexity int) int
+	}
+
+	RepresentationClaim struct {
+		DecidedAt    func(childComplexity int) int
+		DecidedBy    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Person       func(childComplexity int) int
+		Reason       func(childComplexity int) int
+		RequestedAt  func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	RepresentationClaimPayload struct {
+		Claim func(childComplexity int) int
 	}
 
 	Revision struct {
@@ -548,8 +570,9 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		Roles func(childComplexity int) int
-		User  func(childComplexity int) int
+		RepresentationClaims func(childComplexity int) int
+		Roles                func(childComplexity int) int
+		User                 func(childComplexity int) int
 	}
 
 	WorkflowInstance struct {
@@ -701,6 +724,9 @@ type MutationResolver interface {
 	AdoptPartnershipAmendment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
 	RejectPartnershipAmendment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
 	RegisterOrganisation(ctx context.Context, input model.RegisterOrganisationInput) (*model.OrganisationPayload, error)
+	AskToRepresent(ctx context.Context, input model.AskToRepresentInput) (*model.RepresentationClaimPayload, error)
+	ConfirmRepresentation(ctx context.Context, input model.DecideRepresentationInput) (*model.RepresentationClaimPayload, error)
+	DeclineRepresentation(ctx context.Context, input model.DecideRepresentationInput) (*model.RepresentationClaimPayload, error)
 	UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error)
 	CreateAgreement(ctx context.Context, input model.CreateAgreementInput) (*model.AgreementPayload, error)
 	OpenRevision(ctx context.Context, input model.OpenRevisionInput) (*model.WorkflowPayload, error)
@@ -740,6 +766,7 @@ type OrganisationResolver interface {
 	ContactPhone(ctx context.Context, obj *store.Organisation) (*string, error)
 	Signatures(ctx context.Context, obj *store.Organisation) ([]*store.Signatory, error)
 	SigningApplications(ctx context.Context, obj *store.Organisation) ([]*store.Instance, error)
+	RepresentationClaims(ctx context.Context, obj *store.Organisation) ([]*store.Claim, error)
 	Partnerships(ctx context.Context, obj *store.Organisation) ([]*iop.Partnership, error)
 }
 type PartnershipResolver interface {
@@ -798,8 +825,18 @@ type QueryResolver interface {
 	PartnershipsExpiring(ctx context.Context, withinDays int, first *int, after *string) (*model.PartnershipConnection, error)
 	Organisations(ctx context.Context, search *string, first *int, after *string) (*model.OrganisationConnection, error)
 	Agreements(ctx context.Context) ([]*store.Agreement, error)
+	RepresentationRequests(ctx context.Context) ([]*store.Claim, error)
 	MyTasks(ctx context.Context, first *int, after *string) (*model.TaskConnection, error)
 	HistoryDigest(ctx context.Context) (*model.HistoryDigest, error)
+}
+type RepresentationClaimResolver interface {
+	ID(ctx context.Context, obj *store.Claim) (string, error)
+	Organisation(ctx context.Context, obj *store.Claim) (*store.Organisation, error)
+	Person(ctx context.Context, obj *store.Claim) (*store.User, error)
+	Status(ctx context.Context, obj *store.Claim) (model.ClaimStatus, error)
+
+	DecidedBy(ctx context.Context, obj *store.Claim) (*store.User, error)
+	Reason(ctx context.Context, obj *store.Claim) (*string, error)
 }
 type RevisionResolver interface {
 	Instance(ctx context.Context, obj *store.Instance) (*store.Instance, error)
@@ -1697,6 +1734,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveSigningApplication(childComplexity, args["input"].(model.ApproveSigningInput)), true
+	case "Mutation.askToRepresent":
+		if e.ComplexityRoot.Mutation.AskToRepresent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_askToRepresent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AskToRepresent(childComplexity, args["input"].(model.AskToRepresentInput)), true
 	case "Mutation.assessPartnership":
 		if e.ComplexityRoot.Mutation.AssessPartnership == nil {
 			break
@@ -1752,6 +1800,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmAgreementVersion(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.confirmRepresentation":
+		if e.ComplexityRoot.Mutation.ConfirmRepresentation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmRepresentation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmRepresentation(childComplexity, args["input"].(model.DecideRepresentationInput)), true
 	case "Mutation.createActionPlan":
 		if e.ComplexityRoot.Mutation.CreateActionPlan == nil {
 			break
@@ -1785,6 +1844,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSigningCeremony(childComplexity, args["input"].(model.CreateCeremonyInput)), true
+	case "Mutation.declineRepresentation":
+		if e.ComplexityRoot.Mutation.DeclineRepresentation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineRepresentation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineRepresentation(childComplexity, args["input"].(model.DecideRepresentationInput)), true
 	case "Mutation.detachFromSigningCeremony":
 		if e.ComplexityRoot.Mutation.DetachFromSigningCeremony == nil {
 			break
@@ -2259,6 +2329,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Partnerships(childComplexity), true
+	case "Organisation.representationClaims":
+		if e.ComplexityRoot.Organisation.RepresentationClaims == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.RepresentationClaims(childComplexity), true
 	case "Organisation.sector":
 		if e.ComplexityRoot.Organisation.Sector == nil {
 			break
@@ -2316,6 +2392,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganisationPayload.Organisation(childComplexity), true
+	case "OrganisationPayload.representationClaim":
+		if e.ComplexityRoot.OrganisationPayload.RepresentationClaim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationPayload.RepresentationClaim(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2882,6 +2964,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PartnershipsExpiring(childComplexity, args["withinDays"].(int), args["first"].(*int), args["after"].(*string)), true
+	case "Query.representationRequests":
+		if e.ComplexityRoot.Query.RepresentationRequests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RepresentationRequests(childComplexity), true
 	case "Query.roleAssignments":
 		if e.ComplexityRoot.Query.RoleAssignments == nil {
 			break
@@ -2911,6 +2999,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RepresentationClaim.decidedAt":
+		if e.ComplexityRoot.RepresentationClaim.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepresentationClaim.DecidedAt(childComplexity), true
+	case "RepresentationClaim.decidedBy":
+		if e.ComplexityRoot.RepresentationClaim.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepresentationClaim.DecidedBy(childComplexity), true
+	case "RepresentationClaim.id":
+		if e.ComplexityRoot.RepresentationClaim.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepresentationClaim.ID(childComplexity), true
+	case "RepresentationClaim.organisation":
+		if e.ComplexityRoot.RepresentationClaim.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepresentationClaim.Organisation(childComplexity), true
+	case "RepresentationClaim.person":
+		if e.ComplexityRoot.RepresentationClaim.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepresentationClaim.Person(childComplexity), true
+	case "RepresentationClaim.reason":
+		if e.ComplexityRoot.RepresentationClaim.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepresentationClaim.Reason(childComplexity), true
+	case "RepresentationClaim.requestedAt":
+		if e.ComplexityRoot.RepresentationClaim.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepresentationClaim.RequestedAt(childComplexity), true
+	case "RepresentationClaim.status":
+		if e.ComplexityRoot.RepresentationClaim.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepresentationClaim.Status(childComplexity), true
+
+	case "RepresentationClaimPayload.claim":
+		if e.ComplexityRoot.RepresentationClaimPayload.Claim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepresentationClaimPayload.Claim(childComplexity), true
 
 	case "Revision.adoptedVersion":
 		if e.ComplexityRoot.Revision.AdoptedVersion == nil {
@@ -3170,6 +3314,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Name(childComplexity), true
 
+	case "Viewer.representationClaims":
+		if e.ComplexityRoot.Viewer.RepresentationClaims == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.RepresentationClaims(childComplexity), true
 	case "Viewer.roles":
 		if e.ComplexityRoot.Viewer.Roles == nil {
 			break
@@ -3340,6 +3490,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ApplyToSignInput", ec.unmarshalInputApplyToSignInput),
 			graphql.NewInputUnmarshaler("ApproveInput", ec.unmarshalInputApproveInput),
 			graphql.NewInputUnmarshaler("ApproveSigningInput", ec.unmarshalInputApproveSigningInput),
+			graphql.NewInputUnmarshaler("AskToRepresentInput", ec.unmarshalInputAskToRepresentInput),
 			graphql.NewInputUnmarshaler("AssessPartnershipInput", ec.unmarshalInputAssessPartnershipInput),
 			graphql.NewInputUnmarshaler("AssignRoleInput", ec.unmarshalInputAssignRoleInput),
 			graphql.NewInputUnmarshaler("AttachPartnershipDocumentInput", ec.unmarshalInputAttachPartnershipDocumentInput),
@@ -3348,6 +3499,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateActionPlanInput", ec.unmarshalInputCreateActionPlanInput),
 			graphql.NewInputUnmarshaler("CreateAgreementInput", ec.unmarshalInputCreateAgreementInput),
 			graphql.NewInputUnmarshaler("CreateCeremonyInput", ec.unmarshalInputCreateCeremonyInput),
+			graphql.NewInputUnmarshaler("DecideRepresentationInput", ec.unmarshalInputDecideRepresentationInput),
 			graphql.NewInputUnmarshaler("ExtendReportDeadlineInput", ec.unmarshalInputExtendReportDeadlineInput),
 			graphql.NewInputUnmarshaler("FieldChangeInput", ec.unmarshalInputFieldChangeInput),
 			graphql.NewInputUnmarshaler("FollowUpActionInput", ec.unmarshalInputFollowUpActionInput),
@@ -3883,6 +4035,8 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_signatures(ctx, field)
 	case "signingApplications":
 		return ec.fieldContext_Organisation_signingApplications(ctx, field)
+	case "representationClaims":
+		return ec.fieldContext_Organisation_representationClaims(ctx, field)
 	case "partnerships":
 		return ec.fieldContext_Organisation_partnerships(ctx, field)
 	}
@@ -3913,6 +4067,8 @@ func (ec *executionContext) childFields_OrganisationPayload(ctx context.Context,
 	switch field.Name {
 	case "organisation":
 		return ec.fieldContext_OrganisationPayload_organisation(ctx, field)
+	case "representationClaim":
+		return ec.fieldContext_OrganisationPayload_representationClaim(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganisationPayload", field.Name)
 }
@@ -4143,6 +4299,36 @@ func (ec *executionContext) childFields_PartnershipReport(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipReport", field.Name)
 }
 
+func (ec *executionContext) childFields_RepresentationClaim(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RepresentationClaim_id(ctx, field)
+	case "organisation":
+		return ec.fieldContext_RepresentationClaim_organisation(ctx, field)
+	case "person":
+		return ec.fieldContext_RepresentationClaim_person(ctx, field)
+	case "status":
+		return ec.fieldContext_RepresentationClaim_status(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_RepresentationClaim_requestedAt(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_RepresentationClaim_decidedAt(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_RepresentationClaim_decidedBy(ctx, field)
+	case "reason":
+		return ec.fieldContext_RepresentationClaim_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepresentationClaim", field.Name)
+}
+
+func (ec *executionContext) childFields_RepresentationClaimPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "claim":
+		return ec.fieldContext_RepresentationClaimPayload_claim(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepresentationClaimPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Revision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "instance":
@@ -4303,6 +4489,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_user(ctx, field)
 	case "roles":
 		return ec.fieldContext_Viewer_roles(ctx, field)
+	case "representationClaims":
+		return ec.fieldContext_Viewer_representationClaims(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -4661,6 +4849,20 @@ func (ec *executionContext) field_Mutation_approve_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_askToRepresent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AskToRepresentInput, error) {
+			return ec.unmarshalNAskToRepresentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAskToRepresentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_assessPartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4731,6 +4933,20 @@ func (ec *executionContext) field_Mutation_confirmAgreementVersion_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirmRepresentation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideRepresentationInput, error) {
+			return ec.unmarshalNDecideRepresentationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDecideRepresentationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createActionPlan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4765,6 +4981,20 @@ func (ec *executionContext) field_Mutation_createSigningCeremony_args(ctx contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateCeremonyInput, error) {
 			return ec.unmarshalNCreateCeremonyInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCreateCeremonyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_declineRepresentation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideRepresentationInput, error) {
+			return ec.unmarshalNDecideRepresentationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDecideRepresentationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9814,6 +10044,138 @@ func (ec *executionContext) fieldContext_Mutation_registerOrganisation(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_askToRepresent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_askToRepresent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AskToRepresent(ctx, fc.Args["input"].(model.AskToRepresentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RepresentationClaimPayload) graphql.Marshaler {
+			return ec.marshalNRepresentationClaimPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRepresentationClaimPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_askToRepresent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepresentationClaimPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_askToRepresent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmRepresentation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmRepresentation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmRepresentation(ctx, fc.Args["input"].(model.DecideRepresentationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RepresentationClaimPayload) graphql.Marshaler {
+			return ec.marshalNRepresentationClaimPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRepresentationClaimPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmRepresentation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepresentationClaimPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmRepresentation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declineRepresentation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declineRepresentation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclineRepresentation(ctx, fc.Args["input"].(model.DecideRepresentationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RepresentationClaimPayload) graphql.Marshaler {
+			return ec.marshalNRepresentationClaimPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRepresentationClaimPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declineRepresentation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepresentationClaimPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declineRepresentation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11275,6 +11637,38 @@ func (ec *executionContext) fieldContext_Organisation_signingApplications(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Organisation_representationClaims(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_representationClaims(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().RepresentationClaims(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Claim) graphql.Marshaler {
+			return ec.marshalNRepresentationClaim2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐClaimᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_representationClaims(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepresentationClaim(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organisation_partnerships(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11453,6 +11847,38 @@ func (ec *executionContext) fieldContext_OrganisationPayload_organisation(_ cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationPayload_representationClaim(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationPayload_representationClaim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepresentationClaim, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Claim) graphql.Marshaler {
+			return ec.marshalORepresentationClaim2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐClaim(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationPayload_representationClaim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepresentationClaim(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13822,6 +14248,38 @@ func (ec *executionContext) fieldContext_Query_agreements(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_representationRequests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_representationRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().RepresentationRequests(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Claim) graphql.Marshaler {
+			return ec.marshalNRepresentationClaim2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐClaimᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_representationRequests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepresentationClaim(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_myTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13969,6 +14427,249 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepresentationClaim_id(ctx context.Context, field graphql.CollectedField, obj *store.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepresentationClaim_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepresentationClaim().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepresentationClaim_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepresentationClaim", field, true, true, "ID")
+}
+
+func (ec *executionContext) _RepresentationClaim_organisation(ctx context.Context, field graphql.CollectedField, obj *store.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepresentationClaim_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepresentationClaim().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepresentationClaim_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepresentationClaim",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepresentationClaim_person(ctx context.Context, field graphql.CollectedField, obj *store.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepresentationClaim_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepresentationClaim().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepresentationClaim_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepresentationClaim",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepresentationClaim_status(ctx context.Context, field graphql.CollectedField, obj *store.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepresentationClaim_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepresentationClaim().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ClaimStatus) graphql.Marshaler {
+			return ec.marshalNClaimStatus2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐClaimStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepresentationClaim_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepresentationClaim", field, true, true, "ClaimStatus")
+}
+
+func (ec *executionContext) _RepresentationClaim_requestedAt(ctx context.Context, field graphql.CollectedField, obj *store.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepresentationClaim_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepresentationClaim_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepresentationClaim", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RepresentationClaim_decidedAt(ctx context.Context, field graphql.CollectedField, obj *store.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepresentationClaim_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepresentationClaim_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepresentationClaim", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RepresentationClaim_decidedBy(ctx context.Context, field graphql.CollectedField, obj *store.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepresentationClaim_decidedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepresentationClaim().DecidedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepresentationClaim_decidedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepresentationClaim",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepresentationClaim_reason(ctx context.Context, field graphql.CollectedField, obj *store.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepresentationClaim_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepresentationClaim().Reason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepresentationClaim_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepresentationClaim", field, true, true, "String")
+}
+
+func (ec *executionContext) _RepresentationClaimPayload_claim(ctx context.Context, field graphql.CollectedField, obj *model.RepresentationClaimPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepresentationClaimPayload_claim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Claim, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Claim) graphql.Marshaler {
+			return ec.marshalNRepresentationClaim2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐClaim(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepresentationClaimPayload_claim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepresentationClaimPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepresentationClaim(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15147,6 +15848,38 @@ func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field g
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RoleAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_representationClaims(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_representationClaims(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepresentationClaims, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Claim) graphql.Marshaler {
+			return ec.marshalNRepresentationClaim2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐClaimᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_representationClaims(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepresentationClaim(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17381,6 +18114,48 @@ func UnmarshalApproveSigningInput(ctx context.Context, raw any) (model.ApproveSi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAskToRepresentInput(ctx context.Context, obj any) (model.AskToRepresentInput, error) {
+	var it model.AskToRepresentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"organisationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAskToRepresentInput unmarshals raw into the AskToRepresentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAskToRepresentInput(ctx context.Context, raw any) (model.AskToRepresentInput, error) {
+	var out model.AskToRepresentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AskToRepresentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAssessPartnershipInput(ctx context.Context, obj any) (model.AssessPartnershipInput, error) {
 	var it model.AssessPartnershipInput
 	if obj == nil {
@@ -17949,6 +18724,59 @@ func (ec *executionContext) unmarshalInputCreateCeremonyInput(ctx context.Contex
 func UnmarshalCreateCeremonyInput(ctx context.Context, raw any) (model.CreateCeremonyInput, error) {
 	var out model.CreateCeremonyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCeremonyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDecideRepresentationInput(ctx context.Context, obj any) (model.DecideRepresentationInput, error) {
+	var it model.DecideRepresentationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["reason"]; !present {
+		asMap["reason"] = ""
+	}
+
+	fieldsInOrder := [...]string{"claimId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "claimId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDecideRepresentationInput unmarshals raw into the DecideRepresentationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDecideRepresentationInput(ctx context.Context, raw any) (model.DecideRepresentationInput, error) {
+	var out model.DecideRepresentationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecideRepresentationInput", raw, &out)
 	return out, err
 }
 
@@ -19072,7 +19900,7 @@ func (ec *executionContext) unmarshalInputRegisterOrganisationInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"organisation"}
+	fieldsInOrder := [...]string{"organisation", "askToRepresent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19086,6 +19914,13 @@ func (ec *executionContext) unmarshalInputRegisterOrganisationInput(ctx context.
 				return it, err
 			}
 			it.Organisation = data
+		case "askToRepresent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("askToRepresent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AskToRepresent = data
 		}
 	}
 	return it, nil
@@ -21491,6 +22326,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "askToRepresent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_askToRepresent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmRepresentation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmRepresentation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declineRepresentation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declineRepresentation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateOrganisation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateOrganisation(ctx, field)
@@ -21775,6 +22631,12 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organisation_signingApplications(ctx, field, obj)
 				})
+		case "representationClaims":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_representationClaims(ctx, field, obj)
+				})
 		case "partnerships":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -21888,6 +22750,11 @@ func (ec *executionContext) _OrganisationPayload(ctx context.Context, sel ast.Se
 		case "organisation":
 			out.Values[i] = ec._OrganisationPayload_organisation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "representationClaim":
+			out.Values[i] = ec._OrganisationPayload_representationClaim(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -22733,6 +23600,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_agreements(ctx, field)
 				})
+		case "representationRequests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_representationRequests(ctx, field)
+				})
 		case "myTasks":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -22758,6 +23631,113 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var representationClaimImplementors = []string{"RepresentationClaim"}
+
+func (ec *executionContext) _RepresentationClaim(ctx context.Context, sel ast.SelectionSet, obj *store.Claim) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, representationClaimImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepresentationClaim")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepresentationClaim_id(ctx, field, obj)
+				})
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepresentationClaim_organisation(ctx, field, obj)
+				})
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepresentationClaim_person(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepresentationClaim_status(ctx, field, obj)
+				})
+		case "requestedAt":
+			out.Values[i] = ec._RepresentationClaim_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._RepresentationClaim_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepresentationClaim_decidedBy(ctx, field, obj)
+				})
+		case "reason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepresentationClaim_reason(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var representationClaimPayloadImplementors = []string{"RepresentationClaimPayload"}
+
+func (ec *executionContext) _RepresentationClaimPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RepresentationClaimPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, representationClaimPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepresentationClaimPayload")
+		case "claim":
+			out.Values[i] = ec._RepresentationClaimPayload_claim(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23351,6 +24331,11 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "roles":
 			out.Values[i] = ec._Viewer_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "representationClaims":
+			out.Values[i] = ec._Viewer_representationClaims(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24200,6 +25185,11 @@ func (ec *executionContext) unmarshalNApproveSigningInput2githubᚗcomᚋsamverk
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAskToRepresentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAskToRepresentInput(ctx context.Context, v any) (model.AskToRepresentInput, error) {
+	res, err := ec.unmarshalInputAskToRepresentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAssessPartnershipInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAssessPartnershipInput(ctx context.Context, v any) (model.AssessPartnershipInput, error) {
 	res, err := ec.unmarshalInputAssessPartnershipInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24272,6 +25262,16 @@ func (ec *executionContext) marshalNCeremonyPayload2ᚖgithubᚗcomᚋsamverkan�
 		return graphql.Null
 	}
 	return ec._CeremonyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNClaimStatus2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐClaimStatus(ctx context.Context, v any) (model.ClaimStatus, error) {
+	var res model.ClaimStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNClaimStatus2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐClaimStatus(ctx context.Context, sel ast.SelectionSet, v model.ClaimStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNCommentPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCommentPayload(ctx context.Context, sel ast.SelectionSet, v *model.CommentPayload) graphql.Marshaler {
@@ -24396,6 +25396,11 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNDecideRepresentationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDecideRepresentationInput(ctx context.Context, v any) (model.DecideRepresentationInput, error) {
+	res, err := ec.unmarshalInputDecideRepresentationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNDocumentKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDocumentKind(ctx context.Context, v any) (model.DocumentKind, error) {
@@ -24942,6 +25947,38 @@ func (ec *executionContext) unmarshalNPublishAnnualReportInput2githubᚗcomᚋsa
 func (ec *executionContext) unmarshalNRegisterOrganisationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRegisterOrganisationInput(ctx context.Context, v any) (model.RegisterOrganisationInput, error) {
 	res, err := ec.unmarshalInputRegisterOrganisationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRepresentationClaim2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐClaimᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Claim) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepresentationClaim2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐClaim(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRepresentationClaim2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐClaim(ctx context.Context, sel ast.SelectionSet, v *store.Claim) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RepresentationClaim!")
+		return graphql.Null
+	}
+	return ec._RepresentationClaim(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRepresentationClaimPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRepresentationClaimPayload(ctx context.Context, sel ast.SelectionSet, v *model.RepresentationClaimPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RepresentationClaimPayload!")
+		return graphql.Null
+	}
+	return ec._RepresentationClaimPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRespondToCommentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRespondToCommentInput(ctx context.Context, v any) (model.RespondToCommentInput, error) {
@@ -25844,6 +26881,13 @@ func (ec *executionContext) marshalOPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamv
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalORepresentationClaim2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐClaim(ctx context.Context, sel ast.SelectionSet, v *store.Claim) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RepresentationClaim(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORevision2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐInstance(ctx context.Context, sel ast.SelectionSet, v *store.Instance) graphql.Marshaler {

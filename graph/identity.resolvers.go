@@ -39,10 +39,15 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, input model.RevokeRol
 
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	pr := identity.FromContext(ctx)
-	v := &model.Viewer{Roles: []*authz.Assignment{}}
+	v := &model.Viewer{Roles: []*authz.Assignment{}, RepresentationClaims: []*store.Claim{}}
 	if !pr.Authenticated() {
 		return v, nil
 	}
+	claims, err := r.Registry.ClaimsOf(ctx, pr)
+	if err != nil {
+		return nil, err
+	}
+	v.RepresentationClaims = claims
 	u, err := load(ctx, loaders(ctx).User, pr.UserID)
 	if err != nil {
 		return nil, err

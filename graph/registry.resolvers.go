@@ -97,11 +97,35 @@ func (r *agreementVersionResolver) Signatories(ctx context.Context, obj *store.A
 }
 
 func (r *mutationResolver) RegisterOrganisation(ctx context.Context, input model.RegisterOrganisationInput) (*model.OrganisationPayload, error) {
-	o, err := r.Registry.RegisterOrganisation(ctx, identity.FromContext(ctx), organisationInput(input.Organisation))
+	o, claim, err := r.Registry.RegisterOrganisation(ctx, identity.FromContext(ctx), organisationInput(input.Organisation, input.AskToRepresent))
 	if err != nil {
 		return nil, err
 	}
-	return &model.OrganisationPayload{Organisation: o}, nil
+	return &model.OrganisationPayload{Organisation: o, RepresentationClaim: claim}, nil
+}
+
+func (r *mutationResolver) AskToRepresent(ctx context.Context, input model.AskToRepresentInput) (*model.RepresentationClaimPayload, error) {
+	org, err := mustID("organisationId", input.OrganisationID, typeOrganisation)
+	if err != nil {
+		return nil, err
+	}
+	return claimPayload(r.Registry.AskToRepresent(ctx, identity.FromContext(ctx), org))
+}
+
+func (r *mutationResolver) ConfirmRepresentation(ctx context.Context, input model.DecideRepresentationInput) (*model.RepresentationClaimPayload, error) {
+	id, err := mustID("claimId", input.ClaimID, typeClaim)
+	if err != nil {
+		return nil, err
+	}
+	return claimPayload(r.Registry.ConfirmRepresentation(ctx, identity.FromContext(ctx), id))
+}
+
+func (r *mutationResolver) DeclineRepresentation(ctx context.Context, input model.DecideRepresentationInput) (*model.RepresentationClaimPayload, error) {
+	id, err := mustID("claimId", input.ClaimID, typeClaim)
+	if err != nil {
+		return nil, err
+	}
+	return claimPayload(r.Registry.DeclineRepresentation(ctx, identity.FromContext(ctx), id, str(input.Reason)))
 }
 
 func (r *mutationResolver) UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error) {
@@ -180,6 +204,10 @@ func (r *organisationResolver) SigningApplications(ctx context.Context, obj *sto
 	return loaders(ctx).ApplicationsOf.Load(ctx, obj.ID)
 }
 
+func (r *organisationResolver) RepresentationClaims(ctx context.Context, obj *store.Organisation) ([]*store.Claim, error) {
+	return r.Registry.ClaimsOfOrganisation(ctx, identity.FromContext(ctx), obj.ID)
+}
+
 func (r *queryResolver) Organisations(ctx context.Context, search *string, first *int, after *string) (*model.OrganisationConnection, error) {
 	n, err := pageSize(first)
 	if err != nil {
@@ -218,14 +246,50 @@ func (r *queryResolver) Agreements(ctx context.Context) ([]*store.Agreement, err
 	return all, err
 }
 
+func (r *queryResolver) RepresentationRequests(ctx context.Context) ([]*store.Claim, error) {
+	return r.Registry.OpenClaims(ctx, identity.FromContext(ctx))
+}
+
+func (r *representationClaimResolver) ID(ctx context.Context, obj *store.Claim) (string, error) {
+	return globalID(typeClaim, obj.ID), nil
+}
+
+func (r *representationClaimResolver) Organisation(ctx context.Context, obj *store.Claim) (*store.Organisation, error) {
+	return load(ctx, loaders(ctx).Organisation, obj.OrganisationID)
+}
+
+func (r *representationClaimResolver) Person(ctx context.Context, obj *store.Claim) (*store.User, error) {
+	return load(ctx, loaders(ctx).User, obj.UserID)
+}
+
+func (r *representationClaimResolver) Status(ctx context.Context, obj *store.Claim) (model.ClaimStatus, error) {
+	return model.ClaimStatus(strings.ToUpper(obj.Status)), nil
+}
+
+func (r *representationClaimResolver) DecidedBy(ctx context.Context, obj *store.Claim) (*store.User, error) {
+	if obj.DecidedBy == nil {
+		return nil, nil
+	}
+	return load(ctx, loaders(ctx).User, *obj.DecidedBy)
+}
+
+func (r *representationClaimResolver) Reason(ctx context.Context, obj *store.Claim) (*string, error) {
+	return optional(obj.Reason), nil
+}
+
 func (r *Resolver) Agreement() AgreementResolver { return &agreementResolver{r} }
 
 func (r *Resolver) AgreementVersion() AgreementVersionResolver { return &agreementVersionResolver{r} }
 
 func (r *Resolver) Organisation() OrganisationResolver { return &organisationResolver{r} }
 
+func (r *Resolver) RepresentationClaim() RepresentationClaimResolver {
+	return &representationClaimResolver{r}
+}
+
 type (
-	agreementResolver        struct{ *Resolver }
-	agreementVersionResolver struct{ *Resolver }
-	organisationResolver     struct{ *Resolver }
+	agreementResolver           struct{ *Resolver }
+	agreementVersionResolver    struct{ *Resolver }
+	organisationResolver        struct{ *Resolver }
+	representationClaimResolver struct{ *Resolver }
 )

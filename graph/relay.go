@@ -29,6 +29,7 @@ const (
 	typeIndicator           = "Indicator"
 	typeDraft               = "RevisionDraft"
 	typeComment             = "ConsultationComment"
+	typeClaim               = "RepresentationClaim"
 	typePartnership         = "Partnership"
 	typePartnershipDraft    = "PartnershipDraft"
 	typePartnershipDocument = "PartnershipDocument"

@@ -103,6 +103,10 @@ type ApproveSigningInput struct {
 	Independent bool `json:"independent"`
 }
 
+type AskToRepresentInput struct {
+	OrganisationID string `json:"organisationId"`
+}
+
 type AssessPartnershipInput struct {
 	PartnershipID                      string `json:"partnershipId"`
 	EconomicActivity                   bool   `json:"economicActivity"`
@@ -190,6 +194,12 @@ type CreateCeremonyInput struct {
 	Title              string    `json:"title"`
 	HeldOn             time.Time `json:"heldOn"`
 	Place              *string   `json:"place,omitempty"`
+}
+
+type DecideRepresentationInput struct {
+	ClaimID string `json:"claimId"`
+	// Required to decline: the person sees it.
+	Reason *string `json:"reason,omitempty"`
 }
 
 type DraftPayload struct {
@@ -297,6 +307,8 @@ type OrganisationInput struct {
 
 type OrganisationPayload struct {
 	Organisation *store.Organisation `json:"organisation"`
+	// Your request to represent it, when registering asked for one.
+	RepresentationClaim *store.Claim `json:"representationClaim,omitempty"`
 }
 
 // Relay page information.
@@ -386,6 +398,15 @@ type Query struct {
 
 type RegisterOrganisationInput struct {
 	Organisation *OrganisationInput `json:"organisation"`
+	// Whether you ask, with the registration, to represent the organisation; an
+	// official confirms it before you may act on its behalf. Null means yes for
+	// an idea-based organisation, unless you hold a role on the public side
+	// (who never represent one unless an admin assigns it).
+	AskToRepresent *bool `json:"askToRepresent,omitempty"`
+}
+
+type RepresentationClaimPayload struct {
+	Claim *store.Claim `json:"claim"`
 }
 
 type RespondToCommentInput struct {
@@ -529,6 +550,8 @@ type Viewer struct {
 	User *store.User `json:"user,omitempty"`
 	// Your roles and where they hold.
 	Roles []*authz.Assignment `json:"roles"`
+	// Your requests to represent organisations, newest first.
+	RepresentationClaims []*store.Claim `json:"representationClaims"`
 }
 
 type WithdrawApprovalInput struct {
@@ -549,6 +572,64 @@ type WorkflowTimer struct {
 	At   time.Time `json:"at"`
 	// The transition it fires, or null for a reminder.
 	Fires *string `json:"fires,omitempty"`
+}
+
+// Where a request to represent an organisation stands.
+type ClaimStatus string
+
+const (
+	ClaimStatusRequested ClaimStatus = "REQUESTED"
+	ClaimStatusConfirmed ClaimStatus = "CONFIRMED"
+	ClaimStatusDeclined  ClaimStatus = "DECLINED"
+)
+
+var AllClaimStatus = []ClaimStatus{
+	ClaimStatusRequested,
+	ClaimStatusConfirmed,
+	ClaimStatusDeclined,
+}
+
+func (e ClaimStatus) IsValid() bool {
+	switch e {
+	case ClaimStatusRequested, ClaimStatusConfirmed, ClaimStatusDeclined:
+		return true
+	}
+	return false
+}
+
+func (e ClaimStatus) String() string {
+	return string(e)
+}
+
+func (e *ClaimStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ClaimStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ClaimStatus", str)
+	}
+	return nil
+}
+
+func (e ClaimStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ClaimStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ClaimStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What a party contributes.

@@ -59,32 +59,42 @@ type OrganisationInput struct {
 	Description        string
 	ContactEmail       string
 	ContactPhone       string
+	// AskToRepresent, on registration: whether the registrant asks to
+	// represent the organisation (nil: yes, unless they hold a role on the
+	// public side).
+	AskToRepresent *bool
 }
 
-// RegisterOrganisation registers an organisation. The person registering an
-// idea-based organisation becomes its representative (officials check its
-// eligibility when it applies to sign). Public bodies are registered by
-// officials and admins.
-func (s *Service) RegisterOrganisation(ctx context.Context, pr authz.Principal, in OrganisationInput) (*store.Organisation, error) {
+// RegisterOrganisation registers an organisation. Registering grants
+// nothing: the person registering an idea-based organisation asks, with it,
+// to represent it (unless they hold a role on the public side, or say no),
+// and an official confirms that before they may act on its behalf. Public
+// bodies are registered by officials and admins.
+func (s *Service) RegisterOrganisation(ctx context.Context, pr authz.Principal, in OrganisationInput) (*store.Organisation, *store.Claim, error) {
 	action := "organisation.register"
 	if in.Sector == SectorPublic {
 		action = "organisation.register_public_body"
 	}
 	if err := s.policy.Authorize(ctx, pr, action, []string{authz.ScopeAll, authz.ScopeRegion}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	num, err := orgnr.Parse(in.OrganisationNumber)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := validateOrganisation(&in, true); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	ask := in.AskToRepresent == nil || *in.AskToRepresent
+	if in.AskToRepresent != nil && *in.AskToRepresent && (in.Sector != SectorIdeaBased || s.publicSide(pr)) {
+		return nil, nil, errPublicSideClaim()
+	}
+	ask = ask && in.Sector == SectorIdeaBased && pr.Authenticated() && !s.publicSide(pr)
 	now := s.clock.Now()
 	o := &store.Organisation{Name: in.Name, OrganisationNumber: string(num), LegalForm: in.LegalForm, Sector: in.Sector,
 		Municipality: in.Municipality, Website: in.Website, Description: in.Description,
 		ContactEmail: in.ContactEmail, ContactPhone: in.ContactPhone, CreatedAt: now}
-	grant := authz.Assignment{UserID: pr.UserID, Role: authz.RoleSectorRepresentative}
+	var claim *store.Claim
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := store.InsertOrganisation(ctx, tx, o); err != nil {
 			return err
@@ -94,19 +104,168 @@ func (s *Service) RegisterOrganisation(ctx context.Context, pr authz.Principal, 
 			Public: true}); err != nil {
 			return err
 		}
-		if in.Sector != SectorIdeaBased || !pr.Authenticated() {
+		if !ask {
 			return nil
 		}
-		grant.Scope = authz.OrgScope(o.ID)
+		claim, err = s.claimTx(ctx, tx, pr, o.ID, now)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, claim, nil
+}
+
+// publicSide tells whether pr holds a role on the public side (an official,
+// a politician, the council's Region side): such a person never represents
+// an idea-based organisation unless an admin assigns it explicitly.
+func (s *Service) publicSide(pr authz.Principal) bool {
+	for _, a := range s.policy.Assignments(pr) {
+		if p, ok := a.Party(); ok && p == authz.PartyRegion {
+			return true
+		}
+	}
+	return false
+}
+
+func errPublicSideClaim() error {
+	return apperr.New(apperr.Forbidden, "Den som har en roll på den offentliga sidan företräder inte en idéburen organisation; en administratör kan tilldela rollen uttryckligen. / Someone with a role on the public side does not represent an idea-based organisation; an administrator may assign the role explicitly.")
+}
+
+func (s *Service) claimTx(ctx context.Context, tx pgx.Tx, pr authz.Principal, orgID uuid.UUID, now time.Time) (*store.Claim, error) {
+	c := &store.Claim{OrganisationID: orgID, UserID: pr.UserID, RequestedAt: now}
+	if err := store.InsertClaim(ctx, tx, c); err != nil {
+		return nil, err
+	}
+	return c, store.AppendEvent(ctx, tx, &store.Event{Stream: OrganisationStream(orgID), OccurredAt: now, ActorID: actorID(pr),
+		Kind: "representation_requested", Input: store.MarshalInput(map[string]string{"claim": c.ID.String(), "person": pr.UserID.String()})})
+}
+
+// AskToRepresent asks to represent an organisation already registered
+// (whoever registered it first holds no privilege over a later, genuine
+// representative). An official confirms or declines the request.
+func (s *Service) AskToRepresent(ctx context.Context, pr authz.Principal, orgID uuid.UUID) (*store.Claim, error) {
+	if err := s.policy.Authorize(ctx, pr, "organisation.claim", []string{authz.ScopeAll, authz.ScopeRegion}); err != nil {
+		return nil, err
+	}
+	if s.publicSide(pr) {
+		return nil, errPublicSideClaim()
+	}
+	var c *store.Claim
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		o, err := store.GetOrganisation(ctx, tx, orgID)
+		if apperr.IsCode(err, apperr.NotFound) {
+			return &apperr.Error{Code: apperr.NotFound, Field: "organisationId", Message: "Organisationen finns inte. / The organisation does not exist."}
+		}
+		if err != nil {
+			return err
+		}
+		if o.Sector != SectorIdeaBased {
+			return apperr.Invalid("organisationId", "Bara idéburna organisationer har företrädare här; offentliga parter företräds av tjänstepersoner. / Only idea-based organisations have representatives here; public bodies act through officials.")
+		}
+		if s.policy.Can(pr, "signing.apply", authz.OrgScope(orgID)) {
+			return apperr.New(apperr.Conflict, "Du företräder redan %s. / You already represent %s.", o.Name, o.Name)
+		}
+		c, err = s.claimTx(ctx, tx, pr, orgID, s.clock.Now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ConfirmRepresentation: an official (or an admin) confirms that the person
+// represents the organisation; they become its representative, recorded in
+// the organisation's history in the same transaction.
+func (s *Service) ConfirmRepresentation(ctx context.Context, pr authz.Principal, claimID uuid.UUID) (*store.Claim, error) {
+	var grant authz.Assignment
+	c, err := s.decide(ctx, pr, claimID, "confirmed", "", func(tx pgx.Tx, c *store.Claim, now time.Time) error {
+		if s.publicSide(authz.Principal{UserID: c.UserID}) {
+			return errPublicSideClaim()
+		}
+		grant = authz.Assignment{UserID: c.UserID, Role: authz.RoleSectorRepresentative, Scope: authz.OrgScope(c.OrganisationID)}
 		return authz.GrantTx(ctx, tx, pr, grant, now)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if grant.Scope != "" {
-		s.policy.Remember(grant)
+	s.policy.Remember(grant)
+	return c, nil
+}
+
+// DeclineRepresentation: an official declines a request, with a reason the
+// person sees.
+func (s *Service) DeclineRepresentation(ctx context.Context, pr authz.Principal, claimID uuid.UUID, reason string) (*store.Claim, error) {
+	if err := validate.Text("reason", reason, 1, 2000); err != nil {
+		return nil, err
 	}
-	return o, nil
+	return s.decide(ctx, pr, claimID, "declined", reason, func(pgx.Tx, *store.Claim, time.Time) error { return nil })
+}
+
+func (s *Service) decide(ctx context.Context, pr authz.Principal, claimID uuid.UUID, status, reason string,
+	effect func(tx pgx.Tx, c *store.Claim, now time.Time) error) (*store.Claim, error) {
+	if err := s.policy.Authorize(ctx, pr, "organisation.confirm_representation", []string{authz.ScopeAll, authz.ScopeRegion}); err != nil {
+		return nil, err
+	}
+	var c *store.Claim
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		c, err = store.LockClaim(ctx, tx, claimID)
+		if apperr.IsCode(err, apperr.NotFound) {
+			return &apperr.Error{Code: apperr.NotFound, Field: "claimId", Message: "Begäran finns inte. / The request does not exist."}
+		}
+		if err != nil {
+			return err
+		}
+		if c.Status != "requested" {
+			return apperr.New(apperr.InvalidTransition, "Begäran är redan avgjord. / The request has already been decided.")
+		}
+		if c.UserID == pr.UserID {
+			return apperr.New(apperr.Forbidden, "Ingen avgör sin egen begäran. / Nobody decides their own request.")
+		}
+		now := s.clock.Now()
+		if err := effect(tx, c, now); err != nil {
+			return err
+		}
+		if err := store.DecideClaim(ctx, tx, c.ID, status, pr.UserID, now, reason); err != nil {
+			return err
+		}
+		c.Status, c.DecidedBy, c.DecidedAt, c.Reason = status, &pr.UserID, &now, reason
+		return store.AppendEvent(ctx, tx, &store.Event{Stream: OrganisationStream(c.OrganisationID), OccurredAt: now, ActorID: actorID(pr),
+			Kind: "representation_" + status, Input: store.MarshalInput(map[string]string{"claim": c.ID.String(), "person": c.UserID.String()}),
+			Reason: reason})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ClaimsOf lists pr's own requests to represent organisations.
+func (s *Service) ClaimsOf(ctx context.Context, pr authz.Principal) ([]*store.Claim, error) {
+	if !pr.Authenticated() {
+		return []*store.Claim{}, nil
+	}
+	return store.ClaimsOfUser(ctx, s.db.Pool, pr.UserID)
+}
+
+// OpenClaims lists the requests waiting for a decision, oldest first, for
+// those who decide them.
+func (s *Service) OpenClaims(ctx context.Context, pr authz.Principal) ([]*store.Claim, error) {
+	if err := s.policy.Authorize(ctx, pr, "organisation.confirm_representation", []string{authz.ScopeAll, authz.ScopeRegion}); err != nil {
+		return nil, err
+	}
+	return store.OpenClaims(ctx, s.db.Pool, 500)
+}
+
+// ClaimsOfOrganisation lists the requests to represent an organisation, for
+// those who decide them (others see none).
+func (s *Service) ClaimsOfOrganisation(ctx context.Context, pr authz.Principal, orgID uuid.UUID) ([]*store.Claim, error) {
+	if s.policy.Authorize(ctx, pr, "organisation.confirm_representation", []string{authz.ScopeAll, authz.ScopeRegion}) != nil {
+		return []*store.Claim{}, nil
+	}
+	return store.ClaimsOfOrganisations(ctx, s.db.Pool, []uuid.UUID{orgID})
 }
 
 // OrganisationStream is the history stream of an organisation's record.

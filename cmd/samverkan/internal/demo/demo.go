@@ -86,7 +86,7 @@ func Seed(ctx context.Context, a *app.App, p Progress) (bool, error) {
 	}
 	official := people["demo-official"]
 
-	region, err := reg.RegisterOrganisation(ctx, official, registry.OrganisationInput{Name: "Region Värmland",
+	region, _, err := reg.RegisterOrganisation(ctx, official, registry.OrganisationInput{Name: "Region Värmland",
 		OrganisationNumber: "232100-0156", LegalForm: "other", Sector: registry.SectorPublic, Municipality: "Karlstad",
 		Website: "https://www.regionvarmland.se"})
 	if err != nil {
@@ -123,7 +123,7 @@ func Seed(ctx context.Context, a *app.App, p Progress) (bool, error) {
 		}
 		story.Advance(time.Hour)
 		subject := fmt.Sprintf("demo-rep-%02d", i+1)
-		// Registering the organisation makes its registrant its representative.
+		// The registrant asks to represent the organisation; the official confirms.
 		rep, err := a.EnsureUser(ctx, subject, "Företrädare för "+name)
 		if err != nil {
 			return false, err
@@ -155,10 +155,14 @@ func Seed(ctx context.Context, a *app.App, p Progress) (bool, error) {
 
 func register(ctx context.Context, reg *registry.Service, sign *signing.Service, rep, official authz.Principal, i int, name string, version uuid.UUID) (*store.Instance, error) {
 	legal := []string{"ideell_forening", "ideell_forening", "stiftelse", "kooperativ", "ekonomisk_forening", "natverk", "trossamfund"}[i%7]
-	o, err := reg.RegisterOrganisation(ctx, rep, registry.OrganisationInput{Name: name, OrganisationNumber: Number(i + 1),
+	o, claim, err := reg.RegisterOrganisation(ctx, rep, registry.OrganisationInput{Name: name, OrganisationNumber: Number(i + 1),
 		LegalForm: legal, Sector: registry.SectorIdeaBased, Municipality: "Värmland",
 		Description: "Invented organisation of the demo story.", ContactEmail: fmt.Sprintf("kontakt%02d@example.org", i+1)})
 	if err != nil {
+		return nil, err
+	}
+	// The official confirms that the registrant represents it.
+	if _, err := reg.ConfirmRepresentation(ctx, official, claim.ID); err != nil {
 		return nil, err
 	}
 	in, err := sign.Apply(ctx, rep, o.ID, version, signing.Declarations{RegionalPerspective: true, DemocraticValues: true, Independent: true})

@@ -44,13 +44,28 @@ type matrixCase struct {
 func (s *story) fixture(t *testing.T, n int) *fixture {
 	rep := s.env.NewUser(fmt.Sprintf("Matrix Rep %d", n))
 	var reg struct {
-		RegisterOrganisation struct{ Organisation struct{ ID string } }
+		RegisterOrganisation struct {
+			Organisation        struct{ ID string }
+			RepresentationClaim struct{ ID string }
+		}
 	}
 	s.env.MustDo(rep, registerOrg, map[string]any{"o": map[string]any{"name": fmt.Sprintf("Matrisföreningen %03d", n),
 		"organisationNumber": orgNumber(500 + n), "legalForm": "IDEELL_FORENING", "sector": "IDEA_BASED"}}, &reg)
+	s.env.MustDo(s.official, `mutation($c: ID!) { confirmRepresentation(input: {claimId: $c}) { claim { id } } }`,
+		map[string]any{"c": reg.RegisterOrganisation.RepresentationClaim.ID}, nil)
 	f := &fixture{s: s, org: reg.RegisterOrganisation.Organisation.ID, rep: rep, vars: map[string]any{}}
 	_, f.orgUUID, _ = parseGID(f.org)
 	return f
+}
+
+// claim is a new person's request to represent the fixture's organisation.
+func (f *fixture) claim(t *testing.T) string {
+	var out struct {
+		AskToRepresent struct{ Claim struct{ ID string } }
+	}
+	f.s.env.MustDo(f.s.env.NewUser("Sökande"), `mutation($o: ID!) { askToRepresent(input: {organisationId: $o}) { claim { id } } }`,
+		map[string]any{"o": f.org}, &out)
+	return out.AskToRepresent.Claim.ID
 }
 
 func (f *fixture) apply(t *testing.T) {
@@ -130,6 +145,24 @@ func matrixCases() map[string]matrixCase {
 			query: `mutation($number: String!) { registerOrganisation(input: {organisation: {name: "Ny förening", organisationNumber: $number,
 				legalForm: IDEELL_FORENING, sector: IDEA_BASED}}) { organisation { id } } }`,
 			allowed: []string{"admin", "region_official", "region_politician", "council_region", "council_sector", "rep", "other-rep"},
+		},
+		"askToRepresent": {
+			prepare: func(t *testing.T, f *fixture) { f.vars["o"] = f.org },
+			query:   `mutation($o: ID!) { askToRepresent(input: {organisationId: $o}) { claim { id } } }`,
+			// The public side never represents an idea-based organisation;
+			// the representative already does (CONFLICT).
+			allowed: []string{"admin", "council_sector", "rep", "other-rep"},
+			loose:   true,
+		},
+		"confirmRepresentation": {
+			prepare: func(t *testing.T, f *fixture) { f.vars["c"] = f.claim(t) },
+			query:   `mutation($c: ID!) { confirmRepresentation(input: {claimId: $c}) { claim { status } } }`,
+			allowed: []string{"admin", "region_official"},
+		},
+		"declineRepresentation": {
+			prepare: func(t *testing.T, f *fixture) { f.vars["c"] = f.claim(t) },
+			query:   `mutation($c: ID!) { declineRepresentation(input: {claimId: $c, reason: "Okänd för föreningen"}) { claim { status } } }`,
+			allowed: []string{"admin", "region_official"},
 		},
 		"updateOrganisation": {
 			prepare: func(t *testing.T, f *fixture) { f.vars["id"] = f.org },

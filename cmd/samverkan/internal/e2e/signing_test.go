@@ -18,7 +18,7 @@ import (
 // (bad input, idempotency keys, the role matrix, several processes); the
 // stories go through the typed client in package client.
 
-const registerOrg = `mutation($o: OrganisationInput!) { registerOrganisation(input: {organisation: $o}) { organisation { id name } } }`
+const registerOrg = `mutation($o: OrganisationInput!) { registerOrganisation(input: {organisation: $o}) { organisation { id name } representationClaim { id } } }`
 
 const createAgreement = `mutation($body: ID!) { createAgreement(input: {name: "Överenskommelsen Värmland", publicBodyId: $body,
 	firstVersion: {title: "Överenskommelse mellan Region Värmland och idéburen sektor", adoptedOn: "2018-01-30", decisionReference: "RS/2017:123"}}) {
@@ -81,9 +81,13 @@ type applicant struct {
 // representative; it has not applied to sign.
 func (s *story) organisation(t *testing.T, n int) applicant {
 	rep := s.env.NewUser(fmt.Sprintf("Rep %d", n))
-	org := s.register(t, rep, client.OrganisationInput{Name: fmt.Sprintf("Förening %02d", n), OrganisationNumber: orgNumber(n),
+	r, err := client.RegisterOrganisation(t.Context(), s.as(rep), client.OrganisationInput{Name: fmt.Sprintf("Förening %02d", n), OrganisationNumber: orgNumber(n),
 		LegalForm: client.LegalFormIdeellForening, Sector: client.SectorIdeaBased, Municipality: "Karlstad"})
-	return applicant{rep: rep, org: org}
+	require.NoError(t, err)
+	// Registering grants nothing: the official confirms the representative.
+	_, err = client.ConfirmRepresentation(t.Context(), s.as(s.official), r.RegisterOrganisation.RepresentationClaim.Id)
+	require.NoError(t, err)
+	return applicant{rep: rep, org: r.RegisterOrganisation.Organisation.Id}
 }
 
 func (s *story) apply(t *testing.T, n int) applicant {

@@ -892,6 +892,86 @@ func (v *ApproveSigningApplicationResponse) GetApproveSigningApplication() Appro
 	return v.ApproveSigningApplication
 }
 
+// AskToRepresentAskToRepresentRepresentationClaimPayload includes the requested fields of the GraphQL type RepresentationClaimPayload.
+type AskToRepresentAskToRepresentRepresentationClaimPayload struct {
+	Claim AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim `json:"claim"`
+}
+
+// GetClaim returns AskToRepresentAskToRepresentRepresentationClaimPayload.Claim, and is useful for accessing the field via an interface.
+func (v *AskToRepresentAskToRepresentRepresentationClaimPayload) GetClaim() AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim {
+	return v.Claim
+}
+
+// AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim includes the requested fields of the GraphQL type RepresentationClaim.
+// The GraphQL type's documentation follows.
+//
+// A person's request to represent an organisation. Until an official (or an
+// admin) confirms it the person can do nothing on the organisation's behalf.
+type AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim struct {
+	Id           string                                                                                     `json:"id"`
+	Status       ClaimStatus                                                                                `json:"status"`
+	Organisation AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimOrganisation `json:"organisation"`
+	Person       AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimPersonUser   `json:"person"`
+}
+
+// GetId returns AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim.Id, and is useful for accessing the field via an interface.
+func (v *AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim) GetId() string {
+	return v.Id
+}
+
+// GetStatus returns AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim.Status, and is useful for accessing the field via an interface.
+func (v *AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim) GetStatus() ClaimStatus {
+	return v.Status
+}
+
+// GetOrganisation returns AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim.Organisation, and is useful for accessing the field via an interface.
+func (v *AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim) GetOrganisation() AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimOrganisation {
+	return v.Organisation
+}
+
+// GetPerson returns AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim.Person, and is useful for accessing the field via an interface.
+func (v *AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaim) GetPerson() AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimPersonUser {
+	return v.Person
+}
+
+// AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimOrganisation includes the requested fields of the GraphQL type Organisation.
+// The GraphQL type's documentation follows.
+//
+// An idea-based organisation or a public body.
+type AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimOrganisation struct {
+	Name string `json:"name"`
+}
+
+// GetName returns AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimOrganisation.Name, and is useful for accessing the field via an interface.
+func (v *AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimOrganisation) GetName() string {
+	return v.Name
+}
+
+// AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimPersonUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person who has signed in.
+type AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimPersonUser struct {
+	// The name from the person's sign-in.
+	Name string `json:"name"`
+}
+
+// GetName returns AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimPersonUser.Name, and is useful for accessing the field via an interface.
+func (v *AskToRepresentAskToRepresentRepresentationClaimPayloadClaimRepresentationClaimPersonUser) GetName() string {
+	return v.Name
+}
+
+// AskToRepresentResponse is returned by AskToRepresent on success.
+type AskToRepresentResponse struct {
+	// Asks to represent a registered idea-based organisation; an official confirms or declines.
+	AskToRepresent AskToRepresentAskToRepresentRepresentationClaimPayload `json:"askToRepresent"`
+}
+
+// GetAskToRepresent returns AskToRepresentResponse.AskToRepresent, and is useful for accessing the field via an interface.
+func (v *AskToRepresentResponse) GetAskToRepresent() AskToRepresentAskToRepresentRepresentationClaimPayload {
+	return v.AskToRepresent
+}
+
 // AssessPartnershipAssessPartnershipPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
 type AssessPartnershipAssessPartnershipPartnershipPayload struct {
 	Partnership AssessPartnershipAssessPartnershipPartnershipPayloadPartnership `json:"partnership"`
@@ -1067,6 +1147,21 @@ func (v *AttachToSigningCeremonyResponse) GetAttachToSigningCeremony() AttachToS
 	return v.AttachToSigningCeremony
 }
 
+// Where a request to represent an organisation stands.
+type ClaimStatus string
+
+const (
+	ClaimStatusRequested ClaimStatus = "REQUESTED"
+	ClaimStatusConfirmed ClaimStatus = "CONFIRMED"
+	ClaimStatusDeclined  ClaimStatus = "DECLINED"
+)
+
+var AllClaimStatus = []ClaimStatus{
+	ClaimStatusRequested,
+	ClaimStatusConfirmed,
+	ClaimStatusDeclined,
+}
+
 // ConfirmAgreementVersionConfirmAgreementVersionWorkflowPayload includes the requested fields of the GraphQL type WorkflowPayload.
 type ConfirmAgreementVersionConfirmAgreementVersionWorkflowPayload struct {
 	Instance WorkflowInstanceFields `json:"instance"`
@@ -1086,6 +1181,47 @@ type ConfirmAgreementVersionResponse struct {
 // GetConfirmAgreementVersion returns ConfirmAgreementVersionResponse.ConfirmAgreementVersion, and is useful for accessing the field via an interface.
 func (v *ConfirmAgreementVersionResponse) GetConfirmAgreementVersion() ConfirmAgreementVersionConfirmAgreementVersionWorkflowPayload {
 	return v.ConfirmAgreementVersion
+}
+
+// ConfirmRepresentationConfirmRepresentationRepresentationClaimPayload includes the requested fields of the GraphQL type RepresentationClaimPayload.
+type ConfirmRepresentationConfirmRepresentationRepresentationClaimPayload struct {
+	Claim ConfirmRepresentationConfirmRepresentationRepresentationClaimPayloadClaimRepresentationClaim `json:"claim"`
+}
+
+// GetClaim returns ConfirmRepresentationConfirmRepresentationRepresentationClaimPayload.Claim, and is useful for accessing the field via an interface.
+func (v *ConfirmRepresentationConfirmRepresentationRepresentationClaimPayload) GetClaim() ConfirmRepresentationConfirmRepresentationRepresentationClaimPayloadClaimRepresentationClaim {
+	return v.Claim
+}
+
+// ConfirmRepresentationConfirmRepresentationRepresentationClaimPayloadClaimRepresentationClaim includes the requested fields of the GraphQL type RepresentationClaim.
+// The GraphQL type's documentation follows.
+//
+// A person's request to represent an organisation. Until an official (or an
+// admin) confirms it the person can do nothing on the organisation's behalf.
+type ConfirmRepresentationConfirmRepresentationRepresentationClaimPayloadClaimRepresentationClaim struct {
+	Id     string      `json:"id"`
+	Status ClaimStatus `json:"status"`
+}
+
+// GetId returns ConfirmRepresentationConfirmRepresentationRepresentationClaimPayloadClaimRepresentationClaim.Id, and is useful for accessing the field via an interface.
+func (v *ConfirmRepresentationConfirmRepresentationRepresentationClaimPayloadClaimRepresentationClaim) GetId() string {
+	return v.Id
+}
+
+// GetStatus returns ConfirmRepresentationConfirmRepresentationRepresentationClaimPayloadClaimRepresentationClaim.Status, and is useful for accessing the field via an interface.
+func (v *ConfirmRepresentationConfirmRepresentationRepresentationClaimPayloadClaimRepresentationClaim) GetStatus() ClaimStatus {
+	return v.Status
+}
+
+// ConfirmRepresentationResponse is returned by ConfirmRepresentation on success.
+type ConfirmRepresentationResponse struct {
+	// Confirms a request to represent an organisation: the person becomes its representative (officials and admins).
+	ConfirmRepresentation ConfirmRepresentationConfirmRepresentationRepresentationClaimPayload `json:"confirmRepresentation"`
+}
+
+// GetConfirmRepresentation returns ConfirmRepresentationResponse.ConfirmRepresentation, and is useful for accessing the field via an interface.
+func (v *ConfirmRepresentationResponse) GetConfirmRepresentation() ConfirmRepresentationConfirmRepresentationRepresentationClaimPayload {
+	return v.ConfirmRepresentation
 }
 
 // A comment of a consultation round with the council's response.
@@ -1351,6 +1487,54 @@ type CreateSigningCeremonyResponse struct {
 // GetCreateSigningCeremony returns CreateSigningCeremonyResponse.CreateSigningCeremony, and is useful for accessing the field via an interface.
 func (v *CreateSigningCeremonyResponse) GetCreateSigningCeremony() CreateSigningCeremonyCreateSigningCeremonyCeremonyPayload {
 	return v.CreateSigningCeremony
+}
+
+// DeclineRepresentationDeclineRepresentationRepresentationClaimPayload includes the requested fields of the GraphQL type RepresentationClaimPayload.
+type DeclineRepresentationDeclineRepresentationRepresentationClaimPayload struct {
+	Claim DeclineRepresentationDeclineRepresentationRepresentationClaimPayloadClaimRepresentationClaim `json:"claim"`
+}
+
+// GetClaim returns DeclineRepresentationDeclineRepresentationRepresentationClaimPayload.Claim, and is useful for accessing the field via an interface.
+func (v *DeclineRepresentationDeclineRepresentationRepresentationClaimPayload) GetClaim() DeclineRepresentationDeclineRepresentationRepresentationClaimPayloadClaimRepresentationClaim {
+	return v.Claim
+}
+
+// DeclineRepresentationDeclineRepresentationRepresentationClaimPayloadClaimRepresentationClaim includes the requested fields of the GraphQL type RepresentationClaim.
+// The GraphQL type's documentation follows.
+//
+// A person's request to represent an organisation. Until an official (or an
+// admin) confirms it the person can do nothing on the organisation's behalf.
+type DeclineRepresentationDeclineRepresentationRepresentationClaimPayloadClaimRepresentationClaim struct {
+	Id     string      `json:"id"`
+	Status ClaimStatus `json:"status"`
+	// Why it was declined.
+	Reason *string `json:"reason"`
+}
+
+// GetId returns DeclineRepresentationDeclineRepresentationRepresentationClaimPayloadClaimRepresentationClaim.Id, and is useful for accessing the field via an interface.
+func (v *DeclineRepresentationDeclineRepresentationRepresentationClaimPayloadClaimRepresentationClaim) GetId() string {
+	return v.Id
+}
+
+// GetStatus returns DeclineRepresentationDeclineRepresentationRepresentationClaimPayloadClaimRepresentationClaim.Status, and is useful for accessing the field via an interface.
+func (v *DeclineRepresentationDeclineRepresentationRepresentationClaimPayloadClaimRepresentationClaim) GetStatus() ClaimStatus {
+	return v.Status
+}
+
+// GetReason returns DeclineRepresentationDeclineRepresentationRepresentationClaimPayloadClaimRepresentationClaim.Reason, and is useful for accessing the field via an interface.
+func (v *DeclineRepresentationDeclineRepresentationRepresentationClaimPayloadClaimRepresentationClaim) GetReason() *string {
+	return v.Reason
+}
+
+// DeclineRepresentationResponse is returned by DeclineRepresentation on success.
+type DeclineRepresentationResponse struct {
+	// Declines a request to represent an organisation, with a reason (officials and admins).
+	DeclineRepresentation DeclineRepresentationDeclineRepresentationRepresentationClaimPayload `json:"declineRepresentation"`
+}
+
+// GetDeclineRepresentation returns DeclineRepresentationResponse.DeclineRepresentation, and is useful for accessing the field via an interface.
+func (v *DeclineRepresentationResponse) GetDeclineRepresentation() DeclineRepresentationDeclineRepresentationRepresentationClaimPayload {
+	return v.DeclineRepresentation
 }
 
 // ExtendReportDeadlineExtendReportDeadlineWorkflowPayload includes the requested fields of the GraphQL type WorkflowPayload.
@@ -2649,6 +2833,77 @@ var AllLegalForm = []LegalForm{
 	LegalFormNatverk,
 	LegalFormKooperativ,
 	LegalFormOther,
+}
+
+// MyClaimsResponse is returned by MyClaims on success.
+type MyClaimsResponse struct {
+	// Who you are, with your roles.
+	Viewer MyClaimsViewer `json:"viewer"`
+}
+
+// GetViewer returns MyClaimsResponse.Viewer, and is useful for accessing the field via an interface.
+func (v *MyClaimsResponse) GetViewer() MyClaimsViewer { return v.Viewer }
+
+// MyClaimsViewer includes the requested fields of the GraphQL type Viewer.
+// The GraphQL type's documentation follows.
+//
+// Who you are.
+type MyClaimsViewer struct {
+	// Your requests to represent organisations, newest first.
+	RepresentationClaims []MyClaimsViewerRepresentationClaimsRepresentationClaim `json:"representationClaims"`
+}
+
+// GetRepresentationClaims returns MyClaimsViewer.RepresentationClaims, and is useful for accessing the field via an interface.
+func (v *MyClaimsViewer) GetRepresentationClaims() []MyClaimsViewerRepresentationClaimsRepresentationClaim {
+	return v.RepresentationClaims
+}
+
+// MyClaimsViewerRepresentationClaimsRepresentationClaim includes the requested fields of the GraphQL type RepresentationClaim.
+// The GraphQL type's documentation follows.
+//
+// A person's request to represent an organisation. Until an official (or an
+// admin) confirms it the person can do nothing on the organisation's behalf.
+type MyClaimsViewerRepresentationClaimsRepresentationClaim struct {
+	Id     string      `json:"id"`
+	Status ClaimStatus `json:"status"`
+	// Why it was declined.
+	Reason       *string                                                           `json:"reason"`
+	Organisation MyClaimsViewerRepresentationClaimsRepresentationClaimOrganisation `json:"organisation"`
+}
+
+// GetId returns MyClaimsViewerRepresentationClaimsRepresentationClaim.Id, and is useful for accessing the field via an interface.
+func (v *MyClaimsViewerRepresentationClaimsRepresentationClaim) GetId() string { return v.Id }
+
+// GetStatus returns MyClaimsViewerRepresentationClaimsRepresentationClaim.Status, and is useful for accessing the field via an interface.
+func (v *MyClaimsViewerRepresentationClaimsRepresentationClaim) GetStatus() ClaimStatus {
+	return v.Status
+}
+
+// GetReason returns MyClaimsViewerRepresentationClaimsRepresentationClaim.Reason, and is useful for accessing the field via an interface.
+func (v *MyClaimsViewerRepresentationClaimsRepresentationClaim) GetReason() *string { return v.Reason }
+
+// GetOrganisation returns MyClaimsViewerRepresentationClaimsRepresentationClaim.Organisation, and is useful for accessing the field via an interface.
+func (v *MyClaimsViewerRepresentationClaimsRepresentationClaim) GetOrganisation() MyClaimsViewerRepresentationClaimsRepresentationClaimOrganisation {
+	return v.Organisation
+}
+
+// MyClaimsViewerRepresentationClaimsRepresentationClaimOrganisation includes the requested fields of the GraphQL type Organisation.
+// The GraphQL type's documentation follows.
+//
+// An idea-based organisation or a public body.
+type MyClaimsViewerRepresentationClaimsRepresentationClaimOrganisation struct {
+	Id   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// GetId returns MyClaimsViewerRepresentationClaimsRepresentationClaimOrganisation.Id, and is useful for accessing the field via an interface.
+func (v *MyClaimsViewerRepresentationClaimsRepresentationClaimOrganisation) GetId() string {
+	return v.Id
+}
+
+// GetName returns MyClaimsViewerRepresentationClaimsRepresentationClaimOrganisation.Name, and is useful for accessing the field via an interface.
+func (v *MyClaimsViewerRepresentationClaimsRepresentationClaimOrganisation) GetName() string {
+	return v.Name
 }
 
 // OpenConsultationRoundOpenConsultationRoundWorkflowPayload includes the requested fields of the GraphQL type WorkflowPayload.
@@ -4374,7 +4629,14 @@ func (v *PublishAnnualReportResponse) GetPublishAnnualReport() PublishAnnualRepo
 
 // RegisterOrganisationRegisterOrganisationOrganisationPayload includes the requested fields of the GraphQL type OrganisationPayload.
 type RegisterOrganisationRegisterOrganisationOrganisationPayload struct {
-	Organisation RegisterOrganisationRegisterOrganisationOrganisationPayloadOrganisation `json:"organisation"`
+	// Your request to represent it, when registering asked for one.
+	RepresentationClaim *RegisterOrganisationRegisterOrganisationOrganisationPayloadRepresentationClaim `json:"representationClaim"`
+	Organisation        RegisterOrganisationRegisterOrganisationOrganisationPayloadOrganisation         `json:"organisation"`
+}
+
+// GetRepresentationClaim returns RegisterOrganisationRegisterOrganisationOrganisationPayload.RepresentationClaim, and is useful for accessing the field via an interface.
+func (v *RegisterOrganisationRegisterOrganisationOrganisationPayload) GetRepresentationClaim() *RegisterOrganisationRegisterOrganisationOrganisationPayloadRepresentationClaim {
+	return v.RepresentationClaim
 }
 
 // GetOrganisation returns RegisterOrganisationRegisterOrganisationOrganisationPayload.Organisation, and is useful for accessing the field via an interface.
@@ -4420,9 +4682,29 @@ func (v *RegisterOrganisationRegisterOrganisationOrganisationPayloadOrganisation
 	return v.Sector
 }
 
+// RegisterOrganisationRegisterOrganisationOrganisationPayloadRepresentationClaim includes the requested fields of the GraphQL type RepresentationClaim.
+// The GraphQL type's documentation follows.
+//
+// A person's request to represent an organisation. Until an official (or an
+// admin) confirms it the person can do nothing on the organisation's behalf.
+type RegisterOrganisationRegisterOrganisationOrganisationPayloadRepresentationClaim struct {
+	Id     string      `json:"id"`
+	Status ClaimStatus `json:"status"`
+}
+
+// GetId returns RegisterOrganisationRegisterOrganisationOrganisationPayloadRepresentationClaim.Id, and is useful for accessing the field via an interface.
+func (v *RegisterOrganisationRegisterOrganisationOrganisationPayloadRepresentationClaim) GetId() string {
+	return v.Id
+}
+
+// GetStatus returns RegisterOrganisationRegisterOrganisationOrganisationPayloadRepresentationClaim.Status, and is useful for accessing the field via an interface.
+func (v *RegisterOrganisationRegisterOrganisationOrganisationPayloadRepresentationClaim) GetStatus() ClaimStatus {
+	return v.Status
+}
+
 // RegisterOrganisationResponse is returned by RegisterOrganisation on success.
 type RegisterOrganisationResponse struct {
-	// Registers an organisation. Whoever registers an idea-based organisation becomes its representative; public bodies are registered by officials.
+	// Registers an organisation; registering grants no role (see askToRepresent). Public bodies are registered by officials and admins.
 	RegisterOrganisation RegisterOrganisationRegisterOrganisationOrganisationPayload `json:"registerOrganisation"`
 }
 
@@ -4583,6 +4865,86 @@ type RenewPartnershipResponse struct {
 // GetRenewPartnership returns RenewPartnershipResponse.RenewPartnership, and is useful for accessing the field via an interface.
 func (v *RenewPartnershipResponse) GetRenewPartnership() RenewPartnershipRenewPartnershipPartnershipPayload {
 	return v.RenewPartnership
+}
+
+// RepresentationRequestsRepresentationRequestsRepresentationClaim includes the requested fields of the GraphQL type RepresentationClaim.
+// The GraphQL type's documentation follows.
+//
+// A person's request to represent an organisation. Until an official (or an
+// admin) confirms it the person can do nothing on the organisation's behalf.
+type RepresentationRequestsRepresentationRequestsRepresentationClaim struct {
+	Id           string                                                                      `json:"id"`
+	Status       ClaimStatus                                                                 `json:"status"`
+	Organisation RepresentationRequestsRepresentationRequestsRepresentationClaimOrganisation `json:"organisation"`
+	Person       RepresentationRequestsRepresentationRequestsRepresentationClaimPersonUser   `json:"person"`
+}
+
+// GetId returns RepresentationRequestsRepresentationRequestsRepresentationClaim.Id, and is useful for accessing the field via an interface.
+func (v *RepresentationRequestsRepresentationRequestsRepresentationClaim) GetId() string { return v.Id }
+
+// GetStatus returns RepresentationRequestsRepresentationRequestsRepresentationClaim.Status, and is useful for accessing the field via an interface.
+func (v *RepresentationRequestsRepresentationRequestsRepresentationClaim) GetStatus() ClaimStatus {
+	return v.Status
+}
+
+// GetOrganisation returns RepresentationRequestsRepresentationRequestsRepresentationClaim.Organisation, and is useful for accessing the field via an interface.
+func (v *RepresentationRequestsRepresentationRequestsRepresentationClaim) GetOrganisation() RepresentationRequestsRepresentationRequestsRepresentationClaimOrganisation {
+	return v.Organisation
+}
+
+// GetPerson returns RepresentationRequestsRepresentationRequestsRepresentationClaim.Person, and is useful for accessing the field via an interface.
+func (v *RepresentationRequestsRepresentationRequestsRepresentationClaim) GetPerson() RepresentationRequestsRepresentationRequestsRepresentationClaimPersonUser {
+	return v.Person
+}
+
+// RepresentationRequestsRepresentationRequestsRepresentationClaimOrganisation includes the requested fields of the GraphQL type Organisation.
+// The GraphQL type's documentation follows.
+//
+// An idea-based organisation or a public body.
+type RepresentationRequestsRepresentationRequestsRepresentationClaimOrganisation struct {
+	Id   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// GetId returns RepresentationRequestsRepresentationRequestsRepresentationClaimOrganisation.Id, and is useful for accessing the field via an interface.
+func (v *RepresentationRequestsRepresentationRequestsRepresentationClaimOrganisation) GetId() string {
+	return v.Id
+}
+
+// GetName returns RepresentationRequestsRepresentationRequestsRepresentationClaimOrganisation.Name, and is useful for accessing the field via an interface.
+func (v *RepresentationRequestsRepresentationRequestsRepresentationClaimOrganisation) GetName() string {
+	return v.Name
+}
+
+// RepresentationRequestsRepresentationRequestsRepresentationClaimPersonUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person who has signed in.
+type RepresentationRequestsRepresentationRequestsRepresentationClaimPersonUser struct {
+	Id string `json:"id"`
+	// The name from the person's sign-in.
+	Name string `json:"name"`
+}
+
+// GetId returns RepresentationRequestsRepresentationRequestsRepresentationClaimPersonUser.Id, and is useful for accessing the field via an interface.
+func (v *RepresentationRequestsRepresentationRequestsRepresentationClaimPersonUser) GetId() string {
+	return v.Id
+}
+
+// GetName returns RepresentationRequestsRepresentationRequestsRepresentationClaimPersonUser.Name, and is useful for accessing the field via an interface.
+func (v *RepresentationRequestsRepresentationRequestsRepresentationClaimPersonUser) GetName() string {
+	return v.Name
+}
+
+// RepresentationRequestsResponse is returned by RepresentationRequests on success.
+type RepresentationRequestsResponse struct {
+	// Requests to represent organisations that wait for a decision, oldest first (officials and admins).
+	RepresentationRequests []RepresentationRequestsRepresentationRequestsRepresentationClaim `json:"representationRequests"`
+}
+
+// GetRepresentationRequests returns RepresentationRequestsResponse.RepresentationRequests, and is useful for accessing the field via an interface.
+func (v *RepresentationRequestsResponse) GetRepresentationRequests() []RepresentationRequestsRepresentationRequestsRepresentationClaim {
+	return v.RepresentationRequests
 }
 
 // RespondToCommentRespondToCommentCommentPayload includes the requested fields of the GraphQL type CommentPayload.
@@ -5768,6 +6130,14 @@ func (v *__ApproveSigningApplicationInput) GetDemocraticValues() bool { return v
 // GetIndependent returns __ApproveSigningApplicationInput.Independent, and is useful for accessing the field via an interface.
 func (v *__ApproveSigningApplicationInput) GetIndependent() bool { return v.Independent }
 
+// __AskToRepresentInput is used internally by genqlient
+type __AskToRepresentInput struct {
+	Organisation string `json:"organisation"`
+}
+
+// GetOrganisation returns __AskToRepresentInput.Organisation, and is useful for accessing the field via an interface.
+func (v *__AskToRepresentInput) GetOrganisation() string { return v.Organisation }
+
 // __AssessPartnershipInput is used internally by genqlient
 type __AssessPartnershipInput struct {
 	PartnershipId         string `json:"partnershipId"`
@@ -5811,6 +6181,14 @@ type __ConfirmAgreementVersionInput struct {
 
 // GetInstanceId returns __ConfirmAgreementVersionInput.InstanceId, and is useful for accessing the field via an interface.
 func (v *__ConfirmAgreementVersionInput) GetInstanceId() string { return v.InstanceId }
+
+// __ConfirmRepresentationInput is used internally by genqlient
+type __ConfirmRepresentationInput struct {
+	Claim string `json:"claim"`
+}
+
+// GetClaim returns __ConfirmRepresentationInput.Claim, and is useful for accessing the field via an interface.
+func (v *__ConfirmRepresentationInput) GetClaim() string { return v.Claim }
 
 // __CreateActionPlanInput is used internally by genqlient
 type __CreateActionPlanInput struct {
@@ -5871,6 +6249,18 @@ func (v *__CreateSigningCeremonyInput) GetHeldOn() string { return v.HeldOn }
 
 // GetPlace returns __CreateSigningCeremonyInput.Place, and is useful for accessing the field via an interface.
 func (v *__CreateSigningCeremonyInput) GetPlace() string { return v.Place }
+
+// __DeclineRepresentationInput is used internally by genqlient
+type __DeclineRepresentationInput struct {
+	Claim  string `json:"claim"`
+	Reason string `json:"reason"`
+}
+
+// GetClaim returns __DeclineRepresentationInput.Claim, and is useful for accessing the field via an interface.
+func (v *__DeclineRepresentationInput) GetClaim() string { return v.Claim }
+
+// GetReason returns __DeclineRepresentationInput.Reason, and is useful for accessing the field via an interface.
+func (v *__DeclineRepresentationInput) GetReason() string { return v.Reason }
 
 // __ExtendReportDeadlineInput is used internally by genqlient
 type __ExtendReportDeadlineInput struct {
@@ -6799,6 +7189,49 @@ func ApproveSigningApplication(
 	return data_, err_
 }
 
+// The mutation executed by AskToRepresent.
+const AskToRepresent_Operation = `
+mutation AskToRepresent ($organisation: ID!) {
+	askToRepresent(input: {organisationId:$organisation}) {
+		claim {
+			id
+			status
+			organisation {
+				name
+			}
+			person {
+				name
+			}
+		}
+	}
+}
+`
+
+func AskToRepresent(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	organisation string,
+) (data_ *AskToRepresentResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AskToRepresent",
+		Query:  AskToRepresent_Operation,
+		Variables: &__AskToRepresentInput{
+			Organisation: organisation,
+		},
+	}
+
+	data_ = &AskToRepresentResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by AssessPartnership.
 const AssessPartnership_Operation = `
 mutation AssessPartnership ($partnershipId: ID!, $economicActivity: Boolean!, $marketOrCompetition: Boolean!, $possibleStateAid: Boolean!, $ideaBasedOrganisation: Boolean!) {
@@ -6972,6 +7405,43 @@ func ConfirmAgreementVersion(
 	return data_, err_
 }
 
+// The mutation executed by ConfirmRepresentation.
+const ConfirmRepresentation_Operation = `
+mutation ConfirmRepresentation ($claim: ID!) {
+	confirmRepresentation(input: {claimId:$claim}) {
+		claim {
+			id
+			status
+		}
+	}
+}
+`
+
+func ConfirmRepresentation(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	claim string,
+) (data_ *ConfirmRepresentationResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ConfirmRepresentation",
+		Query:  ConfirmRepresentation_Operation,
+		Variables: &__ConfirmRepresentationInput{
+			Claim: claim,
+		},
+	}
+
+	data_ = &ConfirmRepresentationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by CreateActionPlan.
 const CreateActionPlan_Operation = `
 mutation CreateActionPlan ($agreementVersionId: ID!, $year: Int!, $activities: [ActivityInput!]!) {
@@ -7117,6 +7587,46 @@ func CreateSigningCeremony(
 	}
 
 	data_ = &CreateSigningCeremonyResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeclineRepresentation.
+const DeclineRepresentation_Operation = `
+mutation DeclineRepresentation ($claim: ID!, $reason: String!) {
+	declineRepresentation(input: {claimId:$claim,reason:$reason}) {
+		claim {
+			id
+			status
+			reason
+		}
+	}
+}
+`
+
+func DeclineRepresentation(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	claim string,
+	reason string,
+) (data_ *DeclineRepresentationResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeclineRepresentation",
+		Query:  DeclineRepresentation_Operation,
+		Variables: &__DeclineRepresentationInput{
+			Claim:  claim,
+			Reason: reason,
+		},
+	}
+
+	data_ = &DeclineRepresentationResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -7396,6 +7906,44 @@ func InviteToConsultation(
 	}
 
 	data_ = &InviteToConsultationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by MyClaims.
+const MyClaims_Operation = `
+query MyClaims {
+	viewer {
+		representationClaims {
+			id
+			status
+			reason
+			organisation {
+				id
+				name
+			}
+		}
+	}
+}
+`
+
+func MyClaims(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *MyClaimsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "MyClaims",
+		Query:  MyClaims_Operation,
+	}
+
+	data_ = &MyClaimsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -7983,6 +8531,10 @@ func PublishAnnualReport(
 const RegisterOrganisation_Operation = `
 mutation RegisterOrganisation ($organisation: OrganisationInput!) {
 	registerOrganisation(input: {organisation:$organisation}) {
+		representationClaim {
+			id
+			status
+		}
 		organisation {
 			id
 			name
@@ -8081,6 +8633,45 @@ func RenewPartnership(
 	}
 
 	data_ = &RenewPartnershipResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by RepresentationRequests.
+const RepresentationRequests_Operation = `
+query RepresentationRequests {
+	representationRequests {
+		id
+		status
+		organisation {
+			id
+			name
+		}
+		person {
+			id
+			name
+		}
+	}
+}
+`
+
+func RepresentationRequests(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *RepresentationRequestsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RepresentationRequests",
+		Query:  RepresentationRequests_Operation,
+	}
+
+	data_ = &RepresentationRequestsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
