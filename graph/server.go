@@ -62,7 +62,8 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	valid := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(valid)
 	if o.MaxTokens > 0 {
 		srv.SetParserTokenLimit(o.MaxTokens)
 	}
@@ -71,10 +72,19 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	if o.Limits.MaxDepth > 0 {
-		srv.Use(shapeLimit{o.Limits})
+		lim := o.Limits
+		if lim.MaxRepeats <= 0 {
+			lim.MaxRepeats = defaultMaxRepeats
+		}
+		if lim.MaxFragments <= 0 {
+			lim.MaxFragments = defaultMaxFragments
+		}
+		srv.Use(documentGate{limits: lim, maxTokens: o.MaxTokens, valid: valid, refused: lru.New[*gqlerror.Error](1000)})
+		srv.Use(shapeLimit{lim})
 	}
+	srv.Use(queriesOnlyOverGET{})
 	if o.MaxComplexity > 0 {
-		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+		srv.Use(complexityLimit{extension.FixedComplexityLimit(o.MaxComplexity)})
 	}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
@@ -90,6 +100,9 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		start := time.Now()
 		resp := next(ctx)
+		if resp != nil {
+			resp.Errors = capErrors(resp.Errors)
+		}
 		name := ""
 		if graphql.HasOperationContext(ctx) {
 			oc := graphql.GetOperationContext(ctx)
@@ -140,7 +153,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		o.Logger.ErrorContext(ctx, "resolver panicked", "panic", v)
 		return errors.New("panic in resolver")
 	})
-	return r.withLoaders(srv)
+	return markGET(r.withLoaders(srv))
 }
 
 // errorPresenter lets domain errors through with their code and hides
@@ -169,7 +182,17 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if _, ok := gqlErr.Extensions["code"]; !ok {
 				gqlErr.Extensions["code"] = string(apperr.BadInput)
 			}
+			bilingual(gqlErr)
 			return gqlErr
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.WarnContext(ctx, "request timed out", "path", gqlErr.Path.String(), "err", err)
+			return &gqlerror.Error{
+				Message:    "Förfrågan tog för lång tid och avbröts; försök igen om en stund. / The request took too long and was stopped; try again shortly.",
+				Path:       gqlErr.Path,
+				Locations:  gqlErr.Locations,
+				Extensions: map[string]any{"code": string(apperr.Unavailable)},
+			}
 		}
 		ref := observe.RequestID(ctx)
 		if ref == "" {

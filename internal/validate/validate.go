@@ -55,9 +55,4 @@ func Date(field string, t time.Time) error {
 	return nil
 }
 
-func clip(s string) string {
-	if utf8.RuneCountInString(s) > 40 {
-		return string([]rune(s)[:40]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return Clip(s, 40) }

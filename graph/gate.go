@@ -1,0 +1,341 @@
+package graph
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// Defaults for the limits that protect gqlgen's validation, whose rule for
+// merging fields compares every pair of selections with the same response
+// name and every pair of fragments spread in one selection set: its cost
+// grows with the square of those counts (9,900 `__typename` took 5 s).
+const (
+	defaultMaxRepeats   = 20
+	defaultMaxFragments = 50
+)
+
+// documentGate refuses an oversize or hostile document before gqlgen
+// validates it, in time linear in the document's size: it parses the
+// document itself (bounded by the token limit) and walks it once, with
+// fragments expanded but the walk stopped as soon as a limit is passed.
+// Refusals are remembered by the document's hash, so that repeating one
+// costs a lookup; a document in the query cache passed already.
+//
+// It also refuses a NUL character in any string the request carries, in
+// its variables and in the document's literals: PostgreSQL cannot store it,
+// and it would otherwise surface as an internal error.
+type documentGate struct {
+	limits    Limits
+	maxTokens int
+	valid     graphql.Cache[*ast.QueryDocument]
+	refused   *lru.LRU[*gqlerror.Error]
+}
+
+var _ interface {
+	graphql.OperationParameterMutator
+	graphql.HandlerExtension
+} = documentGate{}
+
+func (documentGate) ExtensionName() string                   { return "DocumentGate" }
+func (documentGate) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (g documentGate) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if err := nulInVariables(p.Variables); err != nil {
+		return err
+	}
+	if _, ok := g.valid.Get(ctx, p.Query); ok {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(p.Query))
+	key := hex.EncodeToString(sum[:])
+	if err, ok := g.refused.Get(ctx, key); ok {
+		return cloneErr(err)
+	}
+	err := g.check(p.Query)
+	if err != nil {
+		g.refused.Add(ctx, key, err)
+		return cloneErr(err)
+	}
+	return nil
+}
+
+func cloneErr(e *gqlerror.Error) *gqlerror.Error {
+	c := *e
+	c.Extensions = maps.Clone(e.Extensions)
+	return &c
+}
+
+// check parses the document and measures it; nil means gqlgen may go on
+// and validate it.
+func (g documentGate) check(query string) *gqlerror.Error {
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, g.maxTokens)
+	if err != nil {
+		e, ok := err.(*gqlerror.Error)
+		if !ok {
+			e = gqlerror.Wrap(err)
+		}
+		out := &gqlerror.Error{Locations: e.Locations}
+		if strings.HasPrefix(e.Message, "exceeded token limit") {
+			out.Message = fmt.Sprintf("Frågan har för många symboler (högst %d). / The query has too many tokens (at most %d).", g.maxTokens, g.maxTokens)
+		} else {
+			out.Message = fmt.Sprintf("Frågan kunde inte tolkas%s. / The query could not be parsed: %s.", at(e), strings.TrimSuffix(e.Message, "."))
+		}
+		errcode.Set(out, errcode.ParseFailed)
+		return out
+	}
+	if len(doc.Fragments) > g.limits.MaxFragments {
+		return limitErr("Frågan definierar för många fragment (fler än %d). / The query defines too many fragments (more than %d).",
+			g.limits.MaxFragments, g.limits.MaxFragments)
+	}
+	if err := nulInDocument(doc); err != nil {
+		return err
+	}
+	for _, op := range doc.Operations {
+		if err := g.measure(doc, op.SelectionSet); err != nil {
+			return err
+		}
+	}
+	for _, f := range doc.Fragments {
+		if err := g.measure(doc, f.SelectionSet); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func at(e *gqlerror.Error) string {
+	if len(e.Locations) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (rad %d, kolumn %d)", e.Locations[0].Line, e.Locations[0].Column)
+}
+
+func limitErr(format string, a ...any) *gqlerror.Error {
+	return &gqlerror.Error{Message: fmt.Sprintf(format, a...), Extensions: map[string]any{"code": "BAD_INPUT"}}
+}
+
+// walk measures one operation or fragment with its fragments expanded. It
+// stops at the first limit passed, so its work is bounded by the limits,
+// not by what the fragments would expand to.
+type walk struct {
+	l         Limits
+	doc       *ast.QueryDocument
+	fields    int
+	spreads   int
+	aliases   int
+	expanding map[string]bool
+}
+
+func (g documentGate) measure(doc *ast.QueryDocument, set ast.SelectionSet) *gqlerror.Error {
+	w := &walk{l: g.limits, doc: doc, expanding: map[string]bool{}}
+	return w.level(set, 1)
+}
+
+// level measures a selection set whose fields are at nesting depth d.
+func (w *walk) level(set ast.SelectionSet, d int) *gqlerror.Error {
+	if d > w.l.MaxDepth {
+		return limitErr("Frågan är för djup (fler än %d nivåer). / The query is nested too deeply (more than %d levels).", w.l.MaxDepth, w.l.MaxDepth)
+	}
+	return w.flat(set, d, map[string]int{})
+}
+
+// flat walks the selections that gqlgen merges into one set: the set's own
+// fields and those of its inline fragments and fragment spreads.
+func (w *walk) flat(set ast.SelectionSet, d int, names map[string]int) *gqlerror.Error {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if w.fields++; w.fields > w.l.MaxFields {
+				return limitErr("Frågan väljer för många fält (fler än %d). / The query selects too many fields (more than %d).", w.l.MaxFields, w.l.MaxFields)
+			}
+			name := sel.Alias
+			if name == "" {
+				name = sel.Name
+			}
+			if name != sel.Name {
+				if w.aliases++; w.aliases > w.l.MaxAliases {
+					return limitErr("Frågan använder för många alias (fler än %d). / The query uses too many aliases (more than %d).", w.l.MaxAliases, w.l.MaxAliases)
+				}
+			}
+			if names[name]++; names[name] > w.l.MaxRepeats {
+				return limitErr("Frågan väljer %s fler än %d gånger på samma nivå. / The query selects %s more than %d times at one level.",
+					clip(name), w.l.MaxRepeats, clip(name), w.l.MaxRepeats)
+			}
+			if len(sel.SelectionSet) > 0 {
+				if err := w.level(sel.SelectionSet, d+1); err != nil {
+					return err
+				}
+			}
+		case *ast.InlineFragment:
+			if err := w.spread(); err != nil {
+				return err
+			}
+			if err := w.flat(sel.SelectionSet, d, names); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if err := w.spread(); err != nil {
+				return err
+			}
+			f := w.doc.Fragments.ForName(sel.Name)
+			if f == nil || w.expanding[sel.Name] {
+				continue // unknown or cyclic: validation says so
+			}
+			w.expanding[sel.Name] = true
+			err := w.flat(f.SelectionSet, d, names)
+			delete(w.expanding, sel.Name)
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// spread counts a fragment expanded; fragments that only spread others
+// could otherwise make the walk long without selecting a field.
+func (w *walk) spread() *gqlerror.Error {
+	if w.spreads++; w.spreads > w.l.MaxFields {
+		return limitErr("Frågan väljer för många fält (fler än %d). / The query selects too many fields (more than %d).", w.l.MaxFields, w.l.MaxFields)
+	}
+	return nil
+}
+
+func nulErr(field, sv, en string) *gqlerror.Error {
+	return &gqlerror.Error{
+		Message:    fmt.Sprintf("%s innehåller ett NUL-tecken (U+0000), som inte är tillåtet. / %s contains a NUL character (U+0000), which is not allowed.", sv, en),
+		Extensions: map[string]any{"code": "BAD_INPUT", "field": field},
+	}
+}
+
+// nulInVariables finds a NUL in any string, or object key, of the
+// variables.
+func nulInVariables(vars map[string]any) *gqlerror.Error {
+	for name, v := range vars {
+		if hasNUL(v) || strings.ContainsRune(name, 0) {
+			n := clip(strings.ReplaceAll(name, "\x00", ""))
+			return nulErr(name, "Variabeln $"+n, "The variable $"+n)
+		}
+	}
+	return nil
+}
+
+func hasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.ContainsRune(v, 0)
+	case []any:
+		for _, x := range v {
+			if hasNUL(x) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, x := range v {
+			if strings.ContainsRune(k, 0) || hasNUL(x) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nulInDocument finds a NUL in any literal of the document, as written
+// (each definition once, fragments not expanded).
+func nulInDocument(doc *ast.QueryDocument) *gqlerror.Error {
+	for _, op := range doc.Operations {
+		for _, v := range op.VariableDefinitions {
+			if valueHasNUL(v.DefaultValue) {
+				return nulErr(v.Variable, "Standardvärdet för $"+v.Variable, "The default value of $"+v.Variable)
+			}
+		}
+		if err := nulInDirectives(op.Directives); err != nil {
+			return err
+		}
+		if err := nulInSet(op.SelectionSet); err != nil {
+			return err
+		}
+	}
+	for _, f := range doc.Fragments {
+		if err := nulInDirectives(f.Directives); err != nil {
+			return err
+		}
+		if err := nulInSet(f.SelectionSet); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nulInSet(set ast.SelectionSet) *gqlerror.Error {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if err := nulInArguments(sel.Arguments); err != nil {
+				return err
+			}
+			if err := nulInDirectives(sel.Directives); err != nil {
+				return err
+			}
+			if err := nulInSet(sel.SelectionSet); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := nulInDirectives(sel.Directives); err != nil {
+				return err
+			}
+			if err := nulInSet(sel.SelectionSet); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if err := nulInDirectives(sel.Directives); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func nulInDirectives(list ast.DirectiveList) *gqlerror.Error {
+	for _, d := range list {
+		if err := nulInArguments(d.Arguments); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nulInArguments(args ast.ArgumentList) *gqlerror.Error {
+	for _, a := range args {
+		if valueHasNUL(a.Value) {
+			return nulErr(a.Name, "Argumentet "+a.Name, "The argument "+a.Name)
+		}
+	}
+	return nil
+}
+
+func valueHasNUL(v *ast.Value) bool {
+	if v == nil {
+		return false
+	}
+	if (v.Kind == ast.StringValue || v.Kind == ast.BlockValue) && strings.ContainsRune(v.Raw, 0) {
+		return true
+	}
+	for _, c := range v.Children {
+		if strings.ContainsRune(c.Name, 0) || valueHasNUL(c.Value) {
+			return true
+		}
+	}
+	return false
+}
