@@ -134,12 +134,23 @@ type walk struct {
 	fields    int
 	spreads   int
 	aliases   int
+	repeated  string // a response name selected too often in one set
 	expanding map[string]bool
 }
 
 func (g documentGate) measure(doc *ast.QueryDocument, set ast.SelectionSet) *gqlerror.Error {
 	w := &walk{l: g.limits, doc: doc, expanding: map[string]bool{}}
-	return w.level(set, 1)
+	if err := w.level(set, 1); err != nil {
+		return err
+	}
+	switch {
+	case w.aliases > w.l.MaxAliases:
+		return limitErr("Frågan använder för många alias (fler än %d). / The query uses too many aliases (more than %d).", w.l.MaxAliases, w.l.MaxAliases)
+	case w.repeated != "":
+		return limitErr("Frågan väljer %s fler än %d gånger på samma nivå. / The query selects %s more than %d times at one level.",
+			clip(w.repeated), w.l.MaxRepeats, clip(w.repeated), w.l.MaxRepeats)
+	}
+	return nil
 }
 
 // level measures a selection set whose fields are at nesting depth d.
@@ -147,12 +158,14 @@ func (w *walk) level(set ast.SelectionSet, d int) *gqlerror.Error {
 	if d > w.l.MaxDepth {
 		return limitErr("Frågan är för djup (fler än %d nivåer). / The query is nested too deeply (more than %d levels).", w.l.MaxDepth, w.l.MaxDepth)
 	}
-	return w.flat(set, d, map[string]int{})
+	return w.flat(set, d, map[string]int{}, map[string]bool{})
 }
 
 // flat walks the selections that gqlgen merges into one set: the set's own
-// fields and those of its inline fragments and fragment spreads.
-func (w *walk) flat(set ast.SelectionSet, d int, names map[string]int) *gqlerror.Error {
+// fields and those of its inline fragments and fragment spreads. A fragment
+// spread again in the same set is merged once by gqlgen: its fields count
+// again towards the fields, not towards the repeats (names is nil).
+func (w *walk) flat(set ast.SelectionSet, d int, names map[string]int, spread map[string]bool) *gqlerror.Error {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
@@ -164,13 +177,12 @@ func (w *walk) flat(set ast.SelectionSet, d int, names map[string]int) *gqlerror
 				name = sel.Name
 			}
 			if name != sel.Name {
-				if w.aliases++; w.aliases > w.l.MaxAliases {
-					return limitErr("Frågan använder för många alias (fler än %d). / The query uses too many aliases (more than %d).", w.l.MaxAliases, w.l.MaxAliases)
-				}
+				w.aliases++
 			}
-			if names[name]++; names[name] > w.l.MaxRepeats {
-				return limitErr("Frågan väljer %s fler än %d gånger på samma nivå. / The query selects %s more than %d times at one level.",
-					clip(name), w.l.MaxRepeats, clip(name), w.l.MaxRepeats)
+			if names != nil {
+				if names[name]++; names[name] > w.l.MaxRepeats && w.repeated == "" {
+					w.repeated = name
+				}
 			}
 			if len(sel.SelectionSet) > 0 {
 				if err := w.level(sel.SelectionSet, d+1); err != nil {
@@ -181,7 +193,7 @@ func (w *walk) flat(set ast.SelectionSet, d int, names map[string]int) *gqlerror
 			if err := w.spread(); err != nil {
 				return err
 			}
-			if err := w.flat(sel.SelectionSet, d, names); err != nil {
+			if err := w.flat(sel.SelectionSet, d, names, spread); err != nil {
 				return err
 			}
 		case *ast.FragmentSpread:
@@ -192,8 +204,13 @@ func (w *walk) flat(set ast.SelectionSet, d int, names map[string]int) *gqlerror
 			if f == nil || w.expanding[sel.Name] {
 				continue // unknown or cyclic: validation says so
 			}
+			n := names
+			if spread[sel.Name] {
+				n = nil
+			}
+			spread[sel.Name] = true
 			w.expanding[sel.Name] = true
-			err := w.flat(f.SelectionSet, d, names)
+			err := w.flat(f.SelectionSet, d, n, spread)
 			delete(w.expanding, sel.Name)
 			if err != nil {
 				return err

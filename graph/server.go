@@ -97,6 +97,17 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		}
 		return next(ctx)
 	})
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		h := next(ctx)
+		return func(ctx context.Context) *graphql.Response {
+			resp := h(ctx)
+			if resp == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// gqlgen answers a request whose time ran out with null.
+				return &graphql.Response{Errors: gqlerror.List{timedOut(nil)}}
+			}
+			return resp
+		}
+	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		start := time.Now()
 		resp := next(ctx)
@@ -187,12 +198,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			log.WarnContext(ctx, "request timed out", "path", gqlErr.Path.String(), "err", err)
-			return &gqlerror.Error{
-				Message:    "Förfrågan tog för lång tid och avbröts; försök igen om en stund. / The request took too long and was stopped; try again shortly.",
-				Path:       gqlErr.Path,
-				Locations:  gqlErr.Locations,
-				Extensions: map[string]any{"code": string(apperr.Unavailable)},
-			}
+			out := timedOut(gqlErr.Path)
+			out.Locations = gqlErr.Locations
+			return out
 		}
 		ref := observe.RequestID(ctx)
 		if ref == "" {
@@ -205,6 +213,14 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			Locations:  gqlErr.Locations,
 			Extensions: map[string]any{"code": string(apperr.Internal), "ref": ref},
 		}
+	}
+}
+
+func timedOut(path ast.Path) *gqlerror.Error {
+	return &gqlerror.Error{
+		Message:    "Förfrågan tog för lång tid och avbröts; försök igen om en stund. / The request took too long and was stopped; try again shortly.",
+		Path:       path,
+		Extensions: map[string]any{"code": string(apperr.Unavailable)},
 	}
 }
 

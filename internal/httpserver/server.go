@@ -9,11 +9,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -193,12 +195,41 @@ func graphQLError(code, message string) map[string]any {
 	return map[string]any{"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}}}
 }
 
+// badGET says what is wrong with a GET request's parameters, which
+// gqlgen's GET transport would refuse in English only.
+func badGET(r *http.Request) string {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return "Frågeparametrarna i adressen är felaktigt kodade. / The URL's query parameters are not properly encoded."
+	}
+	if !utf8.ValidString(q.Get("query")) {
+		return "Förfrågan är inte giltig UTF-8. / The request is not valid UTF-8."
+	}
+	for _, name := range []string{"variables", "extensions"} {
+		v := strings.TrimSpace(q.Get(name))
+		if v == "" || v == "null" {
+			continue
+		}
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(v), &obj); err != nil {
+			return fmt.Sprintf("%s ska vara ett JSON-objekt. / %s must be a JSON object.", name, name)
+		}
+	}
+	return ""
+}
+
 // requestGuard refuses a POST body that is not a GraphQL request — not
 // UTF-8, not JSON, not an object with a query string, variables that are
 // not an object — with BAD_INPUT, before gqlgen would answer with its own
 // uncoded message that quotes the body back.
 func requestGuard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			if msg := badGET(r); msg != "" {
+				writeJSON(w, http.StatusBadRequest, graphQLError("BAD_INPUT", msg))
+				return
+			}
+		}
 		if r.Method != http.MethodPost {
 			h.ServeHTTP(w, r)
 			return
