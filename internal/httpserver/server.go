@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,7 +59,7 @@ type Server struct {
 // New builds the server on ln.
 func New(ln net.Listener, o Options) *Server {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", cors(o.CORSOrigins, csrfGuard(withTimeout(limitBody(requestGuard(o.GraphQL), o.MaxBodyBytes), o.RequestTimeout))))
+	mux.Handle("/graphql", cors(o.CORSOrigins, csrfGuard(withTimeout(bulky(limitBody(requestGuard(o.GraphQL), o.MaxBodyBytes)), o.RequestTimeout))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -120,6 +121,35 @@ func limitBody(h http.Handler, limit int64) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// bulkyBytes is the size above which a request counts as bulky: far above
+// any operation a client sends, below a document sent in base64.
+const bulkyBytes = 32 << 10
+
+// bulky serves bulky requests (a large body, a long URL, or a body of
+// unknown length) a few at a time, half as many as there are cores, so
+// that clients sending large documents in a loop cannot take every core
+// from everyone else: each costs milliseconds to read, decode and parse,
+// and without a bound eight of them slowed a small read 100 times. A
+// bulky request waits for its turn until its request timeout.
+func bulky(h http.Handler) http.Handler {
+	slots := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength >= 0 && r.ContentLength <= bulkyBytes && len(r.URL.RawQuery) <= bulkyBytes {
+			h.ServeHTTP(w, r)
+			return
+		}
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		case <-r.Context().Done():
+			writeJSON(w, http.StatusServiceUnavailable, graphQLError("UNAVAILABLE",
+				"Tjänsten är hårt belastad just nu; försök igen om en stund. / The service is busy right now; try again shortly."))
+			return
+		}
 		h.ServeHTTP(w, r)
 	})
 }

@@ -135,20 +135,22 @@ func TestSignatoryReadStaysFastWhileEightClientsSendOversizeDocuments(t *testing
 		refused atomic.Int64
 		seq     atomic.Int64
 	)
+	// The body is built once; each request only puts a new comment in front.
+	tail, _ := json.Marshal(typenames(9900, ""))
 	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for !stop.Load() {
-				body, _ := json.Marshal(map[string]any{"query": typenames(9900, fmt.Sprint(seq.Add(1)))})
-				resp, err := http.Post(env.URL+"/graphql", "application/json", strings.NewReader(string(body)))
+				body := fmt.Sprintf(`{"query": "# %d%s}`, seq.Add(1), tail[3:])
+				resp, err := http.Post(env.URL+"/graphql", "application/json", strings.NewReader(body))
 				if err != nil {
 					continue
 				}
 				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				sent.Add(1)
-				if strings.Contains(string(b), "BAD_INPUT") {
+				if strings.Contains(string(b), `"errors"`) && !strings.Contains(string(b), `"data":{`) {
 					refused.Add(1)
 				}
 			}
