@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
@@ -358,6 +359,19 @@ func TestEdgeErrorsAreInSwedishThenEnglish(t *testing.T) {
 		require.NotEmpty(t, r.Errors, c.name)
 		require.Equal(t, c.code, r.Errors[0].Code(), "%s: %s", c.name, r.Errors[0].Message)
 		bilingualMessage(t, c.name, r.Errors[0].Message)
+	}
+
+	// An action on an instance that does not exist.
+	official := env.NewUser("Olle Official", "region_official@region")
+	nothing := gid("WorkflowInstance", uuid.New())
+	for name, q := range map[string]string{
+		"withdrawApproval of nothing": `mutation($id: ID!) { withdrawApproval(input: {instanceId: $id, transition: "approve"}) { instance { state } } }`,
+		"approve of nothing":          `mutation($id: ID!) { approve(input: {instanceId: $id, transition: "approve"}) { instance { state } } }`,
+	} {
+		r := env.Do(official, q, map[string]any{"id": nothing})
+		require.NotEmpty(t, r.Errors, name)
+		require.Equal(t, "NOT_FOUND", r.Errors[0].Code(), "%s: %s", name, r.Errors[0].Message)
+		bilingualMessage(t, name, r.Errors[0].Message)
 	}
 
 	// A request that outlives the request timeout.
