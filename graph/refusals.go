@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // maxErrors is how many errors one response carries; the rest are counted
@@ -49,31 +51,29 @@ func (c complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql
 	return err
 }
 
-type getKey struct{}
-
-// markGET tells the operation whether it came over GET, where only
-// queries are allowed (a link or an image tag must not change anything).
-func markGET(h http.Handler) http.Handler {
+// queriesOnlyOverGET refuses a mutation sent over GET (a link or an image
+// tag must not change anything) with a message a person can read; gqlgen's
+// GET transport would refuse it in English only. A GET's document is small
+// (it is in the URL), so parsing it once more here is cheap.
+func queriesOnlyOverGET(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
-			r = r.WithContext(context.WithValue(r.Context(), getKey{}, true))
+			q := r.URL.Query()
+			doc, err := parser.ParseQuery(&ast.Source{Input: q.Get("query")})
+			if err == nil {
+				if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
+					w.Header().Set("Allow", "POST")
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusMethodNotAllowed)
+					_ = json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{limitErr(
+						"Med GET går det bara att ställa frågor; skicka en %s med POST. / GET only allows queries; send a %s with POST.",
+						op.Operation, op.Operation)}})
+					return
+				}
+			}
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-// queriesOnlyOverGET refuses a mutation sent over GET with a message a
-// person can read (gqlgen's GET transport would answer in English only).
-type queriesOnlyOverGET struct{}
-
-func (queriesOnlyOverGET) ExtensionName() string                   { return "QueriesOnlyOverGET" }
-func (queriesOnlyOverGET) Validate(graphql.ExecutableSchema) error { return nil }
-func (queriesOnlyOverGET) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if get, _ := ctx.Value(getKey{}).(bool); !get || oc.Operation == nil || oc.Operation.Operation == ast.Query {
-		return nil
-	}
-	return limitErr("Med GET går det bara att ställa frågor; skicka %s med POST. / GET only allows queries; send a %s with POST.",
-		oc.Operation.Operation, oc.Operation.Operation)
 }
 
 // bilingual gives gqlgen's own parse and validation messages, which are

@@ -82,7 +82,6 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		srv.Use(documentGate{limits: lim, maxTokens: o.MaxTokens, valid: valid, refused: lru.New[*gqlerror.Error](1000)})
 		srv.Use(shapeLimit{lim})
 	}
-	srv.Use(queriesOnlyOverGET{})
 	if o.MaxComplexity > 0 {
 		srv.Use(complexityLimit{extension.FixedComplexityLimit(o.MaxComplexity)})
 	}
@@ -164,7 +163,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		o.Logger.ErrorContext(ctx, "resolver panicked", "panic", v)
 		return errors.New("panic in resolver")
 	})
-	return markGET(r.withLoaders(srv))
+	return queriesOnlyOverGET(r.withLoaders(srv))
 }
 
 // errorPresenter lets domain errors through with their code and hides

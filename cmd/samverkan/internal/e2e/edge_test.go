@@ -356,6 +356,7 @@ func TestEdgeErrorsAreInSwedishThenEnglish(t *testing.T) {
 		require.NoError(t, err)
 		var r apptest.Response
 		require.NoError(t, json.Unmarshal(b, &r), "%s: %s", c.name, b)
+		require.GreaterOrEqual(t, resp.StatusCode, 400, c.name)
 		require.NotEmpty(t, r.Errors, c.name)
 		require.Equal(t, c.code, r.Errors[0].Code(), "%s: %s", c.name, r.Errors[0].Message)
 		bilingualMessage(t, c.name, r.Errors[0].Message)
