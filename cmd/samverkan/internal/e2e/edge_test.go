@@ -81,8 +81,10 @@ func TestOversizeDocumentsAreRefusedInLinearTime(t *testing.T) {
 		again, second := timed(env, c.query)
 		require.Equal(t, r.Errors[0].Message, again.Errors[0].Message, c.name)
 		t.Logf("%s, %d bytes: refused in %v, again in %v", c.name, len(c.query), first, second)
-		// Before the fix the first case took 5 s, the third 270 ms.
-		require.Less(t, first, 250*time.Millisecond, "%s: refused in linear time", c.name)
+		// Before the fix the first case took 5–9 s; the others were
+		// answered (after up to 270 ms of validation) or refused as cycles.
+		// Here it takes 2–5 ms, 115 ms under -race on a loaded machine.
+		require.Less(t, first, time.Second, "%s: refused in linear time", c.name)
 	}
 	// A normal document with a random comment is still answered.
 	var out struct{ ServerInfo struct{ Version string } }
@@ -163,7 +165,8 @@ func TestSignatoryReadStaysFastWhileEightClientsSendOversizeDocuments(t *testing
 	wg.Wait()
 	t.Logf("signatory read p50: idle %v, with 8 attackers %v; attackers sent %d documents, %d refused", idle, busy, sent.Load(), refused.Load())
 	require.Equal(t, sent.Load(), refused.Load(), "every attack document is refused")
-	require.Less(t, busy, 50*time.Millisecond, "the read stays fast under attack (219 ms before the fix)")
+	// Before the fix: 219–465 ms. Here 9.5 ms, 23 ms under -race.
+	require.Less(t, busy, 100*time.Millisecond, "the read stays fast under attack")
 }
 
 // A document that makes many validation errors gets 20 of them and one
