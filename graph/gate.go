@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -14,6 +15,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/samverkan/samverkan/internal/identity"
 )
 
 // Defaults for the limits that protect gqlgen's validation, whose rule for
@@ -23,6 +26,7 @@ import (
 const (
 	defaultMaxRepeats   = 20
 	defaultMaxFragments = 50
+	defaultMaxMergeWork = 20000
 )
 
 // documentGate refuses an oversize or hostile document before gqlgen
@@ -38,8 +42,12 @@ const (
 type documentGate struct {
 	limits    Limits
 	maxTokens int
-	valid     graphql.Cache[*ast.QueryDocument]
-	refused   *lru.LRU[*gqlerror.Error]
+	// anonTokens is the lower token limit for requests without a token:
+	// validation's cost is linear in the tokens past the other limits
+	// (an error each for 3,000 unknown input fields costs 25 ms).
+	anonTokens int
+	valid      graphql.Cache[*ast.QueryDocument]
+	refused    *lru.LRU[*gqlerror.Error]
 }
 
 var _ interface {
@@ -57,12 +65,16 @@ func (g documentGate) MutateOperationParameters(ctx context.Context, p *graphql.
 	if _, ok := g.valid.Get(ctx, p.Query); ok {
 		return nil
 	}
+	tokens, anonymous := g.maxTokens, false
+	if !identity.FromContext(ctx).Authenticated() && g.anonTokens > 0 && (tokens == 0 || g.anonTokens < tokens) {
+		tokens, anonymous = g.anonTokens, true
+	}
 	sum := sha256.Sum256([]byte(p.Query))
-	key := hex.EncodeToString(sum[:])
+	key := hex.EncodeToString(sum[:]) + ":" + strconv.Itoa(tokens)
 	if err, ok := g.refused.Get(ctx, key); ok {
 		return cloneErr(err)
 	}
-	err := g.check(p.Query)
+	err := g.check(p.Query, tokens, anonymous)
 	if err != nil {
 		g.refused.Add(ctx, key, err)
 		return cloneErr(err)
@@ -78,17 +90,20 @@ func cloneErr(e *gqlerror.Error) *gqlerror.Error {
 
 // check parses the document and measures it; nil means gqlgen may go on
 // and validate it.
-func (g documentGate) check(query string) *gqlerror.Error {
-	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, g.maxTokens)
+func (g documentGate) check(query string, tokens int, anonymous bool) *gqlerror.Error {
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, tokens)
 	if err != nil {
 		e, ok := err.(*gqlerror.Error)
 		if !ok {
 			e = gqlerror.Wrap(err)
 		}
 		out := &gqlerror.Error{Locations: e.Locations}
-		if strings.HasPrefix(e.Message, "exceeded token limit") {
-			out.Message = fmt.Sprintf("Frågan har för många symboler (högst %d). / The query has too many tokens (at most %d).", g.maxTokens, g.maxTokens)
-		} else {
+		switch {
+		case strings.HasPrefix(e.Message, "exceeded token limit") && anonymous:
+			out.Message = fmt.Sprintf("Frågan har för många symboler för en fråga utan inloggning (högst %d). / The query has too many tokens for a request without sign-in (at most %d).", tokens, tokens)
+		case strings.HasPrefix(e.Message, "exceeded token limit"):
+			out.Message = fmt.Sprintf("Frågan har för många symboler (högst %d). / The query has too many tokens (at most %d).", tokens, tokens)
+		default:
 			out.Message = fmt.Sprintf("Frågan kunde inte tolkas%s. / The query could not be parsed: %s.", at(e), strings.TrimSuffix(e.Message, "."))
 		}
 		errcode.Set(out, errcode.ParseFailed)
@@ -101,18 +116,35 @@ func (g documentGate) check(query string) *gqlerror.Error {
 	if err := nulInDocument(doc); err != nil {
 		return err
 	}
-	for _, op := range doc.Operations {
-		if err := g.measure(doc, op.SelectionSet); err != nil {
+	work := 0
+	for _, set := range roots(doc) {
+		n, err := g.measure(doc, set)
+		if err != nil {
 			return err
 		}
+		work = min(work+n, saturated)
 	}
-	for _, f := range doc.Fragments {
-		if err := g.measure(doc, f.SelectionSet); err != nil {
-			return err
-		}
+	if work > g.limits.MaxMergeWork {
+		return limitErr("Frågan är för kostsam att kontrollera: samma fält väljs för många gånger i varandra. / The query is too costly to check: the same fields are selected too many times within each other.")
 	}
 	return nil
 }
+
+// roots are the selection sets gqlgen validates on their own: each
+// operation's and each fragment's.
+func roots(doc *ast.QueryDocument) []ast.SelectionSet {
+	var out []ast.SelectionSet
+	for _, op := range doc.Operations {
+		out = append(out, op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		out = append(out, f.SelectionSet)
+	}
+	return out
+}
+
+// saturated caps the merge-work estimate, far above any limit.
+const saturated = 1 << 40
 
 func at(e *gqlerror.Error) string {
 	if len(e.Locations) == 0 {
@@ -138,34 +170,53 @@ type walk struct {
 	expanding map[string]bool
 }
 
-func (g documentGate) measure(doc *ast.QueryDocument, set ast.SelectionSet) *gqlerror.Error {
+// measure walks one root and returns its merge work (see level).
+func (g documentGate) measure(doc *ast.QueryDocument, set ast.SelectionSet) (int, *gqlerror.Error) {
 	w := &walk{l: g.limits, doc: doc, expanding: map[string]bool{}}
-	if err := w.level(set, 1); err != nil {
-		return err
+	work, err := w.level(set, 1)
+	if err != nil {
+		return 0, err
 	}
 	switch {
 	case w.aliases > w.l.MaxAliases:
-		return limitErr("Frågan använder för många alias (fler än %d). / The query uses too many aliases (more than %d).", w.l.MaxAliases, w.l.MaxAliases)
+		return 0, limitErr("Frågan använder för många alias (fler än %d). / The query uses too many aliases (more than %d).", w.l.MaxAliases, w.l.MaxAliases)
 	case w.repeated != "":
-		return limitErr("Frågan väljer %s fler än %d gånger på samma nivå. / The query selects %s more than %d times at one level.",
+		return 0, limitErr("Frågan väljer %s fler än %d gånger på samma nivå. / The query selects %s more than %d times at one level.",
 			clip(w.repeated), w.l.MaxRepeats, clip(w.repeated), w.l.MaxRepeats)
 	}
-	return nil
+	return work, nil
 }
 
-// level measures a selection set whose fields are at nesting depth d.
-func (w *walk) level(set ast.SelectionSet, d int) *gqlerror.Error {
+// group is the selections of one response name in one merged set: how
+// many, and the most merge work below any one of them.
+type group struct{ count, below int }
+
+// level measures a selection set whose fields are at nesting depth d, and
+// estimates the work of gqlgen's rule that fields merge: it compares every
+// pair of selections of one name, and for each pair their sub-selections,
+// so a set's work is the sum over its names of count² × (1 + the work
+// below). For a query that repeats nothing this is about its field count;
+// repeats nested in repeats multiply.
+func (w *walk) level(set ast.SelectionSet, d int) (int, *gqlerror.Error) {
 	if d > w.l.MaxDepth {
-		return limitErr("Frågan är för djup (fler än %d nivåer). / The query is nested too deeply (more than %d levels).", w.l.MaxDepth, w.l.MaxDepth)
+		return 0, limitErr("Frågan är för djup (fler än %d nivåer). / The query is nested too deeply (more than %d levels).", w.l.MaxDepth, w.l.MaxDepth)
 	}
-	return w.flat(set, d, map[string]int{}, map[string]bool{})
+	names := map[string]*group{}
+	if err := w.flat(set, d, names, map[string]bool{}); err != nil {
+		return 0, err
+	}
+	work := 0
+	for _, g := range names {
+		work = min(work+g.count*g.count*(1+g.below), saturated)
+	}
+	return work, nil
 }
 
 // flat walks the selections that gqlgen merges into one set: the set's own
 // fields and those of its inline fragments and fragment spreads. A fragment
 // spread again in the same set is merged once by gqlgen: its fields count
 // again towards the fields, not towards the repeats (names is nil).
-func (w *walk) flat(set ast.SelectionSet, d int, names map[string]int, spread map[string]bool) *gqlerror.Error {
+func (w *walk) flat(set ast.SelectionSet, d int, names map[string]*group, spread map[string]bool) *gqlerror.Error {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
@@ -179,14 +230,23 @@ func (w *walk) flat(set ast.SelectionSet, d int, names map[string]int, spread ma
 			if name != sel.Name {
 				w.aliases++
 			}
-			if names != nil {
-				if names[name]++; names[name] > w.l.MaxRepeats && w.repeated == "" {
-					w.repeated = name
+			below := 0
+			if len(sel.SelectionSet) > 0 {
+				var err *gqlerror.Error
+				if below, err = w.level(sel.SelectionSet, d+1); err != nil {
+					return err
 				}
 			}
-			if len(sel.SelectionSet) > 0 {
-				if err := w.level(sel.SelectionSet, d+1); err != nil {
-					return err
+			if names != nil {
+				g := names[name]
+				if g == nil {
+					g = &group{}
+					names[name] = g
+				}
+				g.count++
+				g.below = max(g.below, below)
+				if g.count > w.l.MaxRepeats && w.repeated == "" {
+					w.repeated = name
 				}
 			}
 		case *ast.InlineFragment:

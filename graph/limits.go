@@ -18,9 +18,11 @@ type Limits struct {
 	// MaxRepeats bounds how often one response name is selected in one
 	// selection set (fragments merged in), and MaxFragments how many
 	// fragments a document defines: gqlgen's validation compares those in
-	// pairs. Zero means the defaults (20 and 50).
+	// pairs. MaxMergeWork bounds the estimate of that rule's work (see
+	// walk.level). Zero means the defaults (20, 50 and 20,000).
 	MaxRepeats   int
 	MaxFragments int
+	MaxMergeWork int
 }
 
 // shapeLimit is the gqlgen extension enforcing Limits. It runs before the

@@ -37,8 +37,10 @@ type HandlerOptions struct {
 	// MaxComplexity bounds an operation's cost: one per field, a
 	// connection's items counted page-size times.
 	MaxComplexity int
-	// MaxTokens bounds the parser's work on a query document.
-	MaxTokens int
+	// MaxTokens bounds the parser's work on a query document, and
+	// MaxTokensAnonymous, lower, on one sent without a token.
+	MaxTokens          int
+	MaxTokensAnonymous int
 	// Observer records each operation (metrics); Tracing makes spans of
 	// operations and resolvers.
 	Observer interface {
@@ -79,7 +81,10 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		if lim.MaxFragments <= 0 {
 			lim.MaxFragments = defaultMaxFragments
 		}
-		srv.Use(documentGate{limits: lim, maxTokens: o.MaxTokens, valid: valid, refused: lru.New[*gqlerror.Error](1000)})
+		if lim.MaxMergeWork <= 0 {
+			lim.MaxMergeWork = defaultMaxMergeWork
+		}
+		srv.Use(documentGate{limits: lim, maxTokens: o.MaxTokens, anonTokens: o.MaxTokensAnonymous, valid: valid, refused: lru.New[*gqlerror.Error](1000)})
 		srv.Use(shapeLimit{lim})
 	}
 	if o.MaxComplexity > 0 {

@@ -60,16 +60,17 @@ type Config struct {
 	PeriodicInterval time.Duration
 
 	// HTTP and GraphQL limits.
-	MaxBodyBytes   int64
-	RequestTimeout time.Duration
-	MaxDepth       int
-	MaxFields      int
-	MaxAliases     int
-	MaxComplexity  int
-	MaxTokens      int
-	Introspection  bool
-	Suggestions    bool
-	CORSOrigins    []string
+	MaxBodyBytes       int64
+	RequestTimeout     time.Duration
+	MaxDepth           int
+	MaxFields          int
+	MaxAliases         int
+	MaxComplexity      int
+	MaxTokens          int
+	MaxTokensAnonymous int
+	Introspection      bool
+	Suggestions        bool
+	CORSOrigins        []string
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration
 	// DBMaxConns is the connection pool's size per process.
@@ -115,6 +116,7 @@ func Flags() []cli.Flag {
 		&cli.IntFlag{Name: "max-aliases", Value: 50, Usage: "most aliases in an operation", Sources: cli.EnvVars("SAMVERKAN_MAX_ALIASES")},
 		&cli.IntFlag{Name: "max-complexity", Value: 5000, Usage: "highest operation cost (a connection counts its page size times its items)", Sources: cli.EnvVars("SAMVERKAN_MAX_COMPLEXITY")},
 		&cli.IntFlag{Name: "max-tokens", Value: 10000, Usage: "most tokens in a query document", Sources: cli.EnvVars("SAMVERKAN_MAX_TOKENS")},
+		&cli.IntFlag{Name: "max-tokens-anonymous", Value: 3000, Usage: "most tokens in a query document sent without a token", Sources: cli.EnvVars("SAMVERKAN_MAX_TOKENS_ANONYMOUS")},
 		&cli.BoolFlag{Name: "introspection", Value: true, Usage: "allow schema introspection", Sources: cli.EnvVars("SAMVERKAN_INTROSPECTION")},
 		&cli.BoolFlag{Name: "suggestions", Value: true, Usage: `"did you mean" suggestions in validation errors`, Sources: cli.EnvVars("SAMVERKAN_SUGGESTIONS")},
 		&cli.StringSliceFlag{Name: "cors-origins", Usage: "browser origins allowed to call the API (comma-separated); none by default", Sources: cli.EnvVars("SAMVERKAN_CORS_ORIGINS")},
@@ -149,19 +151,20 @@ func FromCommand(cmd *cli.Command) (Config, error) {
 		ReconfirmWithin:         cmd.Duration("reconfirm-within"),
 		PeriodicInterval:        cmd.Duration("periodic-interval"),
 
-		MaxBodyBytes:   int64(cmd.Int("max-body-bytes")),
-		RequestTimeout: cmd.Duration("request-timeout"),
-		MaxDepth:       int(cmd.Int("max-depth")),
-		MaxFields:      int(cmd.Int("max-fields")),
-		MaxAliases:     int(cmd.Int("max-aliases")),
-		MaxComplexity:  int(cmd.Int("max-complexity")),
-		MaxTokens:      int(cmd.Int("max-tokens")),
-		Introspection:  cmd.Bool("introspection"),
-		Suggestions:    cmd.Bool("suggestions"),
-		CORSOrigins:    cmd.StringSlice("cors-origins"),
-		IdempotencyTTL: cmd.Duration("idempotency-ttl"),
-		DBMaxConns:     int(cmd.Int("db-max-conns")),
-		OTLPEndpoint:   cmd.String("otlp-endpoint"),
+		MaxBodyBytes:       int64(cmd.Int("max-body-bytes")),
+		RequestTimeout:     cmd.Duration("request-timeout"),
+		MaxDepth:           int(cmd.Int("max-depth")),
+		MaxFields:          int(cmd.Int("max-fields")),
+		MaxAliases:         int(cmd.Int("max-aliases")),
+		MaxComplexity:      int(cmd.Int("max-complexity")),
+		MaxTokens:          int(cmd.Int("max-tokens")),
+		MaxTokensAnonymous: int(cmd.Int("max-tokens-anonymous")),
+		Introspection:      cmd.Bool("introspection"),
+		Suggestions:        cmd.Bool("suggestions"),
+		CORSOrigins:        cmd.StringSlice("cors-origins"),
+		IdempotencyTTL:     cmd.Duration("idempotency-ttl"),
+		DBMaxConns:         int(cmd.Int("db-max-conns")),
+		OTLPEndpoint:       cmd.String("otlp-endpoint"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
 		return c, fmt.Errorf("--log-level: %w", err)
