@@ -125,9 +125,10 @@ func limitBody(h http.Handler, limit int64) http.Handler {
 	})
 }
 
-// bulkyBytes is the size above which a request counts as bulky: far above
-// any operation a client sends, below a document sent in base64.
-const bulkyBytes = 32 << 10
+// bulkyBytes is the size above which a request counts as bulky: twice the
+// largest operation the test client sends (with all its fragments), far
+// below a document sent in base64.
+const bulkyBytes = 8 << 10
 
 // bulky serves bulky requests (a large body, a long URL, or a body of
 // unknown length) a few at a time, half as many as there are cores, so
