@@ -144,7 +144,7 @@ func TestSignatoryReadStaysFastWhileEightClientsSendOversizeDocuments(t *testing
 	env := s.env
 	const read = `query($v: ID!) { node(id: $v) { ... on AgreementVersion { signatories(first: 20) { totalCount edges { node { organisation { name } } } } } } }`
 	vars := map[string]any{"v": s.version}
-	measure := func(n int) time.Duration {
+	measure := func(n int) (p50, p99 time.Duration) {
 		var ds []time.Duration
 		for range n {
 			start := time.Now()
@@ -153,10 +153,10 @@ func TestSignatoryReadStaysFastWhileEightClientsSendOversizeDocuments(t *testing
 			require.Empty(t, r.Errors)
 		}
 		slices.Sort(ds)
-		return ds[len(ds)/2]
+		return ds[len(ds)/2], ds[len(ds)*99/100]
 	}
 	measure(20)
-	idle := measure(100)
+	idle, idle99 := measure(100)
 	var (
 		stop    atomic.Bool
 		wg      sync.WaitGroup
@@ -194,10 +194,11 @@ func TestSignatoryReadStaysFastWhileEightClientsSendOversizeDocuments(t *testing
 		}()
 	}
 	time.Sleep(200 * time.Millisecond)
-	busy := measure(100)
+	busy, busy99 := measure(100)
 	stop.Store(true)
 	wg.Wait()
-	t.Logf("signatory read p50: idle %v, with 8 attackers %v; attackers sent %d documents, %d refused", idle, busy, sent.Load(), refused.Load())
+	t.Logf("signatory read p50/p99: idle %v/%v, with 8 attackers %v/%v; attackers sent %d documents, %d refused",
+		idle, idle99, busy, busy99, sent.Load(), refused.Load())
 	require.Equal(t, sent.Load(), refused.Load(), "every attack document is refused")
 	// Before the fix: 219–465 ms. Here 9.5 ms, 23 ms under -race.
 	require.Less(t, busy, 100*time.Millisecond, "the read stays fast under attack")
