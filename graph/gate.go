@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/samverkan/samverkan/internal/identity"
+	"github.com/samverkan/samverkan/internal/validate"
 )
 
 // Defaults for the limits that protect gqlgen's validation, whose rule for
@@ -182,7 +183,7 @@ func (g documentGate) measure(doc *ast.QueryDocument, set ast.SelectionSet) (int
 		return 0, limitErr("Frågan använder för många alias (fler än %d). / The query uses too many aliases (more than %d).", w.l.MaxAliases, w.l.MaxAliases)
 	case w.repeated != "":
 		return 0, limitErr("Frågan väljer %s fler än %d gånger på samma nivå. / The query selects %s more than %d times at one level.",
-			clip(w.repeated), w.l.MaxRepeats, clip(w.repeated), w.l.MaxRepeats)
+			validate.Clip(w.repeated), w.l.MaxRepeats, validate.Clip(w.repeated), w.l.MaxRepeats)
 	}
 	return work, nil
 }
@@ -301,7 +302,7 @@ func nulErr(field, sv, en string) *gqlerror.Error {
 func nulInVariables(vars map[string]any) *gqlerror.Error {
 	for name, v := range vars {
 		if hasNUL(v) || strings.ContainsRune(name, 0) {
-			n := clip(strings.ReplaceAll(name, "\x00", ""))
+			n := validate.Clip(strings.ReplaceAll(name, "\x00", ""))
 			return nulErr(name, "Variabeln $"+n, "The variable $"+n)
 		}
 	}

@@ -16502,7 +16502,7 @@ func (ec *executionContext) unmarshalInputAddDraftInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "title", "body"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "title", "body"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16516,6 +16516,13 @@ func (ec *executionContext) unmarshalInputAddDraftInput(ctx context.Context, obj
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "title":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -16607,7 +16614,7 @@ func (ec *executionContext) unmarshalInputAdoptNextPlanInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "activities"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "activities"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16621,6 +16628,13 @@ func (ec *executionContext) unmarshalInputAdoptNextPlanInput(ctx context.Context
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "activities":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activities"))
 			data, err := ec.unmarshalNActivityInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐActivityInputᚄ(ctx, v)
@@ -17542,7 +17556,7 @@ func (ec *executionContext) unmarshalInputExtendReportDeadlineInput(ctx context.
 		asMap["reason"] = ""
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "reportDeadline", "reason"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "reportDeadline", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17556,6 +17570,13 @@ func (ec *executionContext) unmarshalInputExtendReportDeadlineInput(ctx context.
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "reportDeadline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportDeadline"))
 			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
@@ -17816,7 +17837,7 @@ func (ec *executionContext) unmarshalInputInviteToConsultationInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "organisationId"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "organisationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17830,6 +17851,13 @@ func (ec *executionContext) unmarshalInputInviteToConsultationInput(ctx context.
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "organisationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
 			data, err := ec.unmarshalNID2string(ctx, v)
@@ -17914,7 +17942,7 @@ func (ec *executionContext) unmarshalInputOpenConsultationInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "deadline"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "deadline"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17928,6 +17956,13 @@ func (ec *executionContext) unmarshalInputOpenConsultationInput(ctx context.Cont
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "deadline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadline"))
 			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
@@ -18563,7 +18598,7 @@ func (ec *executionContext) unmarshalInputPublishAnnualReportInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "title", "body"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "title", "body"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18577,6 +18612,13 @@ func (ec *executionContext) unmarshalInputPublishAnnualReportInput(ctx context.C
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "title":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -18829,8 +18871,11 @@ func (ec *executionContext) unmarshalInputSetRevisionDecisionInput(ctx context.C
 	if _, present := asMap["scopeNote"]; !present {
 		asMap["scopeNote"] = ""
 	}
+	if _, present := asMap["title"]; !present {
+		asMap["title"] = ""
+	}
 
-	fieldsInOrder := [...]string{"instanceId", "decisionReference", "scopeNote"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "decisionReference", "scopeNote", "title"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18844,6 +18889,13 @@ func (ec *executionContext) unmarshalInputSetRevisionDecisionInput(ctx context.C
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "decisionReference":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionReference"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -18858,6 +18910,13 @@ func (ec *executionContext) unmarshalInputSetRevisionDecisionInput(ctx context.C
 				return it, err
 			}
 			it.ScopeNote = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
 		}
 	}
 	return it, nil
@@ -18946,7 +19005,7 @@ func (ec *executionContext) unmarshalInputStartCollectingInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "reportDeadline"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "reportDeadline"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18960,6 +19019,13 @@ func (ec *executionContext) unmarshalInputStartCollectingInput(ctx context.Conte
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "reportDeadline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportDeadline"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
@@ -19002,7 +19068,7 @@ func (ec *executionContext) unmarshalInputSubmitActivityReportInput(ctx context.
 		asMap["indicatorValues"] = []any{}
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "activityId", "outcome", "comments", "indicatorValues"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "activityId", "outcome", "comments", "indicatorValues"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19016,6 +19082,13 @@ func (ec *executionContext) unmarshalInputSubmitActivityReportInput(ctx context.
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "activityId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
 			data, err := ec.unmarshalNID2string(ctx, v)
@@ -19072,7 +19145,7 @@ func (ec *executionContext) unmarshalInputSubmitCommentInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "organisationId", "section", "body"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "organisationId", "section", "body"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19086,6 +19159,13 @@ func (ec *executionContext) unmarshalInputSubmitCommentInput(ctx context.Context
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "organisationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
 			data, err := ec.unmarshalNID2string(ctx, v)
@@ -19358,7 +19438,7 @@ func (ec *executionContext) unmarshalInputWithdrawApprovalInput(ctx context.Cont
 		asMap["reason"] = ""
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "transition", "reason"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "transition", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19372,6 +19452,13 @@ func (ec *executionContext) unmarshalInputWithdrawApprovalInput(ctx context.Cont
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "transition":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transition"))
 			data, err := ec.unmarshalNString2string(ctx, v)
