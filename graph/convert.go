@@ -128,3 +128,11 @@ func payload(in *store.Instance, err error) (*model.WorkflowPayload, error) {
 	}
 	return &model.WorkflowPayload{Instance: in}, nil
 }
+
+func actionsOut(actions []workflows.Action) []*model.AvailableAction {
+	out := make([]*model.AvailableAction, 0, len(actions))
+	for _, a := range actions {
+		out = append(out, &model.AvailableAction{Name: a.Transition, Title: a.Title, NeedsApproval: a.NeedsApproval, Approved: a.Approved})
+	}
+	return out
+}

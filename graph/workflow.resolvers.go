@@ -90,11 +90,7 @@ func (r *workflowInstanceResolver) AvailableActions(ctx context.Context, obj *st
 	if err != nil {
 		return nil, err
 	}
-	out := []*model.AvailableAction{}
-	for _, a := range r.Engine.AvailableActions(ctx, pr, obj, live) {
-		out = append(out, &model.AvailableAction{Name: a.Transition, Title: a.Title, NeedsApproval: a.NeedsApproval, Approved: a.Approved})
-	}
-	return out, nil
+	return actionsOut(r.Engine.AvailableActions(ctx, pr, obj, live)), nil
 }
 
 func (r *workflowInstanceResolver) PendingApprovals(ctx context.Context, obj *store.Instance) ([]*model.ApprovalProgress, error) {

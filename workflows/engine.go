@@ -641,6 +641,8 @@ type Action struct {
 	NeedsApproval bool
 	// Approved tells that the viewer has already approved.
 	Approved bool
+	// Optional actions never wait for the viewer (see Transition.Optional).
+	Optional bool
 }
 
 // AvailableActions lists the transitions the actor may fire from the
@@ -658,7 +660,7 @@ func (e *Engine) AvailableActions(ctx context.Context, actor authz.Principal, in
 		if e.policy.Authorize(ctx, actor, t.Action, in.Scopes) != nil {
 			continue
 		}
-		a := Action{Transition: t.Name, Title: t.titleOrName(), NeedsApproval: t.Quorum != nil}
+		a := Action{Transition: t.Name, Title: t.titleOrName(), NeedsApproval: t.Quorum != nil, Optional: t.Optional}
 		if t.Quorum != nil {
 			q := t.Quorum(in)
 			if _, ok := e.requirementFor(actor, q, in, map[string]int{}); !ok {

@@ -482,6 +482,29 @@ type SubmitPartnershipReportInput struct {
 	Body          string `json:"body"`
 }
 
+// Something that waits for the viewer: a workflow instance where they can act
+// now (a step, an approval they have not yet given, a report or an answer that
+// is theirs to give), with what they can do and by when.
+type Task struct {
+	Instance *store.Instance `json:"instance"`
+	// What the viewer can do now; approvals already given are left out.
+	Actions []*AvailableAction `json:"actions"`
+	// When the state waits for (a report deadline, a consultation's end, a re-confirmation deadline), or the soonest pending timer.
+	Deadline *time.Time `json:"deadline,omitempty"`
+}
+
+type TaskConnection struct {
+	Edges    []*TaskEdge `json:"edges"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+	// How many tasks wait for the viewer in all.
+	TotalCount int `json:"totalCount"`
+}
+
+type TaskEdge struct {
+	Cursor string `json:"cursor"`
+	Node   *Task  `json:"node"`
+}
+
 type TerminatePartnershipInput struct {
 	PartnershipID string `json:"partnershipId"`
 	// The terminating party.

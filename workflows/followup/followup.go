@@ -77,6 +77,14 @@ func Definition() *workflows.Definition {
 	return &workflows.Definition{
 		Kind: Kind, Version: 1, Title: "Årlig uppföljning / Annual follow-up", Initial: Opened, PublicStart: true,
 		Public: func(*store.Instance) bool { return true },
+		Duties: []workflows.Duty{{Action: "followup.report", Title: "rapportera om era aktiviteter / report on your activities",
+			States: []workflows.State{CollectingReports}}},
+		Deadline: func(in *store.Instance) (time.Time, bool) {
+			if in.State != string(CollectingReports) {
+				return time.Time{}, false
+			}
+			return ReportDeadline(in)
+		},
 		States: []workflows.StateSpec{
 			{Name: Opened, Title: "öppnad / opened", Timers: []workflows.Timer{
 				// Reports start being collected by themselves a week after

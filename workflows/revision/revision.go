@@ -115,6 +115,14 @@ func Definition(o Options, sign *signing.Service) *workflows.Definition {
 	return &workflows.Definition{
 		Kind: Kind, Version: 1, Title: "Revidering / Revision", Initial: PrePhase, PublicStart: true,
 		Public: func(*store.Instance) bool { return true },
+		Duties: []workflows.Duty{{Action: "revision.respond", Title: "svara på synpunkterna / respond to the comments",
+			States: []workflows.State{Consultation, Decision}}},
+		Deadline: func(in *store.Instance) (time.Time, bool) {
+			if in.State != string(Consultation) {
+				return time.Time{}, false
+			}
+			return ConsultationDeadline(in)
+		},
 		States: []workflows.StateSpec{
 			{Name: PrePhase, Title: "förfas / pre-phase"},
 			{Name: Gathering, Title: "samlingsfas / gathering"},

@@ -140,7 +140,7 @@ func Definition() *workflows.Definition {
 				Effect: noticeDropped, Public: true},
 			{Name: tWithdraw, Title: "träda ut / withdraw",
 				From: []workflows.State{Applied, UnderReview, NeedsInformation, Rejected, Approved, AwaitingCeremony, Signed, ReconfirmationRequested},
-				To:   Withdrawn, Action: "signing.withdraw", RequireReason: true, Effect: endSignature, Public: true},
+				To:   Withdrawn, Action: "signing.withdraw", RequireReason: true, Effect: endSignature, Public: true, Optional: true},
 		},
 	}
 }
