@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -16,6 +15,14 @@ type Limits struct {
 	MaxDepth   int
 	MaxFields  int
 	MaxAliases int
+	// MaxRepeats bounds how often one response name is selected in one
+	// selection set (fragments merged in), and MaxFragments how many
+	// fragments a document defines: gqlgen's validation compares those in
+	// pairs. MaxMergeWork bounds the estimate of that rule's work (see
+	// walk.level). Zero means the defaults (20, 50 and 20,000).
+	MaxRepeats   int
+	MaxFragments int
+	MaxMergeWork int
 }
 
 // shapeLimit is the gqlgen extension enforcing Limits. It runs before the
@@ -31,9 +38,6 @@ var _ interface {
 
 func (shapeLimit) ExtensionName() string                   { return "ShapeLimit" }
 func (shapeLimit) Validate(graphql.ExecutableSchema) error { return nil }
-func (l shapeLimit) limitErr(format string, a ...any) *gqlerror.Error {
-	return &gqlerror.Error{Message: fmt.Sprintf(format, a...), Extensions: map[string]any{"code": "BAD_INPUT"}}
-}
 
 type shape struct {
 	depth, fields, aliases int
@@ -48,11 +52,11 @@ func (l shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	s := l.measure(op.SelectionSet, oc.Doc, memo, 0)
 	switch {
 	case s.depth > l.MaxDepth:
-		return l.limitErr("Frågan är för djup (%d nivåer, högst %d). / The query is nested too deeply (%d levels, at most %d).", s.depth, l.MaxDepth, s.depth, l.MaxDepth)
+		return limitErr("Frågan är för djup (%d nivåer, högst %d). / The query is nested too deeply (%d levels, at most %d).", s.depth, l.MaxDepth, s.depth, l.MaxDepth)
 	case s.fields > l.MaxFields:
-		return l.limitErr("Frågan väljer för många fält (fler än %d). / The query selects too many fields (more than %d).", l.MaxFields, l.MaxFields)
+		return limitErr("Frågan väljer för många fält (fler än %d). / The query selects too many fields (more than %d).", l.MaxFields, l.MaxFields)
 	case s.aliases > l.MaxAliases:
-		return l.limitErr("Frågan använder för många alias (fler än %d). / The query uses too many aliases (more than %d).", l.MaxAliases, l.MaxAliases)
+		return limitErr("Frågan använder för många alias (fler än %d). / The query uses too many aliases (more than %d).", l.MaxAliases, l.MaxAliases)
 	}
 	return nil
 }

@@ -36,8 +36,10 @@ type HandlerOptions struct {
 	// MaxComplexity bounds an operation's cost: one per field, a
 	// connection's items counted page-size times.
 	MaxComplexity int
-	// MaxTokens bounds the parser's work on a query document.
-	MaxTokens int
+	// MaxTokens bounds the parser's work on a query document, and
+	// MaxTokensAnonymous, lower, on one sent without a token.
+	MaxTokens          int
+	MaxTokensAnonymous int
 	// Observer records each operation (metrics); Tracing makes spans of
 	// operations and resolvers.
 	Observer interface {
@@ -62,7 +64,8 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	valid := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(valid)
 	if o.MaxTokens > 0 {
 		srv.SetParserTokenLimit(o.MaxTokens)
 	}
@@ -71,10 +74,21 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	if o.Limits.MaxDepth > 0 {
-		srv.Use(shapeLimit{o.Limits})
+		lim := o.Limits
+		if lim.MaxRepeats <= 0 {
+			lim.MaxRepeats = defaultMaxRepeats
+		}
+		if lim.MaxFragments <= 0 {
+			lim.MaxFragments = defaultMaxFragments
+		}
+		if lim.MaxMergeWork <= 0 {
+			lim.MaxMergeWork = defaultMaxMergeWork
+		}
+		srv.Use(documentGate{limits: lim, maxTokens: o.MaxTokens, anonTokens: o.MaxTokensAnonymous, valid: valid, refused: lru.New[*gqlerror.Error](1000)})
+		srv.Use(shapeLimit{lim})
 	}
 	if o.MaxComplexity > 0 {
-		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+		srv.Use(complexityLimit{extension.FixedComplexityLimit(o.MaxComplexity)})
 	}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
@@ -86,9 +100,23 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		}
 		return next(ctx)
 	})
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		h := next(ctx)
+		return func(ctx context.Context) *graphql.Response {
+			resp := h(ctx)
+			if resp == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// gqlgen answers a request whose time ran out with null.
+				return &graphql.Response{Errors: gqlerror.List{timedOut(nil)}}
+			}
+			return resp
+		}
+	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		start := time.Now()
 		resp := next(ctx)
+		if resp != nil {
+			resp.Errors = capErrors(resp.Errors)
+		}
 		name := ""
 		if graphql.HasOperationContext(ctx) {
 			oc := graphql.GetOperationContext(ctx)
@@ -139,7 +167,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		o.Logger.ErrorContext(ctx, "resolver panicked", "panic", v)
 		return errors.New("panic in resolver")
 	})
-	return r.withLoaders(srv)
+	return queriesOnlyOverGET(r.withLoaders(srv))
 }
 
 // errorPresenter lets domain errors through with their code and hides
@@ -168,7 +196,14 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if _, ok := gqlErr.Extensions["code"]; !ok {
 				gqlErr.Extensions["code"] = string(apperr.BadInput)
 			}
+			bilingual(gqlErr)
 			return gqlErr
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.WarnContext(ctx, "request timed out", "path", gqlErr.Path.String(), "err", err)
+			out := timedOut(gqlErr.Path)
+			out.Locations = gqlErr.Locations
+			return out
 		}
 		ref := observe.RequestID(ctx)
 		if ref == "" {
@@ -181,6 +216,14 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			Locations:  gqlErr.Locations,
 			Extensions: map[string]any{"code": string(apperr.Internal), "ref": ref},
 		}
+	}
+}
+
+func timedOut(path ast.Path) *gqlerror.Error {
+	return &gqlerror.Error{
+		Message:    "Förfrågan tog för lång tid och avbröts; försök igen om en stund. / The request took too long and was stopped; try again shortly.",
+		Path:       path,
+		Extensions: map[string]any{"code": string(apperr.Unavailable)},
 	}
 }
 

@@ -75,9 +75,12 @@ type Config struct {
 	MaxAliases     int
 	MaxComplexity  int
 	MaxTokens      int
-	Introspection  bool
-	Suggestions    bool
-	CORSOrigins    []string
+	// MaxTokensAnonymous is the lower token limit for requests without a
+	// token.
+	MaxTokensAnonymous int
+	Introspection      bool
+	Suggestions        bool
+	CORSOrigins        []string
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration
 	// DBMaxConns is the connection pool's size per process.
@@ -216,6 +219,8 @@ func settings() []setting {
 			func(c *Config, v values) { c.MaxComplexity = v.Int("max-complexity") }},
 		{Server, &cli.IntFlag{Name: "max-tokens", Local: true, Value: 10000, Usage: "most tokens in a query document", Sources: cli.EnvVars("SAMVERKAN_MAX_TOKENS")},
 			func(c *Config, v values) { c.MaxTokens = v.Int("max-tokens") }},
+		{Server, &cli.IntFlag{Name: "max-tokens-anonymous", Local: true, Value: 3000, Usage: "most tokens in a query document sent without a token", Sources: cli.EnvVars("SAMVERKAN_MAX_TOKENS_ANONYMOUS")},
+			func(c *Config, v values) { c.MaxTokensAnonymous = v.Int("max-tokens-anonymous") }},
 		{Server, &cli.BoolFlag{Name: "introspection", Local: true, Value: true, Usage: "allow schema introspection", Sources: cli.EnvVars("SAMVERKAN_INTROSPECTION")},
 			func(c *Config, v values) { c.Introspection = v.Bool("introspection") }},
 		{Server, &cli.BoolFlag{Name: "suggestions", Local: true, Value: true, Usage: `"did you mean" suggestions in validation errors`, Sources: cli.EnvVars("SAMVERKAN_SUGGESTIONS")},

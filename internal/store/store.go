@@ -60,19 +60,19 @@ func translate(err error, doing string) error {
 		return nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return &apperr.Error{Code: apperr.NotFound, Message: "not found", Err: err}
+		return &apperr.Error{Code: apperr.NotFound, Message: "Det efterfrågade finns inte. / What was asked for does not exist.", Err: err}
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
 		case "40001", "40P01": // serialization failure, deadlock
-			return &apperr.Error{Code: apperr.Conflict, Message: "someone else changed this at the same time; try again", Err: err}
+			return &apperr.Error{Code: apperr.Conflict, Message: "Någon annan ändrade detta samtidigt; försök igen. / Someone else changed this at the same time; try again.", Err: err}
 		case "57P01", "57P02", "57P03": // admin shutdown, crash shutdown, cannot connect now
-			return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
+			return &apperr.Error{Code: apperr.Unavailable, Message: "Databasen är inte tillgänglig just nu; försök igen om en stund. / The database is unavailable; try again shortly.", Err: err}
 		}
 	}
 	if pgconn.SafeToRetry(err) || isConnectError(err) || isClosedConn(err) {
-		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
+		return &apperr.Error{Code: apperr.Unavailable, Message: "Databasen är inte tillgänglig just nu; försök igen om en stund. / The database is unavailable; try again shortly.", Err: err}
 	}
 	return fmt.Errorf("%s: %w", doing, err)
 }

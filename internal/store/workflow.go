@@ -59,7 +59,7 @@ func InsertInstance(ctx context.Context, q Querier, in *Instance) error {
 		in.ID, in.Kind, in.DefinitionVersion, in.SubjectType, in.SubjectID, in.Scopes, in.State,
 		in.StateEnteredAt, in.Round, data, in.Version, in.Final, in.CreatedAt)
 	if isUniqueViolation(err) {
-		return conflictf("an open %s for this subject already exists", in.Kind)
+		return conflictf("Det finns redan ett öppet ärende (%s) för detta. / An open %s for this subject already exists.", in.Kind, in.Kind)
 	}
 	return translate(err, "store workflow instance")
 }
@@ -124,7 +124,7 @@ func UpdateInstance(ctx context.Context, q Querier, in *Instance) error {
 		return translate(err, "update workflow instance")
 	}
 	if tag.RowsAffected() != 1 {
-		return conflictf("the %s was changed by someone else; reload and try again", in.Kind)
+		return conflictf("Ärendet (%s) ändrades av någon annan; läs om och försök igen. / The %s was changed by someone else; reload and try again.", in.Kind, in.Kind)
 	}
 	in.Version++
 	return nil
@@ -148,7 +148,7 @@ func InsertApproval(ctx context.Context, q Querier, a *Approval) error {
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		a.InstanceID, a.Round, a.Transition, a.Requirement, a.ApproverID, a.ApprovedAt).Scan(&a.ID)
 	if isUniqueViolation(err) {
-		return conflictf("you have already approved this")
+		return conflictf("Du har redan godkänt detta. / You have already approved this.")
 	}
 	return translate(err, "record approval")
 }

@@ -221,7 +221,7 @@ func (a *App) Start(ctx context.Context) error {
 		gql = metrics.Middleware("graphql", a.log, auth.Middleware(a.Services.Keys.Middleware(
 			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 				Limits:        graph.Limits{MaxDepth: cfg.MaxDepth, MaxFields: cfg.MaxFields, MaxAliases: cfg.MaxAliases},
-				MaxComplexity: cfg.MaxComplexity, MaxTokens: cfg.MaxTokens, Observer: metrics, Tracing: cfg.OTLPEndpoint != ""}))))
+				MaxComplexity: cfg.MaxComplexity, MaxTokens: cfg.MaxTokens, MaxTokensAnonymous: cfg.MaxTokensAnonymous, Observer: metrics, Tracing: cfg.OTLPEndpoint != ""}))))
 	}
 	ln := a.opts.Listener
 	if ln == nil {
