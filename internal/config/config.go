@@ -72,6 +72,10 @@ type Config struct {
 	CORSOrigins    []string
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration
+	// RegistrationsPerHour is how many organisations one person may
+	// register in any hour, counted across every process; 0 allows any
+	// number.
+	RegistrationsPerHour int
 	// DBMaxConns is the connection pool's size per process.
 	DBMaxConns int
 	// OTLPEndpoint receives traces over OTLP/HTTP; empty exports nothing.
@@ -119,6 +123,7 @@ func Flags() []cli.Flag {
 		&cli.BoolFlag{Name: "suggestions", Value: true, Usage: `"did you mean" suggestions in validation errors`, Sources: cli.EnvVars("SAMVERKAN_SUGGESTIONS")},
 		&cli.StringSliceFlag{Name: "cors-origins", Usage: "browser origins allowed to call the API (comma-separated); none by default", Sources: cli.EnvVars("SAMVERKAN_CORS_ORIGINS")},
 		&cli.DurationFlag{Name: "idempotency-ttl", Value: 24 * time.Hour, Usage: "how long an Idempotency-Key is remembered", Sources: cli.EnvVars("SAMVERKAN_IDEMPOTENCY_TTL")},
+		&cli.IntFlag{Name: "registrations-per-hour", Value: 20, Usage: "organisations one person may register in any hour (0: no limit)", Sources: cli.EnvVars("SAMVERKAN_REGISTRATIONS_PER_HOUR")},
 		&cli.IntFlag{Name: "db-max-conns", Value: 40, Usage: "database connections per process", Sources: cli.EnvVars("SAMVERKAN_DB_MAX_CONNS")},
 		&cli.StringFlag{Name: "otlp-endpoint", Usage: "OpenTelemetry collector (OTLP/HTTP), e.g. http://collector:4318; traces are exported only when set", Sources: cli.EnvVars("OTEL_EXPORTER_OTLP_ENDPOINT")},
 	}
@@ -161,7 +166,9 @@ func FromCommand(cmd *cli.Command) (Config, error) {
 		CORSOrigins:    cmd.StringSlice("cors-origins"),
 		IdempotencyTTL: cmd.Duration("idempotency-ttl"),
 		DBMaxConns:     int(cmd.Int("db-max-conns")),
-		OTLPEndpoint:   cmd.String("otlp-endpoint"),
+
+		RegistrationsPerHour: int(cmd.Int("registrations-per-hour")),
+		OTLPEndpoint:         cmd.String("otlp-endpoint"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
 		return c, fmt.Errorf("--log-level: %w", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/orgnr"
+	"github.com/samverkan/samverkan/internal/ratelimit"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/validate"
 )
@@ -42,11 +43,32 @@ type Service struct {
 	policy *authz.PolicyEnforcer
 	clock  clock.Clock
 	log    *slog.Logger
+	// registrations bounds how many organisations one person registers.
+	registrations ratelimit.Limit
+}
+
+// DefaultRegistrationsPerHour is how many organisations one person may
+// register in an hour unless configured otherwise.
+const DefaultRegistrationsPerHour = 20
+
+// Option configures the registry.
+type Option func(*Service)
+
+// WithRegistrationsPerHour sets how many organisations one person may
+// register in any hour; 0 or less allows any number.
+func WithRegistrationsPerHour(n int) Option {
+	return func(s *Service) { s.registrations.Max = n }
 }
 
 // New returns the registry service.
-func New(db *store.DB, policy *authz.PolicyEnforcer, clk clock.Clock, log *slog.Logger) *Service {
-	return &Service{db: db, policy: policy, clock: clk, log: log}
+func New(db *store.DB, policy *authz.PolicyEnforcer, clk clock.Clock, log *slog.Logger, opts ...Option) *Service {
+	s := &Service{db: db, policy: policy, clock: clk, log: log, registrations: ratelimit.Limit{
+		Action: "organisation.register", Max: DefaultRegistrationsPerHour, Window: time.Hour,
+		WhatSV: "registrerade organisationer", WhatEN: "organisations registered"}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // OrganisationInput is what registering or editing an organisation takes.
@@ -65,7 +87,8 @@ type OrganisationInput struct {
 // RegisterOrganisation registers an organisation. The person registering an
 // idea-based organisation becomes its representative (officials check its
 // eligibility when it applies to sign). Public bodies are registered by
-// officials and admins.
+// officials and admins. One person registers at most so many organisations
+// an hour (RATE_LIMITED beyond, and nothing is written).
 func (s *Service) RegisterOrganisation(ctx context.Context, pr authz.Principal, in OrganisationInput) (*store.Organisation, error) {
 	action := "organisation.register"
 	if in.Sector == SectorPublic {
@@ -87,6 +110,9 @@ func (s *Service) RegisterOrganisation(ctx context.Context, pr authz.Principal, 
 		ContactEmail: in.ContactEmail, ContactPhone: in.ContactPhone, CreatedAt: now}
 	grant := authz.Assignment{UserID: pr.UserID, Role: authz.RoleSectorRepresentative}
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := s.registrations.TakeTx(ctx, tx, pr.UserID, now); err != nil {
+			return err
+		}
 		if err := store.InsertOrganisation(ctx, tx, o); err != nil {
 			return err
 		}
