@@ -3,12 +3,13 @@
 -- next number in its own transaction (UPDATE ... RETURNING holds the row
 -- until commit), so numbers become visible in commit order without gaps,
 -- which is also the order NOTIFY delivers them: an instance that sees
--- number n+2 after n knows it missed one and reloads everything.
+-- number n+2 after n knows it missed one and reloads everything. The one
+-- row is created by the first change (no row: version 0), so that a
+-- data-only restore does not meet a row the migration made.
 CREATE TABLE policy_version (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     seq       bigint NOT NULL
 );
-INSERT INTO policy_version (singleton, seq) VALUES (true, 0);
 
 -- rate_limit_hits: one row per counted write of a person (e.g. an
 -- organisation registration), kept for the limit's window. Written in the

@@ -156,7 +156,8 @@ func CasbinRuleExists(ctx context.Context, q Querier, r CasbinRule) (bool, error
 // that transaction ends, so the numbers commit in order and without gaps.
 func NextPolicyVersion(ctx context.Context, q Querier) (int64, error) {
 	var seq int64
-	err := q.QueryRow(ctx, `UPDATE policy_version SET seq = seq + 1 RETURNING seq`).Scan(&seq)
+	err := q.QueryRow(ctx, `INSERT INTO policy_version AS v (singleton, seq) VALUES (true, 1)
+		ON CONFLICT (singleton) DO UPDATE SET seq = v.seq + 1 RETURNING seq`).Scan(&seq)
 	return seq, translate(err, "number a policy change")
 }
 
@@ -166,7 +167,7 @@ func CasbinRulesWithVersion(ctx context.Context, db *DB) ([]CasbinRule, int64, e
 	var rules []CasbinRule
 	var seq int64
 	err := pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT seq FROM policy_version`).Scan(&seq); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT seq FROM policy_version), 0)`).Scan(&seq); err != nil {
 			return translate(err, "read the policy version")
 		}
 		var err error
@@ -185,6 +186,6 @@ func (db *DB) PolicyVersion(ctx context.Context) (int64, error) { return PolicyV
 // PolicyVersion returns the number of the last committed policy change.
 func PolicyVersion(ctx context.Context, q Querier) (int64, error) {
 	var seq int64
-	err := q.QueryRow(ctx, `SELECT seq FROM policy_version`).Scan(&seq)
+	err := q.QueryRow(ctx, `SELECT coalesce((SELECT seq FROM policy_version), 0)`).Scan(&seq)
 	return seq, translate(err, "read the policy version")
 }
