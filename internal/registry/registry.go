@@ -44,7 +44,7 @@ type Service struct {
 	clock  clock.Clock
 	log    *slog.Logger
 	// registrations bounds how many organisations one person registers.
-	registrations ratelimit.Limit
+	registrations *ratelimit.Limiter
 }
 
 // DefaultRegistrationsPerHour is how many organisations one person may
@@ -62,9 +62,9 @@ func WithRegistrationsPerHour(n int) Option {
 
 // New returns the registry service.
 func New(db *store.DB, policy *authz.PolicyEnforcer, clk clock.Clock, log *slog.Logger, opts ...Option) *Service {
-	s := &Service{db: db, policy: policy, clock: clk, log: log, registrations: ratelimit.Limit{
+	s := &Service{db: db, policy: policy, clock: clk, log: log, registrations: ratelimit.New(ratelimit.Limit{
 		Action: "organisation.register", Max: DefaultRegistrationsPerHour, Window: time.Hour,
-		WhatSV: "registrerade organisationer", WhatEN: "organisations registered"}}
+		WhatSV: "registrerade organisationer", WhatEN: "organisations registered"})}
 	for _, o := range opts {
 		o(s)
 	}
@@ -95,6 +95,9 @@ func (s *Service) RegisterOrganisation(ctx context.Context, pr authz.Principal, 
 		action = "organisation.register_public_body"
 	}
 	if err := s.policy.Authorize(ctx, pr, action, []string{authz.ScopeAll, authz.ScopeRegion}); err != nil {
+		return nil, err
+	}
+	if err := s.registrations.Refused(pr.UserID, s.clock.Now()); err != nil {
 		return nil, err
 	}
 	num, err := orgnr.Parse(in.OrganisationNumber)
