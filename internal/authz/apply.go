@@ -208,3 +208,6 @@ func (p *PolicyEnforcer) Version() int64 { return p.version.Load() }
 
 // Reloads counts the full reloads after the first load.
 func (p *PolicyEnforcer) Reloads() int64 { return p.reloads.Load() }
+
+// Applied counts the notices applied line by line since start.
+func (p *PolicyEnforcer) Applied() int64 { return p.applied.Load() }
