@@ -98,7 +98,7 @@ func TestRegistrationFloodKeepsEveryInstanceRightAndStopsAtTheLimit(t *testing.T
 	flooder := in.person(t, "Flooder")
 	bystander := in.person(t, "Bystander")
 	require.Eventually(t, func() bool { return in.b.Version() == in.a.Version() }, time.Second, time.Millisecond)
-	reloadsBefore := in.b.Reloads()
+	reloadsBefore, appliedBefore := in.b.Reloads(), in.b.Applied()
 	require.True(t, in.b.Can(official, "organisation.update", authz.ScopeRegion))
 
 	var (
@@ -160,6 +160,7 @@ func TestRegistrationFloodKeepsEveryInstanceRightAndStopsAtTheLimit(t *testing.T
 	}, time.Second, time.Millisecond)
 	require.Equal(t, stored, sorted(in.a.AllAssignments()))
 	require.Equal(t, reloadsBefore, in.b.Reloads(), "the other instance reloaded the whole policy")
+	require.Equal(t, int64(limit+1), in.b.Applied()-appliedBefore, "the other instance did not apply each grant and the revocation as a notice")
 	for _, id := range registered {
 		scope := authz.OrgScope(id)
 		for _, pr := range []authz.Principal{flooder, bystander, official} {
