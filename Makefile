@@ -34,7 +34,7 @@ lint: ## gofmt, go vet and staticcheck.
 	$(GO) run $(STATICCHECK) ./...
 
 bench: postgres ## Micro-benchmarks, then seed a large dataset under ./var/bench and measure the service against plain SQL (BENCHFLAGS=... for samverkan bench).
-	$(GO) test -count=1 -run '^$$' -bench . ./cmd/samverkan/internal/bench/ ./internal/store/ ./internal/token/
+	$(GO) test -count=1 -run '^$$' -bench . ./cmd/samverkan/internal/bench/ ./internal/store/ ./internal/token/ ./internal/registry/ ./internal/authz/
 	$(GO) run ./cmd/samverkan bench $(BENCHFLAGS)
 
 # The service and the tests start PostgreSQL from the installed server

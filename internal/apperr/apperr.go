@@ -21,7 +21,10 @@ const (
 	InvalidTransition Code = "INVALID_TRANSITION"
 	Conflict          Code = "CONFLICT"
 	Unavailable       Code = "UNAVAILABLE"
-	Internal          Code = "INTERNAL"
+	// RateLimited: the person has made too many writes of this kind
+	// lately; the message says when they may try again.
+	RateLimited Code = "RATE_LIMITED"
+	Internal    Code = "INTERNAL"
 )
 
 // Error is a domain error: a code, a message a person understands, and

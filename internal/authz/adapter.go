@@ -1,6 +1,6 @@
 // Package authz holds the service's authorization: Casbin's rules live in
 // PostgreSQL (Adapter) and every instance reloads them when another one
-// changes them (Watcher).
+// changes them (Watcher), applying just the lines that changed.
 package authz
 
 import (
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/casbin/casbin/v2/model"
@@ -22,12 +23,15 @@ import (
 const opTimeout = 10 * time.Second
 
 // Adapter stores Casbin's rules in table casbin_rule. Every change commits
-// together with a NOTIFY on store.PolicyChannel, so each instance's Watcher
-// hears of exactly the changes that became visible. With it, an enforcer's
-// own watcher notification is redundant; turn it off with
+// together with its number (store.NextPolicyVersion) and a NOTIFY on
+// store.PolicyChannel listing its lines, so each instance's Watcher hears
+// of exactly the changes that became visible. With it, an enforcer's own
+// watcher notification is redundant; turn it off with
 // EnableAutoNotifyWatcher(false).
 type Adapter struct {
 	db *store.DB
+	// loaded is the number of the last change the last LoadPolicy saw.
+	loaded atomic.Int64
 }
 
 var (
@@ -40,11 +44,12 @@ var (
 // NewAdapter returns an adapter on db.
 func NewAdapter(db *store.DB) *Adapter { return &Adapter{db: db} }
 
-// LoadPolicy loads every stored rule into m.
+// LoadPolicy loads every stored rule into m, and remembers the number of
+// the last change they include (LoadedVersion).
 func (a *Adapter) LoadPolicy(m model.Model) error {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	rules, err := store.CasbinRules(ctx, a.db.Pool)
+	rules, seq, err := store.CasbinRulesWithVersion(ctx, a.db)
 	if err != nil {
 		return err
 	}
@@ -53,30 +58,47 @@ func (a *Adapter) LoadPolicy(m model.Model) error {
 			return err
 		}
 	}
+	a.loaded.Store(seq)
 	return nil
 }
+
+// LoadedVersion is the number of the last change that the last
+// LoadPolicy included.
+func (a *Adapter) LoadedVersion() int64 { return a.loaded.Load() }
 
 // loadRule gives m the rule with as many values as m defines for its type
 // (more only if the extra ones are set). Trimming every trailing empty
 // value instead would break a rule whose last value is deliberately empty.
 func loadRule(r store.CasbinRule, m model.Model) error {
-	if r.PType == "" {
-		return fmt.Errorf("load authorization rule %v: no policy type", r.V)
-	}
-	ast, err := m.GetAssertion(r.PType[:1], r.PType)
+	_, vals, err := modelRule(r, m)
 	if err != nil {
-		return fmt.Errorf("load authorization rule %s %v: %w", r.PType, r.V, err)
+		return fmt.Errorf("load authorization rule: %w", err)
+	}
+	return persist.LoadPolicyArray(append([]string{r.PType}, vals...), m)
+}
+
+// modelRule returns r's section ("p" or "g") and its values as m holds
+// them: as many as m defines for the type, more only if the extra ones
+// are set.
+func modelRule(r store.CasbinRule, m model.Model) (sec string, vals []string, err error) {
+	if r.PType == "" {
+		return "", nil, fmt.Errorf("rule %v has no policy type", r.V)
+	}
+	sec = r.PType[:1]
+	ast, err := m.GetAssertion(sec, r.PType)
+	if err != nil {
+		return "", nil, fmt.Errorf("rule %s %v: %w", r.PType, r.V, err)
 	}
 	n := len(ast.Tokens)
 	if n > len(r.V) {
-		return fmt.Errorf("load authorization rule %s: the model has %d values, the table only %d", r.PType, n, len(r.V))
+		return "", nil, fmt.Errorf("rule %s: the model has %d values, the table only %d", r.PType, n, len(r.V))
 	}
 	for i := n; i < len(r.V); i++ {
 		if r.V[i] != "" {
 			n = i + 1
 		}
 	}
-	return persist.LoadPolicyArray(append([]string{r.PType}, r.V[:n]...), m)
+	return sec, slices.Clone(r.V[:n]), nil
 }
 
 // SavePolicy replaces every stored rule with m's, in one transaction.
@@ -93,8 +115,11 @@ func (a *Adapter) SavePolicy(m model.Model) error {
 			}
 		}
 	}
-	return a.change("SavePolicy", func(ctx context.Context, tx pgx.Tx) error {
-		return store.ReplaceCasbinRules(ctx, tx, rules)
+	return a.change(func(ctx context.Context, tx pgx.Tx) error {
+		if err := store.ReplaceCasbinRules(ctx, tx, rules); err != nil {
+			return err
+		}
+		return announceReloadTx(ctx, tx)
 	})
 }
 
@@ -109,13 +134,13 @@ func (a *Adapter) AddPolicies(_, ptype string, rules [][]string) error {
 	if err != nil {
 		return err
 	}
-	return a.change("AddPolicy", func(ctx context.Context, tx pgx.Tx) error {
+	return a.change(func(ctx context.Context, tx pgx.Tx) error {
 		for _, r := range rs {
 			if err := store.InsertCasbinRule(ctx, tx, r); err != nil {
 				return err
 			}
 		}
-		return nil
+		return announceTx(ctx, tx, rs, nil)
 	})
 }
 
@@ -130,35 +155,32 @@ func (a *Adapter) RemovePolicies(_, ptype string, rules [][]string) error {
 	if err != nil {
 		return err
 	}
-	return a.change("RemovePolicy", func(ctx context.Context, tx pgx.Tx) error {
+	return a.change(func(ctx context.Context, tx pgx.Tx) error {
 		for _, r := range rs {
 			if _, err := store.DeleteCasbinRule(ctx, tx, r); err != nil {
 				return err
 			}
 		}
-		return nil
+		return announceTx(ctx, tx, nil, rs)
 	})
 }
 
 // RemoveFilteredPolicy deletes the rules of ptype whose values from
 // fieldIndex on equal fieldValues; an empty value matches anything.
 func (a *Adapter) RemoveFilteredPolicy(_, ptype string, fieldIndex int, fieldValues ...string) error {
-	return a.change("RemoveFilteredPolicy", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := store.DeleteCasbinRulesFiltered(ctx, tx, ptype, fieldIndex, fieldValues...)
-		return err
+	return a.change(func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := store.DeleteCasbinRulesFiltered(ctx, tx, ptype, fieldIndex, fieldValues...); err != nil {
+			return err
+		}
+		return announceReloadTx(ctx, tx)
 	})
 }
 
-// change runs fn and announces it in the same transaction.
-func (a *Adapter) change(what string, fn func(context.Context, pgx.Tx) error) error {
+// change runs fn, which also announces the change, in one transaction.
+func (a *Adapter) change(fn func(context.Context, pgx.Tx) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	return a.db.InTx(ctx, func(tx pgx.Tx) error {
-		if err := fn(ctx, tx); err != nil {
-			return err
-		}
-		return store.NotifyPolicyChanged(ctx, tx, what)
-	})
+	return a.db.InTx(ctx, func(tx pgx.Tx) error { return fn(ctx, tx) })
 }
 
 func toRules(ptype string, rules [][]string) ([]store.CasbinRule, error) {

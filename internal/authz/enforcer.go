@@ -2,8 +2,9 @@
 // workflow transition asks it whether a principal may do an action on an
 // object in one of the object's scopes. The permissions are policy.csv; the
 // model is model.conf (RBAC with domains); role assignments are made by
-// admins and kept in PostgreSQL, and every instance of the service reloads
-// them when another one changes them (LISTEN/NOTIFY).
+// admins and kept in PostgreSQL, and every instance of the service applies
+// the lines another one changes (numbered notices over LISTEN/NOTIFY),
+// reloading everything only when it may have missed one.
 package authz
 
 import (
@@ -20,7 +21,6 @@ import (
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
-	"github.com/casbin/casbin/v2/util"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -63,18 +63,35 @@ func Policy() []Rule {
 // PolicyEnforcer is the policy point.
 type PolicyEnforcer struct {
 	e       *casbin.SyncedEnforcer
+	adapter *Adapter
 	db      *store.DB
 	watcher *Watcher
 	log     *slog.Logger
-	// decisions caches Casbin's answers; every change to the policy in
-	// memory replaces the whole map (a request lists hundreds of objects and
-	// asks the same few questions about each).
+	// decisions caches Casbin's answers per subject; a role change forgets
+	// only its person's, a change of the permissions (or a reload) replaces
+	// the whole cache (a request lists hundreds of objects and asks the same
+	// few questions about each).
 	decisions atomic.Pointer[decisionCache]
+
+	// The notices the watcher has received and not yet applied; one
+	// goroutine applies them, as many at a time as have arrived (apply.go).
+	mu       sync.Mutex
+	pending  []string
+	progress chan struct{} // closed and replaced whenever version moves on
+	wake     chan struct{}
+	version  atomic.Int64 // number of the last change applied
+	// applying serialises every change to the enforcer's memory.
+	applying sync.Mutex
+	stop     chan struct{}
+	stopped  chan struct{}
+	// Reloads counts full reloads, Applied the notices applied line by
+	// line (for tests and metrics).
+	reloads, applied atomic.Int64
 }
 
 // NewPolicyEnforcer writes policy.csv's rules to the database (replacing
-// older ones), loads rules and role assignments, and starts listening for
-// changes made by other instances.
+// older ones), starts listening for changes, then loads rules and role
+// assignments; changes made by any instance reach it as notices.
 func NewPolicyEnforcer(ctx context.Context, db *store.DB, pool *pgxpool.Pool, log *slog.Logger) (*PolicyEnforcer, error) {
 	if err := syncPolicy(ctx, db); err != nil {
 		return nil, err
@@ -83,42 +100,60 @@ func NewPolicyEnforcer(ctx context.Context, db *store.DB, pool *pgxpool.Pool, lo
 	if err != nil {
 		return nil, fmt.Errorf("casbin model: %w", err)
 	}
-	e, err := casbin.NewSyncedEnforcer(m, NewAdapter(db))
+	e, err := casbin.NewSyncedEnforcer(m)
 	if err != nil {
-		return nil, fmt.Errorf("load policy: %w", err)
+		return nil, fmt.Errorf("casbin enforcer: %w", err)
 	}
+	// Casbin installs keyMatch as the role manager's domain matching
+	// function whenever the matcher compares domains with keyMatch. With
+	// it, every role link added compares its scope with every stored scope,
+	// so a reload costs the square of the number of assignments (20,000 of
+	// them: minutes) and a role change grows with the policy. The model
+	// asks for the "*" scope by name instead; take the function out.
+	e.AddNamedDomainMatchingFunc("g", "", nil)
+	adapter := NewAdapter(db)
+	e.SetAdapter(adapter)
 	// Changes are written by us in our own transactions (with their history
 	// event); the enforcer only holds them in memory.
 	e.EnableAutoSave(false)
-	e.AddNamedDomainMatchingFunc("g", "keyMatch", util.KeyMatch)
-	if err := e.LoadPolicy(); err != nil {
-		return nil, fmt.Errorf("load policy: %w", err)
-	}
 	w, err := NewWatcher(ctx, pool, log)
 	if err != nil {
 		return nil, err
 	}
-	p := &PolicyEnforcer{e: e, db: db, watcher: w, log: log}
+	p := &PolicyEnforcer{e: e, adapter: adapter, db: db, watcher: w, log: log,
+		progress: make(chan struct{}), wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	p.forgetDecisions()
-	reload := ReloadCallback(e, log)
-	if err := w.SetUpdateCallback(func(msg string) {
-		reload(msg)
-		p.forgetDecisions()
-	}); err != nil {
-		w.Close()
-		return nil, err
-	}
+	// Listen first, then load: a change committed in between arrives as a
+	// notice that the loaded version already includes, and is skipped.
+	_ = w.SetUpdateCallback(p.receive)
 	select {
 	case <-w.Ready():
 	case <-ctx.Done():
 		w.Close()
 		return nil, ctx.Err()
 	}
+	if err := e.LoadPolicy(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("load policy: %w", err)
+	}
+	p.version.Store(adapter.LoadedVersion())
+	go p.applyLoop()
+	p.signal()
 	return p, nil
 }
 
 // Close stops listening for changes.
-func (p *PolicyEnforcer) Close() { p.watcher.Close() }
+func (p *PolicyEnforcer) Close() {
+	p.watcher.Close()
+	p.mu.Lock()
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
+	p.mu.Unlock()
+	<-p.stopped
+}
 
 func syncPolicy(ctx context.Context, db *store.DB) error {
 	want := map[store.CasbinRule]bool{}
@@ -131,7 +166,7 @@ func syncPolicy(ctx context.Context, db *store.DB) error {
 			return err
 		}
 		have := map[store.CasbinRule]bool{}
-		changed := false
+		var added, removed []store.CasbinRule
 		for _, r := range rules {
 			if r.PType != "p" {
 				continue
@@ -141,7 +176,7 @@ func syncPolicy(ctx context.Context, db *store.DB) error {
 				if _, err := store.DeleteCasbinRule(ctx, tx, r); err != nil {
 					return err
 				}
-				changed = true
+				removed = append(removed, r)
 			}
 		}
 		for r := range want {
@@ -149,11 +184,11 @@ func syncPolicy(ctx context.Context, db *store.DB) error {
 				if err := store.InsertCasbinRule(ctx, tx, r); err != nil {
 					return err
 				}
-				changed = true
+				added = append(added, r)
 			}
 		}
-		if changed {
-			return store.NotifyPolicyChanged(ctx, tx, "policy")
+		if len(added)+len(removed) > 0 {
+			return announceTx(ctx, tx, added, removed)
 		}
 		return nil
 	})
@@ -172,13 +207,21 @@ func (p *PolicyEnforcer) Can(pr Principal, action string, scopes ...string) bool
 		subjects = append(subjects, "signed_in")
 	}
 	cache := p.decisions.Load()
-	var unknown []string
+	var own [2]*subjectDecisions
+	for i, sub := range subjects {
+		own[i] = cache.of(sub)
+	}
+	type question struct {
+		sd         *subjectDecisions
+		sub, scope string
+	}
+	var unknown []question
 	for _, scope := range scopes {
-		for _, sub := range subjects {
-			key := decisionKey(sub, scope, resource, verb)
-			v, ok := cache.m.Load(key)
+		for i, sub := range subjects {
+			key := decisionKey(scope, resource, verb)
+			v, ok := own[i].m.Load(key)
 			if !ok {
-				unknown = append(unknown, sub, scope)
+				unknown = append(unknown, question{own[i], sub, scope})
 				continue
 			}
 			if v.(bool) {
@@ -186,8 +229,8 @@ func (p *PolicyEnforcer) Can(pr Principal, action string, scopes ...string) bool
 			}
 		}
 	}
-	for i := 0; i < len(unknown); i += 2 {
-		if p.enforce(cache, unknown[i], unknown[i+1], resource, verb) {
+	for _, q := range unknown {
+		if p.enforce(cache, q.sd, q.sub, q.scope, resource, verb) {
 			return true
 		}
 	}
@@ -199,17 +242,41 @@ func (p *PolicyEnforcer) Can(pr Principal, action string, scopes ...string) bool
 const maxDecisions = 100_000
 
 type decisionCache struct {
-	m sync.Map
+	subjects sync.Map // subject -> *subjectDecisions
+	n        atomic.Int64
+}
+
+// subjectDecisions are the cached answers for one subject.
+type subjectDecisions struct {
+	m sync.Map // decisionKey -> bool
 	n atomic.Int64
 }
 
-func decisionKey(sub, dom, obj, act string) string {
-	return sub + "\x00" + dom + "\x00" + obj + "\x00" + act
+// of returns sub's decisions, creating them when there are none.
+func (c *decisionCache) of(sub string) *subjectDecisions {
+	if sd, ok := c.subjects.Load(sub); ok {
+		return sd.(*subjectDecisions)
+	}
+	sd, _ := c.subjects.LoadOrStore(sub, &subjectDecisions{})
+	return sd.(*subjectDecisions)
 }
 
-// enforce asks Casbin and remembers the answer. A decision computed while
-// the policy changes lands in the map being replaced, never in the new one.
-func (p *PolicyEnforcer) enforce(cache *decisionCache, sub, dom, obj, act string) bool {
+// forget drops sub's decisions; a decision being computed for sub lands
+// in the dropped set, never in the one that replaces it.
+func (c *decisionCache) forget(sub string) {
+	if sd, ok := c.subjects.LoadAndDelete(sub); ok {
+		c.n.Add(-sd.(*subjectDecisions).n.Load())
+	}
+}
+
+func decisionKey(dom, obj, act string) string {
+	return dom + "\x00" + obj + "\x00" + act
+}
+
+// enforce asks Casbin and remembers the answer. Callers take sd before
+// asking: the policy changes first and the cached decisions are forgotten
+// after, so an answer from the old policy lands in a forgotten set.
+func (p *PolicyEnforcer) enforce(cache *decisionCache, sd *subjectDecisions, sub, dom, obj, act string) bool {
 	ok, err := p.e.Enforce(sub, dom, obj, act)
 	if err != nil {
 		p.log.Error("policy check failed", "err", err, "action", obj+"."+act)
@@ -219,7 +286,8 @@ func (p *PolicyEnforcer) enforce(cache *decisionCache, sub, dom, obj, act string
 		p.decisions.CompareAndSwap(cache, &decisionCache{})
 		return ok
 	}
-	cache.m.Store(decisionKey(sub, dom, obj, act), ok)
+	sd.n.Add(1)
+	sd.m.Store(decisionKey(dom, obj, act), ok)
 	return ok
 }
 
@@ -273,8 +341,9 @@ func (p *PolicyEnforcer) AllAssignments() []Assignment {
 
 // Reload reads all rules and assignments from the database again.
 func (p *PolicyEnforcer) Reload() error {
-	defer p.forgetDecisions()
-	return p.e.LoadPolicy()
+	p.applying.Lock()
+	defer p.applying.Unlock()
+	return p.reload()
 }
 
 // ValidateAssignment checks that a role may be held in a scope.
@@ -335,12 +404,13 @@ func GrantTx(ctx context.Context, tx pgx.Tx, by Principal, a Assignment, at time
 	if err := appendRoleEvent(ctx, tx, by, "role_assigned", a, at); err != nil {
 		return err
 	}
-	return store.NotifyPolicyChanged(ctx, tx, "roles")
+	return announceTx(ctx, tx, []store.CasbinRule{rule}, nil)
 }
 
 // RevokeTx removes a role assignment, with its history event.
 func RevokeTx(ctx context.Context, tx pgx.Tx, by Principal, a Assignment, at time.Time) error {
-	n, err := store.DeleteCasbinRule(ctx, tx, store.CasbinRule{PType: "g", V: [6]string{UserSubject(a.UserID), a.Role, a.Scope}})
+	rule := store.CasbinRule{PType: "g", V: [6]string{UserSubject(a.UserID), a.Role, a.Scope}}
+	n, err := store.DeleteCasbinRule(ctx, tx, rule)
 	if err != nil {
 		return err
 	}
@@ -350,7 +420,7 @@ func RevokeTx(ctx context.Context, tx pgx.Tx, by Principal, a Assignment, at tim
 	if err := appendRoleEvent(ctx, tx, by, "role_revoked", a, at); err != nil {
 		return err
 	}
-	return store.NotifyPolicyChanged(ctx, tx, "roles")
+	return announceTx(ctx, tx, nil, []store.CasbinRule{rule})
 }
 
 func appendRoleEvent(ctx context.Context, tx pgx.Tx, by Principal, kind string, a Assignment, at time.Time) error {
@@ -362,19 +432,13 @@ func appendRoleEvent(ctx context.Context, tx pgx.Tx, by Principal, kind string, 
 	return store.AppendEvent(ctx, tx, ev)
 }
 
-// Remember puts a committed assignment into this instance's memory at once;
-// the other instances reload when the change notice reaches them.
-func (p *PolicyEnforcer) Remember(a Assignment) {
-	if _, err := p.e.AddGroupingPolicy(UserSubject(a.UserID), a.Role, a.Scope); err != nil {
-		p.log.Warn("remembering role assignment", "err", err)
-	}
-	p.forgetDecisions()
-}
+// Remember makes sure this instance knows of a committed assignment when
+// it returns: it waits until the change notices up to the latest committed
+// change have been applied (a millisecond or two), and reloads if they do
+// not come. Applying only through the notices, in their order, keeps a
+// later revocation made elsewhere from being undone by an earlier grant.
+func (p *PolicyEnforcer) Remember(Assignment) { p.catchUp() }
 
-// Forget removes a committed revocation from this instance's memory.
-func (p *PolicyEnforcer) Forget(a Assignment) {
-	if _, err := p.e.RemoveGroupingPolicy(UserSubject(a.UserID), a.Role, a.Scope); err != nil {
-		p.log.Warn("forgetting role assignment", "err", err)
-	}
-	p.forgetDecisions()
-}
+// Forget makes sure this instance knows of a committed revocation, as
+// Remember does for an assignment.
+func (p *PolicyEnforcer) Forget(Assignment) { p.catchUp() }

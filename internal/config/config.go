@@ -83,6 +83,10 @@ type Config struct {
 	CORSOrigins        []string
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration
+	// RegistrationsPerHour is how many organisations one person may
+	// register in any hour, counted across every process; 0 allows any
+	// number.
+	RegistrationsPerHour int
 	// DBMaxConns is the connection pool's size per process.
 	DBMaxConns int
 	// OTLPEndpoint receives traces over OTLP/HTTP; empty exports nothing.
@@ -229,6 +233,8 @@ func settings() []setting {
 			func(c *Config, v values) { c.CORSOrigins = v.StringSlice("cors-origins") }},
 		{Server, &cli.DurationFlag{Name: "idempotency-ttl", Local: true, Value: 24 * time.Hour, Usage: "how long an Idempotency-Key is remembered", Sources: cli.EnvVars("SAMVERKAN_IDEMPOTENCY_TTL")},
 			func(c *Config, v values) { c.IdempotencyTTL = v.Duration("idempotency-ttl") }},
+		{Server, &cli.IntFlag{Name: "registrations-per-hour", Local: true, Value: 20, Usage: "organisations one person may register in any hour (0: no limit)", Sources: cli.EnvVars("SAMVERKAN_REGISTRATIONS_PER_HOUR")},
+			func(c *Config, v values) { c.RegistrationsPerHour = v.Int("registrations-per-hour") }},
 		{Database, &cli.IntFlag{Name: "db-max-conns", Local: true, Value: 40, Usage: "database connections per process", Sources: cli.EnvVars("SAMVERKAN_DB_MAX_CONNS")},
 			func(c *Config, v values) { c.DBMaxConns = v.Int("db-max-conns") }},
 		{Server, &cli.StringFlag{Name: "otlp-endpoint", Local: true, Usage: "OpenTelemetry collector (OTLP/HTTP), e.g. http://collector:4318; traces are exported only when set", Sources: cli.EnvVars("OTEL_EXPORTER_OTLP_ENDPOINT")},

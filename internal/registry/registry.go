@@ -18,6 +18,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/orgnr"
+	"github.com/samverkan/samverkan/internal/ratelimit"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/validate"
 )
@@ -41,11 +42,32 @@ type Service struct {
 	policy *authz.PolicyEnforcer
 	clock  clock.Clock
 	log    *slog.Logger
+	// registrations bounds how many organisations one person registers.
+	registrations *ratelimit.Limiter
+}
+
+// DefaultRegistrationsPerHour is how many organisations one person may
+// register in an hour unless configured otherwise.
+const DefaultRegistrationsPerHour = 20
+
+// Option configures the registry.
+type Option func(*Service)
+
+// WithRegistrationsPerHour sets how many organisations one person may
+// register in any hour; 0 or less allows any number.
+func WithRegistrationsPerHour(n int) Option {
+	return func(s *Service) { s.registrations.Max = n }
 }
 
 // New returns the registry service.
-func New(db *store.DB, policy *authz.PolicyEnforcer, clk clock.Clock, log *slog.Logger) *Service {
-	return &Service{db: db, policy: policy, clock: clk, log: log}
+func New(db *store.DB, policy *authz.PolicyEnforcer, clk clock.Clock, log *slog.Logger, opts ...Option) *Service {
+	s := &Service{db: db, policy: policy, clock: clk, log: log, registrations: ratelimit.New(ratelimit.Limit{
+		Action: "organisation.register", Max: DefaultRegistrationsPerHour, Window: time.Hour,
+		WhatSV: "registrerade organisationer", WhatEN: "organisations registered"})}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // OrganisationInput is what registering or editing an organisation takes.
@@ -69,13 +91,18 @@ type OrganisationInput struct {
 // nothing: the person registering an idea-based organisation asks, with it,
 // to represent it (unless they hold a role on the public side, or say no),
 // and an official confirms that before they may act on its behalf. Public
-// bodies are registered by officials and admins.
+// bodies are registered by officials and admins. One person registers at
+// most so many organisations an hour (RATE_LIMITED beyond, and nothing is
+// written).
 func (s *Service) RegisterOrganisation(ctx context.Context, pr authz.Principal, in OrganisationInput) (*store.Organisation, *store.Claim, error) {
 	action := "organisation.register"
 	if in.Sector == SectorPublic {
 		action = "organisation.register_public_body"
 	}
 	if err := s.policy.Authorize(ctx, pr, action, []string{authz.ScopeAll, authz.ScopeRegion}); err != nil {
+		return nil, nil, err
+	}
+	if err := s.registrations.Refused(pr.UserID, s.clock.Now()); err != nil {
 		return nil, nil, err
 	}
 	num, err := orgnr.Parse(in.OrganisationNumber)
@@ -96,6 +123,9 @@ func (s *Service) RegisterOrganisation(ctx context.Context, pr authz.Principal, 
 		ContactEmail: in.ContactEmail, ContactPhone: in.ContactPhone, CreatedAt: now}
 	var claim *store.Claim
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := s.registrations.TakeTx(ctx, tx, pr.UserID, now); err != nil {
+			return err
+		}
 		if err := store.InsertOrganisation(ctx, tx, o); err != nil {
 			return err
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/samverkan/samverkan/internal/apperr"
 )
 
 // CasbinRule is one row of casbin_rule: a policy type ("p", "g", ...) and
@@ -147,4 +149,43 @@ func CasbinRuleExists(ctx context.Context, q Querier, r CasbinRule) (bool, error
 	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM casbin_rule WHERE ptype = $1 AND v0 = $2 AND v1 = $3
 		AND v2 = $4 AND v3 = $5 AND v4 = $6 AND v5 = $7)`, r.PType, r.V[0], r.V[1], r.V[2], r.V[3], r.V[4], r.V[5]).Scan(&ok)
 	return ok, translate(err, "look up rule")
+}
+
+// NextPolicyVersion numbers a change to the policy: call it in the
+// transaction that makes the change. The counter's row stays locked until
+// that transaction ends, so the numbers commit in order and without gaps.
+func NextPolicyVersion(ctx context.Context, q Querier) (int64, error) {
+	var seq int64
+	err := q.QueryRow(ctx, `INSERT INTO policy_version AS v (singleton, seq) VALUES (true, 1)
+		ON CONFLICT (singleton) DO UPDATE SET seq = v.seq + 1 RETURNING seq`).Scan(&seq)
+	return seq, translate(err, "number a policy change")
+}
+
+// CasbinRulesWithVersion returns every rule (as CasbinRules) and the
+// number of the last change they include, read from one snapshot.
+func CasbinRulesWithVersion(ctx context.Context, db *DB) ([]CasbinRule, int64, error) {
+	var rules []CasbinRule
+	var seq int64
+	err := pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT seq FROM policy_version), 0)`).Scan(&seq); err != nil {
+			return translate(err, "read the policy version")
+		}
+		var err error
+		rules, err = CasbinRules(ctx, tx)
+		return err
+	})
+	if _, ok := apperr.As(err); ok || err == nil {
+		return rules, seq, err
+	}
+	return nil, 0, translate(err, "read the authorization rules")
+}
+
+// PolicyVersion returns the number of the last committed policy change.
+func (db *DB) PolicyVersion(ctx context.Context) (int64, error) { return PolicyVersion(ctx, db.Pool) }
+
+// PolicyVersion returns the number of the last committed policy change.
+func PolicyVersion(ctx context.Context, q Querier) (int64, error) {
+	var seq int64
+	err := q.QueryRow(ctx, `SELECT coalesce((SELECT seq FROM policy_version), 0)`).Scan(&seq)
+	return seq, translate(err, "read the policy version")
 }

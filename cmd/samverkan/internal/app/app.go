@@ -267,9 +267,9 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Services.Engine, a.Services.Signing = eng, sign
-	a.Services.Registry = registry.New(a.DB, policy, a.opts.Clock, a.log)
-	a.Services.Roles = authz.NewRoleService(a.DB, policy, a.opts.Clock)
 	cfg := a.opts.Config
+	a.Services.Registry = registry.New(a.DB, policy, a.opts.Clock, a.log, registry.WithRegistrationsPerHour(cfg.RegistrationsPerHour))
+	a.Services.Roles = authz.NewRoleService(a.DB, policy, a.opts.Clock)
 	schedule, err := followup.ScheduleFrom(cfg)
 	if err != nil {
 		return err
