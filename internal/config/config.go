@@ -76,7 +76,20 @@ type Config struct {
 	DBMaxConns int
 	// OTLPEndpoint receives traces over OTLP/HTTP; empty exports nothing.
 	OTLPEndpoint string
+
+	// SMTPURL is the mail server (smtp://user:pass@host:587 with STARTTLS,
+	// smtps://user:pass@host:465); empty writes mail to MailDir instead.
+	SMTPURL string
+	// MailFrom is the sender of every e-mail.
+	MailFrom string
+	// MailWorkers is how many e-mails are sent at once per process.
+	MailWorkers int
+	// PublicURL is the web interface's address, for links in e-mails.
+	PublicURL string
 }
+
+// MailDir is where e-mails go when no SMTP server is configured.
+func (c Config) MailDir() string { return filepath.Join(c.DataDir, "mail") }
 
 // PostgresDir is where the embedded cluster keeps its data.
 func (c Config) PostgresDir() string { return filepath.Join(c.DataDir, "postgres") }
@@ -120,6 +133,10 @@ func Flags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "cors-origins", Usage: "browser origins allowed to call the API (comma-separated); none by default", Sources: cli.EnvVars("SAMVERKAN_CORS_ORIGINS")},
 		&cli.DurationFlag{Name: "idempotency-ttl", Value: 24 * time.Hour, Usage: "how long an Idempotency-Key is remembered", Sources: cli.EnvVars("SAMVERKAN_IDEMPOTENCY_TTL")},
 		&cli.IntFlag{Name: "db-max-conns", Value: 40, Usage: "database connections per process", Sources: cli.EnvVars("SAMVERKAN_DB_MAX_CONNS")},
+		&cli.StringFlag{Name: "smtp-url", Usage: "mail server, smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465; empty writes .eml files under data-dir/mail", Sources: cli.EnvVars("SAMVERKAN_SMTP_URL")},
+		&cli.StringFlag{Name: "mail-from", Value: "Överenskommelsen Värmland <noreply@samverkan.invalid>", Usage: "sender of the e-mails", Sources: cli.EnvVars("SAMVERKAN_MAIL_FROM")},
+		&cli.IntFlag{Name: "mail-workers", Value: 10, Usage: "e-mails sent at once per process", Sources: cli.EnvVars("SAMVERKAN_MAIL_WORKERS")},
+		&cli.StringFlag{Name: "public-url", Value: "http://127.0.0.1:8080", Usage: "the web interface's address, for links in e-mails", Sources: cli.EnvVars("SAMVERKAN_PUBLIC_URL")},
 		&cli.StringFlag{Name: "otlp-endpoint", Usage: "OpenTelemetry collector (OTLP/HTTP), e.g. http://collector:4318; traces are exported only when set", Sources: cli.EnvVars("OTEL_EXPORTER_OTLP_ENDPOINT")},
 	}
 }
@@ -162,6 +179,10 @@ func FromCommand(cmd *cli.Command) (Config, error) {
 		IdempotencyTTL: cmd.Duration("idempotency-ttl"),
 		DBMaxConns:     int(cmd.Int("db-max-conns")),
 		OTLPEndpoint:   cmd.String("otlp-endpoint"),
+		SMTPURL:        cmd.String("smtp-url"),
+		MailFrom:       cmd.String("mail-from"),
+		MailWorkers:    int(cmd.Int("mail-workers")),
+		PublicURL:      cmd.String("public-url"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
 		return c, fmt.Errorf("--log-level: %w", err)
@@ -206,7 +227,15 @@ func (c Config) LogValue() slog.Value {
 		slog.String("oidc_issuer", c.OIDCIssuer),
 		slog.Bool("graphiql", c.GraphiQL),
 		slog.Int("workers", c.Workers),
+		slog.String("smtp", maskSMTP(c.SMTPURL)),
 	)
+}
+
+func maskSMTP(s string) string {
+	if s == "" {
+		return "none (mail written to data-dir/mail)"
+	}
+	return maskURL(s)
 }
 
 func maskURL(s string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/store"
 )
 
 // Client is the River client over pgx.
@@ -33,6 +34,9 @@ type Options struct {
 	// River's defaults. Tests shorten them.
 	FetchCooldown     time.Duration
 	FetchPollInterval time.Duration
+	// MailWorkers is the number of e-mail deliveries sent at once (River
+	// queue store.DeliveryQueue); 0: this client does not send mail.
+	MailWorkers int
 	// Middleware wraps every job (metrics, traces).
 	Middleware []rivertype.Middleware
 }
@@ -54,6 +58,9 @@ func NewClient(pool *pgxpool.Pool, o Options) (*Client, error) {
 	}
 	if o.WorkerCount > 0 {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.WorkerCount}}
+		if o.MailWorkers > 0 {
+			cfg.Queues[store.DeliveryQueue] = river.QueueConfig{MaxWorkers: o.MailWorkers}
+		}
 	}
 	if _, real := o.Clock.(clock.Real); o.Clock != nil && !real {
 		cfg.Test.Time = o.Clock

@@ -14,6 +14,9 @@ import (
 	"github.com/samverkan/samverkan/internal/jobs"
 )
 
+// Only jobs in queues that a client works (River's river_queue) count: the
+// e-mail queue's jobs wait for a client that sends mail.
+//
 // RunDue asks River to work now every job due at now (scheduled, or
 // retryable, at or before it), rather than at its scheduler's next 5-second
 // tick, and waits until no job is due; jobs that the worked ones make due at
@@ -22,7 +25,8 @@ import (
 func RunDue(tb testing.TB, pool *pgxpool.Pool, client *jobs.Client, now time.Time, timeout time.Duration) string {
 	tb.Helper()
 	return wait(tb, pool, now, timeout, func(ctx context.Context) {
-		rows, err := pool.Query(ctx, `SELECT id FROM river_job WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= $1`, now)
+		rows, err := pool.Query(ctx, `SELECT id FROM river_job WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= $1
+			AND queue IN (SELECT name FROM river_queue)`, now)
 		require.NoError(tb, err)
 		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		require.NoError(tb, err)
@@ -55,7 +59,7 @@ func wait(tb testing.TB, pool *pgxpool.Pool, now time.Time, timeout time.Duratio
 			count(*) FILTER (WHERE state IN ('available', 'running', 'pending')
 				OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)),
 			coalesce(string_agg(errors::text, '; ') FILTER (WHERE state IN ('retryable', 'discarded')), '')
-			FROM river_job`, now).Scan(&due, &failed))
+			FROM river_job WHERE queue IN (SELECT name FROM river_queue)`, now).Scan(&due, &failed))
 		if due == 0 {
 			return failed
 		}

@@ -30,7 +30,9 @@ import (
 	"github.com/samverkan/samverkan/internal/idempotency"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/jobs"
+	"github.com/samverkan/samverkan/internal/mail"
 	"github.com/samverkan/samverkan/internal/migrate"
+	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/observe"
 	"github.com/samverkan/samverkan/internal/pgembed"
 	"github.com/samverkan/samverkan/internal/registry"
@@ -294,6 +296,12 @@ func (a *App) build(ctx context.Context) error {
 	a.Services.Keys = idempotency.New(a.DB, ttl, a.opts.Clock, a.log)
 
 	workers := river.NewWorkers()
+	sender, err := a.mailSender()
+	if err != nil {
+		return err
+	}
+	river.AddWorker(workers, &notify.Worker{DB: a.DB, Sender: sender, From: cfg.MailFrom, PublicURL: cfg.PublicURL,
+		Clock: a.opts.Clock, Log: a.log, Observer: metrics})
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
 	river.AddWorker(workers, &idempotency.CleanupWorker{Keys: a.Services.Keys})
 	a.Services.IOP.AddWorkers(workers)
@@ -329,6 +337,7 @@ func (a *App) build(ctx context.Context) error {
 		Clock:             a.opts.Clock,
 		Logger:            a.log,
 		WorkerCount:       workerCount,
+		MailWorkers:       cfg.MailWorkers,
 		FetchCooldown:     a.opts.FetchCooldown,
 		FetchPollInterval: a.opts.FetchPollInterval,
 	})
@@ -338,6 +347,16 @@ func (a *App) build(ctx context.Context) error {
 	a.River = rc
 	eng.SetJobClient(rc)
 	return nil
+}
+
+// mailSender sends over the configured SMTP server, or without one writes
+// each message as an .eml file under the data directory and logs it.
+func (a *App) mailSender() (mail.Sender, error) {
+	cfg := a.opts.Config
+	if cfg.SMTPURL == "" {
+		return &mail.Dir{Path: cfg.MailDir(), Log: a.log}, nil
+	}
+	return mail.NewSMTP(cfg.SMTPURL)
 }
 
 // verifier accepts tokens from the configured OIDC issuer, or in dev mode
