@@ -46,4 +46,3 @@ func firstHeader(msg *gomail.Msg, h gomail.Header) string {
 	}
 	return ""
 }
-

@@ -47,8 +47,8 @@ type Message struct {
 // Swedish and English halves.
 type templateData struct {
 	Subject, SubjectSv, SubjectEn, BodySv, BodyEn string
-	Name, Link, UnsubscribeLink, DueOn          string
-	Reminder                                    bool
+	Name, Link, UnsubscribeLink, DueOn            string
+	Reminder                                      bool
 }
 
 // split cuts a bilingual text "Svenska / English" at its first " / ".

@@ -29,7 +29,9 @@ type DeliveryArgs struct {
 func (DeliveryArgs) Kind() string { return store.DeliveryJobKind }
 
 // InsertOpts puts the job in the mail queue.
-func (DeliveryArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: store.DeliveryQueue} }
+func (DeliveryArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: store.DeliveryQueue}
+}
 
 // Observer counts delivery outcomes (observe.Metrics).
 type Observer interface{ Delivery(outcome string) }
@@ -156,6 +158,8 @@ const SettingsPath = "/installningar/notiser"
 // about.
 func ActionPath(d *store.Delivery) string {
 	switch {
+	case d.PartnershipID != nil:
+		return "/partnerskap/" + d.PartnershipID.String()
 	case d.InstanceKind == "partnership" && d.SubjectID != nil:
 		return "/partnerskap/" + d.SubjectID.String()
 	case d.InstanceKind == "signing" && d.InstanceID != nil:

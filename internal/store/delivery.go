@@ -89,11 +89,16 @@ type Delivery struct {
 	InstanceKind  string
 	SubjectID     *uuid.UUID
 	RecipientRole string
+	// PartnershipID is the partnership of a report notice (its dedupe key
+	// is partnership_report:<partnership>:<year>:..., see
+	// NotifyReportsBatch).
+	PartnershipID *uuid.UUID
 }
 
 const deliveryColumns = `d.id, d.notification_id, d.user_id, d.address, d.name, d.state, d.attempts, d.last_error,
 	d.created_at, d.sent_at, d.failed_at, n.kind, n.subject, n.body, n.due_on, n.instance_id,
-	coalesce(i.kind, ''), i.subject_id, n.recipient_role`
+	coalesce(i.kind, ''), i.subject_id, n.recipient_role,
+	CASE WHEN n.dedupe_key LIKE 'partnership_report:%' THEN split_part(n.dedupe_key, ':', 2)::uuid END`
 
 const deliveryFrom = ` FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
 	LEFT JOIN workflow_instances i ON i.id = n.instance_id`
@@ -102,7 +107,7 @@ func scanDelivery(r pgx.Row) (*Delivery, error) {
 	var d Delivery
 	err := r.Scan(&d.ID, &d.NotificationID, &d.UserID, &d.Address, &d.Name, &d.State, &d.Attempts, &d.LastError,
 		&d.CreatedAt, &d.SentAt, &d.FailedAt, &d.Kind, &d.Subject, &d.Body, &d.DueOn, &d.InstanceID,
-		&d.InstanceKind, &d.SubjectID, &d.RecipientRole)
+		&d.InstanceKind, &d.SubjectID, &d.RecipientRole, &d.PartnershipID)
 	return &d, err
 }
 
