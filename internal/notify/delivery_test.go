@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,4 +155,71 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 	require.NoError(t, e.db.Pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM river_job WHERE kind = 'notification_delivery' AND state = 'completed' AND attempt = 1`).Scan(&jobs))
 	require.Equal(t, 2, jobs)
+}
+
+// A worker that dies after the server accepted a message and its
+// acceptance was recorded, before River marked the job completed: River
+// runs the job again, which finds the delivery sent; the person has the
+// message once.
+func TestWorkerDiesAfterAcceptanceRecorded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	setupReminder(t, e)
+	var died atomic.Int32
+	e.worker.SetHooks(nil, func(uuid.UUID) {
+		if died.Add(1) <= 2 {
+			panic("worker dies before the job completes")
+		}
+	})
+	_, err := e.iop.NotifyReports(context.Background())
+	require.NoError(t, err)
+	e.runDue(t, e.clock.Now())
+	for i := 0; i < 5; i++ {
+		e.runDue(t, e.clock.Now().Add(time.Minute))
+	}
+	require.EqualValues(t, 4, died.Load(), "each job ran twice")
+	require.Len(t, e.smtp.Received(), 2, "each representative got the message once")
+	for _, d := range e.deliveries(t, "true") {
+		require.Equal(t, "sent", d.State)
+		require.Equal(t, 1, d.Attempts)
+	}
+}
+
+// The one moment that stays at-least-once: the worker dies after the
+// server accepted the message and before its acceptance is committed. The
+// transaction is rolled back, the job runs again and sends it again; the
+// copy carries the same Message-ID, by which mail programs show it once.
+func TestWorkerDiesBeforeAcceptanceRecorded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	setupReminder(t, e)
+	var died atomic.Int32
+	e.worker.SetHooks(func(uuid.UUID) {
+		if died.Add(1) == 1 {
+			panic("worker dies between the server's acceptance and the commit")
+		}
+	}, nil)
+	_, err := e.iop.NotifyReports(context.Background())
+	require.NoError(t, err)
+	e.runDue(t, e.clock.Now())
+	for i := 0; i < 5; i++ {
+		e.runDue(t, e.clock.Now().Add(time.Minute))
+	}
+	got := e.smtp.Received()
+	require.Len(t, got, 3, "one representative got a second copy")
+	ids := map[string][]string{}
+	for _, rec := range got {
+		ids[rec.To[0]] = append(ids[rec.To[0]], parse(t, rec).MessageID)
+	}
+	copies := 0
+	for _, list := range ids {
+		if len(list) == 2 {
+			copies++
+			require.Equal(t, list[0], list[1], "the copy has the same Message-ID")
+		}
+	}
+	require.Equal(t, 1, copies)
+	for _, d := range e.deliveries(t, "true") {
+		require.Equal(t, "sent", d.State)
+	}
 }

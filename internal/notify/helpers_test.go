@@ -231,4 +231,6 @@ func parse(t testing.TB, r mailtest.Received) message {
 	return out
 }
 
-func at(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, clock.Stockholm) }
+func at(y int, m time.Month, d, h int) time.Time {
+	return time.Date(y, m, d, h, 0, 0, 0, clock.Stockholm)
+}
