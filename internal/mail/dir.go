@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"log/slog"
+	"mime"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,12 +32,10 @@ func (d *Dir) Send(ctx context.Context, msg *gomail.Msg) error {
 	if err := os.Rename(tmp, name); err != nil {
 		return &SendError{Temporary: true, Answer: err.Error(), err: err}
 	}
-	to := ""
-	if addrs := msg.GetToString(); len(addrs) > 0 {
-		to = strings.Join(addrs, ", ")
-	}
-	d.Log.InfoContext(ctx, "mail written (no SMTP server configured)", "file", name, "to", to,
-		"subject", firstHeader(msg, gomail.HeaderSubject))
+	dec := new(mime.WordDecoder)
+	to, _ := dec.DecodeHeader(strings.Join(msg.GetToString(), ", "))
+	subject, _ := dec.DecodeHeader(firstHeader(msg, gomail.HeaderSubject))
+	d.Log.InfoContext(ctx, "mail written (no SMTP server configured)", "file", name, "to", to, "subject", subject)
 	return nil
 }
 

@@ -49,6 +49,8 @@ type templateData struct {
 	Subject, SubjectSv, SubjectEn, BodySv, BodyEn string
 	Name, Link, UnsubscribeLink, DueOn            string
 	Reminder                                      bool
+	// Prefix: a reminder whose subject does not say so itself.
+	Prefix bool
 }
 
 // split cuts a bilingual text "Svenska / English" at its first " / ".
@@ -70,6 +72,7 @@ func Compose(from string, m Message) (*gomail.Msg, error) {
 	}
 	d.SubjectSv, d.SubjectEn = split(m.Subject)
 	d.BodySv, d.BodyEn = split(m.Body)
+	d.Prefix = m.Reminder && !strings.Contains(strings.ToLower(d.SubjectSv), "påminnelse")
 	var subject strings.Builder
 	if err := subjectTemplate.Execute(&subject, d); err != nil {
 		return nil, err
