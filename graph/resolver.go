@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
@@ -29,4 +30,5 @@ type Resolver struct {
 	FollowUp  *followup.Service
 	Revisions *revision.Service
 	IOP       *iop.Service
+	Notify    *notify.Service
 }

@@ -3,10 +3,12 @@ package notify_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/store"
 )
 
@@ -33,9 +35,20 @@ func TestExtendedDeadlineMovesTheReminder(t *testing.T) {
 	require.Empty(t, e.runDue(t, at(2044, 2, 8, 11)), "collecting starts after a week")
 	// The deadline was 2044-03-28 (eight weeks), its reminder due on
 	// 2044-03-14; it moves to 2044-04-25.
+	// Eva's calendar has the deadline and its reminder.
+	before := calendar(t, e, eva)
+	uid, deadline := summaryEvent(t, before, "report deadline passed")
+	require.Equal(t, "2044-03-28", deadline.In(clock.Stockholm).Format(time.DateOnly))
 	_, err = e.followup.ExtendDeadline(ctx, authz.Principal{UserID: official.ID, Name: official.Name}, in.ID,
 		at(2044, 4, 25, 10), "Fler rapporter väntas / More reports expected")
 	require.NoError(t, err)
+
+	// The same event moves to the new deadline.
+	after := calendar(t, e, eva)
+	uid2, moved := summaryEvent(t, after, "report deadline passed")
+	require.Equal(t, uid, uid2, "the same event")
+	require.Equal(t, at(2044, 4, 25, 10).UTC(), moved.UTC())
+	require.Len(t, after, len(before))
 
 	require.Empty(t, e.runDue(t, at(2044, 3, 15, 10)))
 	require.Empty(t, e.smtp.Received(), "no reminder of the old deadline")

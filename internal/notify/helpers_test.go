@@ -50,6 +50,7 @@ type env struct {
 	river    *jobs.Client
 	smtp     *mailtest.Server
 	worker   *notify.Worker
+	notify   *notify.Service
 	counts   *counter
 	orgs     atomic.Int64
 }
@@ -71,7 +72,7 @@ func (c *counter) get(outcome string) int {
 	return c.n[outcome]
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, mailWorkers ...int) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := testdb.New(t)
@@ -92,13 +93,17 @@ func newEnv(t testing.TB) *env {
 	sender, err := mail.NewSMTP(srv.URL(), mail.WithTLSConfig(srv.TLS))
 	require.NoError(t, err)
 	counts := &counter{n: map[string]int{}}
+	workersMail := 4
+	if len(mailWorkers) > 0 {
+		workersMail = mailWorkers[0]
+	}
 	w := &notify.Worker{DB: store.New(db.Pool), Sender: sender, From: "Överenskommelsen Värmland <noreply@samverkan.example>",
 		PublicURL: "http://127.0.0.1:8080", Clock: clk, Log: log, Observer: counts}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
 	river.AddWorker(workers, w)
 	svc.AddWorkers(workers)
-	rc, err := jobs.NewClient(db.Pool, jobs.Options{Workers: workers, Clock: clk, Logger: log, WorkerCount: 4, MailWorkers: 4,
+	rc, err := jobs.NewClient(db.Pool, jobs.Options{Workers: workers, Clock: clk, Logger: log, WorkerCount: 4, MailWorkers: workersMail,
 		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
 	eng.SetJobClient(rc)
@@ -108,7 +113,13 @@ func newEnv(t testing.TB) *env {
 		defer cancel()
 		require.NoError(t, rc.Stop(ctx))
 	})
-	return &env{db: db, eng: eng, iop: svc, followup: fu, clock: clk, policy: policy, river: rc, smtp: srv, worker: w, counts: counts}
+	ns := &notify.Service{DB: store.New(db.Pool), Policy: policy, Clock: clk, PublicURL: "http://127.0.0.1:8080",
+		Title: func(kind string, version int) string {
+			def, err := eng.Definition(kind, version)
+			require.NoError(t, err)
+			return def.Title
+		}}
+	return &env{db: db, eng: eng, iop: svc, followup: fu, clock: clk, policy: policy, river: rc, smtp: srv, worker: w, notify: ns, counts: counts}
 }
 
 // user stores a person holding roles written "role@scope".
@@ -230,6 +241,8 @@ func parse(t testing.TB, r mailtest.Received) message {
 	}
 	return out
 }
+
+func principal(u *store.User) authz.Principal { return authz.Principal{UserID: u.ID, Name: u.Name} }
 
 func at(y int, m time.Month, d, h int) time.Time {
 	return time.Date(y, m, d, h, 0, 0, 0, clock.Stockholm)

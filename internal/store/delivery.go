@@ -192,3 +192,94 @@ func LockPendingDelivery(ctx context.Context, tx pgx.Tx, id uuid.UUID) (bool, er
 		WHERE id = $1 AND state = 'pending' FOR UPDATE SKIP LOCKED) l`, id).Scan(&n)
 	return n == 1, translate(err, "lock delivery")
 }
+
+// NotificationPreferences are a person's choices; the zero row (none
+// stored) is reminders on, no digest, no calendar.
+type NotificationPreferences struct {
+	UserID        uuid.UUID
+	Reminders     bool
+	WeeklyDigest  bool
+	CalendarToken string
+	UpdatedAt     time.Time
+}
+
+// GetNotificationPreferences reads a person's preferences, the defaults
+// when none are stored.
+func GetNotificationPreferences(ctx context.Context, q Querier, userID uuid.UUID) (*NotificationPreferences, error) {
+	p := &NotificationPreferences{UserID: userID, Reminders: true}
+	err := q.QueryRow(ctx, `SELECT reminders, weekly_digest, coalesce(calendar_token, ''), updated_at
+		FROM notification_preferences WHERE user_id = $1`, userID).Scan(&p.Reminders, &p.WeeklyDigest, &p.CalendarToken, &p.UpdatedAt)
+	if err == pgx.ErrNoRows {
+		return p, nil
+	}
+	return p, translate(err, "read notification preferences")
+}
+
+// SetNotificationPreferences stores a person's reminder and digest choices.
+func SetNotificationPreferences(ctx context.Context, q Querier, p *NotificationPreferences) error {
+	_, err := q.Exec(ctx, `INSERT INTO notification_preferences (user_id, reminders, weekly_digest, updated_at)
+		VALUES ($1, $2, $3, $4)
+		ON CONFLICT (user_id) DO UPDATE SET reminders = EXCLUDED.reminders, weekly_digest = EXCLUDED.weekly_digest,
+			updated_at = EXCLUDED.updated_at`, p.UserID, p.Reminders, p.WeeklyDigest, p.UpdatedAt)
+	return translate(err, "store notification preferences")
+}
+
+// SetCalendarToken gives a person a (new) secret calendar token.
+func SetCalendarToken(ctx context.Context, q Querier, userID uuid.UUID, token string, at time.Time) error {
+	_, err := q.Exec(ctx, `INSERT INTO notification_preferences (user_id, calendar_token, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id) DO UPDATE SET calendar_token = EXCLUDED.calendar_token, updated_at = EXCLUDED.updated_at`,
+		userID, token, at)
+	return translate(err, "store calendar token")
+}
+
+// UserByCalendarToken finds whose calendar a token opens.
+func UserByCalendarToken(ctx context.Context, q Querier, token string) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := q.QueryRow(ctx, `SELECT user_id FROM notification_preferences WHERE calendar_token = $1`, token).Scan(&id)
+	return id, translate(err, "read calendar token")
+}
+
+// CalendarEvent is a deadline in a person's calendar. UID stays the same
+// when the deadline moves.
+type CalendarEvent struct {
+	UID          string
+	InstanceID   *uuid.UUID
+	InstanceKind string
+	// SubjectID is the instance's subject; for a report, its partnership.
+	SubjectID *uuid.UUID
+	Version   int
+	Name      string
+	At        time.Time
+	AllDay    bool
+}
+
+// CalendarEvents lists the deadlines ahead of a person: the pending timers
+// of open workflow instances in the scopes where the person holds a role
+// (all of them for a role held in "*"), and the unsubmitted reports of the
+// partnerships of the organisations the person represents.
+func CalendarEvents(ctx context.Context, q Querier, userID uuid.UUID, from time.Time) ([]CalendarEvent, error) {
+	rows, err := q.Query(ctx, `WITH scopes AS (
+			SELECT v2 AS scope FROM casbin_rule WHERE ptype = 'g' AND v0 = 'user:' || $1::text
+		)
+		SELECT 'timer-' || i.id || '-' || t.round || '-' || md5(t.name), i.id, i.kind, i.subject_id, i.definition_version, t.name, t.fire_at, false
+		FROM workflow_timers t JOIN workflow_instances i ON i.id = t.instance_id
+		WHERE t.status = 'pending' AND NOT i.final AND t.fire_at >= $2
+		  AND (EXISTS (SELECT 1 FROM scopes WHERE scope = '*') OR i.scopes && ARRAY(SELECT scope FROM scopes))
+		UNION ALL
+		SELECT 'report-' || r.partnership_id || '-' || r.year, p.instance_id, 'partnership_report', r.partnership_id, 0,
+			p.title || ' ' || r.year, r.due_on::timestamp AT TIME ZONE 'UTC', true
+		FROM partnership_reports r JOIN partnerships p ON p.id = r.partnership_id
+		JOIN partnership_parties pp ON pp.partnership_id = r.partnership_id
+		WHERE r.submitted_at IS NULL AND r.due_on >= $2::date
+		  AND 'org:' || pp.organisation_id IN (SELECT scope FROM scopes)
+		ORDER BY 7, 1`, userID, from)
+	if err != nil {
+		return nil, translate(err, "read calendar")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CalendarEvent, error) {
+		var e CalendarEvent
+		err := r.Scan(&e.UID, &e.InstanceID, &e.InstanceKind, &e.SubjectID, &e.Version, &e.Name, &e.At, &e.AllDay)
+		return e, err
+	})
+	return out, translate(err, "read calendar")
+}

@@ -174,6 +174,7 @@ type Services struct {
 	Revision *revision.Service
 	IOP      *iop.Service
 	Keys     *idempotency.Keys
+	Notify   *notify.Service
 	DevKeys  *token.DevIssuerKeys
 	Metrics  *observe.Metrics
 }
@@ -213,13 +214,14 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 		extra["/riverui/"] = metrics.Middleware("riverui", a.log, ui)
+		extra["GET "+notify.CalendarPath+"{file}"] = metrics.Middleware("calendar", a.log, a.Services.Notify.CalendarHandler(a.log))
 		extra["GET /graphql/schema.graphql"] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = io.WriteString(w, graph.SchemaSDL())
 		})
 		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log, DB: a.DB, Policy: a.Services.Policy,
 			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles,
-			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision, IOP: a.Services.IOP}
+			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision, IOP: a.Services.IOP, Notify: a.Services.Notify}
 		gql = metrics.Middleware("graphql", a.log, auth.Middleware(a.Services.Keys.Middleware(
 			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 				Limits:        graph.Limits{MaxDepth: cfg.MaxDepth, MaxFields: cfg.MaxFields, MaxAliases: cfg.MaxAliases},
@@ -295,6 +297,13 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.Services.Keys = idempotency.New(a.DB, ttl, a.opts.Clock, a.log)
 
+	a.Services.Notify = &notify.Service{DB: a.DB, Policy: policy, Clock: a.opts.Clock, PublicURL: cfg.PublicURL,
+		Title: func(kind string, version int) string {
+			if def, err := eng.Definition(kind, version); err == nil {
+				return def.Title
+			}
+			return kind
+		}}
 	workers := river.NewWorkers()
 	sender, err := a.mailSender()
 	if err != nil {
