@@ -77,7 +77,7 @@ func Compose(from string, m Message) (*gomail.Msg, error) {
 	if err := subjectTemplate.Execute(&subject, d); err != nil {
 		return nil, err
 	}
-	d.Subject = subject.String()
+	d.Subject = strings.TrimSpace(subject.String())
 
 	msg := gomail.NewMsg()
 	if err := msg.From(from); err != nil {
@@ -121,4 +121,66 @@ func domainOf(from string) string {
 // Sender sends a composed message.
 type Sender interface {
 	Send(ctx context.Context, msg *gomail.Msg) error
+}
+
+var (
+	digestSubjectTemplate = texttemplate.Must(texttemplate.ParseFS(templates, "templates/digest-subject.txt.tmpl"))
+	digestTextTemplate    = texttemplate.Must(texttemplate.ParseFS(templates, "templates/digest.txt.tmpl"))
+	digestHTMLTemplate    = htmltemplate.Must(htmltemplate.ParseFS(templates, "templates/digest.html.tmpl"))
+)
+
+// Digest is one person's weekly e-mail of reminders.
+type Digest struct {
+	ID              string
+	To, Name        string
+	Items           []Message // Subject, Body, DueOn and Link of each
+	UnsubscribeLink string
+	Date            time.Time
+}
+
+type digestData struct {
+	Subject, Name, UnsubscribeLink string
+	Items                          []templateData
+}
+
+// ComposeDigest builds a weekly digest from its templates.
+func ComposeDigest(from string, dg Digest) (*gomail.Msg, error) {
+	d := digestData{Name: dg.Name, UnsubscribeLink: dg.UnsubscribeLink}
+	if d.Name == "" {
+		d.Name = dg.To
+	}
+	for _, m := range dg.Items {
+		it := templateData{Link: m.Link}
+		if m.DueOn != nil {
+			it.DueOn = m.DueOn.Format(time.DateOnly)
+		}
+		it.SubjectSv, it.SubjectEn = split(m.Subject)
+		it.BodySv, it.BodyEn = split(m.Body)
+		d.Items = append(d.Items, it)
+	}
+	var subject strings.Builder
+	if err := digestSubjectTemplate.Execute(&subject, d); err != nil {
+		return nil, err
+	}
+	d.Subject = strings.TrimSpace(subject.String())
+	msg := gomail.NewMsg()
+	if err := msg.From(from); err != nil {
+		return nil, err
+	}
+	if err := msg.AddToFormat(d.Name, dg.To); err != nil {
+		return nil, err
+	}
+	msg.Subject(d.Subject)
+	msg.SetMessageIDWithValue(dg.ID + "@" + domainOf(from))
+	msg.SetDateWithValue(dg.Date)
+	msg.SetGenHeader(gomail.HeaderContentLang, "sv, en")
+	msg.SetGenHeader("List-Unsubscribe", "<"+dg.UnsubscribeLink+">")
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	if err := msg.SetBodyTextTemplate(digestTextTemplate, d); err != nil {
+		return nil, err
+	}
+	if err := msg.AddAlternativeHTMLTemplate(digestHTMLTemplate, d); err != nil {
+		return nil, err
+	}
+	return msg, nil
 }

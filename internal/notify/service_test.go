@@ -11,11 +11,14 @@ import (
 
 	"github.com/emersion/go-ical"
 	"github.com/emersion/go-smtp"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/mail/mailtest"
+	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/store"
 )
 
@@ -153,4 +156,49 @@ func summaryEvent(t *testing.T, events map[string]ical.Event, contains string) (
 	}
 	t.Fatalf("no event %q in %d events", contains, len(events))
 	return "", time.Time{}
+}
+
+// A representative who chose the weekly digest gets no reminder at once,
+// but on Monday morning one e-mail listing it; the next run sends nothing.
+func TestWeeklyDigest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	r := setupReminder(t, e) // Sunday 2044-03-20
+	bo, err := store.UserBySubject(ctx, e.db.Pool, "test", "bo-lind")
+	require.NoError(t, err)
+	_, err = e.notify.SetPreferences(ctx, principal(bo), true, true)
+	require.NoError(t, err)
+	_, err = e.iop.NotifyReports(ctx)
+	require.NoError(t, err)
+	require.Empty(t, e.runDue(t, e.clock.Now()))
+	rec := e.smtp.Received()
+	require.Len(t, rec, 1, "Anna at once; Bo waits for the digest")
+	require.Equal(t, r.reps[0], rec[0].To[0])
+
+	digest := &notify.DigestWorker{Worker: e.worker}
+	run := func() {
+		require.NoError(t, digest.Work(ctx, &river.Job[notify.DigestArgs]{JobRow: &rivertype.JobRow{}}))
+	}
+	run() // still Sunday: this week's digest went out last Monday
+	require.Len(t, e.smtp.Received(), 1)
+	e.clock.AdvanceTo(at(2044, 3, 21, 8))
+	run()
+	run()
+	rec = e.smtp.Received()
+	require.Len(t, rec, 2, "one digest")
+	require.Equal(t, bo.Email, rec[1].To[0])
+	m := parse(t, rec[1])
+	require.Equal(t, "Veckans påminnelser (1) / This week's reminders (1)", m.Subject)
+	require.Contains(t, m.Text, "IOP: påminnelse om uppföljningsrapporten för 2043 (senast 2044-03-31)")
+	require.Contains(t, m.Text, "IOP: reminder of the follow-up report for 2043 (due 2044-03-31)")
+	require.Contains(t, m.HTML, "http://127.0.0.1:8080/partnerskap/"+r.partnership.String())
+	require.Len(t, e.deliveries(t, "user_id = $1 AND state = 'sent'", bo.ID), 1)
+}
+
+func TestDigestCutoff(t *testing.T) {
+	require.Equal(t, at(2044, 3, 14, 7), notify.DigestCutoff(at(2044, 3, 20, 10)), "Sunday: last Monday")
+	require.Equal(t, at(2044, 3, 14, 7), notify.DigestCutoff(at(2044, 3, 21, 6)), "Monday before seven")
+	require.Equal(t, at(2044, 3, 21, 7), notify.DigestCutoff(at(2044, 3, 21, 7)), "Monday at seven")
+	require.Equal(t, at(2044, 3, 21, 7), notify.DigestCutoff(at(2044, 3, 23, 12)), "Wednesday")
 }

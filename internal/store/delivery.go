@@ -283,3 +283,39 @@ func CalendarEvents(ctx context.Context, q Querier, userID uuid.UUID, from time.
 	})
 	return out, translate(err, "read calendar")
 }
+
+// DigestRecipients are the people with reminders kept for their digest
+// from before cutoff.
+func DigestRecipients(ctx context.Context, q Querier, cutoff time.Time) ([]uuid.UUID, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT user_id FROM notification_deliveries
+		WHERE state = 'digest' AND created_at < $1 AND user_id IS NOT NULL`, cutoff)
+	if err != nil {
+		return nil, translate(err, "read digests")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return out, translate(err, "read digests")
+}
+
+// LockDigest locks a person's reminders kept for the digest from before
+// cutoff, oldest first; none when another worker is sending them.
+func LockDigest(ctx context.Context, tx pgx.Tx, userID uuid.UUID, cutoff time.Time) ([]*Delivery, error) {
+	return queryDeliveries(ctx, tx, `SELECT `+deliveryColumns+deliveryFrom+`
+		WHERE d.user_id = $1 AND d.state = 'digest' AND d.created_at < $2
+		ORDER BY d.created_at, d.id FOR UPDATE OF d SKIP LOCKED`, userID, cutoff)
+}
+
+// MarkDigestSent records that the digest with these deliveries was
+// accepted by the server.
+func MarkDigestSent(ctx context.Context, q Querier, ids []uuid.UUID, at time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE notification_deliveries SET state = 'sent', sent_at = $2, attempts = attempts + 1
+		WHERE id = ANY($1) AND state = 'digest'`, ids, at)
+	return translate(err, "record digest sent")
+}
+
+// MarkDigestFailed records that the server refused the digest with these
+// deliveries for good.
+func MarkDigestFailed(ctx context.Context, q Querier, ids []uuid.UUID, answer string, at time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE notification_deliveries SET state = 'failed', failed_at = $3, attempts = attempts + 1, last_error = $2
+		WHERE id = ANY($1) AND state = 'digest'`, ids, answer, at)
+	return translate(err, "record digest failed")
+}

@@ -309,8 +309,10 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	river.AddWorker(workers, &notify.Worker{DB: a.DB, Sender: sender, From: cfg.MailFrom, PublicURL: cfg.PublicURL,
-		Clock: a.opts.Clock, Log: a.log, Observer: metrics})
+	mailer := &notify.Worker{DB: a.DB, Sender: sender, From: cfg.MailFrom, PublicURL: cfg.PublicURL,
+		Clock: a.opts.Clock, Log: a.log, Observer: metrics}
+	river.AddWorker(workers, mailer)
+	river.AddWorker(workers, &notify.DigestWorker{Worker: mailer})
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
 	river.AddWorker(workers, &idempotency.CleanupWorker{Keys: a.Services.Keys})
 	a.Services.IOP.AddWorkers(workers)
@@ -331,6 +333,11 @@ func (a *App) build(ctx context.Context) error {
 		}, nil),
 	}
 	periodic = append(periodic, iop.PeriodicJobs(interval)...)
+	if cfg.MailWorkers > 0 {
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
+			return notify.DigestArgs{}, nil
+		}, nil))
+	}
 	workerCount := 0
 	if a.opts.Mode.runsWorkers() {
 		workerCount = a.opts.Config.Workers
