@@ -6,6 +6,7 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -74,7 +75,28 @@ func NewClient(pool *pgxpool.Pool, o Options) (*Client, error) {
 		cfg.DiscardedJobRetentionPeriod = -1
 		cfg.CancelledJobRetentionPeriod = -1
 	}
-	return river.NewClient(riverpgxv5.New(pool), cfg)
+	c, err := river.NewClient(riverpgxv5.New(pool), cfg)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(cfg.Queues))
+	for q := range cfg.Queues {
+		names = append(names, q)
+	}
+	worked.Store(c, names)
+	return c, nil
+}
+
+// worked remembers the queues each client works, for Queues.
+var worked sync.Map // *Client -> []string
+
+// Queues are the River queues a client built by NewClient works (none for
+// an insert-only client).
+func Queues(c *Client) []string {
+	if v, ok := worked.Load(c); ok {
+		return v.([]string)
+	}
+	return nil
 }
 
 // errorLogger logs job failures; River retries them.

@@ -63,7 +63,7 @@ func BenchmarkReportReminderFanOut(b *testing.B) {
 
 		start = time.Now()
 		require.NoError(b, e.river.QueueResume(ctx, "mail", nil))
-		require.Empty(b, jobstest.Wait(b, e.db.Pool, e.clock.Now(), 30*time.Minute))
+		require.Empty(b, jobstest.Wait(b, e.db.Pool, e.river, e.clock.Now(), 30*time.Minute))
 		deliver := time.Since(start)
 		require.Equal(b, n, e.smtp.Accepted())
 		b.ReportMetric(enqueue.Seconds(), "s-enqueue")

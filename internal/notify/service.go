@@ -115,6 +115,9 @@ func (s *Service) Calendar(ctx context.Context, token string) (*ical.Calendar, e
 	cal.Props.SetText(ical.PropVersion, "2.0")
 	cal.Props.SetText(ical.PropProductID, "-//Överenskommelsen Värmland//samverkan//SV")
 	cal.Props.SetText("X-WR-CALNAME", "Överenskommelsen Värmland – tidsfrister / deadlines")
+	// The time zone the dates are in; also what keeps a calendar without
+	// deadlines valid (RFC 5545 wants at least one component).
+	cal.Children = append(cal.Children, stockholm())
 	base := strings.TrimRight(s.PublicURL, "/")
 	for _, e := range events {
 		ev := ical.NewEvent()
@@ -206,4 +209,24 @@ func (s *Service) CalendarHandler(log *slog.Logger) http.Handler {
 			log.WarnContext(r.Context(), "calendar feed", "err", err)
 		}
 	})
+}
+
+// stockholm is the VTIMEZONE of Europe/Stockholm (CET/CEST, EU rules).
+func stockholm() *ical.Component {
+	rule := func(name, from, to, tzname, start, month string) *ical.Component {
+		c := ical.NewComponent(name)
+		c.Props.SetText("TZOFFSETFROM", from)
+		c.Props.SetText("TZOFFSETTO", to)
+		c.Props.SetText("TZNAME", tzname)
+		c.Props.SetText("DTSTART", start)
+		c.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: "FREQ=YEARLY;BYMONTH=" + month + ";BYDAY=-1SU"})
+		return c
+	}
+	tz := ical.NewComponent(ical.CompTimezone)
+	tz.Props.SetText(ical.PropTimezoneID, "Europe/Stockholm")
+	tz.Children = []*ical.Component{
+		rule(ical.CompTimezoneDaylight, "+0100", "+0200", "CEST", "19700329T020000", "3"),
+		rule(ical.CompTimezoneStandard, "+0200", "+0100", "CET", "19701025T030000", "10"),
+	}
+	return tz
 }
