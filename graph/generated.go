@@ -17249,7 +17249,7 @@ func (ec *executionContext) unmarshalInputAddDraftInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "title", "body"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "title", "body"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17263,6 +17263,13 @@ func (ec *executionContext) unmarshalInputAddDraftInput(ctx context.Context, obj
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "title":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -17354,7 +17361,7 @@ func (ec *executionContext) unmarshalInputAdoptNextPlanInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "activities"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "activities"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17368,6 +17375,13 @@ func (ec *executionContext) unmarshalInputAdoptNextPlanInput(ctx context.Context
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "activities":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activities"))
 			data, err := ec.unmarshalNActivityInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐActivityInputᚄ(ctx, v)
@@ -18335,7 +18349,7 @@ func (ec *executionContext) unmarshalInputExtendReportDeadlineInput(ctx context.
 		asMap["reason"] = ""
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "reportDeadline", "reason"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "reportDeadline", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18349,6 +18363,13 @@ func (ec *executionContext) unmarshalInputExtendReportDeadlineInput(ctx context.
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "reportDeadline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportDeadline"))
 			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
@@ -18609,7 +18630,7 @@ func (ec *executionContext) unmarshalInputInviteToConsultationInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "organisationId"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "organisationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18623,6 +18644,13 @@ func (ec *executionContext) unmarshalInputInviteToConsultationInput(ctx context.
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "organisationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
 			data, err := ec.unmarshalNID2string(ctx, v)
@@ -18707,7 +18735,7 @@ func (ec *executionContext) unmarshalInputOpenConsultationInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "deadline"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "deadline"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18721,6 +18749,13 @@ func (ec *executionContext) unmarshalInputOpenConsultationInput(ctx context.Cont
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "deadline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadline"))
 			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
@@ -19356,7 +19391,7 @@ func (ec *executionContext) unmarshalInputPublishAnnualReportInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "title", "body"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "title", "body"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19370,6 +19405,13 @@ func (ec *executionContext) unmarshalInputPublishAnnualReportInput(ctx context.C
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "title":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -19713,8 +19755,11 @@ func (ec *executionContext) unmarshalInputSetRevisionDecisionInput(ctx context.C
 	if _, present := asMap["scopeNote"]; !present {
 		asMap["scopeNote"] = ""
 	}
+	if _, present := asMap["title"]; !present {
+		asMap["title"] = ""
+	}
 
-	fieldsInOrder := [...]string{"instanceId", "decisionReference", "scopeNote"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "decisionReference", "scopeNote", "title"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19728,6 +19773,13 @@ func (ec *executionContext) unmarshalInputSetRevisionDecisionInput(ctx context.C
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "decisionReference":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionReference"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -19742,6 +19794,13 @@ func (ec *executionContext) unmarshalInputSetRevisionDecisionInput(ctx context.C
 				return it, err
 			}
 			it.ScopeNote = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
 		}
 	}
 	return it, nil
@@ -19830,7 +19889,7 @@ func (ec *executionContext) unmarshalInputStartCollectingInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "reportDeadline"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "reportDeadline"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19844,6 +19903,13 @@ func (ec *executionContext) unmarshalInputStartCollectingInput(ctx context.Conte
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "reportDeadline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportDeadline"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
@@ -19886,7 +19952,7 @@ func (ec *executionContext) unmarshalInputSubmitActivityReportInput(ctx context.
 		asMap["indicatorValues"] = []any{}
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "activityId", "outcome", "comments", "indicatorValues"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "activityId", "outcome", "comments", "indicatorValues"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19900,6 +19966,13 @@ func (ec *executionContext) unmarshalInputSubmitActivityReportInput(ctx context.
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "activityId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
 			data, err := ec.unmarshalNID2string(ctx, v)
@@ -19956,7 +20029,7 @@ func (ec *executionContext) unmarshalInputSubmitCommentInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "organisationId", "section", "body"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "organisationId", "section", "body"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19970,6 +20043,13 @@ func (ec *executionContext) unmarshalInputSubmitCommentInput(ctx context.Context
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "organisationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
 			data, err := ec.unmarshalNID2string(ctx, v)
@@ -20242,7 +20322,7 @@ func (ec *executionContext) unmarshalInputWithdrawApprovalInput(ctx context.Cont
 		asMap["reason"] = ""
 	}
 
-	fieldsInOrder := [...]string{"instanceId", "transition", "reason"}
+	fieldsInOrder := [...]string{"instanceId", "expectedVersion", "transition", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20256,6 +20336,13 @@ func (ec *executionContext) unmarshalInputWithdrawApprovalInput(ctx context.Cont
 				return it, err
 			}
 			it.InstanceID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "transition":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transition"))
 			data, err := ec.unmarshalNString2string(ctx, v)

@@ -9,7 +9,6 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/registry"
-	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
 	"github.com/samverkan/samverkan/workflows/iop"
@@ -21,8 +20,6 @@ import (
 type Resolver struct {
 	Version   string
 	Log       *slog.Logger
-	DB        *store.DB
-	Policy    *authz.PolicyEnforcer
 	Engine    *workflows.Engine
 	Registry  *registry.Service
 	Signing   *signing.Service

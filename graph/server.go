@@ -23,7 +23,6 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/observe"
-	"github.com/samverkan/samverkan/internal/store"
 )
 
 // HandlerOptions configure the GraphQL endpoint.
@@ -82,8 +81,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 			l.fields = fieldNames(oc.Operation.SelectionSet, oc.Doc.Fragments, map[string]bool{})
 			l.historyLimit = pageSizeOf(oc, "history")
 			l.signatoriesLimit = pageSizeOf(oc, "signatories")
-			pr := identity.FromContext(ctx)
-			l.private = func(in *store.Instance) bool { return r.Engine.CanReadPrivate(pr, in) }
+			l.pr = identity.FromContext(ctx)
 		}
 		return next(ctx)
 	})

@@ -29,8 +29,10 @@ type ActivityInput struct {
 
 type AddDraftInput struct {
 	InstanceID string `json:"instanceId"`
-	Title      string `json:"title"`
-	Body       string `json:"body"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+	Title           string `json:"title"`
+	Body            string `json:"body"`
 }
 
 type AddPartnershipDraftInput struct {
@@ -39,8 +41,10 @@ type AddPartnershipDraftInput struct {
 }
 
 type AdoptNextPlanInput struct {
-	InstanceID string           `json:"instanceId"`
-	Activities []*ActivityInput `json:"activities"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int             `json:"expectedVersion,omitempty"`
+	Activities      []*ActivityInput `json:"activities"`
 }
 
 type AgreementPayload struct {
@@ -204,9 +208,11 @@ type DraftPayload struct {
 }
 
 type ExtendReportDeadlineInput struct {
-	InstanceID     string    `json:"instanceId"`
-	ReportDeadline time.Time `json:"reportDeadline"`
-	Reason         *string   `json:"reason,omitempty"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int      `json:"expectedVersion,omitempty"`
+	ReportDeadline  time.Time `json:"reportDeadline"`
+	Reason          *string   `json:"reason,omitempty"`
 }
 
 type FieldChangeInput struct {
@@ -251,8 +257,10 @@ type IndicatorValueInput struct {
 }
 
 type InviteToConsultationInput struct {
-	InstanceID     string `json:"instanceId"`
-	OrganisationID string `json:"organisationId"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+	OrganisationID  string `json:"organisationId"`
 }
 
 type Mutation struct {
@@ -264,8 +272,10 @@ type OpenAnnualFollowUpInput struct {
 }
 
 type OpenConsultationInput struct {
-	InstanceID string    `json:"instanceId"`
-	Deadline   time.Time `json:"deadline"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int      `json:"expectedVersion,omitempty"`
+	Deadline        time.Time `json:"deadline"`
 }
 
 type OpenRevisionInput struct {
@@ -375,8 +385,10 @@ type ProposeRenewalInput struct {
 
 type PublishAnnualReportInput struct {
 	InstanceID string `json:"instanceId"`
-	Title      string `json:"title"`
-	Body       string `json:"body"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+	Title           string `json:"title"`
+	Body            string `json:"body"`
 }
 
 type Query struct {
@@ -435,10 +447,14 @@ type SetNotificationPreferencesPayload struct {
 }
 
 type SetRevisionDecisionInput struct {
-	InstanceID        string `json:"instanceId"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion   *int   `json:"expectedVersion,omitempty"`
 	DecisionReference string `json:"decisionReference"`
 	// How the new version's scope differs, e.g. `Hela den idéburna sektorn / the whole sector`.
 	ScopeNote *string `json:"scopeNote,omitempty"`
+	// The title of the version the decision adopts; empty keeps the adopted draft's title.
+	Title *string `json:"title,omitempty"`
 }
 
 type SignatoryConnection struct {
@@ -462,12 +478,16 @@ type SigningActionInput struct {
 
 type StartCollectingInput struct {
 	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// When reports are due; defaults to eight weeks after opening.
 	ReportDeadline *time.Time `json:"reportDeadline,omitempty"`
 }
 
 type SubmitActivityReportInput struct {
-	InstanceID      string                 `json:"instanceId"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int                   `json:"expectedVersion,omitempty"`
 	ActivityID      string                 `json:"activityId"`
 	Outcome         string                 `json:"outcome"`
 	Comments        *string                `json:"comments,omitempty"`
@@ -476,6 +496,8 @@ type SubmitActivityReportInput struct {
 
 type SubmitCommentInput struct {
 	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// The organisation you comment for.
 	OrganisationID string `json:"organisationId"`
 	// The section of the draft, e.g. `3.2`.
@@ -516,9 +538,11 @@ type Viewer struct {
 }
 
 type WithdrawApprovalInput struct {
-	InstanceID string  `json:"instanceId"`
-	Transition string  `json:"transition"`
-	Reason     *string `json:"reason,omitempty"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	Transition      string  `json:"transition"`
+	Reason          *string `json:"reason,omitempty"`
 }
 
 type WorkflowPayload struct {

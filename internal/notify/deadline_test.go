@@ -10,6 +10,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
 )
 
 // An official extends the follow-up's report deadline before the council's
@@ -39,8 +40,8 @@ func TestExtendedDeadlineMovesTheReminder(t *testing.T) {
 	before := calendar(t, e, eva)
 	uid, deadline := summaryEvent(t, before, "report deadline passed")
 	require.Equal(t, "2044-03-28", deadline.In(clock.Stockholm).Format(time.DateOnly))
-	_, err = e.followup.ExtendDeadline(ctx, authz.Principal{UserID: official.ID, Name: official.Name}, in.ID,
-		at(2044, 4, 25, 10), "Fler rapporter väntas / More reports expected")
+	_, err = e.followup.ExtendDeadline(ctx, authz.Principal{UserID: official.ID, Name: official.Name},
+		workflows.Step{ID: in.ID, Reason: "Fler rapporter väntas / More reports expected"}, at(2044, 4, 25, 10))
 	require.NoError(t, err)
 
 	// The same event moves to the new deadline.

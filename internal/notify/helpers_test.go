@@ -22,6 +22,7 @@ import (
 
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/jobs"
 	"github.com/samverkan/samverkan/internal/jobs/jobstest"
 	"github.com/samverkan/samverkan/internal/mail"
@@ -85,9 +86,13 @@ func newEnv(t testing.TB, mailWorkers ...int) *env {
 	require.NoError(t, err)
 	t.Cleanup(policy.Close)
 	eng := workflows.New(store.New(db.Pool), policy, clk, log)
-	svc, err := iop.NewService(eng)
+	cfg, err := config.Defaults()
 	require.NoError(t, err)
-	fu, err := followup.NewService(eng, followup.DefaultSchedule)
+	svc, err := iop.NewService(eng, iop.OptionsFrom(cfg))
+	require.NoError(t, err)
+	schedule, err := followup.ScheduleFrom(cfg)
+	require.NoError(t, err)
+	fu, err := followup.NewService(eng, schedule)
 	require.NoError(t, err)
 	srv := mailtest.Start(t)
 	sender, err := mail.NewSMTP(srv.URL(), mail.WithTLSConfig(srv.TLS))
