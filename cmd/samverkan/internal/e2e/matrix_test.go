@@ -124,9 +124,9 @@ func matrixCases() map[string]matrixCase {
 						RETURNING id)
 					INSERT INTO notification_deliveries (notification_id, address, state, attempts, last_error, created_at, failed_at)
 					SELECT id, 'nobody@example.org', 'failed', 1, '550 5.1.1 No such user', now(), now() FROM n RETURNING id`).Scan(&id))
-				f.vars["id"] = gid("Delivery", id)
+				f.vars["delivery"] = gid("Delivery", id)
 			},
-			query:   `mutation($id: ID!) { resendDelivery(input: {deliveryId: $id}) { deliveryId } }`,
+			query:   `mutation($delivery: ID!) { resendDelivery(input: {deliveryId: $delivery}) { deliveryId } }`,
 			allowed: []string{"admin"},
 		},
 		"assignRole": {
