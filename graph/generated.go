@@ -45,6 +45,7 @@ type ResolverRoot interface {
 	ConsultationComment() ConsultationCommentResolver
 	Contribution() ContributionResolver
 	ContributionSum() ContributionSumResolver
+	FailedDelivery() FailedDeliveryResolver
 	HistoryEvent() HistoryEventResolver
 	Indicator() IndicatorResolver
 	Mutation() MutationResolver
@@ -162,6 +163,10 @@ type ComplexityRoot struct {
 		Title         func(childComplexity int) int
 	}
 
+	CalendarUrlPayload struct {
+		URL func(childComplexity int) int
+	}
+
 	Ceremony struct {
 		AgreementVersion func(childComplexity int) int
 		HeldOn           func(childComplexity int) int
@@ -209,6 +214,15 @@ type ComplexityRoot struct {
 	DraftPayload struct {
 		Draft    func(childComplexity int) int
 		Instance func(childComplexity int) int
+	}
+
+	FailedDelivery struct {
+		Address  func(childComplexity int) int
+		Answer   func(childComplexity int) int
+		Attempts func(childComplexity int) int
+		FailedAt func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Subject  func(childComplexity int) int
 	}
 
 	HistoryDigest struct {
@@ -269,6 +283,7 @@ type ComplexityRoot struct {
 		AssignRole                   func(childComplexity int, input model.AssignRoleInput) int
 		AttachPartnershipDocument    func(childComplexity int, input model.AttachPartnershipDocumentInput) int
 		AttachToSigningCeremony      func(childComplexity int, input model.AttachToCeremonyInput) int
+		CalendarURL                  func(childComplexity int, input model.CalendarURLInput) int
 		ConfirmAgreementVersion      func(childComplexity int, input model.SigningActionInput) int
 		ConfirmRepresentation        func(childComplexity int, input model.DecideRepresentationInput) int
 		CreateActionPlan             func(childComplexity int, input model.CreateActionPlanInput) int
@@ -293,11 +308,13 @@ type ComplexityRoot struct {
 		RenewPartnership             func(childComplexity int, input model.PartnershipActionInput) int
 		ReopenSigningApplication     func(childComplexity int, input model.SigningActionInput) int
 		RequestSigningInformation    func(childComplexity int, input model.SigningActionInput) int
+		ResendDelivery               func(childComplexity int, input model.ResendDeliveryInput) int
 		RespondToComment             func(childComplexity int, input model.RespondToCommentInput) int
 		RevokeRole                   func(childComplexity int, input model.RevokeRoleInput) int
 		SendFollowUpBack             func(childComplexity int, input model.FollowUpActionInput) int
 		SendPartnershipBack          func(childComplexity int, input model.PartnershipActionInput) int
 		SendRevisionBack             func(childComplexity int, input model.RevisionActionInput) int
+		SetNotificationPreferences   func(childComplexity int, input model.SetNotificationPreferencesInput) int
 		SetRevisionDecision          func(childComplexity int, input model.SetRevisionDecisionInput) int
 		SignAgreement                func(childComplexity int, input model.SigningActionInput) int
 		StartCollectingReports       func(childComplexity int, input model.StartCollectingInput) int
@@ -313,6 +330,11 @@ type ComplexityRoot struct {
 		WithdrawApproval             func(childComplexity int, input model.WithdrawApprovalInput) int
 		WithdrawPartnership          func(childComplexity int, input model.PartnershipActionInput) int
 		WithdrawSignature            func(childComplexity int, input model.SigningActionInput) int
+	}
+
+	NotificationPreferences struct {
+		Reminders    func(childComplexity int) int
+		WeeklyDigest func(childComplexity int) int
 	}
 
 	Organisation struct {
@@ -462,19 +484,21 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Agreements             func(childComplexity int) int
-		HistoryDigest          func(childComplexity int) int
-		MyTasks                func(childComplexity int, first *int, after *string) int
-		Node                   func(childComplexity int, id string) int
-		Organisations          func(childComplexity int, search *string, first *int, after *string) int
-		OverdueFollowUps       func(childComplexity int) int
-		Partnerships           func(childComplexity int, state *string, first *int, after *string) int
-		PartnershipsExpiring   func(childComplexity int, withinDays int, first *int, after *string) int
-		RepresentationRequests func(childComplexity int) int
-		RoleAssignments        func(childComplexity int) int
-		ServerInfo             func(childComplexity int) int
-		Users                  func(childComplexity int, search *string, first *int) int
-		Viewer                 func(childComplexity int) int
+		Agreements              func(childComplexity int) int
+		FailedDeliveries        func(childComplexity int, first *int) int
+		HistoryDigest           func(childComplexity int) int
+		MyTasks                 func(childComplexity int, first *int, after *string) int
+		Node                    func(childComplexity int, id string) int
+		NotificationPreferences func(childComplexity int) int
+		Organisations           func(childComplexity int, search *string, first *int, after *string) int
+		OverdueFollowUps        func(childComplexity int) int
+		Partnerships            func(childComplexity int, state *string, first *int, after *string) int
+		PartnershipsExpiring    func(childComplexity int, withinDays int, first *int, after *string) int
+		RepresentationRequests  func(childComplexity int) int
+		RoleAssignments         func(childComplexity int) int
+		ServerInfo              func(childComplexity int) int
+		Users                   func(childComplexity int, search *string, first *int) int
+		Viewer                  func(childComplexity int) int
 	}
 
 	RepresentationClaim struct {
@@ -490,6 +514,10 @@ type ComplexityRoot struct {
 
 	RepresentationClaimPayload struct {
 		Claim func(childComplexity int) int
+	}
+
+	ResendDeliveryPayload struct {
+		DeliveryID func(childComplexity int) int
 	}
 
 	Revision struct {
@@ -523,6 +551,10 @@ type ComplexityRoot struct {
 	ServerInfo struct {
 		DatabaseVersion func(childComplexity int) int
 		Version         func(childComplexity int) int
+	}
+
+	SetNotificationPreferencesPayload struct {
+		Preferences func(childComplexity int) int
 	}
 
 	Signatory struct {
@@ -681,6 +713,13 @@ type ContributionSumResolver interface {
 	Kind(ctx context.Context, obj *store.ContributionSum) (model.ContributionKind, error)
 	Amount(ctx context.Context, obj *store.ContributionSum) (string, error)
 }
+type FailedDeliveryResolver interface {
+	ID(ctx context.Context, obj *store.Delivery) (string, error)
+
+	Subject(ctx context.Context, obj *store.Delivery) (string, error)
+
+	Answer(ctx context.Context, obj *store.Delivery) (string, error)
+}
 type HistoryEventResolver interface {
 	Transition(ctx context.Context, obj *store.Event) (*string, error)
 	FromState(ctx context.Context, obj *store.Event) (*string, error)
@@ -707,6 +746,9 @@ type MutationResolver interface {
 	AdoptNextActivityPlan(ctx context.Context, input model.AdoptNextPlanInput) (*model.WorkflowPayload, error)
 	AssignRole(ctx context.Context, input model.AssignRoleInput) (*model.RoleAssignmentPayload, error)
 	RevokeRole(ctx context.Context, input model.RevokeRoleInput) (*model.RoleAssignmentPayload, error)
+	SetNotificationPreferences(ctx context.Context, input model.SetNotificationPreferencesInput) (*model.SetNotificationPreferencesPayload, error)
+	CalendarURL(ctx context.Context, input model.CalendarURLInput) (*model.CalendarURLPayload, error)
+	ResendDelivery(ctx context.Context, input model.ResendDeliveryInput) (*model.ResendDeliveryPayload, error)
 	ProposePartnership(ctx context.Context, input model.ProposePartnershipInput) (*model.PartnershipPayload, error)
 	StartPartnershipAssessment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
 	AssessPartnership(ctx context.Context, input model.AssessPartnershipInput) (*model.PartnershipPayload, error)
@@ -821,6 +863,8 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	RoleAssignments(ctx context.Context) ([]*authz.Assignment, error)
 	Users(ctx context.Context, search *string, first *int) ([]*store.User, error)
+	NotificationPreferences(ctx context.Context) (*store.NotificationPreferences, error)
+	FailedDeliveries(ctx context.Context, first *int) ([]*store.Delivery, error)
 	Partnerships(ctx context.Context, state *string, first *int, after *string) (*model.PartnershipConnection, error)
 	PartnershipsExpiring(ctx context.Context, withinDays int, first *int, after *string) (*model.PartnershipConnection, error)
 	Organisations(ctx context.Context, search *string, first *int, after *string) (*model.OrganisationConnection, error)
@@ -1304,6 +1348,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AvailableAction.Title(childComplexity), true
 
+	case "CalendarUrlPayload.url":
+		if e.ComplexityRoot.CalendarUrlPayload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarUrlPayload.URL(childComplexity), true
+
 	case "Ceremony.agreementVersion":
 		if e.ComplexityRoot.Ceremony.AgreementVersion == nil {
 			break
@@ -1478,6 +1529,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DraftPayload.Instance(childComplexity), true
+
+	case "FailedDelivery.address":
+		if e.ComplexityRoot.FailedDelivery.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.Address(childComplexity), true
+	case "FailedDelivery.answer":
+		if e.ComplexityRoot.FailedDelivery.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.Answer(childComplexity), true
+	case "FailedDelivery.attempts":
+		if e.ComplexityRoot.FailedDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.Attempts(childComplexity), true
+	case "FailedDelivery.failedAt":
+		if e.ComplexityRoot.FailedDelivery.FailedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.FailedAt(childComplexity), true
+	case "FailedDelivery.id":
+		if e.ComplexityRoot.FailedDelivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.ID(childComplexity), true
+	case "FailedDelivery.subject":
+		if e.ComplexityRoot.FailedDelivery.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.Subject(childComplexity), true
 
 	case "HistoryDigest.digest":
 		if e.ComplexityRoot.HistoryDigest.Digest == nil {
@@ -1789,6 +1877,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AttachToSigningCeremony(childComplexity, args["input"].(model.AttachToCeremonyInput)), true
+	case "Mutation.calendarUrl":
+		if e.ComplexityRoot.Mutation.CalendarURL == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_calendarUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CalendarURL(childComplexity, args["input"].(model.CalendarURLInput)), true
 	case "Mutation.confirmAgreementVersion":
 		if e.ComplexityRoot.Mutation.ConfirmAgreementVersion == nil {
 			break
@@ -2048,6 +2147,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSigningInformation(childComplexity, args["input"].(model.SigningActionInput)), true
+	case "Mutation.resendDelivery":
+		if e.ComplexityRoot.Mutation.ResendDelivery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resendDelivery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResendDelivery(childComplexity, args["input"].(model.ResendDeliveryInput)), true
 	case "Mutation.respondToComment":
 		if e.ComplexityRoot.Mutation.RespondToComment == nil {
 			break
@@ -2103,6 +2213,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendRevisionBack(childComplexity, args["input"].(model.RevisionActionInput)), true
+	case "Mutation.setNotificationPreferences":
+		if e.ComplexityRoot.Mutation.SetNotificationPreferences == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setNotificationPreferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetNotificationPreferences(childComplexity, args["input"].(model.SetNotificationPreferencesInput)), true
 	case "Mutation.setRevisionDecision":
 		if e.ComplexityRoot.Mutation.SetRevisionDecision == nil {
 			break
@@ -2268,6 +2389,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawSignature(childComplexity, args["input"].(model.SigningActionInput)), true
+
+	case "NotificationPreferences.reminders":
+		if e.ComplexityRoot.NotificationPreferences.Reminders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Reminders(childComplexity), true
+	case "NotificationPreferences.weeklyDigest":
+		if e.ComplexityRoot.NotificationPreferences.WeeklyDigest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.WeeklyDigest(childComplexity), true
 
 	case "Organisation.contactEmail":
 		if e.ComplexityRoot.Organisation.ContactEmail == nil {
@@ -2896,6 +3030,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agreements(childComplexity), true
+	case "Query.failedDeliveries":
+		if e.ComplexityRoot.Query.FailedDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_failedDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FailedDeliveries(childComplexity, args["first"].(*int)), true
 	case "Query.historyDigest":
 		if e.ComplexityRoot.Query.HistoryDigest == nil {
 			break
@@ -2925,6 +3070,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.notificationPreferences":
+		if e.ComplexityRoot.Query.NotificationPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationPreferences(childComplexity), true
 	case "Query.organisations":
 		if e.ComplexityRoot.Query.Organisations == nil {
 			break
@@ -3056,6 +3207,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RepresentationClaimPayload.Claim(childComplexity), true
 
+	case "ResendDeliveryPayload.deliveryId":
+		if e.ComplexityRoot.ResendDeliveryPayload.DeliveryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResendDeliveryPayload.DeliveryID(childComplexity), true
+
 	case "Revision.adoptedVersion":
 		if e.ComplexityRoot.Revision.AdoptedVersion == nil {
 			break
@@ -3168,6 +3326,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServerInfo.Version(childComplexity), true
+
+	case "SetNotificationPreferencesPayload.preferences":
+		if e.ComplexityRoot.SetNotificationPreferencesPayload.Preferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetNotificationPreferencesPayload.Preferences(childComplexity), true
 
 	case "Signatory.agreementVersion":
 		if e.ComplexityRoot.Signatory.AgreementVersion == nil {
@@ -3495,6 +3660,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AssignRoleInput", ec.unmarshalInputAssignRoleInput),
 			graphql.NewInputUnmarshaler("AttachPartnershipDocumentInput", ec.unmarshalInputAttachPartnershipDocumentInput),
 			graphql.NewInputUnmarshaler("AttachToCeremonyInput", ec.unmarshalInputAttachToCeremonyInput),
+			graphql.NewInputUnmarshaler("CalendarUrlInput", ec.unmarshalInputCalendarUrlInput),
 			graphql.NewInputUnmarshaler("ContributionInput", ec.unmarshalInputContributionInput),
 			graphql.NewInputUnmarshaler("CreateActionPlanInput", ec.unmarshalInputCreateActionPlanInput),
 			graphql.NewInputUnmarshaler("CreateAgreementInput", ec.unmarshalInputCreateAgreementInput),
@@ -3516,9 +3682,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProposeRenewalInput", ec.unmarshalInputProposeRenewalInput),
 			graphql.NewInputUnmarshaler("PublishAnnualReportInput", ec.unmarshalInputPublishAnnualReportInput),
 			graphql.NewInputUnmarshaler("RegisterOrganisationInput", ec.unmarshalInputRegisterOrganisationInput),
+			graphql.NewInputUnmarshaler("ResendDeliveryInput", ec.unmarshalInputResendDeliveryInput),
 			graphql.NewInputUnmarshaler("RespondToCommentInput", ec.unmarshalInputRespondToCommentInput),
 			graphql.NewInputUnmarshaler("RevisionActionInput", ec.unmarshalInputRevisionActionInput),
 			graphql.NewInputUnmarshaler("RevokeRoleInput", ec.unmarshalInputRevokeRoleInput),
+			graphql.NewInputUnmarshaler("SetNotificationPreferencesInput", ec.unmarshalInputSetNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("SetRevisionDecisionInput", ec.unmarshalInputSetRevisionDecisionInput),
 			graphql.NewInputUnmarshaler("SigningActionInput", ec.unmarshalInputSigningActionInput),
 			graphql.NewInputUnmarshaler("StartCollectingInput", ec.unmarshalInputStartCollectingInput),
@@ -3603,7 +3771,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/followup.graphqls" "schema/identity.graphqls" "schema/partnership.graphqls" "schema/registry.graphqls" "schema/revision.graphqls" "schema/schema.graphqls" "schema/signing.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/followup.graphqls" "schema/identity.graphqls" "schema/notification.graphqls" "schema/partnership.graphqls" "schema/registry.graphqls" "schema/revision.graphqls" "schema/schema.graphqls" "schema/signing.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3617,6 +3785,7 @@ func sourceData(filename string) string {
 var sources = []*ast.Source{
 	{Name: "schema/followup.graphqls", Input: sourceData("schema/followup.graphqls"), BuiltIn: false},
 	{Name: "schema/identity.graphqls", Input: sourceData("schema/identity.graphqls"), BuiltIn: false},
+	{Name: "schema/notification.graphqls", Input: sourceData("schema/notification.graphqls"), BuiltIn: false},
 	{Name: "schema/partnership.graphqls", Input: sourceData("schema/partnership.graphqls"), BuiltIn: false},
 	{Name: "schema/registry.graphqls", Input: sourceData("schema/registry.graphqls"), BuiltIn: false},
 	{Name: "schema/revision.graphqls", Input: sourceData("schema/revision.graphqls"), BuiltIn: false},
@@ -3823,6 +3992,14 @@ func (ec *executionContext) childFields_AvailableAction(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type AvailableAction", field.Name)
 }
 
+func (ec *executionContext) childFields_CalendarUrlPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_CalendarUrlPayload_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CalendarUrlPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Ceremony(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3921,6 +4098,24 @@ func (ec *executionContext) childFields_DraftPayload(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type DraftPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_FailedDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FailedDelivery_id(ctx, field)
+	case "address":
+		return ec.fieldContext_FailedDelivery_address(ctx, field)
+	case "subject":
+		return ec.fieldContext_FailedDelivery_subject(ctx, field)
+	case "attempts":
+		return ec.fieldContext_FailedDelivery_attempts(ctx, field)
+	case "answer":
+		return ec.fieldContext_FailedDelivery_answer(ctx, field)
+	case "failedAt":
+		return ec.fieldContext_FailedDelivery_failedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FailedDelivery", field.Name)
+}
+
 func (ec *executionContext) childFields_HistoryDigest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "digest":
@@ -4005,6 +4200,16 @@ func (ec *executionContext) childFields_IndicatorValue(ctx context.Context, fiel
 		return ec.fieldContext_IndicatorValue_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IndicatorValue", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reminders":
+		return ec.fieldContext_NotificationPreferences_reminders(ctx, field)
+	case "weeklyDigest":
+		return ec.fieldContext_NotificationPreferences_weeklyDigest(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
 }
 
 func (ec *executionContext) childFields_Organisation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4329,6 +4534,14 @@ func (ec *executionContext) childFields_RepresentationClaimPayload(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type RepresentationClaimPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ResendDeliveryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deliveryId":
+		return ec.fieldContext_ResendDeliveryPayload_deliveryId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResendDeliveryPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Revision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "instance":
@@ -4393,6 +4606,14 @@ func (ec *executionContext) childFields_ServerInfo(ctx context.Context, field gr
 		return ec.fieldContext_ServerInfo_databaseVersion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServerInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_SetNotificationPreferencesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "preferences":
+		return ec.fieldContext_SetNotificationPreferencesPayload_preferences(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetNotificationPreferencesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Signatory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4919,6 +5140,20 @@ func (ec *executionContext) field_Mutation_attachToSigningCeremony_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_calendarUrl_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CalendarURLInput, error) {
+			return ec.unmarshalNCalendarUrlInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCalendarURLInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmAgreementVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5241,6 +5476,20 @@ func (ec *executionContext) field_Mutation_requestSigningInformation_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_resendDelivery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResendDeliveryInput, error) {
+			return ec.unmarshalNResendDeliveryInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐResendDeliveryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_respondToComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5303,6 +5552,20 @@ func (ec *executionContext) field_Mutation_sendRevisionBack_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RevisionActionInput, error) {
 			return ec.unmarshalNRevisionActionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRevisionActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setNotificationPreferences_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetNotificationPreferencesInput, error) {
+			return ec.unmarshalNSetNotificationPreferencesInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSetNotificationPreferencesInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5532,6 +5795,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_failedDeliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -7453,6 +7730,29 @@ func (ec *executionContext) fieldContext_AvailableAction_approved(_ context.Cont
 	return graphql.NewScalarFieldContext("AvailableAction", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _CalendarUrlPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.CalendarURLPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarUrlPayload_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarUrlPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarUrlPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _Ceremony_id(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8167,6 +8467,144 @@ func (ec *executionContext) fieldContext_DraftPayload_instance(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _FailedDelivery_id(ctx context.Context, field graphql.CollectedField, obj *store.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FailedDelivery().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, true, true, "ID")
+}
+
+func (ec *executionContext) _FailedDelivery_address(ctx context.Context, field graphql.CollectedField, obj *store.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _FailedDelivery_subject(ctx context.Context, field graphql.CollectedField, obj *store.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FailedDelivery().Subject(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, true, true, "String")
+}
+
+func (ec *executionContext) _FailedDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *store.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FailedDelivery_answer(ctx context.Context, field graphql.CollectedField, obj *store.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FailedDelivery().Answer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, true, true, "String")
+}
+
+func (ec *executionContext) _FailedDelivery_failedAt(ctx context.Context, field graphql.CollectedField, obj *store.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_failedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_failedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _HistoryDigest_digest(ctx context.Context, field graphql.CollectedField, obj *model.HistoryDigest) (ret graphql.Marshaler) {
@@ -9290,6 +9728,138 @@ func (ec *executionContext) fieldContext_Mutation_revokeRole(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setNotificationPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setNotificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetNotificationPreferences(ctx, fc.Args["input"].(model.SetNotificationPreferencesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetNotificationPreferencesPayload) graphql.Marshaler {
+			return ec.marshalNSetNotificationPreferencesPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSetNotificationPreferencesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setNotificationPreferences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetNotificationPreferencesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setNotificationPreferences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_calendarUrl(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_calendarUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CalendarURL(ctx, fc.Args["input"].(model.CalendarURLInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CalendarURLPayload) graphql.Marshaler {
+			return ec.marshalNCalendarUrlPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCalendarURLPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_calendarUrl(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarUrlPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_calendarUrl_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resendDelivery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resendDelivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResendDelivery(ctx, fc.Args["input"].(model.ResendDeliveryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResendDeliveryPayload) graphql.Marshaler {
+			return ec.marshalNResendDeliveryPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐResendDeliveryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resendDelivery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResendDeliveryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resendDelivery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11318,6 +11888,52 @@ func (ec *executionContext) fieldContext_Mutation_withdrawApproval(ctx context.C
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPreferences_reminders(ctx context.Context, field graphql.CollectedField, obj *store.NotificationPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_reminders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reminders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_reminders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationPreferences_weeklyDigest(ctx context.Context, field graphql.CollectedField, obj *store.NotificationPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_weeklyDigest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeeklyDigest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_weeklyDigest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
@@ -14084,6 +14700,82 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_notificationPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().NotificationPreferences(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.NotificationPreferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐNotificationPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationPreferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_failedDeliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_failedDeliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FailedDeliveries(ctx, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Delivery) graphql.Marshaler {
+			return ec.marshalNFailedDelivery2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_failedDeliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FailedDelivery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_failedDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_partnerships(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14675,6 +15367,29 @@ func (ec *executionContext) fieldContext_RepresentationClaimPayload_claim(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _ResendDeliveryPayload_deliveryId(ctx context.Context, field graphql.CollectedField, obj *model.ResendDeliveryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResendDeliveryPayload_deliveryId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResendDeliveryPayload_deliveryId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResendDeliveryPayload", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Revision_instance(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15159,6 +15874,38 @@ func (ec *executionContext) _ServerInfo_databaseVersion(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_ServerInfo_databaseVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServerInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _SetNotificationPreferencesPayload_preferences(ctx context.Context, field graphql.CollectedField, obj *model.SetNotificationPreferencesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetNotificationPreferencesPayload_preferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Preferences, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.NotificationPreferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐNotificationPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetNotificationPreferencesPayload_preferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetNotificationPreferencesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Signatory_organisation(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
@@ -18464,6 +19211,52 @@ func UnmarshalAttachToCeremonyInput(ctx context.Context, raw any) (model.AttachT
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCalendarUrlInput(ctx context.Context, obj any) (model.CalendarURLInput, error) {
+	var it model.CalendarURLInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["renew"]; !present {
+		asMap["renew"] = false
+	}
+
+	fieldsInOrder := [...]string{"renew"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "renew":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renew"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Renew = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCalendarUrlInput unmarshals raw into the CalendarUrlInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCalendarUrlInput(ctx context.Context, raw any) (model.CalendarURLInput, error) {
+	var out model.CalendarURLInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CalendarUrlInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputContributionInput(ctx context.Context, obj any) (model.ContributionInput, error) {
 	var it model.ContributionInput
 	if obj == nil {
@@ -19938,6 +20731,48 @@ func UnmarshalRegisterOrganisationInput(ctx context.Context, raw any) (model.Reg
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputResendDeliveryInput(ctx context.Context, obj any) (model.ResendDeliveryInput, error) {
+	var it model.ResendDeliveryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"deliveryId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "deliveryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResendDeliveryInput unmarshals raw into the ResendDeliveryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResendDeliveryInput(ctx context.Context, raw any) (model.ResendDeliveryInput, error) {
+	var out model.ResendDeliveryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResendDeliveryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRespondToCommentInput(ctx context.Context, obj any) (model.RespondToCommentInput, error) {
 	var it model.RespondToCommentInput
 	if obj == nil {
@@ -20100,6 +20935,55 @@ func (ec *executionContext) unmarshalInputRevokeRoleInput(ctx context.Context, o
 func UnmarshalRevokeRoleInput(ctx context.Context, raw any) (model.RevokeRoleInput, error) {
 	var out model.RevokeRoleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetNotificationPreferencesInput(ctx context.Context, obj any) (model.SetNotificationPreferencesInput, error) {
+	var it model.SetNotificationPreferencesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"reminders", "weeklyDigest"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "reminders":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reminders"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reminders = data
+		case "weeklyDigest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weeklyDigest"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WeeklyDigest = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetNotificationPreferencesInput unmarshals raw into the SetNotificationPreferencesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetNotificationPreferencesInput(ctx context.Context, raw any) (model.SetNotificationPreferencesInput, error) {
+	var out model.SetNotificationPreferencesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetNotificationPreferencesInput", raw, &out)
 	return out, err
 }
 
@@ -21459,6 +22343,39 @@ func (ec *executionContext) _AvailableAction(ctx context.Context, sel ast.Select
 	return out
 }
 
+var calendarUrlPayloadImplementors = []string{"CalendarUrlPayload"}
+
+func (ec *executionContext) _CalendarUrlPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CalendarURLPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, calendarUrlPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CalendarUrlPayload")
+		case "url":
+			out.Values[i] = ec._CalendarUrlPayload_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var ceremonyImplementors = []string{"Ceremony", "Node"}
 
 func (ec *executionContext) _Ceremony(ctx context.Context, sel ast.SelectionSet, obj *store.Ceremony) graphql.Marshaler {
@@ -21786,6 +22703,67 @@ func (ec *executionContext) _DraftPayload(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._DraftPayload_instance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var failedDeliveryImplementors = []string{"FailedDelivery"}
+
+func (ec *executionContext) _FailedDelivery(ctx context.Context, sel ast.SelectionSet, obj *store.Delivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, failedDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FailedDelivery")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FailedDelivery_id(ctx, field, obj)
+				})
+		case "address":
+			out.Values[i] = ec._FailedDelivery_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subject":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FailedDelivery_subject(ctx, field, obj)
+				})
+		case "attempts":
+			out.Values[i] = ec._FailedDelivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FailedDelivery_answer(ctx, field, obj)
+				})
+		case "failedAt":
+			out.Values[i] = ec._FailedDelivery_failedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22207,6 +23185,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setNotificationPreferences":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setNotificationPreferences(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "calendarUrl":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_calendarUrl(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resendDelivery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resendDelivery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "proposePartnership":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_proposePartnership(ctx, field)
@@ -22526,6 +23525,44 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_withdrawApproval(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationPreferencesImplementors = []string{"NotificationPreferences"}
+
+func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *store.NotificationPreferences) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationPreferences")
+		case "reminders":
+			out.Values[i] = ec._NotificationPreferences_reminders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weeklyDigest":
+			out.Values[i] = ec._NotificationPreferences_weeklyDigest(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23576,6 +24613,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
 				})
+		case "notificationPreferences":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationPreferences(ctx, field)
+				})
+		case "failedDeliveries":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_failedDeliveries(ctx, field)
+				})
 		case "partnerships":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -23736,6 +24785,39 @@ func (ec *executionContext) _RepresentationClaimPayload(ctx context.Context, sel
 			out.Values[i] = graphql.MarshalString("RepresentationClaimPayload")
 		case "claim":
 			out.Values[i] = ec._RepresentationClaimPayload_claim(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resendDeliveryPayloadImplementors = []string{"ResendDeliveryPayload"}
+
+func (ec *executionContext) _ResendDeliveryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResendDeliveryPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resendDeliveryPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResendDeliveryPayload")
+		case "deliveryId":
+			out.Values[i] = ec._ResendDeliveryPayload_deliveryId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23977,6 +25059,39 @@ func (ec *executionContext) _ServerInfo(ctx context.Context, sel ast.SelectionSe
 			}
 		case "databaseVersion":
 			out.Values[i] = ec._ServerInfo_databaseVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var setNotificationPreferencesPayloadImplementors = []string{"SetNotificationPreferencesPayload"}
+
+func (ec *executionContext) _SetNotificationPreferencesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetNotificationPreferencesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setNotificationPreferencesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetNotificationPreferencesPayload")
+		case "preferences":
+			out.Values[i] = ec._SetNotificationPreferencesPayload_preferences(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25248,6 +26363,19 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCalendarUrlInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCalendarURLInput(ctx context.Context, v any) (model.CalendarURLInput, error) {
+	res, err := ec.unmarshalInputCalendarUrlInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCalendarUrlPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCalendarURLPayload(ctx context.Context, sel ast.SelectionSet, v *model.CalendarURLPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CalendarUrlPayload!")
+		return graphql.Null
+	}
+	return ec._CalendarUrlPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCeremony2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐCeremony(ctx context.Context, sel ast.SelectionSet, v *store.Ceremony) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Ceremony!")
@@ -25424,6 +26552,30 @@ func (ec *executionContext) marshalNDraftPayload2ᚖgithubᚗcomᚋsamverkanᚋs
 func (ec *executionContext) unmarshalNExtendReportDeadlineInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐExtendReportDeadlineInput(ctx context.Context, v any) (model.ExtendReportDeadlineInput, error) {
 	res, err := ec.unmarshalInputExtendReportDeadlineInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFailedDelivery2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Delivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFailedDelivery2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFailedDelivery2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDelivery(ctx context.Context, sel ast.SelectionSet, v *store.Delivery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FailedDelivery!")
+		return graphql.Null
+	}
+	return ec._FailedDelivery(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFieldChangeInput2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐFieldChangeInput(ctx context.Context, v any) (*model.FieldChangeInput, error) {
@@ -25655,6 +26807,14 @@ func (ec *executionContext) unmarshalNLegalForm2githubᚗcomᚋsamverkanᚋsamve
 
 func (ec *executionContext) marshalNLegalForm2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐLegalForm(ctx context.Context, sel ast.SelectionSet, v model.LegalForm) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNNotificationPreferences2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐNotificationPreferences(ctx context.Context, sel ast.SelectionSet, v *store.NotificationPreferences) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationPreferences!")
+		return graphql.Null
+	}
+	return ec._NotificationPreferences(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOpenAnnualFollowUpInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐOpenAnnualFollowUpInput(ctx context.Context, v any) (model.OpenAnnualFollowUpInput, error) {
@@ -25981,6 +27141,19 @@ func (ec *executionContext) marshalNRepresentationClaimPayload2ᚖgithubᚗcom�
 	return ec._RepresentationClaimPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNResendDeliveryInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐResendDeliveryInput(ctx context.Context, v any) (model.ResendDeliveryInput, error) {
+	res, err := ec.unmarshalInputResendDeliveryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResendDeliveryPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐResendDeliveryPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResendDeliveryPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResendDeliveryPayload!")
+		return graphql.Null
+	}
+	return ec._ResendDeliveryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRespondToCommentInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐRespondToCommentInput(ctx context.Context, v any) (model.RespondToCommentInput, error) {
 	res, err := ec.unmarshalInputRespondToCommentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26078,6 +27251,19 @@ func (ec *executionContext) marshalNServerInfo2ᚖgithubᚗcomᚋsamverkanᚋsam
 		return graphql.Null
 	}
 	return ec._ServerInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetNotificationPreferencesInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSetNotificationPreferencesInput(ctx context.Context, v any) (model.SetNotificationPreferencesInput, error) {
+	res, err := ec.unmarshalInputSetNotificationPreferencesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetNotificationPreferencesPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSetNotificationPreferencesPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetNotificationPreferencesPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetNotificationPreferencesPayload!")
+		return graphql.Null
+	}
+	return ec._SetNotificationPreferencesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSetRevisionDecisionInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐSetRevisionDecisionInput(ctx context.Context, v any) (model.SetRevisionDecisionInput, error) {

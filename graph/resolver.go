@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
@@ -26,4 +27,5 @@ type Resolver struct {
 	FollowUp  *followup.Service
 	Revisions *revision.Service
 	IOP       *iop.Service
+	Notify    *notify.Service
 }

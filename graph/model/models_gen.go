@@ -158,6 +158,16 @@ type AvailableAction struct {
 	Approved bool `json:"approved"`
 }
 
+type CalendarURLInput struct {
+	// A new secret address; the old one stops working.
+	Renew *bool `json:"renew,omitempty"`
+}
+
+type CalendarURLPayload struct {
+	// Your iCalendar feed of deadlines (report due dates, consultation and re-confirmation deadlines, ceremonies). Keep it secret: anyone with the address sees your deadlines.
+	URL string `json:"url"`
+}
+
 type CeremonyPayload struct {
 	Ceremony *store.Ceremony `json:"ceremony"`
 }
@@ -409,6 +419,16 @@ type RepresentationClaimPayload struct {
 	Claim *store.Claim `json:"claim"`
 }
 
+type ResendDeliveryInput struct {
+	// The failed delivery's global ID.
+	DeliveryID string `json:"deliveryId"`
+}
+
+type ResendDeliveryPayload struct {
+	// The delivery, pending again.
+	DeliveryID string `json:"deliveryId"`
+}
+
 type RespondToCommentInput struct {
 	CommentID string `json:"commentId"`
 	Response  string `json:"response"`
@@ -436,6 +456,15 @@ type ServerInfo struct {
 	Version string `json:"version"`
 	// The PostgreSQL server's version.
 	DatabaseVersion string `json:"databaseVersion"`
+}
+
+type SetNotificationPreferencesInput struct {
+	Reminders    bool `json:"reminders"`
+	WeeklyDigest bool `json:"weeklyDigest"`
+}
+
+type SetNotificationPreferencesPayload struct {
+	Preferences *store.NotificationPreferences `json:"preferences"`
 }
 
 type SetRevisionDecisionInput struct {

@@ -92,9 +92,22 @@ type Config struct {
 	// OTLPEndpoint receives traces over OTLP/HTTP; empty exports nothing.
 	OTLPEndpoint string
 
+	// SMTPURL is the mail server (smtp://user:pass@host:587 with STARTTLS,
+	// smtps://user:pass@host:465); empty writes mail to MailDir instead.
+	SMTPURL string
+	// MailFrom is the sender of every e-mail.
+	MailFrom string
+	// MailWorkers is how many e-mails are sent at once per process.
+	MailWorkers int
+	// PublicURL is the web interface's address, for links in e-mails.
+	PublicURL string
+
 	// logLevel is --log-level as given, parsed into LogLevel.
 	logLevel string
 }
+
+// MailDir is where e-mails go when no SMTP server is configured.
+func (c Config) MailDir() string { return filepath.Join(c.DataDir, "mail") }
 
 // PostgresDir is where the embedded cluster keeps its data.
 func (c Config) PostgresDir() string { return filepath.Join(c.DataDir, "postgres") }
@@ -239,6 +252,14 @@ func settings() []setting {
 			func(c *Config, v values) { c.DBMaxConns = v.Int("db-max-conns") }},
 		{Server, &cli.StringFlag{Name: "otlp-endpoint", Local: true, Usage: "OpenTelemetry collector (OTLP/HTTP), e.g. http://collector:4318; traces are exported only when set", Sources: cli.EnvVars("OTEL_EXPORTER_OTLP_ENDPOINT")},
 			func(c *Config, v values) { c.OTLPEndpoint = v.String("otlp-endpoint") }},
+		{Server, &cli.StringFlag{Name: "smtp-url", Local: true, Usage: "mail server, smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465; empty writes .eml files under data-dir/mail", Sources: cli.EnvVars("SAMVERKAN_SMTP_URL")},
+			func(c *Config, v values) { c.SMTPURL = v.String("smtp-url") }},
+		{Server, &cli.StringFlag{Name: "mail-from", Local: true, Value: "Överenskommelsen Värmland <noreply@samverkan.invalid>", Usage: "sender of the e-mails", Sources: cli.EnvVars("SAMVERKAN_MAIL_FROM")},
+			func(c *Config, v values) { c.MailFrom = v.String("mail-from") }},
+		{Server, &cli.IntFlag{Name: "mail-workers", Local: true, Value: 10, Usage: "e-mails sent at once per process", Sources: cli.EnvVars("SAMVERKAN_MAIL_WORKERS")},
+			func(c *Config, v values) { c.MailWorkers = v.Int("mail-workers") }},
+		{Server, &cli.StringFlag{Name: "public-url", Local: true, Value: "http://127.0.0.1:8080", Usage: "the web interface's address, for links in e-mails", Sources: cli.EnvVars("SAMVERKAN_PUBLIC_URL")},
+			func(c *Config, v values) { c.PublicURL = v.String("public-url") }},
 	}
 }
 
@@ -346,7 +367,15 @@ func (c Config) LogValue() slog.Value {
 		slog.String("oidc_issuer", c.OIDCIssuer),
 		slog.Bool("graphiql", c.GraphiQL),
 		slog.Int("workers", c.Workers),
+		slog.String("smtp", maskSMTP(c.SMTPURL)),
 	)
+}
+
+func maskSMTP(s string) string {
+	if s == "" {
+		return "none (mail written to data-dir/mail)"
+	}
+	return maskURL(s)
 }
 
 func maskURL(s string) string {

@@ -6,6 +6,7 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/store"
 )
 
 // Client is the River client over pgx.
@@ -33,6 +35,9 @@ type Options struct {
 	// River's defaults. Tests shorten them.
 	FetchCooldown     time.Duration
 	FetchPollInterval time.Duration
+	// MailWorkers is the number of e-mail deliveries sent at once (River
+	// queue store.DeliveryQueue); 0: this client does not send mail.
+	MailWorkers int
 	// Middleware wraps every job (metrics, traces).
 	Middleware []rivertype.Middleware
 }
@@ -54,6 +59,9 @@ func NewClient(pool *pgxpool.Pool, o Options) (*Client, error) {
 	}
 	if o.WorkerCount > 0 {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.WorkerCount}}
+		if o.MailWorkers > 0 {
+			cfg.Queues[store.DeliveryQueue] = river.QueueConfig{MaxWorkers: o.MailWorkers}
+		}
 	}
 	if _, real := o.Clock.(clock.Real); o.Clock != nil && !real {
 		cfg.Test.Time = o.Clock
@@ -67,7 +75,28 @@ func NewClient(pool *pgxpool.Pool, o Options) (*Client, error) {
 		cfg.DiscardedJobRetentionPeriod = -1
 		cfg.CancelledJobRetentionPeriod = -1
 	}
-	return river.NewClient(riverpgxv5.New(pool), cfg)
+	c, err := river.NewClient(riverpgxv5.New(pool), cfg)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(cfg.Queues))
+	for q := range cfg.Queues {
+		names = append(names, q)
+	}
+	worked.Store(c, names)
+	return c, nil
+}
+
+// worked remembers the queues each client works, for Queues.
+var worked sync.Map // *Client -> []string
+
+// Queues are the River queues a client built by NewClient works (none for
+// an insert-only client).
+func Queues(c *Client) []string {
+	if v, ok := worked.Load(c); ok {
+		return v.([]string)
+	}
+	return nil
 }
 
 // errorLogger logs job failures; River retries them.

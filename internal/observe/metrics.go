@@ -30,6 +30,7 @@ type Metrics struct {
 	transitions  *prometheus.CounterVec
 	jobs         *prometheus.CounterVec
 	jobDuration  *prometheus.HistogramVec
+	deliveries   *prometheus.CounterVec
 }
 
 // NewMetrics creates and registers the metrics.
@@ -50,8 +51,11 @@ func NewMetrics() *Metrics {
 			Help: "River jobs worked in this process by kind and result."}, []string{"kind", "result"}),
 		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "samverkan_river_job_duration_seconds",
 			Help: "River job latency by kind.", Buckets: prometheus.DefBuckets}, []string{"kind"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "samverkan_mail_deliveries_total",
+			Help: "E-mail delivery attempts by outcome: sent (accepted by the server), retried (temporary failure), failed (refused for good)."},
+			[]string{"outcome"}),
 	}
-	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.gqlOps, m.gqlDuration, m.transitions, m.jobs, m.jobDuration,
+	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.gqlOps, m.gqlDuration, m.transitions, m.jobs, m.jobDuration, m.deliveries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -80,6 +84,10 @@ func (m *Metrics) ObserveOperation(name, code string, d time.Duration) {
 func (m *Metrics) Transition(kind, transition, result string) {
 	m.transitions.WithLabelValues(kind, transition, result).Inc()
 }
+
+// Delivery records an e-mail delivery attempt's outcome (sent, retried or
+// failed).
+func (m *Metrics) Delivery(outcome string) { m.deliveries.WithLabelValues(outcome).Inc() }
 
 // JobMiddleware is a River worker middleware recording each job.
 func (m *Metrics) JobMiddleware() rivertype.WorkerMiddleware { return &jobMiddleware{m: m} }

@@ -774,7 +774,8 @@ type ReportCursor struct {
 // ahead and a notice for each one that fell overdue in the last 30 days,
 // for the next limit such reports after the cursor (nil: from the first).
 // It returns how many reports it looked at, the cursor, and how many
-// notices it wrote.
+// notices it wrote. Their deliveries and River jobs are written by the same
+// statement (deliveryCTEs).
 func NotifyReportsBatch(ctx context.Context, tx pgx.Tx, after *ReportCursor, limit int, today time.Time, remindDays int, now time.Time) (int, ReportCursor, int, error) {
 	var cur ReportCursor
 	if err := bulkSettings(ctx, tx); err != nil {
@@ -793,7 +794,7 @@ func NotifyReportsBatch(ctx context.Context, tx pgx.Tx, after *ReportCursor, lim
 			  AND (r.due_on, r.partnership_id, r.year) > ($3, $4, $5)
 			ORDER BY r.due_on, r.partnership_id, r.year LIMIT $6
 		), written AS (
-			INSERT INTO notifications (dedupe_key, instance_id, organisation_id, recipient_role, kind, subject, body, created_at)
+			INSERT INTO notifications (dedupe_key, instance_id, organisation_id, recipient_role, kind, subject, body, due_on, created_at)
 			SELECT 'partnership_report:' || d.partnership_id || ':' || d.year ||
 					CASE WHEN d.due_on < $1 THEN ':overdue:' ELSE ':reminder:' END || pp.organisation_id,
 				p.instance_id, pp.organisation_id, 'sector_representative', CASE WHEN d.due_on < $1 THEN 'notice' ELSE 'reminder' END,
@@ -801,13 +802,13 @@ func NotifyReportsBatch(ctx context.Context, tx pgx.Tx, after *ReportCursor, lim
 					THEN 'IOP: uppföljningsrapporten för ' || d.year || ' är försenad / IOP: the follow-up report for ' || d.year || ' is overdue'
 					ELSE 'IOP: påminnelse om uppföljningsrapporten för ' || d.year || ' / IOP: reminder of the follow-up report for ' || d.year END,
 				'Rapporten skulle lämnas senast ' || to_char(d.due_on, 'YYYY-MM-DD') || '. / The report is due on ' || to_char(d.due_on, 'YYYY-MM-DD') || '.',
-				$7
+				d.due_on, $7
 			FROM due d JOIN partnerships p ON p.id = d.partnership_id
 			JOIN partnership_parties pp ON pp.partnership_id = d.partnership_id AND pp.role = 'idea_based'
 			ON CONFLICT (dedupe_key) DO NOTHING
-			RETURNING 1
-		), last AS (SELECT * FROM due ORDER BY due_on DESC, partnership_id DESC, year DESC LIMIT 1)
-		SELECT (SELECT count(*) FROM due), (SELECT count(*) FROM written),
+			RETURNING `+writtenColumns+`
+		)`+deliveryCTEs+`, last AS (SELECT * FROM due ORDER BY due_on DESC, partnership_id DESC, year DESC LIMIT 1)
+		SELECT (SELECT count(*) FROM due), (SELECT count(*) FROM written) + 0 * (SELECT count(*) FROM notified),
 			(SELECT due_on FROM last), (SELECT partnership_id FROM last), (SELECT year FROM last)`,
 		today, remindDays, after.DueOn, after.PartnershipID, after.Year, limit, now).Scan(&scanned, &written, &lastDue, &lastID, &lastYear)
 	if lastDue != nil {

@@ -75,3 +75,10 @@ func SearchUsers(ctx context.Context, q Querier, search string, limit int) ([]*U
 	})
 	return out, translate(err, "search users")
 }
+
+// SetUserEmail sets a person's e-mail address (the demo story's invented
+// people; real people's addresses come from their sign-in).
+func SetUserEmail(ctx context.Context, q Querier, id uuid.UUID, email string) error {
+	_, err := q.Exec(ctx, `UPDATE users SET email = $2, updated_at = now() WHERE id = $1`, id, email)
+	return translate(err, "set e-mail")
+}

@@ -249,19 +249,30 @@ type Notification struct {
 	Kind           string
 	Subject        string
 	Body           string
-	CreatedAt      time.Time
+	// DueOn is the date the notification is about, when it has one; empty,
+	// the earliest pending timer of the instance after CreatedAt is taken.
+	DueOn     *time.Time
+	CreatedAt time.Time
 }
 
 // InsertNotification puts a notification in the outbox; one with the same
-// dedupe key is written only once.
+// dedupe key is written only once. In the same statement its recipients
+// are resolved and one delivery, and one River job to send it, written per
+// recipient (deliveryCTEs).
 func InsertNotification(ctx context.Context, q Querier, n *Notification) error {
 	var key *string
 	if n.DedupeKey != "" {
 		key = &n.DedupeKey
 	}
-	_, err := q.Exec(ctx, `INSERT INTO notifications (dedupe_key, instance_id, organisation_id, recipient_role, kind, subject, body, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING`,
-		key, n.InstanceID, n.OrganisationID, n.RecipientRole, n.Kind, n.Subject, n.Body, n.CreatedAt)
+	_, err := q.Exec(ctx, `WITH written AS (
+			INSERT INTO notifications (dedupe_key, instance_id, organisation_id, recipient_role, kind, subject, body, due_on, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::date, (SELECT min(t.fire_at AT TIME ZONE 'Europe/Stockholm')::date
+				FROM workflow_timers t WHERE t.instance_id = $2 AND t.status = 'pending' AND t.fire_at > $9)), $9)
+			ON CONFLICT (dedupe_key) DO NOTHING
+			RETURNING `+writtenColumns+`
+		)`+deliveryCTEs+`
+		SELECT count(*) FROM notified`,
+		key, n.InstanceID, n.OrganisationID, n.RecipientRole, n.Kind, n.Subject, n.Body, n.DueOn, n.CreatedAt)
 	return translate(err, "store notification")
 }
 

@@ -14,6 +14,9 @@ import (
 	"github.com/samverkan/samverkan/internal/jobs"
 )
 
+// Only jobs in the queues the client works count (jobs.Queues): the e-mail
+// queue's jobs wait for a client that sends mail.
+//
 // RunDue asks River to work now every job due at now (scheduled, or
 // retryable, at or before it), rather than at its scheduler's next 5-second
 // tick, and waits until no job is due; jobs that the worked ones make due at
@@ -21,8 +24,10 @@ import (
 // or discarded), for tests that expect none.
 func RunDue(tb testing.TB, pool *pgxpool.Pool, client *jobs.Client, now time.Time, timeout time.Duration) string {
 	tb.Helper()
-	return wait(tb, pool, now, timeout, func(ctx context.Context) {
-		rows, err := pool.Query(ctx, `SELECT id FROM river_job WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= $1`, now)
+	queues := jobs.Queues(client)
+	return wait(tb, pool, queues, now, timeout, func(ctx context.Context) {
+		rows, err := pool.Query(ctx, `SELECT id FROM river_job WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= $1
+			AND queue = ANY($2)`, now, queues)
 		require.NoError(tb, err)
 		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		require.NoError(tb, err)
@@ -33,15 +38,15 @@ func RunDue(tb testing.TB, pool *pgxpool.Pool, client *jobs.Client, now time.Tim
 	})
 }
 
-// Wait waits until no job is due at now (available or running, or
-// scheduled at or before it), leaving it to River to start them. It returns
-// the errors of jobs that failed.
-func Wait(tb testing.TB, pool *pgxpool.Pool, now time.Time, timeout time.Duration) string {
+// Wait waits until no job of the client's queues is due at now (available
+// or running, or scheduled at or before it), leaving it to River to start
+// them. It returns the errors of jobs that failed.
+func Wait(tb testing.TB, pool *pgxpool.Pool, client *jobs.Client, now time.Time, timeout time.Duration) string {
 	tb.Helper()
-	return wait(tb, pool, now, timeout, nil)
+	return wait(tb, pool, jobs.Queues(client), now, timeout, nil)
 }
 
-func wait(tb testing.TB, pool *pgxpool.Pool, now time.Time, timeout time.Duration, each func(context.Context)) string {
+func wait(tb testing.TB, pool *pgxpool.Pool, queues []string, now time.Time, timeout time.Duration, each func(context.Context)) string {
 	tb.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
@@ -55,7 +60,7 @@ func wait(tb testing.TB, pool *pgxpool.Pool, now time.Time, timeout time.Duratio
 			count(*) FILTER (WHERE state IN ('available', 'running', 'pending')
 				OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)),
 			coalesce(string_agg(errors::text, '; ') FILTER (WHERE state IN ('retryable', 'discarded')), '')
-			FROM river_job`, now).Scan(&due, &failed))
+			FROM river_job WHERE queue = ANY($2)`, now, queues).Scan(&due, &failed))
 		if due == 0 {
 			return failed
 		}

@@ -30,7 +30,9 @@ import (
 	"github.com/samverkan/samverkan/internal/idempotency"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/jobs"
+	"github.com/samverkan/samverkan/internal/mail"
 	"github.com/samverkan/samverkan/internal/migrate"
+	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/observe"
 	"github.com/samverkan/samverkan/internal/pgembed"
 	"github.com/samverkan/samverkan/internal/registry"
@@ -172,6 +174,7 @@ type Services struct {
 	Revision *revision.Service
 	IOP      *iop.Service
 	Keys     *idempotency.Keys
+	Notify   *notify.Service
 	DevKeys  *token.DevIssuerKeys
 	Metrics  *observe.Metrics
 }
@@ -211,13 +214,14 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 		extra["/riverui/"] = metrics.Middleware("riverui", a.log, ui)
+		extra["GET "+notify.CalendarPath+"{file}"] = metrics.Middleware("calendar", a.log, a.Services.Notify.CalendarHandler(a.log))
 		extra["GET /graphql/schema.graphql"] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = io.WriteString(w, graph.SchemaSDL())
 		})
 		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log,
 			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles,
-			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision, IOP: a.Services.IOP}
+			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision, IOP: a.Services.IOP, Notify: a.Services.Notify}
 		gql = metrics.Middleware("graphql", a.log, auth.Middleware(a.Services.Keys.Middleware(
 			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 				Limits:        graph.Limits{MaxDepth: cfg.MaxDepth, MaxFields: cfg.MaxFields, MaxAliases: cfg.MaxAliases},
@@ -286,7 +290,22 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.Services.Keys = idempotency.New(a.DB, cfg.IdempotencyTTL, a.opts.Clock, a.log)
 
+	a.Services.Notify = &notify.Service{DB: a.DB, Policy: policy, Clock: a.opts.Clock, PublicURL: cfg.PublicURL,
+		Title: func(kind string, version int) string {
+			if def, err := eng.Definition(kind, version); err == nil {
+				return def.Title
+			}
+			return kind
+		}}
 	workers := river.NewWorkers()
+	sender, err := a.mailSender()
+	if err != nil {
+		return err
+	}
+	mailer := &notify.Worker{DB: a.DB, Sender: sender, From: cfg.MailFrom, PublicURL: cfg.PublicURL,
+		Clock: a.opts.Clock, Log: a.log, Observer: metrics}
+	river.AddWorker(workers, mailer)
+	river.AddWorker(workers, &notify.DigestWorker{Worker: mailer})
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
 	river.AddWorker(workers, &idempotency.CleanupWorker{Keys: a.Services.Keys})
 	a.Services.IOP.AddWorkers(workers)
@@ -307,6 +326,11 @@ func (a *App) build(ctx context.Context) error {
 		}, nil),
 	}
 	periodic = append(periodic, iop.PeriodicJobs(interval)...)
+	if cfg.MailWorkers > 0 {
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
+			return notify.DigestArgs{}, nil
+		}, nil))
+	}
 	workerCount := 0
 	if a.opts.Mode.runsWorkers() {
 		workerCount = a.opts.Config.Workers
@@ -322,6 +346,7 @@ func (a *App) build(ctx context.Context) error {
 		Clock:             a.opts.Clock,
 		Logger:            a.log,
 		WorkerCount:       workerCount,
+		MailWorkers:       cfg.MailWorkers,
 		FetchCooldown:     a.opts.FetchCooldown,
 		FetchPollInterval: a.opts.FetchPollInterval,
 	})
@@ -331,6 +356,16 @@ func (a *App) build(ctx context.Context) error {
 	a.River = rc
 	eng.SetJobClient(rc)
 	return nil
+}
+
+// mailSender sends over the configured SMTP server, or without one writes
+// each message as an .eml file under the data directory and logs it.
+func (a *App) mailSender() (mail.Sender, error) {
+	cfg := a.opts.Config
+	if cfg.SMTPURL == "" {
+		return &mail.Dir{Path: cfg.MailDir(), Log: a.log}, nil
+	}
+	return mail.NewSMTP(cfg.SMTPURL)
 }
 
 // verifier accepts tokens from the configured OIDC issuer, or in dev mode
@@ -484,6 +519,9 @@ func (a *App) Grant(ctx context.Context, subject, name, role, scope string) (uui
 	a.Services.Policy.Remember(as)
 	return id, nil
 }
+
+// Config is the configuration the service runs with.
+func (a *App) Config() config.Config { return a.opts.Config }
 
 // DataDir is the configured data directory.
 func (a *App) DataDir() string { return a.opts.Config.DataDir }

@@ -28,6 +28,7 @@ import (
 	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/idempotency"
 	"github.com/samverkan/samverkan/internal/jobs/jobstest"
+	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/testdb"
 	"github.com/samverkan/samverkan/internal/token"
 	"github.com/samverkan/samverkan/workflows"
@@ -235,7 +236,7 @@ func (e *Env) AdvanceTo(t time.Time) {
 // scheduled at or before the test clock's now).
 func (e *Env) WaitForJobs() {
 	e.T.Helper()
-	jobstest.Wait(e.T, e.DB.Pool, e.Clock.Now(), 30*time.Second)
+	jobstest.Wait(e.T, e.DB.Pool, e.App.River, e.Clock.Now(), 30*time.Second)
 }
 
 // Count runs a counting query against the service's database.
@@ -266,7 +267,8 @@ func (e *Env) Checksums() map[string]string {
 	require.NoError(e.T, rows.Err())
 	// The periodic jobs enqueue themselves on their own schedule; every
 	// other job is someone's doing.
-	periodic := []string{workflows.OpenDueArgs{}.Kind(), idempotency.CleanupArgs{}.Kind(), iop.OpenDueReportsArgs{}.Kind()}
+	periodic := []string{workflows.OpenDueArgs{}.Kind(), idempotency.CleanupArgs{}.Kind(), iop.OpenDueReportsArgs{}.Kind(),
+		notify.DigestArgs{}.Kind()}
 	sums := map[string]string{}
 	for _, t := range tables {
 		var sum *string

@@ -1,6 +1,7 @@
 // Package demo loads the demo story: Överenskommelsen Värmland adopted on
 // 2018-01-30, 35 invented organisations signing at the ceremony of
-// 2018-04-20, 15 more in the autumn, one withdrawing. Every step goes
+// 2018-04-20, 15 more in the autumn, one withdrawing, and the follow-up of
+// 2018 opened in January 2019. Every step goes
 // through the real services with a clock set to the story's dates, so the
 // history reads as it would have. The people are invented.
 package demo
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
 	"github.com/samverkan/samverkan/internal/authz"
@@ -19,6 +22,7 @@ import (
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/followup"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
 
@@ -81,6 +85,9 @@ func Seed(ctx context.Context, a *app.App, p Progress) (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		if err := store.SetUserEmail(ctx, a.DB.Pool, id, person.Subject+"@example.org"); err != nil {
+			return false, err
+		}
 		people[person.Subject] = authz.Principal{UserID: id, Name: person.Name}
 		p.Step("people", i+1, len(People))
 	}
@@ -128,6 +135,9 @@ func Seed(ctx context.Context, a *app.App, p Progress) (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		if err := store.SetUserEmail(ctx, a.DB.Pool, rep, subject+"@example.org"); err != nil {
+			return false, err
+		}
 		pr := authz.Principal{UserID: rep, Name: "Företrädare för " + name}
 		in, err := register(ctx, reg, sign, pr, official, i, name, v1.ID)
 		if err != nil {
@@ -150,7 +160,49 @@ func Seed(ctx context.Context, a *app.App, p Progress) (bool, error) {
 		Reason: "Föreningen har gått samman med en annan förening. (demo)"}); err != nil {
 		return false, err
 	}
+	// The follow-up of 2018 opens in January 2019; its timers fire on the
+	// story's dates: collecting starts, the council is reminded of the
+	// report deadline and the officials told it passed, by e-mail
+	// (./var/mail without an SMTP server).
+	story.AdvanceTo(time.Date(2019, 1, 15, 6, 0, 0, 0, clock.Stockholm))
+	schedule, err := followup.ScheduleFrom(a.Config())
+	if err != nil {
+		return false, err
+	}
+	fu, err := followup.NewService(eng, schedule)
+	if err != nil {
+		return false, err
+	}
+	in, err := fu.Open(ctx, official, v1.ID, 2018)
+	if err != nil {
+		return false, err
+	}
+	if err := runTimers(ctx, a, eng, story, in.ID, 3); err != nil {
+		return false, err
+	}
 	return true, nil
+}
+
+// runTimers fires the instance's next n timers at their moments on the
+// story's clock (River would fire them at today's date, too late for a
+// reminder).
+func runTimers(ctx context.Context, a *app.App, eng *workflows.Engine, story *clock.Test, id uuid.UUID, n int) error {
+	w := &workflows.TimerWorker{Engine: eng}
+	for range n {
+		in, err := store.GetInstance(ctx, a.DB.Pool, id)
+		if err != nil {
+			return err
+		}
+		timers, err := store.PendingTimers(ctx, a.DB.Pool, id, in.Round)
+		if err != nil || len(timers) == 0 {
+			return err
+		}
+		story.AdvanceTo(timers[0].FireAt)
+		if err := w.Work(ctx, &river.Job[workflows.TimerArgs]{JobRow: &rivertype.JobRow{}, Args: workflows.TimerArgs{TimerID: timers[0].ID}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func register(ctx context.Context, reg *registry.Service, sign *signing.Service, rep, official authz.Principal, i int, name string, version uuid.UUID) (*store.Instance, error) {

@@ -126,6 +126,24 @@ func matrixCases() map[string]matrixCase {
 	approveFields := ", regionalPerspective: true, democraticValues: true, independent: true"
 	return map[string]matrixCase{
 		"ping": {query: `mutation { ping }`, allowed: actors},
+		"setNotificationPreferences": {
+			query:   `mutation { setNotificationPreferences(input: {reminders: false, weeklyDigest: true}) { preferences { reminders } } }`,
+			allowed: actors[1:],
+		},
+		"calendarUrl": {query: `mutation { calendarUrl(input: {}) { url } }`, allowed: actors[1:]},
+		"resendDelivery": {
+			prepare: func(t *testing.T, f *fixture) {
+				var id uuid.UUID
+				require.NoError(t, f.s.env.DB.Pool.QueryRow(context.Background(), `WITH n AS (
+						INSERT INTO notifications (kind, subject, body, created_at) VALUES ('notice', 'Ämne / Subject', 'Text. / Text.', now())
+						RETURNING id)
+					INSERT INTO notification_deliveries (notification_id, address, state, attempts, last_error, created_at, failed_at)
+					SELECT id, 'nobody@example.org', 'failed', 1, '550 5.1.1 No such user', now(), now() FROM n RETURNING id`).Scan(&id))
+				f.vars["delivery"] = gid("Delivery", id)
+			},
+			query:   `mutation($delivery: ID!) { resendDelivery(input: {deliveryId: $delivery}) { deliveryId } }`,
+			allowed: []string{"admin"},
+		},
 		"assignRole": {
 			prepare: func(t *testing.T, f *fixture) { f.vars["user"] = userGID(f.s.env.NewUser("Target")) },
 			query:   `mutation($user: ID!) { assignRole(input: {userId: $user, role: REGION_OFFICIAL, scope: "region"}) { assignment { role } } }`,
