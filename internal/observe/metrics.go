@@ -30,6 +30,7 @@ type Metrics struct {
 	transitions  *prometheus.CounterVec
 	jobs         *prometheus.CounterVec
 	jobDuration  *prometheus.HistogramVec
+	pgRestarts   prometheus.Counter
 }
 
 // NewMetrics creates and registers the metrics.
@@ -50,8 +51,10 @@ func NewMetrics() *Metrics {
 			Help: "River jobs worked in this process by kind and result."}, []string{"kind", "result"}),
 		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "samverkan_river_job_duration_seconds",
 			Help: "River job latency by kind.", Buckets: prometheus.DefBuckets}, []string{"kind"}),
+		pgRestarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "samverkan_embedded_postgres_restarts_total",
+			Help: "Times this process restarted its embedded PostgreSQL after it died."}),
 	}
-	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.gqlOps, m.gqlDuration, m.transitions, m.jobs, m.jobDuration,
+	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.gqlOps, m.gqlDuration, m.transitions, m.jobs, m.jobDuration, m.pgRestarts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -80,6 +83,9 @@ func (m *Metrics) ObserveOperation(name, code string, d time.Duration) {
 func (m *Metrics) Transition(kind, transition, result string) {
 	m.transitions.WithLabelValues(kind, transition, result).Inc()
 }
+
+// EmbeddedDatabaseRestarted counts a restart of the embedded PostgreSQL.
+func (m *Metrics) EmbeddedDatabaseRestarted() { m.pgRestarts.Inc() }
 
 // JobMiddleware is a River worker middleware recording each job.
 func (m *Metrics) JobMiddleware() rivertype.WorkerMiddleware { return &jobMiddleware{m: m} }

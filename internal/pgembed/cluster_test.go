@@ -237,3 +237,51 @@ func gone(pid int) bool {
 	_, rest, _ := strings.Cut(string(stat), ") ")
 	return strings.HasPrefix(rest, "Z")
 }
+
+// kill -9 of the postmaster: KeepRunning starts it again on the same port,
+// with its data, and says so.
+func TestKilledServerIsRestartedOnTheSamePort(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := newDir(t)
+	c, err := pgembed.Start(ctx, pgembed.Config{DataDir: dir, Database: "app", Settings: fast})
+	require.NoError(t, err)
+	defer c.Stop()
+	conn, err := pgx.Connect(ctx, c.DSN("app"))
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
+	require.NoError(t, err)
+	conn.Close(ctx)
+
+	restarts := make(chan struct{}, 10)
+	go c.KeepRunning(ctx, pgembed.Backoff{First: 50 * time.Millisecond, Max: time.Second}, func() { restarts <- struct{}{} })
+	port := c.Port()
+	for round := range 2 {
+		pid := postmasterPID(t, dir)
+		require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+		select {
+		case <-restarts:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: the killed server was not restarted", round)
+		}
+		require.NotEqual(t, pid, postmasterPID(t, dir), "a new postmaster")
+		require.Equal(t, port, c.Port())
+		require.Equal(t, "still here", query(t, c.DSN("app"), "SELECT v FROM kept"))
+	}
+
+	// Stop is final: the watcher does not bring the server back.
+	require.NoError(t, c.Stop())
+	time.Sleep(300 * time.Millisecond)
+	require.Empty(t, restarts)
+	_, err = pgx.Connect(ctx, c.DSN("app"))
+	require.Error(t, err)
+}
+
+func postmasterPID(t *testing.T, dir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	require.NoError(t, err)
+	return pid
+}

@@ -90,6 +90,8 @@ type App struct {
 	stopTracing func(context.Context) error
 	// stopUI stops the River UI's background polling of the database.
 	stopUI context.CancelFunc
+	// stopWatch stops restarting the embedded cluster when it dies.
+	stopWatch context.CancelFunc
 }
 
 // Open connects to (or starts) the database and migrates it. It does not
@@ -186,6 +188,14 @@ func (a *App) Start(ctx context.Context) error {
 	a.stopTracing = shutdown
 	if err := a.build(ctx); err != nil {
 		return err
+	}
+	if a.cluster != nil {
+		// A dead embedded database is started again, as an external one
+		// would be by its operator; meanwhile requests get UNAVAILABLE.
+		watch, stop := context.WithCancel(context.WithoutCancel(ctx))
+		a.stopWatch = stop
+		go a.cluster.KeepRunning(watch, pgembed.Backoff{First: 200 * time.Millisecond, Max: 30 * time.Second},
+			a.Services.Metrics.EmbeddedDatabaseRestarted)
 	}
 	if a.opts.Mode.runsWorkers() {
 		if err := a.River.Start(ctx); err != nil {
@@ -383,15 +393,6 @@ func (a *App) Addr() string { return a.http.Addr() }
 // Done delivers the HTTP server's error if it stops by itself.
 func (a *App) Done() <-chan error { return a.serveCh }
 
-// ClusterExited is closed if the embedded database stops by itself; nil
-// with an external database.
-func (a *App) ClusterExited() <-chan struct{} {
-	if a.cluster == nil {
-		return nil
-	}
-	return a.cluster.Exited()
-}
-
 func (a *App) ready(ctx context.Context) error {
 	if err := a.Pool.Ping(ctx); err != nil {
 		return errors.New("database unreachable")
@@ -438,6 +439,9 @@ func (a *App) Close() error {
 }
 
 func (a *App) closeDatabase() {
+	if a.stopWatch != nil {
+		a.stopWatch()
+	}
 	if a.Pool != nil {
 		a.Pool.Close()
 	}
