@@ -301,7 +301,12 @@ func (a *App) build(ctx context.Context) error {
 	if ttl <= 0 {
 		ttl = 24 * time.Hour
 	}
-	a.Services.Keys = idempotency.New(a.DB, ttl, a.opts.Clock, a.log)
+	// A request holds its key no longer than it may run.
+	lease := cfg.RequestTimeout + time.Second
+	if cfg.RequestTimeout <= 0 {
+		lease = time.Minute
+	}
+	a.Services.Keys = idempotency.New(a.DB, ttl, lease, a.opts.Clock, a.log)
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})

@@ -72,11 +72,12 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 }
 
 // start runs `samverkan <mode>` and waits until it is ready.
-func start(t *testing.T, db *testdb.Database, dataDir, mode string) *proc {
+func start(t *testing.T, db *testdb.Database, dataDir, mode string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{addr: freeAddr(t), log: &bytes.Buffer{}}
-	p.cmd = exec.Command(binary, mode, "--database-url", db.URL, "--addr", p.addr, "--data-dir", dataDir,
-		"--migrate=false", "--periodic-interval", "200ms", "--log-level", "warn")
+	args := append([]string{mode, "--database-url", db.URL, "--addr", p.addr, "--data-dir", dataDir,
+		"--migrate=false", "--periodic-interval", "200ms", "--log-level", "warn"}, extra...)
+	p.cmd = exec.Command(binary, args...)
 	out := &syncBuffer{}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	require.NoError(t, p.cmd.Start())
