@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/urfave/cli/v3"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
@@ -23,7 +24,7 @@ func migrateCommand() *cli.Command {
 				Usage: "apply every pending migration (ours, then River's)",
 				Flags: config.Flags(),
 				Action: withDatabase(func(ctx context.Context, a *app.App, _ *cli.Command) error {
-					return migrate.Up(ctx, a.Pool, a.Logger())
+					return a.MigrateUp(ctx)
 				}),
 			},
 			{
@@ -34,7 +35,7 @@ func migrateCommand() *cli.Command {
 					if !cmd.Bool("yes") {
 						return cli.Exit("migrate down destroys all data; add --yes to confirm", 2)
 					}
-					return migrate.Down(ctx, a.Pool, a.Logger())
+					return a.AsOwner(ctx, func(owner *pgxpool.Pool) error { return migrate.Down(ctx, owner, a.Logger()) })
 				}),
 			},
 			{
@@ -42,7 +43,11 @@ func migrateCommand() *cli.Command {
 				Usage: "list migrations and whether each is applied",
 				Flags: append(config.Flags(), &cli.BoolFlag{Name: "json", Usage: "print JSON"}),
 				Action: withDatabase(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
-					st, err := migrate.List(ctx, a.Pool, a.Logger())
+					var st []migrate.Status
+					err := a.AsOwner(ctx, func(owner *pgxpool.Pool) (err error) {
+						st, err = migrate.List(ctx, owner, a.Logger())
+						return err
+					})
 					if err != nil {
 						return err
 					}

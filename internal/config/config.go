@@ -19,6 +19,9 @@ import (
 type Config struct {
 	// DatabaseURL selects an external PostgreSQL; empty means the embedded one.
 	DatabaseURL string
+	// MigrationDatabaseURL is the schema owner's connection to the same
+	// database, for migrations; empty means DatabaseURL.
+	MigrationDatabaseURL string
 	// DataDir holds the embedded cluster (DataDir/postgres) and dev keys.
 	DataDir string
 	// PGUser is the account the embedded cluster runs as when we are root.
@@ -88,6 +91,7 @@ func (c Config) DevKeyDir() string { return filepath.Join(c.DataDir, "dev-issuer
 func Flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "database-url", Usage: "PostgreSQL connection URL; empty starts the embedded cluster", Sources: cli.EnvVars("DATABASE_URL")},
+		&cli.StringFlag{Name: "migration-database-url", Usage: "connection URL of the schema's owner for migrations (the service then runs as DATABASE_URL's role and is granted only row access); empty uses DATABASE_URL", Sources: cli.EnvVars("SAMVERKAN_MIGRATION_DATABASE_URL")},
 		&cli.StringFlag{Name: "data-dir", Value: "./var", Usage: "directory for the embedded cluster and dev keys", Sources: cli.EnvVars("SAMVERKAN_DATA_DIR")},
 		&cli.StringFlag{Name: "pg-user", Value: "postgres", Usage: "unprivileged account for the embedded cluster when run as root", Sources: cli.EnvVars("SAMVERKAN_PG_USER")},
 		&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "HTTP listen address", Sources: cli.EnvVars("SAMVERKAN_ADDR")},
@@ -127,19 +131,20 @@ func Flags() []cli.Flag {
 // FromCommand reads the flags of a parsed command.
 func FromCommand(cmd *cli.Command) (Config, error) {
 	c := Config{
-		DatabaseURL:     cmd.String("database-url"),
-		DataDir:         cmd.String("data-dir"),
-		PGUser:          cmd.String("pg-user"),
-		Addr:            cmd.String("addr"),
-		LogFormat:       cmd.String("log-format"),
-		Migrate:         cmd.Bool("migrate"),
-		SeedDemoIfEmpty: cmd.Bool("seed-demo-if-empty"),
-		OIDCIssuer:      cmd.String("oidc-issuer"),
-		OIDCAudience:    cmd.String("oidc-audience"),
-		Dev:             cmd.Bool("dev"),
-		GraphiQL:        cmd.Bool("graphiql"),
-		Workers:         int(cmd.Int("workers")),
-		ShutdownTimeout: cmd.Duration("shutdown-timeout"),
+		DatabaseURL:          cmd.String("database-url"),
+		MigrationDatabaseURL: cmd.String("migration-database-url"),
+		DataDir:              cmd.String("data-dir"),
+		PGUser:               cmd.String("pg-user"),
+		Addr:                 cmd.String("addr"),
+		LogFormat:            cmd.String("log-format"),
+		Migrate:              cmd.Bool("migrate"),
+		SeedDemoIfEmpty:      cmd.Bool("seed-demo-if-empty"),
+		OIDCIssuer:           cmd.String("oidc-issuer"),
+		OIDCAudience:         cmd.String("oidc-audience"),
+		Dev:                  cmd.Bool("dev"),
+		GraphiQL:             cmd.Bool("graphiql"),
+		Workers:              int(cmd.Int("workers")),
+		ShutdownTimeout:      cmd.Duration("shutdown-timeout"),
 
 		FollowUpOpens:           cmd.String("followup-opens"),
 		ReportWindow:            cmd.Duration("report-window"),
@@ -200,6 +205,7 @@ func (c Config) Logger() *slog.Logger {
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("database", maskURL(c.DatabaseURL)),
+		slog.String("migration_database", maskURL(c.MigrationDatabaseURL)),
 		slog.String("data_dir", c.DataDir),
 		slog.String("addr", c.Addr),
 		slog.Bool("dev", c.Dev),

@@ -46,7 +46,8 @@ type Config struct {
 	DataDir string
 	// BinDir holds initdb and postgres; found with FindBinDir when empty.
 	BinDir string
-	// Database is created on start when missing. Empty means none.
+	// Database is created on start when missing and provisioned for the
+	// service's roles (see Provision). Empty means none.
 	Database string
 	// Port to listen on at 127.0.0.1; 0 picks a free one.
 	Port int
@@ -151,7 +152,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	if cfg.Database != "" {
-		if err := c.CreateDatabase(ctx, cfg.Database, ""); err != nil {
+		create := func() error { return c.CreateDatabase(ctx, cfg.Database, "") }
+		if owner {
+			create = func() error { return c.Provision(ctx, cfg.Database) }
+		}
+		if err := create(); err != nil {
 			_ = c.Stop()
 			return nil, err
 		}

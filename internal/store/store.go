@@ -50,6 +50,15 @@ func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return translate(err, "transaction")
 }
 
+// CurrentRole is the role q is connected as.
+func CurrentRole(ctx context.Context, q Querier) (string, error) {
+	var r string
+	if err := q.QueryRow(ctx, "SELECT current_user").Scan(&r); err != nil {
+		return "", translate(err, "read the database role")
+	}
+	return r, nil
+}
+
 // ServerVersion is PostgreSQL's version string.
 func (db *DB) ServerVersion(ctx context.Context) (string, error) {
 	var v string

@@ -92,6 +92,8 @@ type App struct {
 	stopUI context.CancelFunc
 	// stopWatch stops restarting the embedded cluster when it dies.
 	stopWatch context.CancelFunc
+	// ownerDSN connects as the schema's owner, for migrations.
+	ownerDSN string
 }
 
 // Open connects to (or starts) the database and migrates it. It does not
@@ -116,7 +118,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 
 func (a *App) openDatabase(ctx context.Context) error {
 	cfg := a.opts.Config
-	dsn := cfg.DatabaseURL
+	dsn, owner := cfg.DatabaseURL, cfg.MigrationDatabaseURL
 	if dsn == "" {
 		c, err := pgembed.Start(ctx, pgembed.Config{
 			DataDir:  cfg.PostgresDir(),
@@ -128,8 +130,14 @@ func (a *App) openDatabase(ctx context.Context) error {
 			return fmt.Errorf("start the embedded PostgreSQL: %w", err)
 		}
 		a.cluster = c
-		dsn = c.DSN("samverkan")
+		// Never the superuser: migrations as the schema's owner, the
+		// service as a role with row access only.
+		dsn, owner = c.DSNAs(pgembed.AppRole, "samverkan"), c.DSNAs(pgembed.OwnerRole, "samverkan")
 	}
+	if owner == "" {
+		owner = dsn
+	}
+	a.ownerDSN = owner
 	pcfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
@@ -155,11 +163,41 @@ func (a *App) openDatabase(ctx context.Context) error {
 		return fmt.Errorf("connect to the database: %w", err)
 	}
 	if cfg.Migrate {
-		if err := migrate.Up(ctx, pool, a.log); err != nil {
-			return err
-		}
+		return a.MigrateUp(ctx)
 	}
 	return nil
+}
+
+// AsOwner runs fn with a pool connected as the schema's owner (the
+// migration URL; in the embedded cluster its owner role).
+func (a *App) AsOwner(ctx context.Context, fn func(*pgxpool.Pool) error) error {
+	pcfg, err := pgxpool.ParseConfig(a.ownerDSN)
+	if err != nil {
+		return fmt.Errorf("SAMVERKAN_MIGRATION_DATABASE_URL: %w", err)
+	}
+	store.ConfigurePool(pcfg)
+	pcfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("connect to the database as the schema's owner: %w", err)
+	}
+	defer pool.Close()
+	return fn(pool)
+}
+
+// MigrateUp applies every pending migration as the schema's owner, then
+// grants the service's role (DATABASE_URL's) row access to what they made.
+func (a *App) MigrateUp(ctx context.Context) error {
+	role, err := store.CurrentRole(ctx, a.Pool)
+	if err != nil {
+		return err
+	}
+	return a.AsOwner(ctx, func(owner *pgxpool.Pool) error {
+		if err := migrate.Up(ctx, owner, a.log); err != nil {
+			return err
+		}
+		return migrate.Grant(ctx, owner, role)
+	})
 }
 
 // Services are the service objects, for tools and tests that use them
