@@ -92,12 +92,8 @@ func TestKilledEmbeddedDatabaseIsRestarted(t *testing.T) {
 	require.Nil(t, p.cmd.ProcessState, "samverkan is still running")
 	require.NoError(t, syscall.Kill(p.cmd.Process.Pid, 0))
 
-	resp, err := http.Get("http://" + p.addr + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	metrics, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Contains(t, string(metrics), "samverkan_embedded_postgres_restarts_total 1\n")
+	require.Eventually(t, func() bool { return metric(t, p.addr, "samverkan_embedded_postgres_restarts_total") == "1" },
+		5*time.Second, 20*time.Millisecond, "the restart is counted")
 	require.Eventually(t, func() bool {
 		resp, err := http.Get("http://" + p.addr + "/readyz")
 		if err != nil {
@@ -106,4 +102,20 @@ func TestKilledEmbeddedDatabaseIsRestarted(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	}, 10*time.Second, 50*time.Millisecond, "ready again")
+}
+
+// metric reads one unlabelled metric's value from /metrics.
+func metric(t *testing.T, addr, name string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	return ""
 }

@@ -75,7 +75,7 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 func start(t *testing.T, db *testdb.Database, dataDir, mode string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{addr: freeAddr(t), log: &bytes.Buffer{}}
-	args := append([]string{mode, "--database-url", db.URL, "--addr", p.addr, "--data-dir", dataDir,
+	args := append([]string{mode, "--database-url", db.AppURL, "--addr", p.addr, "--data-dir", dataDir,
 		"--migrate=false", "--periodic-interval", "200ms", "--log-level", "warn"}, extra...)
 	p.cmd = exec.Command(binary, args...)
 	out := &syncBuffer{}
