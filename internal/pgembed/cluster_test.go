@@ -285,3 +285,38 @@ func postmasterPID(t *testing.T, dir string) int {
 	require.NoError(t, err)
 	return pid
 }
+
+// A database made before the roles existed (its objects owned by the
+// superuser) is handed to the owner role; the service's role may connect to
+// it and to no other database, and is no superuser.
+func TestProvisionHandsAnExistingDatabaseToTheOwnerRole(t *testing.T) {
+	ctx := context.Background()
+	dir := newDir(t)
+	c, err := pgembed.Start(ctx, pgembed.Config{DataDir: dir, Settings: fast})
+	require.NoError(t, err)
+	defer c.Stop()
+	require.NoError(t, c.CreateDatabase(ctx, "old", ""))
+	conn, err := pgx.Connect(ctx, c.DSN("old"))
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `CREATE TYPE mood AS ENUM ('ok');
+		CREATE TABLE things (id bigserial PRIMARY KEY, m mood);
+		CREATE SEQUENCE counter;
+		CREATE VIEW thing_ids AS SELECT id FROM things;
+		CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'`)
+	require.NoError(t, err)
+	conn.Close(ctx)
+
+	require.NoError(t, c.Provision(ctx, "old"))
+	require.NoError(t, c.Provision(ctx, "old"), "idempotent")
+	require.Equal(t, "samverkan_owner", query(t, c.DSN("old"), `SELECT string_agg(DISTINCT o, ',') FROM (
+		SELECT relowner::regrole::text o FROM pg_class WHERE relnamespace = 'public'::regnamespace
+		UNION ALL SELECT proowner::regrole::text FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+		UNION ALL SELECT typowner::regrole::text FROM pg_type WHERE typnamespace = 'public'::regnamespace
+		UNION ALL SELECT datdba::regrole::text FROM pg_database WHERE datname = 'old') x`))
+	require.Equal(t, "samverkan_owner", query(t, c.DSNAs(pgembed.OwnerRole, "old"), "SELECT current_user::text"))
+	require.Equal(t, "false", query(t, c.DSNAs(pgembed.AppRole, "old"), "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user"))
+	for _, db := range []string{"postgres", "template1"} {
+		_, err := pgx.Connect(ctx, c.DSNAs(pgembed.AppRole, db))
+		require.ErrorContains(t, err, "permission denied for database", db)
+	}
+}
