@@ -15,6 +15,8 @@ import (
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
 	"github.com/samverkan/samverkan/internal/config"
+	"github.com/samverkan/samverkan/internal/pgembed"
+	"github.com/samverkan/samverkan/internal/testdb"
 )
 
 // The service on its embedded database runs as a role that can read and
@@ -97,4 +99,33 @@ func TestServiceRoleCannotTamperWithTheDatabase(t *testing.T) {
 		require.True(t, errors.As(err, &pgErr), "connecting to %s is refused, got %v", db, err)
 		require.Equal(t, "42501", pgErr.Code, "%s: %s", db, pgErr.Message)
 	}
+}
+
+// An external database with two URLs: migrations run as the schema's owner
+// (SAMVERKAN_MIGRATION_DATABASE_URL), the service as DATABASE_URL's role,
+// which is granted row access only.
+func TestExternalDatabaseWithAMigrationURL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cluster := testdb.Cluster()
+	require.NotNil(t, cluster, "the test cluster has the service's roles")
+	db := testdb.NewEmpty(t)
+	_, err := db.Pool.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{db.Name}.Sanitize()+" OWNER TO "+pgembed.OwnerRole)
+	require.NoError(t, err)
+	env := apptest.Start(t, apptest.Options{DB: db, Configure: func(c *config.Config) {
+		c.MigrationDatabaseURL, c.Migrate = cluster.DSNAs(pgembed.OwnerRole, db.Name), true
+	}})
+	u := env.NewUser("Olga Ägare")
+	r := env.Do(u, registerOrg, registerVars(orgNumber(12)))
+	require.Empty(t, r.Errors)
+
+	var role, owners string
+	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT current_user::text, (SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public')`).
+		Scan(&role, &owners))
+	require.Equal(t, "samverkan_app", role)
+	require.Equal(t, "samverkan_owner", owners, "River's tables included")
+	_, err = env.App.Pool.Exec(ctx, `ALTER TABLE history_events DISABLE TRIGGER ALL`)
+	require.ErrorContains(t, err, "must be owner")
+	_, err = env.App.Pool.Exec(ctx, `UPDATE river_job SET attempt = attempt`)
+	require.NoError(t, err, "River's tables are the service's to work")
 }
