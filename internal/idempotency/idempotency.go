@@ -108,7 +108,8 @@ func (k *Keys) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// run serves the request that owns the key and remembers its response;
+// run serves the request that owns the key and remembers its response
+// before sending it, so that a client that got a response finds it stored;
 // a response saying the service failed is forgotten so a retry can run.
 func (k *Keys) run(w http.ResponseWriter, r *http.Request, next http.Handler, claim store.IdempotencyClaim) {
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
@@ -118,11 +119,11 @@ func (k *Keys) run(w http.ResponseWriter, r *http.Request, next http.Handler, cl
 		if err := store.ReleaseIdempotencyKey(ctx, k.db.Pool, claim, k.clock.Now()); err != nil {
 			k.log.ErrorContext(ctx, "releasing idempotency key", "err", err)
 		}
-		return
-	}
-	if err := store.FinishIdempotencyKey(ctx, k.db.Pool, claim, rec.status, rec.body.Bytes()); err != nil {
+	} else if err := store.FinishIdempotencyKey(ctx, k.db.Pool, claim, rec.status, rec.body.Bytes()); err != nil {
 		k.log.ErrorContext(ctx, "storing idempotent response", "err", err)
 	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body.Bytes())
 }
 
 func failedInService(status int, body []byte) bool {
@@ -147,20 +148,24 @@ func failedInService(status int, body []byte) bool {
 	return false
 }
 
+// recorder keeps the response (headers go to the real writer's map, which
+// is sent with the status later).
 type recorder struct {
 	http.ResponseWriter
-	status int
-	body   bytes.Buffer
+	status      int
+	wroteHeader bool
+	body        bytes.Buffer
 }
 
 func (r *recorder) WriteHeader(status int) {
-	r.status = status
-	r.ResponseWriter.WriteHeader(status)
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = status, true
+	}
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
+	r.wroteHeader = true
+	return r.body.Write(b)
 }
 
 func refuse(w http.ResponseWriter, status int, code, message string) {
