@@ -92,6 +92,9 @@ func TestKilledEmbeddedDatabaseIsRestarted(t *testing.T) {
 	require.Nil(t, p.cmd.ProcessState, "samverkan is still running")
 	require.NoError(t, syscall.Kill(p.cmd.Process.Pid, 0))
 
+	r := post(t, p.addr, tok, `mutation { registerOrganisation(input: {organisation: {name: "Efter omstarten", organisationNumber: "802100-0008",
+		legalForm: IDEELL_FORENING, sector: IDEA_BASED}}) { organisation { id } } }`, nil)
+	require.Equal(t, "OK", r.code(), "a mutation with its history event after the restart: %v", r.Errors)
 	require.Eventually(t, func() bool { return metric(t, p.addr, "samverkan_embedded_postgres_restarts_total") == "1" },
 		5*time.Second, 20*time.Millisecond, "the restart is counted")
 	require.Eventually(t, func() bool {
