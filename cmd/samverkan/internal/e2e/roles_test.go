@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -107,13 +108,18 @@ func TestServiceRoleCannotTamperWithTheDatabase(t *testing.T) {
 func TestExternalDatabaseWithAMigrationURL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cluster := testdb.Cluster()
-	require.NotNil(t, cluster, "the test cluster has the service's roles")
-	db := testdb.NewEmpty(t)
-	_, err := db.Pool.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{db.Name}.Sanitize()+" OWNER TO "+pgembed.OwnerRole)
+	dir, err := os.MkdirTemp("", "samverkan-external-*")
 	require.NoError(t, err)
-	env := apptest.Start(t, apptest.Options{DB: db, Configure: func(c *config.Config) {
-		c.MigrationDatabaseURL, c.Migrate = cluster.DSNAs(pgembed.OwnerRole, db.Name), true
+	require.NoError(t, os.Chmod(dir, 0o755))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	// A server of its own whose database is set up as the README says
+	// (pgembed provisions it that way).
+	cluster, err := pgembed.Start(ctx, pgembed.Config{DataDir: filepath.Join(dir, "pg"), Database: "samverkan", Settings: testdb.TestSettings})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cluster.Stop() })
+	env := apptest.Start(t, apptest.Options{DataDir: dir, Configure: func(c *config.Config) {
+		c.DatabaseURL = cluster.DSNAs(pgembed.AppRole, "samverkan")
+		c.MigrationDatabaseURL, c.Migrate = cluster.DSNAs(pgembed.OwnerRole, "samverkan"), true
 	}})
 	u := env.NewUser("Olga Ägare")
 	r := env.Do(u, registerOrg, registerVars(orgNumber(12)))
