@@ -75,7 +75,13 @@ func TestRunsAsUnprivilegedUserWhenRoot(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Stop()
 
-	pid := query(t, c.DSN("postgres"), "SELECT pg_backend_pid()::text")
+	// The connection stays open while its backend is looked at: a closed
+	// one's backend may be gone already.
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var pid string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT pg_backend_pid()::text").Scan(&pid))
 	st, err := os.Stat("/proc/" + pid)
 	require.NoError(t, err)
 	uid := st.Sys().(*syscall.Stat_t).Uid
