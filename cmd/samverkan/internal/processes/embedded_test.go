@@ -36,7 +36,7 @@ func startEmbedded(t *testing.T, dataDir string, extra ...string) (*proc, *syncB
 		}
 		resp.Body.Close()
 		return resp.StatusCode == 200
-	}, 90*time.Second, 50*time.Millisecond, "serve did not become ready: %s", func() string { out.mu.Lock(); defer out.mu.Unlock(); return out.String() }())
+	}, 90*time.Second, 50*time.Millisecond, "serve did not become ready: %s", out)
 	return p, out
 }
 
@@ -84,7 +84,7 @@ func TestKilledEmbeddedDatabaseIsRestarted(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("answers after kill -9 of the postmaster: %v; recovered after %s", codes, recovered)
-	require.NotZero(t, recovered, "requests succeed again within 30 s; log:\n%s", func() string { out.mu.Lock(); defer out.mu.Unlock(); return out.String() }())
+	require.NotZero(t, recovered, "requests succeed again within 30 s; log:\n%s", out)
 	for c := range codes {
 		require.Contains(t, []string{"OK", "UNAVAILABLE"}, c)
 	}

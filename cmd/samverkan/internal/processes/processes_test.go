@@ -60,15 +60,23 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// syncBuffer collects a process's output; it may be read (String) while
+// the process writes.
 type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // start runs `samverkan <mode>` and waits until it is ready.
@@ -92,7 +100,7 @@ func start(t *testing.T, db *testdb.Database, dataDir, mode string, extra ...str
 		}
 		resp.Body.Close()
 		return resp.StatusCode == 200
-	}, 30*time.Second, 50*time.Millisecond, "%s did not become ready: %s", mode, func() string { out.mu.Lock(); defer out.mu.Unlock(); return out.String() }())
+	}, 30*time.Second, 50*time.Millisecond, "%s did not become ready: %s", mode, out)
 	return p
 }
 
