@@ -124,8 +124,6 @@ func serve(ctx context.Context, cfg config.Config, mode app.Mode) error {
 	select {
 	case <-ctx.Done():
 	case runErr = <-a.Done():
-	case <-a.ClusterExited():
-		runErr = errors.New("the embedded PostgreSQL stopped unexpectedly")
 	}
 	return errors.Join(runErr, a.Close())
 }

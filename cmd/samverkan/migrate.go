@@ -7,6 +7,7 @@ import (
 	"slices"
 	"text/tabwriter"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/urfave/cli/v3"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
@@ -24,7 +25,7 @@ func migrateCommand() *cli.Command {
 				Usage: "apply every pending migration (ours, then River's)",
 				Flags: config.Flags(migrateFlags),
 				Action: withDatabase(func(ctx context.Context, a *app.App, _ *cli.Command) error {
-					return migrate.Up(ctx, a.Pool, a.Logger())
+					return a.MigrateUp(ctx)
 				}),
 			},
 			{
@@ -35,7 +36,7 @@ func migrateCommand() *cli.Command {
 					if !cmd.Bool("yes") {
 						return cli.Exit("migrate down raderar alla data; lägg till --yes för att bekräfta. / migrate down destroys all data; add --yes to confirm.", 2)
 					}
-					return migrate.Down(ctx, a.Pool, a.Logger())
+					return a.AsOwner(ctx, func(owner *pgxpool.Pool) error { return migrate.Down(ctx, owner, a.Logger()) })
 				}),
 			},
 			{
@@ -43,7 +44,11 @@ func migrateCommand() *cli.Command {
 				Usage: "list migrations and whether each is applied",
 				Flags: append(config.Flags(migrateFlags), &cli.BoolFlag{Name: "json", Usage: "print JSON"}),
 				Action: withDatabase(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
-					st, err := migrate.List(ctx, a.Pool, a.Logger())
+					var st []migrate.Status
+					err := a.AsOwner(ctx, func(owner *pgxpool.Pool) (err error) {
+						st, err = migrate.List(ctx, owner, a.Logger())
+						return err
+					})
 					if err != nil {
 						return err
 					}
@@ -103,7 +108,11 @@ func openDatabase(schema bool, fn func(context.Context, *app.App, *cli.Command) 
 
 // requireSchema refuses a database with pending migrations.
 func requireSchema(ctx context.Context, a *app.App) error {
-	pending, err := migrate.Pending(ctx, a.Pool, a.Logger())
+	var pending int
+	err := a.AsOwner(ctx, func(owner *pgxpool.Pool) (err error) {
+		pending, err = migrate.Pending(ctx, owner, a.Logger())
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,9 @@ import (
 type Config struct {
 	// DatabaseURL selects an external PostgreSQL; empty means the embedded one.
 	DatabaseURL string
+	// MigrationDatabaseURL is the schema owner's connection to the same
+	// database, for migrations; empty means DatabaseURL.
+	MigrationDatabaseURL string
 	// DataDir holds the embedded cluster (DataDir/postgres) and dev keys.
 	DataDir string
 	// PGUser is the account the embedded cluster runs as when we are root.
@@ -174,6 +177,8 @@ func settings() []setting {
 	return []setting{
 		{Database, &cli.StringFlag{Name: "database-url", Local: true, Usage: "PostgreSQL connection URL; empty starts the embedded cluster", Sources: cli.EnvVars("DATABASE_URL")},
 			func(c *Config, v values) { c.DatabaseURL = v.String("database-url") }},
+		{Database, &cli.StringFlag{Name: "migration-database-url", Local: true, Usage: "connection URL of the schema's owner for migrations (the service then runs as DATABASE_URL's role and is granted only row access); empty uses DATABASE_URL", Sources: cli.EnvVars("SAMVERKAN_MIGRATION_DATABASE_URL")},
+			func(c *Config, v values) { c.MigrationDatabaseURL = v.String("migration-database-url") }},
 		{DataDir, &cli.StringFlag{Name: "data-dir", Local: true, Value: "./var", Usage: "directory for the embedded cluster and dev keys", Sources: cli.EnvVars("SAMVERKAN_DATA_DIR")},
 			func(c *Config, v values) { c.DataDir = v.String("data-dir") }},
 		{Database, &cli.StringFlag{Name: "pg-user", Local: true, Value: "postgres", Usage: "unprivileged account for the embedded cluster when run as root", Sources: cli.EnvVars("SAMVERKAN_PG_USER")},
@@ -361,6 +366,7 @@ func (c Config) Logger() *slog.Logger {
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("database", maskURL(c.DatabaseURL)),
+		slog.String("migration_database", migrationURL(c)),
 		slog.String("data_dir", c.DataDir),
 		slog.String("addr", c.Addr),
 		slog.Bool("dev", c.Dev),
@@ -376,6 +382,13 @@ func maskSMTP(s string) string {
 		return "none (mail written to data-dir/mail)"
 	}
 	return maskURL(s)
+}
+
+func migrationURL(c Config) string {
+	if c.MigrationDatabaseURL == "" {
+		return "as database"
+	}
+	return maskURL(c.MigrationDatabaseURL)
 }
 
 func maskURL(s string) string {

@@ -3,6 +3,14 @@
 // same body gets the first response without the work being done twice, and
 // the same key with another body is refused with CONFLICT. Keys are per
 // person and expire; a River job removes expired ones.
+//
+// A crash cannot leave a key stuck. The request holding a key holds it for
+// a lease (the request timeout and a second); its mutation's transaction
+// marks the key committed in the same transaction as the effect (see
+// store.WithIdempotencyClaim). A retry after the holder's lease ran out
+// takes over a key with nothing committed and does the work; a key whose
+// mutation committed but whose response was never stored (the process died
+// in between) is answered with CONFLICT saying that the work was done.
 package idempotency
 
 import (
@@ -13,8 +21,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
 	"github.com/samverkan/samverkan/internal/clock"
@@ -29,13 +39,16 @@ const Header = "Idempotency-Key"
 type Keys struct {
 	db    *store.DB
 	ttl   time.Duration
+	lease time.Duration
 	clock clock.Clock
 	log   *slog.Logger
 }
 
-// New returns the key store.
-func New(db *store.DB, ttl time.Duration, clk clock.Clock, log *slog.Logger) *Keys {
-	return &Keys{db: db, ttl: ttl, clock: clk, log: log}
+// New returns the key store. Keys are remembered for ttl; a request holds
+// its key for at most lease, which must outlast the longest request (the
+// request timeout).
+func New(db *store.DB, ttl, lease time.Duration, clk clock.Clock, log *slog.Logger) *Keys {
+	return &Keys{db: db, ttl: ttl, lease: lease, clock: clk, log: log}
 }
 
 // Middleware replays or refuses requests whose key was seen before. It runs
@@ -60,7 +73,8 @@ func (k *Keys) Middleware(next http.Handler) http.Handler {
 		sum := sha256.Sum256(body)
 		principal := identity.FromContext(r.Context()).Subject()
 		now := k.clock.Now()
-		prev, err := store.ClaimIdempotencyKey(r.Context(), k.db.Pool, principal, key, sum[:], now, now.Add(k.ttl))
+		claim := store.IdempotencyClaim{Principal: principal, Key: key, Owner: uuid.New()}
+		prev, err := store.ClaimIdempotencyKey(r.Context(), k.db.Pool, principal, key, sum[:], claim.Owner, now, now.Add(k.lease), now.Add(k.ttl))
 		if err != nil {
 			k.log.ErrorContext(r.Context(), "claiming idempotency key", "err", err)
 			refuse(w, http.StatusServiceUnavailable, "UNAVAILABLE", "Tjänsten är inte tillgänglig just nu; försök igen. / The service is unavailable; try again.")
@@ -68,12 +82,22 @@ func (k *Keys) Middleware(next http.Handler) http.Handler {
 		}
 		switch {
 		case prev == nil:
-			k.run(w, r, next, principal, key)
+			k.run(w, r.WithContext(store.WithIdempotencyClaim(r.Context(), claim)), next, claim)
 		case !bytes.Equal(prev.RequestHash, sum[:]):
 			refuse(w, http.StatusUnprocessableEntity, "CONFLICT",
 				"Idempotency-Key har redan använts för en annan förfrågan. / The Idempotency-Key was already used for a different request.")
-		case prev.Status != "done":
-			refuse(w, http.StatusConflict, "CONFLICT",
+		case prev.Status == store.KeyCommitted && !now.Before(prev.LeaseUntil):
+			// Its holder committed the work, then died before storing the
+			// response: the work must not be redone, and the client
+			// learns that it was done.
+			refuseAs(w, http.StatusConflict, "CONFLICT", "done_response_lost",
+				"Förfrågan med denna Idempotency-Key genomfördes, men svaret gick förlorat när tjänsten avbröts; läs det aktuella läget i stället för att göra om den. / "+
+					"The request with this Idempotency-Key was carried out, but its response was lost when the service was interrupted; read the current state instead of redoing it.")
+		case prev.Status != store.KeyDone:
+			if wait := prev.LeaseUntil.Sub(now); wait > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			}
+			refuseAs(w, http.StatusConflict, "CONFLICT", "in_progress",
 				"En förfrågan med samma Idempotency-Key pågår; försök igen strax. / A request with this Idempotency-Key is in progress; retry shortly.")
 		default:
 			w.Header().Set("Content-Type", "application/json")
@@ -84,21 +108,22 @@ func (k *Keys) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// run serves the request that owns the key and remembers its response;
+// run serves the request that owns the key and remembers its response
+// before sending it, so that a client that got a response finds it stored;
 // a response saying the service failed is forgotten so a retry can run.
-func (k *Keys) run(w http.ResponseWriter, r *http.Request, next http.Handler, principal, key string) {
+func (k *Keys) run(w http.ResponseWriter, r *http.Request, next http.Handler, claim store.IdempotencyClaim) {
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	next.ServeHTTP(rec, r)
 	ctx := context.WithoutCancel(r.Context())
 	if failedInService(rec.status, rec.body.Bytes()) {
-		if err := store.ReleaseIdempotencyKey(ctx, k.db.Pool, principal, key); err != nil {
+		if err := store.ReleaseIdempotencyKey(ctx, k.db.Pool, claim, k.clock.Now()); err != nil {
 			k.log.ErrorContext(ctx, "releasing idempotency key", "err", err)
 		}
-		return
-	}
-	if err := store.FinishIdempotencyKey(ctx, k.db.Pool, principal, key, rec.status, rec.body.Bytes()); err != nil {
+	} else if err := store.FinishIdempotencyKey(ctx, k.db.Pool, claim, rec.status, rec.body.Bytes()); err != nil {
 		k.log.ErrorContext(ctx, "storing idempotent response", "err", err)
 	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body.Bytes())
 }
 
 func failedInService(status int, body []byte) bool {
@@ -123,26 +148,40 @@ func failedInService(status int, body []byte) bool {
 	return false
 }
 
+// recorder keeps the response (headers go to the real writer's map, which
+// is sent with the status later).
 type recorder struct {
 	http.ResponseWriter
-	status int
-	body   bytes.Buffer
+	status      int
+	wroteHeader bool
+	body        bytes.Buffer
 }
 
 func (r *recorder) WriteHeader(status int) {
-	r.status = status
-	r.ResponseWriter.WriteHeader(status)
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = status, true
+	}
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
+	r.wroteHeader = true
+	return r.body.Write(b)
 }
 
 func refuse(w http.ResponseWriter, status int, code, message string) {
+	refuseAs(w, status, code, "", message)
+}
+
+// refuseAs answers an error; reason (extensions.idempotency) tells a
+// client's code which of the key's states it met.
+func refuseAs(w http.ResponseWriter, status int, code, reason, message string) {
+	ext := map[string]any{"code": code}
+	if reason != "" {
+		ext["idempotency"] = reason
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}}})
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": message, "extensions": ext}}})
 }
 
 // CleanupArgs is the periodic job removing expired keys.

@@ -31,6 +31,7 @@ type Metrics struct {
 	jobs         *prometheus.CounterVec
 	jobDuration  *prometheus.HistogramVec
 	deliveries   *prometheus.CounterVec
+	pgRestarts   prometheus.Counter
 }
 
 // NewMetrics creates and registers the metrics.
@@ -54,8 +55,10 @@ func NewMetrics() *Metrics {
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "samverkan_mail_deliveries_total",
 			Help: "E-mail delivery attempts by outcome: sent (accepted by the server), retried (temporary failure), failed (refused for good)."},
 			[]string{"outcome"}),
+		pgRestarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "samverkan_embedded_postgres_restarts_total",
+			Help: "Times this process restarted its embedded PostgreSQL after it died."}),
 	}
-	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.gqlOps, m.gqlDuration, m.transitions, m.jobs, m.jobDuration, m.deliveries,
+	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.gqlOps, m.gqlDuration, m.transitions, m.jobs, m.jobDuration, m.deliveries, m.pgRestarts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -88,6 +91,9 @@ func (m *Metrics) Transition(kind, transition, result string) {
 // Delivery records an e-mail delivery attempt's outcome (sent, retried or
 // failed).
 func (m *Metrics) Delivery(outcome string) { m.deliveries.WithLabelValues(outcome).Inc() }
+
+// EmbeddedDatabaseRestarted counts a restart of the embedded PostgreSQL.
+func (m *Metrics) EmbeddedDatabaseRestarted() { m.pgRestarts.Inc() }
 
 // JobMiddleware is a River worker middleware recording each job.
 func (m *Metrics) JobMiddleware() rivertype.WorkerMiddleware { return &jobMiddleware{m: m} }

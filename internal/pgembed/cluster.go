@@ -46,7 +46,8 @@ type Config struct {
 	DataDir string
 	// BinDir holds initdb and postgres; found with FindBinDir when empty.
 	BinDir string
-	// Database is created on start when missing. Empty means none.
+	// Database is created on start when missing and provisioned for the
+	// service's roles (see Provision). Empty means none.
 	Database string
 	// Port to listen on at 127.0.0.1; 0 picks a free one.
 	Port int
@@ -74,11 +75,15 @@ type Cluster struct {
 	port     int
 	log      *slog.Logger
 
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error
-	stopped sync.Once
-	logPath string
+	// mu guards the running server and stopping: KeepRunning replaces the
+	// server when it dies.
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	waitErr  *error // set before exited is closed
+	stopping bool
+	stopped  sync.Once
+	logPath  string
 	// lock is held by the process that runs the server; another process on
 	// the same data directory (a command line tool next to `make run`)
 	// connects to that server instead of taking it for an orphan.
@@ -147,7 +152,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	if cfg.Database != "" {
-		if err := c.CreateDatabase(ctx, cfg.Database, ""); err != nil {
+		create := func() error { return c.CreateDatabase(ctx, cfg.Database, "") }
+		if owner {
+			create = func() error { return c.Provision(ctx, cfg.Database) }
+		}
+		if err := create(); err != nil {
 			_ = c.Stop()
 			return nil, err
 		}
@@ -173,8 +182,105 @@ func (c *Cluster) DSN(db string) string {
 	return u.String()
 }
 
-// Exited is closed when the server process has ended, for whatever reason.
-func (c *Cluster) Exited() <-chan struct{} { return c.exited }
+// Exited is closed when the current server process has ended, for whatever
+// reason. After a restart (KeepRunning) it is the new server's channel.
+func (c *Cluster) Exited() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.exited
+}
+
+// Restart starts the server again on the same port after it has died (it
+// was killed, or it crashed), clearing what the dead server left behind.
+// It refuses when this process does not run the server, when the server is
+// still running, or after Stop.
+func (c *Cluster) Restart(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.stopping:
+		return errors.New("pgembed: the cluster was stopped")
+	case c.lock == nil || c.cmd == nil:
+		return errors.New("pgembed: the server is run by another process")
+	}
+	select {
+	case <-c.exited:
+	default:
+		return errors.New("pgembed: the server is still running")
+	}
+	if err := c.clearLeftovers(); err != nil {
+		return err
+	}
+	return c.startOn(ctx, c.port)
+}
+
+// Backoff is how long KeepRunning waits before its first restart attempt
+// and at most between attempts (the wait doubles after each failure).
+type Backoff struct {
+	First, Max time.Duration
+}
+
+// KeepRunning restarts the server whenever it ends by itself, until ctx
+// ends or Stop is called. Failed attempts are retried after a wait that
+// doubles from b.First up to b.Max. restarted (if not nil) is called after
+// each successful restart. It returns when ctx ends or the cluster stops;
+// run it in its own goroutine. A cluster run by another process is not
+// watched.
+func (c *Cluster) KeepRunning(ctx context.Context, b Backoff, restarted func()) {
+	if b.First <= 0 {
+		b.First = 200 * time.Millisecond
+	}
+	if b.Max < b.First {
+		b.Max = 30 * time.Second
+	}
+	for {
+		c.mu.Lock()
+		exited, owned, cmd := c.exited, c.lock != nil && c.cmd != nil, c.cmd
+		c.mu.Unlock()
+		if !owned {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-exited:
+		}
+		c.mu.Lock()
+		stopping, waitErr := c.stopping, *c.waitErr
+		c.mu.Unlock()
+		if stopping {
+			return
+		}
+		c.log.Error("embedded PostgreSQL exited unexpectedly; restarting it", "pid", cmd.Process.Pid, "exit", waitErr)
+		wait := b.First
+		for attempt := 1; ; attempt++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			err := c.Restart(ctx)
+			if err == nil {
+				c.log.Warn("embedded PostgreSQL restarted", "attempt", attempt, "port", c.port)
+				if restarted != nil {
+					restarted()
+				}
+				break
+			}
+			if c.isStopping() || ctx.Err() != nil {
+				return
+			}
+			wait = min(2*wait, b.Max)
+			c.log.Error("restarting the embedded PostgreSQL failed; trying again", "attempt", attempt, "retry_in", wait, "err", err)
+		}
+	}
+}
+
+func (c *Cluster) isStopping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopping
+}
 
 // CreateDatabase creates db (from template, when given) unless it exists.
 func (c *Cluster) CreateDatabase(ctx context.Context, db, template string) error {
@@ -396,13 +502,25 @@ func (c *Cluster) isOurPostmaster(pid int) bool {
 }
 
 func (c *Cluster) start(ctx context.Context) error {
-	c.port = c.cfg.Port
-	if c.port == 0 {
+	port := c.cfg.Port
+	if port == 0 {
 		p, err := freePort()
 		if err != nil {
 			return err
 		}
-		c.port = p
+		port = p
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.startOn(ctx, port)
+}
+
+// startOn starts the server on port and waits until it accepts
+// connections; c.mu is held. The port never changes after the first start
+// (Port and DSN read it without the lock).
+func (c *Cluster) startOn(ctx context.Context, port int) error {
+	if c.port != port {
+		c.port = port
 	}
 	args := []string{
 		"-D", c.cfg.DataDir,
@@ -432,11 +550,11 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
-	c.cmd = cmd
-	c.exited = make(chan struct{})
+	exited, waitErr := make(chan struct{}), new(error)
+	c.cmd, c.exited, c.waitErr = cmd, exited, waitErr
 	go func() {
-		c.waitErr = cmd.Wait()
-		close(c.exited)
+		*waitErr = cmd.Wait()
+		close(exited)
 	}()
 
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.StartTimeout)
@@ -449,10 +567,11 @@ func (c *Cluster) start(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-c.exited:
-			return fmt.Errorf("postgres exited during start-up (%v); its log says:\n%s", c.waitErr, c.logSince(logStart))
+		case <-exited:
+			return fmt.Errorf("postgres exited during start-up; its log says:\n%s", c.logSince(logStart))
 		case <-ctx.Done():
-			_ = c.Stop()
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
 			return fmt.Errorf("postgres did not accept connections within %s; its log says:\n%s", c.cfg.StartTimeout, c.logSince(logStart))
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -477,17 +596,22 @@ func (c *Cluster) logSince(offset int64) string {
 func (c *Cluster) Stop() error {
 	var err error
 	c.stopped.Do(func() {
+		// Waits for a restart under way (KeepRunning) to finish.
+		c.mu.Lock()
+		c.stopping = true
+		cmd, exited := c.cmd, c.exited
+		c.mu.Unlock()
 		defer c.unlock()
-		if c.cmd == nil {
+		if cmd == nil {
 			return
 		}
-		_ = c.cmd.Process.Signal(syscall.SIGINT)
+		_ = cmd.Process.Signal(syscall.SIGINT)
 		select {
-		case <-c.exited:
+		case <-exited:
 		case <-time.After(30 * time.Second):
 			c.log.Warn("postgres did not stop within 30s, killing it")
-			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-			<-c.exited
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
 			err = errors.New("postgres had to be killed")
 		}
 	})

@@ -75,7 +75,13 @@ func TestRunsAsUnprivilegedUserWhenRoot(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Stop()
 
-	pid := query(t, c.DSN("postgres"), "SELECT pg_backend_pid()::text")
+	// The connection stays open while its backend is looked at: a closed
+	// one's backend may be gone already.
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var pid string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT pg_backend_pid()::text").Scan(&pid))
 	st, err := os.Stat("/proc/" + pid)
 	require.NoError(t, err)
 	uid := st.Sys().(*syscall.Stat_t).Uid
@@ -236,4 +242,87 @@ func gone(pid int) bool {
 	}
 	_, rest, _ := strings.Cut(string(stat), ") ")
 	return strings.HasPrefix(rest, "Z")
+}
+
+// kill -9 of the postmaster: KeepRunning starts it again on the same port,
+// with its data, and says so.
+func TestKilledServerIsRestartedOnTheSamePort(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := newDir(t)
+	c, err := pgembed.Start(ctx, pgembed.Config{DataDir: dir, Database: "app", Settings: fast})
+	require.NoError(t, err)
+	defer c.Stop()
+	conn, err := pgx.Connect(ctx, c.DSN("app"))
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
+	require.NoError(t, err)
+	conn.Close(ctx)
+
+	restarts := make(chan struct{}, 10)
+	go c.KeepRunning(ctx, pgembed.Backoff{First: 50 * time.Millisecond, Max: time.Second}, func() { restarts <- struct{}{} })
+	port := c.Port()
+	for round := range 2 {
+		pid := postmasterPID(t, dir)
+		require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+		select {
+		case <-restarts:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: the killed server was not restarted", round)
+		}
+		require.NotEqual(t, pid, postmasterPID(t, dir), "a new postmaster")
+		require.Equal(t, port, c.Port())
+		require.Equal(t, "still here", query(t, c.DSN("app"), "SELECT v FROM kept"))
+	}
+
+	// Stop is final: the watcher does not bring the server back.
+	require.NoError(t, c.Stop())
+	time.Sleep(300 * time.Millisecond)
+	require.Empty(t, restarts)
+	_, err = pgx.Connect(ctx, c.DSN("app"))
+	require.Error(t, err)
+}
+
+func postmasterPID(t *testing.T, dir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	require.NoError(t, err)
+	return pid
+}
+
+// A database made before the roles existed (its objects owned by the
+// superuser) is handed to the owner role; the service's role may connect to
+// it and to no other database, and is no superuser.
+func TestProvisionHandsAnExistingDatabaseToTheOwnerRole(t *testing.T) {
+	ctx := context.Background()
+	dir := newDir(t)
+	c, err := pgembed.Start(ctx, pgembed.Config{DataDir: dir, Settings: fast})
+	require.NoError(t, err)
+	defer c.Stop()
+	require.NoError(t, c.CreateDatabase(ctx, "old", ""))
+	conn, err := pgx.Connect(ctx, c.DSN("old"))
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `CREATE TYPE mood AS ENUM ('ok');
+		CREATE TABLE things (id bigserial PRIMARY KEY, m mood);
+		CREATE SEQUENCE counter;
+		CREATE VIEW thing_ids AS SELECT id FROM things;
+		CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'`)
+	require.NoError(t, err)
+	conn.Close(ctx)
+
+	require.NoError(t, c.Provision(ctx, "old"))
+	require.NoError(t, c.Provision(ctx, "old"), "idempotent")
+	require.Equal(t, "samverkan_owner", query(t, c.DSN("old"), `SELECT string_agg(DISTINCT o, ',') FROM (
+		SELECT relowner::regrole::text o FROM pg_class WHERE relnamespace = 'public'::regnamespace
+		UNION ALL SELECT proowner::regrole::text FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+		UNION ALL SELECT typowner::regrole::text FROM pg_type WHERE typnamespace = 'public'::regnamespace
+		UNION ALL SELECT datdba::regrole::text FROM pg_database WHERE datname = 'old') x`))
+	require.Equal(t, "samverkan_owner", query(t, c.DSNAs(pgembed.OwnerRole, "old"), "SELECT current_user::text"))
+	require.Equal(t, "false", query(t, c.DSNAs(pgembed.AppRole, "old"), "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user"))
+	for _, db := range []string{"postgres", "template1"} {
+		_, err := pgx.Connect(ctx, c.DSNAs(pgembed.AppRole, db))
+		require.ErrorContains(t, err, "permission denied for database", db)
+	}
 }

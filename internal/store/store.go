@@ -35,13 +35,28 @@ type DB struct {
 func New(pool *pgxpool.Pool) *DB { return &DB{Pool: pool} }
 
 // InTx runs fn in a transaction: committed when fn returns nil, rolled back
-// otherwise (also when fn panics).
+// otherwise (also when fn panics). In a request holding an Idempotency-Key
+// (WithIdempotencyClaim) the same transaction marks the key committed.
 func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return fn(tx) })
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return markClaimCommitted(ctx, tx)
+	})
 	if _, ok := apperr.As(err); ok || err == nil {
 		return err
 	}
 	return translate(err, "transaction")
+}
+
+// CurrentRole is the role q is connected as.
+func CurrentRole(ctx context.Context, q Querier) (string, error) {
+	var r string
+	if err := q.QueryRow(ctx, "SELECT current_user").Scan(&r); err != nil {
+		return "", translate(err, "read the database role")
+	}
+	return r, nil
 }
 
 // ServerVersion is PostgreSQL's version string.

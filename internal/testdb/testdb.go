@@ -2,8 +2,14 @@
 // binary (started in TestMain through Main), a template database with every
 // migration applied, and a fresh database cloned from it for each test.
 //
+// On the private cluster the roles are those of the embedded database in
+// production: the template is migrated as pgembed.OwnerRole, and each
+// database's AppURL connects as pgembed.AppRole, which the migrations'
+// grants allow rows only; URL connects as the superuser, for fixtures and
+// checks.
+//
 // TEST_DATABASE_URL points the harness at an existing server instead; it
-// needs the right to create databases there.
+// needs the right to create databases there, and AppURL is URL.
 //
 // A test that asks for a database fails when there is none; it never skips.
 package testdb
@@ -90,7 +96,13 @@ func setup() (func(), error) {
 	}
 
 	template = prefix + "_template"
-	if err := exec(ctx, "CREATE DATABASE "+pgx.Identifier{template}.Sanitize()); err != nil {
+	ownerURL := withDatabase(adminURL, template)
+	if cluster != nil {
+		if err := cluster.Provision(ctx, template); err != nil {
+			return cleanup, err
+		}
+		ownerURL = cluster.DSNAs(pgembed.OwnerRole, template)
+	} else if err := exec(ctx, "CREATE DATABASE "+pgx.Identifier{template}.Sanitize()); err != nil {
 		return cleanup, err
 	}
 	prev := cleanup
@@ -98,7 +110,7 @@ func setup() (func(), error) {
 		_ = exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{template}.Sanitize()+" WITH (FORCE)")
 		prev()
 	}
-	pool, err := pgxpool.New(ctx, withDatabase(adminURL, template))
+	pool, err := pgxpool.New(ctx, ownerURL)
 	if err != nil {
 		return cleanup, err
 	}
@@ -106,14 +118,22 @@ func setup() (func(), error) {
 	if err := migrate.Up(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
 		return cleanup, fmt.Errorf("migrate template database: %w", err)
 	}
+	if cluster != nil {
+		if err := migrate.Grant(ctx, pool, pgembed.AppRole); err != nil {
+			return cleanup, err
+		}
+	}
 	return cleanup, nil
 }
 
 // Database is one test's own database.
 type Database struct {
 	Name string
-	URL  string
-	Pool *pgxpool.Pool
+	// URL connects as the superuser (Pool does).
+	URL string
+	// AppURL connects as the service's role in production.
+	AppURL string
+	Pool   *pgxpool.Pool
 }
 
 // New creates a fresh, fully migrated database for t and drops it when t
@@ -148,6 +168,10 @@ func create(t testing.TB, from string) *Database {
 		t.Fatalf("create test database: %v", err)
 	}
 	db := &Database{Name: name, URL: withDatabase(adminURL, name)}
+	db.AppURL = db.URL
+	if cluster != nil {
+		db.AppURL = cluster.DSNAs(pgembed.AppRole, name)
+	}
 	cfg, err := pgxpool.ParseConfig(db.URL)
 	if err != nil {
 		t.Fatalf("test database URL: %v", err)

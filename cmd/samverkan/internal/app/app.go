@@ -92,6 +92,10 @@ type App struct {
 	stopTracing func(context.Context) error
 	// stopUI stops the River UI's background polling of the database.
 	stopUI context.CancelFunc
+	// stopWatch stops restarting the embedded cluster when it dies.
+	stopWatch context.CancelFunc
+	// ownerDSN connects as the schema's owner, for migrations.
+	ownerDSN string
 }
 
 // Open connects to (or starts) the database and migrates it. It does not
@@ -116,7 +120,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 
 func (a *App) openDatabase(ctx context.Context) error {
 	cfg := a.opts.Config
-	dsn := cfg.DatabaseURL
+	dsn, owner := cfg.DatabaseURL, cfg.MigrationDatabaseURL
 	if dsn == "" {
 		c, err := pgembed.Start(ctx, pgembed.Config{
 			DataDir:  cfg.PostgresDir(),
@@ -128,8 +132,14 @@ func (a *App) openDatabase(ctx context.Context) error {
 			return fmt.Errorf("start the embedded PostgreSQL: %w", err)
 		}
 		a.cluster = c
-		dsn = c.DSN("samverkan")
+		// Never the superuser: migrations as the schema's owner, the
+		// service as a role with row access only.
+		dsn, owner = c.DSNAs(pgembed.AppRole, "samverkan"), c.DSNAs(pgembed.OwnerRole, "samverkan")
 	}
+	if owner == "" {
+		owner = dsn
+	}
+	a.ownerDSN = owner
 	pcfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
@@ -155,11 +165,41 @@ func (a *App) openDatabase(ctx context.Context) error {
 		return fmt.Errorf("connect to the database: %w", err)
 	}
 	if cfg.Migrate {
-		if err := migrate.Up(ctx, pool, a.log); err != nil {
-			return err
-		}
+		return a.MigrateUp(ctx)
 	}
 	return nil
+}
+
+// AsOwner runs fn with a pool connected as the schema's owner (the
+// migration URL; in the embedded cluster its owner role).
+func (a *App) AsOwner(ctx context.Context, fn func(*pgxpool.Pool) error) error {
+	pcfg, err := pgxpool.ParseConfig(a.ownerDSN)
+	if err != nil {
+		return fmt.Errorf("SAMVERKAN_MIGRATION_DATABASE_URL: %w", err)
+	}
+	store.ConfigurePool(pcfg)
+	pcfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("connect to the database as the schema's owner: %w", err)
+	}
+	defer pool.Close()
+	return fn(pool)
+}
+
+// MigrateUp applies every pending migration as the schema's owner, then
+// grants the service's role (DATABASE_URL's) row access to what they made.
+func (a *App) MigrateUp(ctx context.Context) error {
+	role, err := store.CurrentRole(ctx, a.Pool)
+	if err != nil {
+		return err
+	}
+	return a.AsOwner(ctx, func(owner *pgxpool.Pool) error {
+		if err := migrate.Up(ctx, owner, a.log); err != nil {
+			return err
+		}
+		return migrate.Grant(ctx, owner, role)
+	})
 }
 
 // Services are the service objects, for tools and tests that use them
@@ -189,6 +229,14 @@ func (a *App) Start(ctx context.Context) error {
 	a.stopTracing = shutdown
 	if err := a.build(ctx); err != nil {
 		return err
+	}
+	if a.cluster != nil {
+		// A dead embedded database is started again, as an external one
+		// would be by its operator; meanwhile requests get UNAVAILABLE.
+		watch, stop := context.WithCancel(context.WithoutCancel(ctx))
+		a.stopWatch = stop
+		go a.cluster.KeepRunning(watch, pgembed.Backoff{First: 200 * time.Millisecond, Max: 30 * time.Second},
+			a.Services.Metrics.EmbeddedDatabaseRestarted)
 	}
 	if a.opts.Mode.runsWorkers() {
 		if err := a.River.Start(ctx); err != nil {
@@ -288,7 +336,12 @@ func (a *App) build(ctx context.Context) error {
 	if a.Services.IOP, err = iop.NewService(eng, iop.OptionsFrom(cfg)); err != nil {
 		return err
 	}
-	a.Services.Keys = idempotency.New(a.DB, cfg.IdempotencyTTL, a.opts.Clock, a.log)
+	// A request holds its key no longer than it may run.
+	lease := cfg.RequestTimeout + time.Second
+	if cfg.RequestTimeout <= 0 {
+		lease = time.Minute
+	}
+	a.Services.Keys = idempotency.New(a.DB, cfg.IdempotencyTTL, lease, a.opts.Clock, a.log)
 
 	a.Services.Notify = &notify.Service{DB: a.DB, Policy: policy, Clock: a.opts.Clock, PublicURL: cfg.PublicURL,
 		Title: func(kind string, version int) string {
@@ -411,15 +464,6 @@ func (a *App) Addr() string { return a.http.Addr() }
 // Done delivers the HTTP server's error if it stops by itself.
 func (a *App) Done() <-chan error { return a.serveCh }
 
-// ClusterExited is closed if the embedded database stops by itself; nil
-// with an external database.
-func (a *App) ClusterExited() <-chan struct{} {
-	if a.cluster == nil {
-		return nil
-	}
-	return a.cluster.Exited()
-}
-
 func (a *App) ready(ctx context.Context) error {
 	if err := a.Pool.Ping(ctx); err != nil {
 		return errors.New("database unreachable")
@@ -466,6 +510,9 @@ func (a *App) Close() error {
 }
 
 func (a *App) closeDatabase() {
+	if a.stopWatch != nil {
+		a.stopWatch()
+	}
 	if a.Pool != nil {
 		a.Pool.Close()
 	}

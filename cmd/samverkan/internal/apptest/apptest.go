@@ -84,7 +84,8 @@ func Start(t testing.TB, o Options) *Env {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	cfg, err := config.Defaults()
 	require.NoError(t, err)
-	cfg.DatabaseURL, cfg.DataDir, cfg.Addr = db.URL, o.DataDir, ln.Addr().String()
+	// The service's role in production, not the superuser.
+	cfg.DatabaseURL, cfg.DataDir, cfg.Addr = db.AppURL, o.DataDir, ln.Addr().String()
 	cfg.Migrate, cfg.Workers, cfg.ShutdownTimeout, cfg.PeriodicInterval = false, 20, 10*time.Second, 100*time.Millisecond
 	if o.Configure != nil {
 		o.Configure(&cfg)

@@ -60,23 +60,32 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// syncBuffer collects a process's output; it may be read (String) while
+// the process writes.
 type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // start runs `samverkan <mode>` and waits until it is ready.
-func start(t *testing.T, db *testdb.Database, dataDir, mode string) *proc {
+func start(t *testing.T, db *testdb.Database, dataDir, mode string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{addr: freeAddr(t), log: &bytes.Buffer{}}
-	p.cmd = exec.Command(binary, mode, "--database-url", db.URL, "--addr", p.addr, "--data-dir", dataDir,
-		"--migrate=false", "--periodic-interval", "200ms", "--log-level", "warn")
+	args := append([]string{mode, "--database-url", db.AppURL, "--addr", p.addr, "--data-dir", dataDir,
+		"--migrate=false", "--periodic-interval", "200ms", "--log-level", "warn"}, extra...)
+	p.cmd = exec.Command(binary, args...)
 	out := &syncBuffer{}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	require.NoError(t, p.cmd.Start())
@@ -91,7 +100,7 @@ func start(t *testing.T, db *testdb.Database, dataDir, mode string) *proc {
 		}
 		resp.Body.Close()
 		return resp.StatusCode == 200
-	}, 30*time.Second, 50*time.Millisecond, "%s did not become ready: %s", mode, func() string { out.mu.Lock(); defer out.mu.Unlock(); return out.String() }())
+	}, 30*time.Second, 50*time.Millisecond, "%s did not become ready: %s", mode, out)
 	return p
 }
 
