@@ -40,6 +40,8 @@ type Config struct {
 	Dev bool
 
 	GraphiQL bool
+	// graphiQLSet tells whether GraphiQL was chosen; unchosen it follows Dev.
+	graphiQLSet bool
 
 	Workers         int
 	ShutdownTimeout time.Duration
@@ -98,7 +100,7 @@ func Flags() []cli.Flag {
 		&cli.StringFlag{Name: "oidc-issuer", Usage: "OpenID Connect issuer URL; setting it turns dev mode off", Sources: cli.EnvVars("SAMVERKAN_OIDC_ISSUER")},
 		&cli.StringFlag{Name: "oidc-audience", Usage: "expected token audience (client id)", Sources: cli.EnvVars("SAMVERKAN_OIDC_AUDIENCE")},
 		&cli.BoolFlag{Name: "dev", Value: true, Usage: "accept tokens from the local development issuer (ignored when an OIDC issuer is set)", Sources: cli.EnvVars("SAMVERKAN_DEV")},
-		&cli.BoolFlag{Name: "graphiql", Value: true, Usage: "serve the GraphiQL explorer at /", Sources: cli.EnvVars("SAMVERKAN_GRAPHIQL")},
+		&cli.BoolFlag{Name: "graphiql", Usage: "serve the GraphiQL explorer at /graphiql/ (default: on in dev mode, off otherwise)", Sources: cli.EnvVars("SAMVERKAN_GRAPHIQL")},
 		&cli.IntFlag{Name: "workers", Value: 50, Usage: "River worker goroutines", Sources: cli.EnvVars("SAMVERKAN_WORKERS")},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 25 * time.Second, Usage: "how long running requests and jobs get to finish on shutdown", Sources: cli.EnvVars("SAMVERKAN_SHUTDOWN_TIMEOUT")},
 		&cli.StringFlag{Name: "followup-opens", Value: "01-15 06:00", Usage: "when yearly follow-ups open, MM-DD HH:MM Europe/Stockholm", Sources: cli.EnvVars("SAMVERKAN_FOLLOWUP_OPENS")},
@@ -138,6 +140,7 @@ func FromCommand(cmd *cli.Command) (Config, error) {
 		OIDCAudience:    cmd.String("oidc-audience"),
 		Dev:             cmd.Bool("dev"),
 		GraphiQL:        cmd.Bool("graphiql"),
+		graphiQLSet:     cmd.IsSet("graphiql"),
 		Workers:         int(cmd.Int("workers")),
 		ShutdownTimeout: cmd.Duration("shutdown-timeout"),
 
@@ -172,6 +175,9 @@ func FromCommand(cmd *cli.Command) (Config, error) {
 func (c *Config) normalise() error {
 	if c.OIDCIssuer != "" {
 		c.Dev = false
+	}
+	if !c.graphiQLSet {
+		c.GraphiQL = c.Dev
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)

@@ -36,6 +36,7 @@ import (
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/token"
+	"github.com/samverkan/samverkan/internal/web"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
 	"github.com/samverkan/samverkan/workflows/iop"
@@ -205,7 +206,15 @@ func (a *App) Start(ctx context.Context) error {
 	metrics := a.Services.Metrics
 	extra := map[string]http.Handler{"GET /metrics": metrics.Handler()}
 	var gql http.Handler = http.NotFoundHandler()
+	var pages http.Handler
 	if a.opts.Mode.runsAPI() {
+		site, err := web.New(web.Options{Registry: a.Services.Registry, Signing: a.Services.Signing,
+			FollowUp: a.Services.FollowUp, Revision: a.Services.Revision, IOP: a.Services.IOP, Engine: a.Services.Engine,
+			Clock: a.opts.Clock, Logger: a.log, GraphiQL: cfg.GraphiQL})
+		if err != nil {
+			return fmt.Errorf("web pages: %w", err)
+		}
+		pages = metrics.Middleware("web", a.log, site)
 		ui, err := a.riverUI(ctx, auth)
 		if err != nil {
 			return err
@@ -231,6 +240,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.http = httpserver.New(ln, httpserver.Options{
 		GraphQL:        gql,
+		Web:            pages,
 		Ready:          a.ready,
 		Extra:          extra,
 		Tracing:        cfg.OTLPEndpoint != "",
