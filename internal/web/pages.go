@@ -113,7 +113,8 @@ type signatoriesData struct {
 	Rows           []store.SignatoryListing
 	Total          int
 	Page, Pages    int
-	Query          string
+	CSVURL         string
+	JSONURL        string
 	PrevURL        string
 	NextURL        string
 }
@@ -181,7 +182,10 @@ func (h *Handler) signatories(w http.ResponseWriter, r *http.Request) {
 			query.Set(k, val)
 		}
 	}
-	d.Query = query.Encode()
+	d.CSVURL, d.JSONURL = "/signatories.csv", "/signatories.json"
+	if q := query.Encode(); q != "" {
+		d.CSVURL, d.JSONURL = d.CSVURL+"?"+q, d.JSONURL+"?"+q
+	}
 	if page > 1 {
 		query.Set("page", strconv.Itoa(page-1))
 		d.PrevURL = "/signatories?" + query.Encode()
