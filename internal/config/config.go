@@ -35,6 +35,14 @@ type Config struct {
 
 	OIDCIssuer   string
 	OIDCAudience string
+	// OIDCClientID and OIDCClientSecret sign people in to the web pages
+	// (authorization code flow with PKCE); the client id defaults to the
+	// audience.
+	OIDCClientID     string
+	OIDCClientSecret string
+	// PublicURL is where browsers reach the service (the sign-in callback
+	// is PublicURL + /sign-in/callback); empty means http://Addr.
+	PublicURL string
 	// Dev accepts tokens from the local development issuer. It is on by
 	// default and off whenever a real OIDC issuer is configured.
 	Dev bool
@@ -99,6 +107,9 @@ func Flags() []cli.Flag {
 		&cli.BoolFlag{Name: "seed-demo-if-empty", Usage: "load the demo story when the database has no agreement yet", Sources: cli.EnvVars("SAMVERKAN_SEED_DEMO")},
 		&cli.StringFlag{Name: "oidc-issuer", Usage: "OpenID Connect issuer URL; setting it turns dev mode off", Sources: cli.EnvVars("SAMVERKAN_OIDC_ISSUER")},
 		&cli.StringFlag{Name: "oidc-audience", Usage: "expected token audience (client id)", Sources: cli.EnvVars("SAMVERKAN_OIDC_AUDIENCE")},
+		&cli.StringFlag{Name: "oidc-client-id", Usage: "client id of the web sign-in (default: the audience)", Sources: cli.EnvVars("SAMVERKAN_OIDC_CLIENT_ID")},
+		&cli.StringFlag{Name: "oidc-client-secret", Usage: "client secret of the web sign-in (empty for a public client: PKCE only)", Sources: cli.EnvVars("SAMVERKAN_OIDC_CLIENT_SECRET")},
+		&cli.StringFlag{Name: "public-url", Usage: "where browsers reach the service, for the sign-in callback (default http://<addr>)", Sources: cli.EnvVars("SAMVERKAN_PUBLIC_URL")},
 		&cli.BoolFlag{Name: "dev", Value: true, Usage: "accept tokens from the local development issuer (ignored when an OIDC issuer is set)", Sources: cli.EnvVars("SAMVERKAN_DEV")},
 		&cli.BoolFlag{Name: "graphiql", Usage: "serve the GraphiQL explorer at /graphiql/ (default: on in dev mode, off otherwise)", Sources: cli.EnvVars("SAMVERKAN_GRAPHIQL")},
 		&cli.IntFlag{Name: "workers", Value: 50, Usage: "River worker goroutines", Sources: cli.EnvVars("SAMVERKAN_WORKERS")},
@@ -129,20 +140,23 @@ func Flags() []cli.Flag {
 // FromCommand reads the flags of a parsed command.
 func FromCommand(cmd *cli.Command) (Config, error) {
 	c := Config{
-		DatabaseURL:     cmd.String("database-url"),
-		DataDir:         cmd.String("data-dir"),
-		PGUser:          cmd.String("pg-user"),
-		Addr:            cmd.String("addr"),
-		LogFormat:       cmd.String("log-format"),
-		Migrate:         cmd.Bool("migrate"),
-		SeedDemoIfEmpty: cmd.Bool("seed-demo-if-empty"),
-		OIDCIssuer:      cmd.String("oidc-issuer"),
-		OIDCAudience:    cmd.String("oidc-audience"),
-		Dev:             cmd.Bool("dev"),
-		GraphiQL:        cmd.Bool("graphiql"),
-		graphiQLSet:     cmd.IsSet("graphiql"),
-		Workers:         int(cmd.Int("workers")),
-		ShutdownTimeout: cmd.Duration("shutdown-timeout"),
+		DatabaseURL:      cmd.String("database-url"),
+		DataDir:          cmd.String("data-dir"),
+		PGUser:           cmd.String("pg-user"),
+		Addr:             cmd.String("addr"),
+		LogFormat:        cmd.String("log-format"),
+		Migrate:          cmd.Bool("migrate"),
+		SeedDemoIfEmpty:  cmd.Bool("seed-demo-if-empty"),
+		OIDCIssuer:       cmd.String("oidc-issuer"),
+		OIDCAudience:     cmd.String("oidc-audience"),
+		OIDCClientID:     cmd.String("oidc-client-id"),
+		OIDCClientSecret: cmd.String("oidc-client-secret"),
+		PublicURL:        cmd.String("public-url"),
+		Dev:              cmd.Bool("dev"),
+		GraphiQL:         cmd.Bool("graphiql"),
+		graphiQLSet:      cmd.IsSet("graphiql"),
+		Workers:          int(cmd.Int("workers")),
+		ShutdownTimeout:  cmd.Duration("shutdown-timeout"),
 
 		FollowUpOpens:           cmd.String("followup-opens"),
 		ReportWindow:            cmd.Duration("report-window"),
@@ -179,6 +193,13 @@ func (c *Config) normalise() error {
 	if !c.graphiQLSet {
 		c.GraphiQL = c.Dev
 	}
+	if c.OIDCClientID == "" {
+		c.OIDCClientID = c.OIDCAudience
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
 	}
@@ -210,6 +231,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("addr", c.Addr),
 		slog.Bool("dev", c.Dev),
 		slog.String("oidc_issuer", c.OIDCIssuer),
+		slog.String("oidc_client_id", c.OIDCClientID),
+		slog.Bool("oidc_client_secret_set", c.OIDCClientSecret != ""),
+		slog.String("public_url", c.PublicURL),
 		slog.Bool("graphiql", c.GraphiQL),
 		slog.Int("workers", c.Workers),
 	)

@@ -8,6 +8,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -20,10 +21,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/orgnr"
 	"github.com/samverkan/samverkan/internal/registry"
+	"github.com/samverkan/samverkan/internal/session"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
@@ -50,14 +54,28 @@ type Options struct {
 	Logger   *slog.Logger
 	// GraphiQL says whether /graphiql/ is served (the footer links to it).
 	GraphiQL bool
+
+	// Sessions keeps the signed-in people's sessions; nil serves the
+	// public pages only.
+	Sessions *session.Service
+	// OIDC signs people in with the configured issuer (nil: none).
+	OIDC *OIDC
+	// EnsureUser is the person an identity provider vouched for, created
+	// on first sight.
+	EnsureUser func(ctx context.Context, id Identity) (uuid.UUID, error)
+	// DevPeople and DevSignIn offer the demo people on the sign-in page
+	// (dev mode only; nil otherwise).
+	DevPeople []DevPerson
+	DevSignIn func(ctx context.Context, subject, name string) (uuid.UUID, error)
 }
 
 // Handler serves the pages.
 type Handler struct {
-	o     Options
-	msgs  catalogues
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	o       Options
+	msgs    catalogues
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	handler http.Handler
 }
 
 // New parses the templates and catalogues and builds the routes.
@@ -95,7 +113,15 @@ func New(o Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /revision", h.revision)
 	h.mux.HandleFunc("GET /partnerships", h.partnerships)
 	h.mux.HandleFunc("GET /history", h.history)
+	if o.Sessions != nil {
+		h.mux.HandleFunc("GET /sign-in", h.signIn)
+		h.mux.HandleFunc("POST /sign-in/dev", h.signInDev)
+		h.mux.HandleFunc("GET /sign-in/oidc", h.signInOIDC)
+		h.mux.HandleFunc("GET /sign-in/callback", h.signInCallback)
+		h.mux.HandleFunc("POST /sign-out", h.signOut)
+	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
+	h.handler = h.withSessions(h.mux)
 	return h, nil
 }
 
@@ -103,10 +129,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "same-origin")
-	h.mux.ServeHTTP(w, r)
+	h.handler.ServeHTTP(w, r)
 }
 
-var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "error"}
+var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "error", "signin"}
 
 func (h *Handler) parse() error {
 	funcs := template.FuncMap{
@@ -213,7 +239,13 @@ type Page struct {
 	Nav      string
 	Errors   []FieldError
 	GraphiQL bool
-	Data     any
+	// SignIn says whether the header offers signing in.
+	SignIn bool
+	// User is the signed-in person's name ("" for a visitor); CSRF is the
+	// token the page's forms carry.
+	User string
+	CSRF string
+	Data any
 }
 
 // FieldErr is the message for field, if any.
@@ -233,7 +265,15 @@ func (h *Handler) localizer(r *http.Request) Localizer {
 
 func (h *Handler) page(r *http.Request, nav, titleKey string, data any) *Page {
 	l := h.localizer(r)
-	return &Page{L: l, Title: l.T(titleKey), Path: r.URL.RequestURI(), Nav: nav, GraphiQL: h.o.GraphiQL, Data: data}
+	p := &Page{L: l, Title: l.T(titleKey), Path: r.URL.RequestURI(), Nav: nav, GraphiQL: h.o.GraphiQL, Data: data,
+		SignIn: h.o.Sessions != nil}
+	if s := sessionOf(r); s != nil {
+		p.CSRF = s.CSRF()
+		if s.SignedIn() {
+			p.User = s.Principal().Name
+		}
+	}
+	return p
 }
 
 // render writes a page; it renders into a buffer first, so a template

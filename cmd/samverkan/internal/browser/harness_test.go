@@ -100,6 +100,18 @@ func (b *browser) open(path string) {
 	require.NoError(b.t, chromedp.Do(ctx, chromedp.Navigate(b.base+path), chromedp.WaitReady("body")), path)
 }
 
+// follow runs an action that loads a new page (a click on a link or a
+// submit button) and waits until the new page has loaded.
+func (b *browser) follow(action chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.eval(`document.documentElement.dataset.left = "yes"; ""`)
+	require.NoError(b.t, chromedp.Do(b.ctx, action))
+	require.Eventually(b.t, func() bool {
+		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.documentElement.dataset.left || document.readyState`))
+		return err == nil && v == "complete"
+	}, 15*time.Second, 20*time.Millisecond, "no new page loaded")
+}
+
 func (b *browser) eval(expr string) string {
 	b.t.Helper()
 	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr))
