@@ -170,6 +170,16 @@ func (h *Handler) signatories(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if len(errs) == 0 && len(d.Rows) == 0 && page > 1 {
+		// Past the last page: say how many pages there are.
+		f.Offset, f.Limit = 0, 1
+		if _, d.Total, err = h.o.Registry.SearchSignatories(ctx, f); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		pages := max(1, (d.Total+signatoriesPerPage-1)/signatoriesPerPage)
+		errs = []FieldError{{Field: "page", Message: p.L.T("signatories.page.beyond", pages)}}
+	}
 	status := http.StatusOK
 	if len(errs) > 0 {
 		p.Errors, d.Rows, d.Total, status = errs, nil, 0, http.StatusBadRequest

@@ -115,6 +115,9 @@ func TestBadInputShowsTheErrorSummaryAndKeepsTheInput(t *testing.T) {
 	}
 	status, _, _ := fetch(t, env.URL+"/signatories?page=0")
 	require.Equal(t, http.StatusBadRequest, status)
+	status, body, _ := fetch(t, env.URL+"/signatories?page=9", "Accept-Language", "sv")
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Contains(t, body, "Sidan finns inte. Listan har 2 sidor.", "past the last page")
 	status, _, _ = fetch(t, env.URL+"/signatories.csv?form=aktiebolag")
 	require.Equal(t, http.StatusBadRequest, status)
 }
