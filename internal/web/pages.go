@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -471,20 +470,49 @@ type partnershipRow struct {
 	IdeaBased  []string
 }
 
+type partnershipsData struct {
+	States  []string
+	State   string
+	Rows    []partnershipRow
+	NextURL string
+}
+
+const partnershipsPerPage = 50
+
+// partnerships lists the partnerships in force, one state at a time (active
+// by default), 50 a page.
 func (h *Handler) partnerships(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var all []*iop.Partnership
-	for _, state := range iop.Running {
-		ps, err := h.o.IOP.ByState(ctx, anonymous, store.PartnershipPage{State: string(state), Limit: 500})
-		if err != nil {
-			h.fail(w, r, err)
+	d := partnershipsData{State: string(iop.Active)}
+	for _, s := range iop.Running {
+		d.States = append(d.States, string(s))
+	}
+	q := r.URL.Query()
+	if s := q.Get("state"); s != "" {
+		if !slices.Contains(d.States, s) {
+			h.notFound(w, r)
 			return
 		}
-		all = append(all, ps...)
+		d.State = s
 	}
-	slices.SortFunc(all, func(a, b *iop.Partnership) int {
-		return cmp.Or(a.Record.StartDate.Compare(b.Record.StartDate), strings.Compare(a.Record.Title, b.Record.Title))
-	})
+	page := store.PartnershipPage{State: d.State, Limit: partnershipsPerPage + 1}
+	if a := q.Get("after"); a != "" {
+		id, err := uuid.Parse(a)
+		if err != nil {
+			h.notFound(w, r)
+			return
+		}
+		page.AfterID = id
+	}
+	all, err := h.o.IOP.ByState(ctx, anonymous, page)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if len(all) > partnershipsPerPage {
+		all = all[:partnershipsPerPage]
+		d.NextURL = "/partnerships?" + url.Values{"state": {d.State}, "after": {all[len(all)-1].Record.ID.String()}}.Encode()
+	}
 	var ids []uuid.UUID
 	for _, p := range all {
 		for _, party := range p.Parties {
@@ -496,7 +524,6 @@ func (h *Handler) partnerships(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	rows := make([]partnershipRow, 0, len(all))
 	for _, p := range all {
 		row := partnershipRow{P: p}
 		for _, party := range p.Parties {
@@ -506,15 +533,13 @@ func (h *Handler) partnerships(w http.ResponseWriter, r *http.Request) {
 				row.IdeaBased = append(row.IdeaBased, names[party.OrganisationID])
 			}
 		}
-		rows = append(rows, row)
+		d.Rows = append(d.Rows, row)
 	}
-	h.render(w, r, http.StatusOK, "partnerships", h.page(r, "partnerships", "iop.title", rows))
+	h.render(w, r, http.StatusOK, "partnerships", h.page(r, "partnerships", "iop.title", d))
 }
 
 type historyData struct {
 	Events  []store.Event
-	Digest  string
-	Count   int
 	NextURL string
 }
 
@@ -543,10 +568,24 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 		d.NextURL = "/history?before=" + strconv.FormatInt(events[len(events)-1].ID, 10)
 	}
 	d.Events = events
-	if d.Digest, d.Count, err = h.o.Registry.HistoryDigest(ctx); err != nil {
+	p.Data = d
+	h.render(w, r, http.StatusOK, "history", p)
+}
+
+type digestData struct {
+	Digest string
+	Count  int
+	At     time.Time
+}
+
+// historyDigest computes the digest of the whole history: it reads every
+// chain's newest event, so it has a page of its own.
+func (h *Handler) historyDigest(w http.ResponseWriter, r *http.Request) {
+	d := digestData{At: h.o.Clock.Now()}
+	var err error
+	if d.Digest, d.Count, err = h.o.Registry.HistoryDigest(r.Context()); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	p.Data = d
-	h.render(w, r, http.StatusOK, "history", p)
+	h.render(w, r, http.StatusOK, "history_digest", h.page(r, "history", "history.digest", d))
 }

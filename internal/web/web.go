@@ -113,6 +113,7 @@ func New(o Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /revision", h.revision)
 	h.mux.HandleFunc("GET /partnerships", h.partnerships)
 	h.mux.HandleFunc("GET /history", h.history)
+	h.mux.HandleFunc("GET /history/digest", h.historyDigest)
 	if o.Sessions != nil {
 		h.mux.HandleFunc("GET /sign-in", h.signIn)
 		h.mux.HandleFunc("POST /sign-in/dev", h.signInDev)
@@ -132,7 +133,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.handler.ServeHTTP(w, r)
 }
 
-var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "error", "signin"}
+var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "history_digest", "error", "signin"}
 
 func (h *Handler) parse() error {
 	funcs := template.FuncMap{

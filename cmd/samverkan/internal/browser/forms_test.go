@@ -219,7 +219,8 @@ func TestPageStatementsDoNotGrowWithTheList(t *testing.T) {
 		t.Logf("%s: %d statements, %s: %d", pair[0], short, pair[1], long)
 		require.Equal(t, short, long, "%s and %s", pair[0], pair[1])
 	}
-	for _, path := range []string{"/", "/organisations/" + pub.firstOrg.String(), "/annual-reports", "/revision", "/partnerships"} {
+	for _, path := range []string{"/", "/organisations/" + pub.firstOrg.String(), "/annual-reports", "/revision", "/partnerships",
+		"/history/digest"} {
 		t.Logf("%s: %d statements", path, statements(path))
 	}
 }
@@ -230,7 +231,7 @@ func TestRenderTimes(t *testing.T) {
 	env, pub := startStory(t, apptest.Options{})
 	env.WaitForJobs()
 	for _, path := range []string{"/", "/signatories", "/organisations/" + pub.firstOrg.String(), "/annual-reports", "/revision",
-		"/partnerships", "/history", "/signatories.csv"} {
+		"/partnerships", "/history", "/history/digest", "/signatories.csv"} {
 		var times []time.Duration
 		for range 21 {
 			start := time.Now()
