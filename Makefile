@@ -63,5 +63,5 @@ chromium:
 	fi
 
 .PHONY: test-race
-test-race: postgres ## The concurrency tests under the race detector.
-	$(GO) test -count=1 -race -run 'Concurrent|Idempotency|Quorum|Watcher|RoleRevocation' ./cmd/samverkan/internal/e2e/ ./workflows/ ./internal/authz/
+test-race: postgres ## Every test under the race detector.
+	$(GO) test -count=1 -race -timeout 25m ./...

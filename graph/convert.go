@@ -1,19 +1,16 @@
 package graph
 
 import (
-	"context"
 	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/samverkan/samverkan/graph/model"
 	"github.com/samverkan/samverkan/internal/authz"
-	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
-	"github.com/samverkan/samverkan/workflows/signing"
 )
 
 // assignmentFromInput reads a role assignment from GraphQL input; an
@@ -94,17 +91,14 @@ func dataID(in *store.Instance, key string) (uuid.UUID, bool) {
 	return id, err == nil
 }
 
-func (r *mutationResolver) signingAct(ctx context.Context, input model.SigningActionInput, transition string, extra map[string]any) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+// step reads what a command acts on: the instance's global ID, the version
+// the client read and the reason given.
+func step(instanceGID string, expectedVersion *int, reason *string) (workflows.Step, error) {
+	id, err := mustID("instanceId", instanceGID, typeInstance)
 	if err != nil {
-		return nil, err
+		return workflows.Step{}, err
 	}
-	in, err := r.Signing.Act(ctx, identity.FromContext(ctx), signing.ActParams{InstanceID: id, Transition: transition,
-		ExpectedVersion: num(input.ExpectedVersion), Input: extra, Reason: str(input.Reason)})
-	if err != nil {
-		return nil, err
-	}
-	return &model.WorkflowPayload{Instance: in}, nil
+	return workflows.Step{ID: id, ExpectedVersion: num(expectedVersion), Reason: str(reason)}, nil
 }
 
 func pointers[T any](vals []T) []*T {
@@ -135,16 +129,10 @@ func payload(in *store.Instance, err error) (*model.WorkflowPayload, error) {
 	return &model.WorkflowPayload{Instance: in}, nil
 }
 
-// fire fires a transition of an instance of the given kind.
-func (r *Resolver) fire(ctx context.Context, gid, kind, transition string, expected *int, reason string, input map[string]any) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", gid, typeInstance)
-	if err != nil {
-		return nil, err
+func actionsOut(actions []workflows.Action) []*model.AvailableAction {
+	out := make([]*model.AvailableAction, 0, len(actions))
+	for _, a := range actions {
+		out = append(out, &model.AvailableAction{Name: a.Transition, Title: a.Title, NeedsApproval: a.NeedsApproval, Approved: a.Approved})
 	}
-	res, err := r.Engine.Fire(ctx, workflows.FireParams{Kind: kind, InstanceID: id, Transition: transition, Actor: identity.FromContext(ctx),
-		ExpectedVersion: num(expected), Reason: reason, Input: input})
-	if err != nil {
-		return nil, err
-	}
-	return &model.WorkflowPayload{Instance: res.Instance}, nil
+	return out
 }

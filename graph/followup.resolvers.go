@@ -14,8 +14,6 @@ import (
 	"github.com/samverkan/samverkan/graph/model"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/store"
-	"github.com/samverkan/samverkan/internal/validate"
-	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
 )
 
@@ -85,7 +83,7 @@ func (r *annualFollowUpResolver) Instance(ctx context.Context, obj *store.Instan
 }
 
 func (r *annualFollowUpResolver) ReportDeadline(ctx context.Context, obj *store.Instance) (*time.Time, error) {
-	t, ok := workflows.DataTime(obj, followup.KeyDeadline)
+	t, ok := followup.ReportDeadline(obj)
 	if !ok {
 		return nil, nil
 	}
@@ -93,7 +91,7 @@ func (r *annualFollowUpResolver) ReportDeadline(ctx context.Context, obj *store.
 }
 
 func (r *annualFollowUpResolver) Overdue(ctx context.Context, obj *store.Instance) (bool, error) {
-	return followup.IsOverdue(obj, r.Engine.Clock().Now()), nil
+	return r.FollowUp.IsOverdue(obj), nil
 }
 
 func (r *annualFollowUpResolver) ActionPlan(ctx context.Context, obj *store.Instance) (*store.ActionPlan, error) {
@@ -101,18 +99,11 @@ func (r *annualFollowUpResolver) ActionPlan(ctx context.Context, obj *store.Inst
 }
 
 func (r *annualFollowUpResolver) Reports(ctx context.Context, obj *store.Instance) ([]*store.ActivityReport, error) {
-	if !r.Engine.CanReadPrivate(identity.FromContext(ctx), obj) {
-		return []*store.ActivityReport{}, nil
-	}
-	return r.FollowUp.Reports(ctx, obj.ID)
+	return r.FollowUp.Reports(ctx, identity.FromContext(ctx), obj)
 }
 
 func (r *annualFollowUpResolver) MissingReports(ctx context.Context, obj *store.Instance) ([]string, error) {
-	m, err := followup.Missing(ctx, r.DB.Pool, obj)
-	if m == nil {
-		m = []string{}
-	}
-	return m, err
+	return r.FollowUp.MissingReports(ctx, obj)
 }
 
 func (r *annualReportResolver) AgreementVersion(ctx context.Context, obj *store.AnnualReport) (*store.AgreementVersion, error) {
@@ -149,15 +140,15 @@ func (r *mutationResolver) OpenAnnualFollowUp(ctx context.Context, input model.O
 }
 
 func (r *mutationResolver) StartCollectingReports(ctx context.Context, input model.StartCollectingInput) (*model.WorkflowPayload, error) {
-	in := map[string]any{}
-	if input.ReportDeadline != nil {
-		in[followup.KeyDeadline] = input.ReportDeadline.UTC().Format(time.RFC3339)
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
+	if err != nil {
+		return nil, err
 	}
-	return r.fire(ctx, input.InstanceID, followup.Kind, "start_collecting", nil, "", in)
+	return payload(r.FollowUp.StartCollecting(ctx, identity.FromContext(ctx), st, input.ReportDeadline))
 }
 
 func (r *mutationResolver) SubmitActivityReport(ctx context.Context, input model.SubmitActivityReportInput) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -173,42 +164,48 @@ func (r *mutationResolver) SubmitActivityReport(ctx context.Context, input model
 		}
 		values[ind] = v.Value
 	}
-	return payload(r.FollowUp.SubmitReport(ctx, identity.FromContext(ctx), followup.ReportInput{InstanceID: id, ActivityID: act,
+	return payload(r.FollowUp.SubmitReport(ctx, identity.FromContext(ctx), followup.ReportInput{Step: st, ActivityID: act,
 		Outcome: input.Outcome, Comments: str(input.Comments), IndicatorValues: values}))
 }
 
 func (r *mutationResolver) ExtendReportDeadline(ctx context.Context, input model.ExtendReportDeadlineInput) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
 	if err != nil {
 		return nil, err
 	}
-	return payload(r.FollowUp.ExtendDeadline(ctx, identity.FromContext(ctx), id, input.ReportDeadline, str(input.Reason)))
+	return payload(r.FollowUp.ExtendDeadline(ctx, identity.FromContext(ctx), st, input.ReportDeadline))
 }
 
 func (r *mutationResolver) SubmitFollowUpToCouncil(ctx context.Context, input model.FollowUpActionInput) (*model.WorkflowPayload, error) {
-	return r.fire(ctx, input.InstanceID, followup.Kind, "submit_to_council", input.ExpectedVersion, str(input.Reason), nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.FollowUp.SubmitToCouncil(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) SendFollowUpBack(ctx context.Context, input model.FollowUpActionInput) (*model.WorkflowPayload, error) {
-	return r.fire(ctx, input.InstanceID, followup.Kind, "send_back", input.ExpectedVersion, str(input.Reason), nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.FollowUp.SendBack(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) PublishAnnualReport(ctx context.Context, input model.PublishAnnualReportInput) (*model.WorkflowPayload, error) {
-	if err := validate.Text("title", input.Title, 1, 300); err != nil {
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
+	if err != nil {
 		return nil, err
 	}
-	if err := validate.Text("body", input.Body, 1, 200000); err != nil {
-		return nil, err
-	}
-	return r.fire(ctx, input.InstanceID, followup.Kind, "publish_annual_report", nil, "", map[string]any{"title": input.Title, "body": input.Body})
+	return payload(r.FollowUp.PublishAnnualReport(ctx, identity.FromContext(ctx), st, input.Title, input.Body))
 }
 
 func (r *mutationResolver) AdoptNextActivityPlan(ctx context.Context, input model.AdoptNextPlanInput) (*model.WorkflowPayload, error) {
-	acts := activitiesIn(input.Activities)
-	if err := followup.ValidateActivities(acts); err != nil {
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
+	if err != nil {
 		return nil, err
 	}
-	return r.fire(ctx, input.InstanceID, followup.Kind, "adopt_next_plan", nil, "", map[string]any{"activities": acts})
+	return payload(r.FollowUp.AdoptNextPlan(ctx, identity.FromContext(ctx), st, activitiesIn(input.Activities)))
 }
 
 func (r *queryResolver) OverdueFollowUps(ctx context.Context) ([]*store.Instance, error) {

@@ -48,7 +48,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 		return nil, err
 	}
 	v.User = u
-	for _, a := range r.Policy.Assignments(pr) {
+	for _, a := range r.Roles.Mine(pr) {
 		v.Roles = append(v.Roles, &a)
 	}
 	return v, nil
@@ -106,8 +106,7 @@ func (r *userResolver) ID(ctx context.Context, obj *store.User) (string, error) 
 }
 
 func (r *userResolver) Email(ctx context.Context, obj *store.User) (*string, error) {
-	pr := identity.FromContext(ctx)
-	if pr.UserID == obj.ID || r.Policy.Can(pr, "roles.list", authz.ScopeAll) {
+	if r.Roles.CanSeeDetails(identity.FromContext(ctx), obj.ID) {
 		return &obj.Email, nil
 	}
 	return nil, nil

@@ -6,7 +6,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/followup"
+	"github.com/samverkan/samverkan/workflows/revision"
+	"github.com/samverkan/samverkan/workflows/signing"
 )
 
 // Loaders batch the lookups that list fields make, one set per request, so
@@ -20,7 +25,9 @@ type Loaders struct {
 	// private events.
 	historyLimit     int
 	signatoriesLimit int
-	private          func(*store.Instance) bool
+	// pr is the viewer, for the loaders of objects that are not all public.
+	pr     authz.Principal
+	engine *workflows.Engine
 
 	Organisation *Loader[uuid.UUID, *store.Organisation]
 	Agreement    *Loader[uuid.UUID, *store.Agreement]
@@ -64,9 +71,12 @@ type historyKey struct {
 
 type loadersKey struct{}
 
-func mapped[T any](fetch func(context.Context, store.Querier, []uuid.UUID) ([]T, error), db *store.DB, id func(T) uuid.UUID) *Loader[uuid.UUID, T] {
+// batchReader is a service method that reads many objects by id.
+type batchReader[T any] func(context.Context, []uuid.UUID) ([]T, error)
+
+func mapped[T any](fetch batchReader[T], id func(T) uuid.UUID) *Loader[uuid.UUID, T] {
 	return NewLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]T, error) {
-		rows, err := fetch(ctx, db.Pool, ids)
+		rows, err := fetch(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -79,9 +89,9 @@ func mapped[T any](fetch func(context.Context, store.Querier, []uuid.UUID) ([]T,
 }
 
 // grouped loads, for each parent, the list of its children.
-func grouped[T any](fetch func(context.Context, store.Querier, []uuid.UUID) ([]T, error), db *store.DB, parent func(T) uuid.UUID) *Loader[uuid.UUID, []T] {
+func grouped[T any](fetch batchReader[T], parent func(T) uuid.UUID) *Loader[uuid.UUID, []T] {
 	return NewLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]T, error) {
-		rows, err := fetch(ctx, db.Pool, ids)
+		rows, err := fetch(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -96,41 +106,47 @@ func grouped[T any](fetch func(context.Context, store.Querier, []uuid.UUID) ([]T
 	})
 }
 
-func ofKind(kind string) func(context.Context, store.Querier, []uuid.UUID) ([]*store.Instance, error) {
-	return func(ctx context.Context, q store.Querier, ids []uuid.UUID) ([]*store.Instance, error) {
-		return store.InstancesOfSubjects(ctx, q, kind, ids)
-	}
-}
-
-func newLoaders(db *store.DB) *Loaders {
+// newLoaders makes a request's loaders. Every one reads through a service
+// batch reader; those whose objects are not all public take the request's
+// principal (set when the operation starts), so that what a loader returns
+// is what the viewer may see.
+func newLoaders(r *Resolver) *Loaders {
 	subject := func(i *store.Instance) uuid.UUID { return i.SubjectID }
-	l := &Loaders{
-		Organisation: mapped(store.OrganisationsByIDs, db, func(o *store.Organisation) uuid.UUID { return o.ID }),
-		Agreement:    mapped(store.AgreementsByIDs, db, func(a *store.Agreement) uuid.UUID { return a.ID }),
-		Version:      mapped(store.AgreementVersionsByIDs, db, func(v *store.AgreementVersion) uuid.UUID { return v.ID }),
-		Ceremony:     mapped(store.CeremoniesByIDs, db, func(c *store.Ceremony) uuid.UUID { return c.ID }),
-		User:         mapped(store.UsersByIDs, db, func(u *store.User) uuid.UUID { return u.ID }),
-		Instance:     mapped(store.InstancesByIDs, db, func(i *store.Instance) uuid.UUID { return i.ID }),
-		Activity:     mapped(store.ActivitiesByIDs, db, func(a *store.Activity) uuid.UUID { return a.ID }),
-
-		VersionsOf:     grouped(store.VersionsOfAgreements, db, func(v *store.AgreementVersion) uuid.UUID { return v.AgreementID }),
-		SignaturesOf:   grouped(store.SignaturesOfOrganisations, db, func(s *store.Signatory) uuid.UUID { return s.OrganisationID }),
-		ApplicationsOf: grouped(ofKind("signing"), db, subject),
-		FollowUpsOf:    grouped(ofKind("annual_follow_up"), db, subject),
-		RevisionsOf:    grouped(ofKind("revision"), db, subject),
-		ApprovalsOf:    grouped(store.LiveApprovalsOf, db, func(a store.Approval) uuid.UUID { return a.InstanceID }),
-		TimersOf:       grouped(store.PendingTimersOf, db, func(t store.Timer) uuid.UUID { return t.InstanceID }),
-		PlansOf:        grouped(store.PlansOfVersions, db, func(p *store.ActionPlan) uuid.UUID { return p.AgreementVersionID }),
-		ActivitiesOf:   grouped(store.ActivitiesOfPlans, db, func(a *store.Activity) uuid.UUID { return a.ActionPlanID }),
-		IndicatorsOf:   grouped(store.IndicatorsOf, db, func(i *store.Indicator) uuid.UUID { return i.ActivityID }),
-		ValuesOf:       grouped(store.IndicatorValues, db, func(v store.IndicatorValue) uuid.UUID { return v.IndicatorID }),
-		DraftsOf:       grouped(store.DraftsOf, db, func(d *store.Draft) uuid.UUID { return d.InstanceID }),
-		History:        NewLoader(historyPages(db)),
-		HistoryCount:   NewLoader(historyCounts(db)),
-		Head:           NewLoader(heads(db)),
-		Signatories:    NewLoader(signatoryPages(db)),
-		SignatoryCount: NewLoader(signatoryCounts(db)),
+	l := &Loaders{engine: r.Engine}
+	instancesOf := func(kind string) batchReader[*store.Instance] {
+		return func(ctx context.Context, ids []uuid.UUID) ([]*store.Instance, error) {
+			return r.Engine.InstancesOfSubjects(ctx, l.pr, kind, ids)
+		}
 	}
+	l.Organisation = mapped(r.Registry.OrganisationsByIDs, func(o *store.Organisation) uuid.UUID { return o.ID })
+	l.Agreement = mapped(r.Registry.AgreementsByIDs, func(a *store.Agreement) uuid.UUID { return a.ID })
+	l.Version = mapped(r.Registry.VersionsByIDs, func(v *store.AgreementVersion) uuid.UUID { return v.ID })
+	l.Ceremony = mapped(r.Signing.CeremoniesByIDs, func(c *store.Ceremony) uuid.UUID { return c.ID })
+	l.User = mapped(r.Roles.UsersByIDs, func(u *store.User) uuid.UUID { return u.ID })
+	l.Instance = mapped(func(ctx context.Context, ids []uuid.UUID) ([]*store.Instance, error) {
+		return r.Engine.InstancesByIDs(ctx, l.pr, ids)
+	}, func(i *store.Instance) uuid.UUID { return i.ID })
+	l.Activity = mapped(r.FollowUp.ActivitiesByIDs, func(a *store.Activity) uuid.UUID { return a.ID })
+
+	l.VersionsOf = grouped(r.Registry.VersionsOfAgreements, func(v *store.AgreementVersion) uuid.UUID { return v.AgreementID })
+	l.SignaturesOf = grouped(r.Signing.SignaturesOfOrganisations, func(s *store.Signatory) uuid.UUID { return s.OrganisationID })
+	l.ApplicationsOf = grouped(instancesOf(signing.Kind), subject)
+	l.FollowUpsOf = grouped(instancesOf(followup.Kind), subject)
+	l.RevisionsOf = grouped(instancesOf(revision.Kind), subject)
+	l.ApprovalsOf = grouped(r.Engine.ApprovalsOf, func(a store.Approval) uuid.UUID { return a.InstanceID })
+	l.TimersOf = grouped(r.Engine.TimersOf, func(t store.Timer) uuid.UUID { return t.InstanceID })
+	l.PlansOf = grouped(r.FollowUp.PlansOfVersions, func(p *store.ActionPlan) uuid.UUID { return p.AgreementVersionID })
+	l.ActivitiesOf = grouped(r.FollowUp.ActivitiesOfPlans, func(a *store.Activity) uuid.UUID { return a.ActionPlanID })
+	l.IndicatorsOf = grouped(r.FollowUp.Indicators, func(i *store.Indicator) uuid.UUID { return i.ActivityID })
+	l.ValuesOf = grouped(r.FollowUp.IndicatorValues, func(v store.IndicatorValue) uuid.UUID { return v.IndicatorID })
+	l.DraftsOf = NewLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*store.Draft, error) {
+		return r.Revisions.DraftsOf(ctx, l.pr, ids)
+	})
+	l.History = NewLoader(historyPages(r.Engine))
+	l.HistoryCount = NewLoader(historyCounts(r.Engine))
+	l.Head = NewLoader(heads(r.Engine))
+	l.Signatories = NewLoader(signatoryPages(r.Signing))
+	l.SignatoryCount = NewLoader(signatoryCounts(r.Signing))
 	l.chain()
 	return l
 }
@@ -142,7 +158,7 @@ func (l *Loaders) chain() {
 		ids := make([]uuid.UUID, len(ins))
 		streams := make([]string, len(ins))
 		for i, in := range ins {
-			ids[i], streams[i] = in.ID, store.InstanceStream(in.ID)
+			ids[i], streams[i] = in.ID, workflows.Stream(in.ID)
 		}
 		if l.fields["pendingApprovals"] || l.fields["availableActions"] {
 			l.ApprovalsOf.Prime(ctx, ids...)
@@ -153,13 +169,13 @@ func (l *Loaders) chain() {
 		if l.fields["historyHead"] {
 			l.Head.Prime(ctx, streams...)
 		}
-		if l.fields["history"] && l.private != nil {
+		if l.fields["history"] {
 			// Keys are gathered first and primed in one call: a batch is
 			// sent when keys stop coming, and working out visibility takes
 			// time.
 			pages, counts := make([]historyKey, len(ins)), make([]historyKey, len(ins))
 			for i, in := range ins {
-				publicOnly := !l.private(in)
+				publicOnly := l.engine.HistoryVisibility(ctx, l.pr, in)
 				pages[i] = historyKey{Stream: streams[i], PublicOnly: publicOnly, Limit: l.historyLimit}
 				counts[i] = historyKey{Stream: streams[i], PublicOnly: publicOnly}
 			}
@@ -274,7 +290,7 @@ func (l *Loaders) chain() {
 	}
 }
 
-func signatoryPages(db *store.DB) func(context.Context, []pageKey) (map[pageKey][]*store.Signatory, error) {
+func signatoryPages(sign *signing.Service) func(context.Context, []pageKey) (map[pageKey][]*store.Signatory, error) {
 	return func(ctx context.Context, keys []pageKey) (map[pageKey][]*store.Signatory, error) {
 		out := make(map[pageKey][]*store.Signatory, len(keys))
 		byLimit := map[int][]uuid.UUID{}
@@ -283,7 +299,7 @@ func signatoryPages(db *store.DB) func(context.Context, []pageKey) (map[pageKey]
 			out[k] = []*store.Signatory{}
 		}
 		for limit, ids := range byLimit {
-			rows, err := store.SignatoriesFirstPages(ctx, db.Pool, ids, limit)
+			rows, err := sign.FirstSignatoryPages(ctx, ids, limit)
 			if err != nil {
 				return nil, err
 			}
@@ -296,9 +312,9 @@ func signatoryPages(db *store.DB) func(context.Context, []pageKey) (map[pageKey]
 	}
 }
 
-func signatoryCounts(db *store.DB) func(context.Context, []uuid.UUID) (map[uuid.UUID]int, error) {
+func signatoryCounts(sign *signing.Service) func(context.Context, []uuid.UUID) (map[uuid.UUID]int, error) {
 	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]int, error) {
-		counts, err := store.CountSignatoriesOf(ctx, db.Pool, ids)
+		counts, err := sign.CountSignatoriesOf(ctx, ids)
 		m := make(map[uuid.UUID]int, len(ids))
 		for _, id := range ids {
 			m[id] = 0
@@ -312,7 +328,7 @@ func signatoryCounts(db *store.DB) func(context.Context, []uuid.UUID) (map[uuid.
 
 // historyPages reads the first page of many streams' histories, one
 // statement per page size and visibility.
-func historyPages(db *store.DB) func(context.Context, []historyKey) (map[historyKey][]store.Event, error) {
+func historyPages(eng *workflows.Engine) func(context.Context, []historyKey) (map[historyKey][]store.Event, error) {
 	return func(ctx context.Context, keys []historyKey) (map[historyKey][]store.Event, error) {
 		out := make(map[historyKey][]store.Event, len(keys))
 		type group struct {
@@ -326,7 +342,7 @@ func historyPages(db *store.DB) func(context.Context, []historyKey) (map[history
 			out[k] = []store.Event{}
 		}
 		for g, streams := range groups {
-			events, err := store.StreamsPage(ctx, db.Pool, streams, g.publicOnly, g.limit)
+			events, err := eng.FirstHistoryPages(ctx, streams, g.publicOnly, g.limit)
 			if err != nil {
 				return nil, err
 			}
@@ -339,7 +355,7 @@ func historyPages(db *store.DB) func(context.Context, []historyKey) (map[history
 	}
 }
 
-func historyCounts(db *store.DB) func(context.Context, []historyKey) (map[historyKey]int, error) {
+func historyCounts(eng *workflows.Engine) func(context.Context, []historyKey) (map[historyKey]int, error) {
 	return func(ctx context.Context, keys []historyKey) (map[historyKey]int, error) {
 		out := make(map[historyKey]int, len(keys))
 		for _, publicOnly := range []bool{false, true} {
@@ -352,7 +368,7 @@ func historyCounts(db *store.DB) func(context.Context, []historyKey) (map[histor
 			if len(streams) == 0 {
 				continue
 			}
-			counts, err := store.CountStreams(ctx, db.Pool, streams, publicOnly)
+			counts, err := eng.CountHistories(ctx, streams, publicOnly)
 			if err != nil {
 				return nil, err
 			}
@@ -364,9 +380,9 @@ func historyCounts(db *store.DB) func(context.Context, []historyKey) (map[histor
 	}
 }
 
-func heads(db *store.DB) func(context.Context, []string) (map[string][]byte, error) {
+func heads(eng *workflows.Engine) func(context.Context, []string) (map[string][]byte, error) {
 	return func(ctx context.Context, streams []string) (map[string][]byte, error) {
-		hs, err := store.HeadsOf(ctx, db.Pool, streams)
+		hs, err := eng.HistoryHeads(ctx, streams)
 		if err != nil {
 			return nil, err
 		}
@@ -413,7 +429,7 @@ func primeAgreements(ctx context.Context, agreements []*store.Agreement) {
 
 func (r *Resolver) withLoaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), loadersKey{}, newLoaders(r.DB))))
+		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), loadersKey{}, newLoaders(r))))
 	})
 }
 

@@ -177,18 +177,7 @@ func (r *organisationResolver) Signatures(ctx context.Context, obj *store.Organi
 }
 
 func (r *organisationResolver) SigningApplications(ctx context.Context, obj *store.Organisation) ([]*store.Instance, error) {
-	all, err := loaders(ctx).ApplicationsOf.Load(ctx, obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	pr := identity.FromContext(ctx)
-	out := []*store.Instance{}
-	for _, in := range all {
-		if r.Engine.CanRead(pr, in) {
-			out = append(out, in)
-		}
-	}
-	return out, nil
+	return loaders(ctx).ApplicationsOf.Load(ctx, obj.ID)
 }
 
 func (r *queryResolver) Organisations(ctx context.Context, search *string, first *int, after *string) (*model.OrganisationConnection, error) {

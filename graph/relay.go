@@ -13,6 +13,7 @@ import (
 	"github.com/samverkan/samverkan/graph/model"
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/identity"
+	"github.com/samverkan/samverkan/internal/validate"
 )
 
 // Global IDs are base64url("Type:uuid"): opaque to clients, and the type
@@ -39,7 +40,7 @@ func globalID(typ string, id uuid.UUID) string {
 
 // parseID decodes a global ID of one of the wanted types.
 func parseID(field, gid string, want ...string) (string, uuid.UUID, error) {
-	bad := apperr.Invalid(field, "%q är inget giltigt id. / %q is not a valid ID.", clip(gid), clip(gid))
+	bad := apperr.Invalid(field, "%q är inget giltigt id. / %q is not a valid ID.", validate.Clip(gid), validate.Clip(gid))
 	raw, err := base64.RawURLEncoding.DecodeString(gid)
 	if err != nil {
 		return "", uuid.Nil, bad
@@ -72,13 +73,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 // pageSize applies the connection rules: first defaults to 20 and may not
@@ -129,7 +123,7 @@ func (r *Resolver) node(ctx context.Context, gid string) (bind.Node, error) {
 	pr := identity.FromContext(ctx)
 	switch typ {
 	case typeUser:
-		if pr.UserID != id && !r.Policy.Can(pr, "roles.list", "*") {
+		if !r.Roles.CanSeeDetails(pr, id) {
 			return nil, nil
 		}
 		return nilIfMissing(load(ctx, l.User, id))
@@ -151,11 +145,8 @@ func (r *Resolver) node(ctx context.Context, gid string) (bind.Node, error) {
 		}
 		return p, nil
 	case typeInstance:
-		in, err := load(ctx, l.Instance, id)
-		if err != nil || in == nil || !r.Engine.CanRead(pr, in) {
-			return nil, err
-		}
-		return in, nil
+		// The loader reads only what the viewer may see.
+		return nilIfMissing(load(ctx, l.Instance, id))
 	}
 	return nil, nil
 }

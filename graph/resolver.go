@@ -8,7 +8,6 @@ import (
 
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/registry"
-	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
 	"github.com/samverkan/samverkan/workflows/iop"
@@ -20,8 +19,6 @@ import (
 type Resolver struct {
 	Version   string
 	Log       *slog.Logger
-	DB        *store.DB
-	Policy    *authz.PolicyEnforcer
 	Engine    *workflows.Engine
 	Registry  *registry.Service
 	Signing   *signing.Service

@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/samverkan/samverkan/graph/model"
-	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/store"
-	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/revision"
 )
 
@@ -52,27 +50,19 @@ func (r *mutationResolver) OpenRevision(ctx context.Context, input model.OpenRev
 }
 
 func (r *mutationResolver) AdvanceRevision(ctx context.Context, input model.RevisionActionInput) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
 	if err != nil {
 		return nil, err
 	}
-	in, err := r.Engine.Instance(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	next := map[string]string{"pre_phase": "start_gathering", "gathering": "start_dialogue", "dialogue": "start_drafting"}[in.State]
-	if next == "" {
-		return nil, apperr.New(apperr.InvalidTransition, "Fasen %q går vidare på annat sätt. / The phase %q moves on another way.", in.State, in.State)
-	}
-	return r.fire(ctx, input.InstanceID, revision.Kind, next, input.ExpectedVersion, str(input.Reason), nil)
+	return payload(r.Revisions.Advance(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) AddRevisionDraft(ctx context.Context, input model.AddDraftInput) (*model.DraftPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
 	if err != nil {
 		return nil, err
 	}
-	in, d, err := r.Revisions.AddDraft(ctx, identity.FromContext(ctx), id, input.Title, input.Body)
+	in, d, err := r.Revisions.AddDraft(ctx, identity.FromContext(ctx), st, input.Title, input.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -80,12 +70,15 @@ func (r *mutationResolver) AddRevisionDraft(ctx context.Context, input model.Add
 }
 
 func (r *mutationResolver) OpenConsultationRound(ctx context.Context, input model.OpenConsultationInput) (*model.WorkflowPayload, error) {
-	return r.fire(ctx, input.InstanceID, revision.Kind, "open_consultation", nil, "",
-		map[string]any{revision.KeyConsultationDeadline: input.Deadline.UTC().Format(time.RFC3339)})
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Revisions.OpenConsultation(ctx, identity.FromContext(ctx), st, input.Deadline))
 }
 
 func (r *mutationResolver) InviteToConsultation(ctx context.Context, input model.InviteToConsultationInput) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -93,11 +86,11 @@ func (r *mutationResolver) InviteToConsultation(ctx context.Context, input model
 	if err != nil {
 		return nil, err
 	}
-	return payload(r.Revisions.Invite(ctx, identity.FromContext(ctx), id, org))
+	return payload(r.Revisions.Invite(ctx, identity.FromContext(ctx), st, org))
 }
 
 func (r *mutationResolver) SubmitConsultationComment(ctx context.Context, input model.SubmitCommentInput) (*model.CommentPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +98,7 @@ func (r *mutationResolver) SubmitConsultationComment(ctx context.Context, input 
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.Revisions.Comment(ctx, identity.FromContext(ctx), revision.CommentInput{InstanceID: id, OrganisationID: org,
+	c, err := r.Revisions.Comment(ctx, identity.FromContext(ctx), revision.CommentInput{Step: st, OrganisationID: org,
 		Section: input.Section, Body: input.Body})
 	if err != nil {
 		return nil, err
@@ -126,15 +119,20 @@ func (r *mutationResolver) RespondToComment(ctx context.Context, input model.Res
 }
 
 func (r *mutationResolver) SetRevisionDecision(ctx context.Context, input model.SetRevisionDecisionInput) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
 	if err != nil {
 		return nil, err
 	}
-	return payload(r.Revisions.SetDecision(ctx, identity.FromContext(ctx), id, input.DecisionReference, str(input.ScopeNote)))
+	return payload(r.Revisions.SetDecision(ctx, identity.FromContext(ctx), st, revision.DecisionDetails{Title: str(input.Title),
+		DecisionReference: input.DecisionReference, ScopeNote: str(input.ScopeNote)}))
 }
 
 func (r *mutationResolver) SendRevisionBack(ctx context.Context, input model.RevisionActionInput) (*model.WorkflowPayload, error) {
-	return r.fire(ctx, input.InstanceID, revision.Kind, "send_back", input.ExpectedVersion, str(input.Reason), nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Revisions.SendBack(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *revisionResolver) Instance(ctx context.Context, obj *store.Instance) (*store.Instance, error) {
@@ -146,7 +144,7 @@ func (r *revisionResolver) AgreementVersion(ctx context.Context, obj *store.Inst
 }
 
 func (r *revisionResolver) ConsultationDeadline(ctx context.Context, obj *store.Instance) (*time.Time, error) {
-	t, ok := workflows.DataTime(obj, revision.KeyConsultationDeadline)
+	t, ok := revision.ConsultationDeadline(obj)
 	if !ok {
 		return nil, nil
 	}
@@ -154,32 +152,11 @@ func (r *revisionResolver) ConsultationDeadline(ctx context.Context, obj *store.
 }
 
 func (r *revisionResolver) Drafts(ctx context.Context, obj *store.Instance) ([]*store.Draft, error) {
-	all, err := loaders(ctx).DraftsOf.Load(ctx, obj.ID)
-	if err != nil || r.Engine.CanReadPrivate(identity.FromContext(ctx), obj) {
-		return all, err
-	}
-	public, _ := revision.ConsultationDraft(obj)
-	out := []*store.Draft{}
-	for _, d := range all {
-		if d.ID == public {
-			out = append(out, d)
-		}
-	}
-	return out, nil
+	return loaders(ctx).DraftsOf.Load(ctx, obj.ID)
 }
 
 func (r *revisionResolver) Comments(ctx context.Context, obj *store.Instance) ([]*store.Comment, error) {
-	all, err := r.Revisions.Comments(ctx, obj.ID)
-	if err != nil || r.Engine.CanReadPrivate(identity.FromContext(ctx), obj) {
-		return all, err
-	}
-	out := []*store.Comment{}
-	for _, c := range all {
-		if c.Response != nil {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return r.Revisions.Comments(ctx, identity.FromContext(ctx), obj)
 }
 
 func (r *revisionResolver) AdoptedVersion(ctx context.Context, obj *store.Instance) (*store.AgreementVersion, error) {

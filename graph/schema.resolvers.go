@@ -21,7 +21,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (bind.Node, error) 
 }
 
 func (r *queryResolver) ServerInfo(ctx context.Context) (*model.ServerInfo, error) {
-	v, err := r.DB.ServerVersion(ctx)
+	v, err := r.Engine.DatabaseVersion(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/observe"
-	"github.com/samverkan/samverkan/internal/store"
 )
 
 // HandlerOptions configure the GraphQL endpoint.
@@ -58,6 +57,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 	cfg.Complexity.Query.Organisations = func(child int, _ *string, first *int, _ *string) int { return connectionCost(child, first) }
 	cfg.Complexity.Query.Users = func(child int, _ *string, first *int) int { return connectionCost(child, first) }
 	cfg.Complexity.Query.Partnerships = func(child int, _ *string, first *int, _ *string) int { return connectionCost(child, first) }
+	cfg.Complexity.Query.MyTasks = func(child int, first *int, _ *string) int { return connectionCost(child, first) }
 	cfg.Complexity.Query.PartnershipsExpiring = func(child int, _ int, first *int, _ *string) int { return connectionCost(child, first) }
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.GET{})
@@ -82,8 +82,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 			l.fields = fieldNames(oc.Operation.SelectionSet, oc.Doc.Fragments, map[string]bool{})
 			l.historyLimit = pageSizeOf(oc, "history")
 			l.signatoriesLimit = pageSizeOf(oc, "signatories")
-			pr := identity.FromContext(ctx)
-			l.private = func(in *store.Instance) bool { return r.Engine.CanReadPrivate(pr, in) }
+			l.pr = identity.FromContext(ctx)
 		}
 		return next(ctx)
 	})

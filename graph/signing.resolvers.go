@@ -40,28 +40,52 @@ func (r *mutationResolver) ApplyToSign(ctx context.Context, input model.ApplyToS
 }
 
 func (r *mutationResolver) StartSigningReview(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error) {
-	return r.signingAct(ctx, input, "start_review", nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.StartReview(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) RequestSigningInformation(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error) {
-	return r.signingAct(ctx, input, "request_information", nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.RequestInformation(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) ProvideSigningInformation(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error) {
-	return r.signingAct(ctx, input, "provide_information", nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.ProvideInformation(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) ApproveSigningApplication(ctx context.Context, input model.ApproveSigningInput) (*model.WorkflowPayload, error) {
-	return r.signingAct(ctx, model.SigningActionInput{InstanceID: input.InstanceID, ExpectedVersion: input.ExpectedVersion}, "approve",
-		map[string]any{"regionalPerspective": input.RegionalPerspective, "democraticValues": input.DemocraticValues, "independent": input.Independent})
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.Approve(ctx, identity.FromContext(ctx), st, signing.Eligibility{
+		RegionalPerspective: input.RegionalPerspective, DemocraticValues: input.DemocraticValues, Independent: input.Independent}))
 }
 
 func (r *mutationResolver) RejectSigningApplication(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error) {
-	return r.signingAct(ctx, input, "reject", nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.Reject(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) ReopenSigningApplication(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error) {
-	return r.signingAct(ctx, input, "reopen", nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.Reopen(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) CreateSigningCeremony(ctx context.Context, input model.CreateCeremonyInput) (*model.CeremonyPayload, error) {
@@ -82,24 +106,43 @@ func (r *mutationResolver) AttachToSigningCeremony(ctx context.Context, input mo
 	if err != nil {
 		return nil, err
 	}
-	return r.signingAct(ctx, model.SigningActionInput{InstanceID: input.InstanceID, ExpectedVersion: input.ExpectedVersion},
-		"attach_to_ceremony", map[string]any{"ceremonyId": cid.String()})
+	st, err := step(input.InstanceID, input.ExpectedVersion, nil)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.AttachToCeremony(ctx, identity.FromContext(ctx), st, cid))
 }
 
 func (r *mutationResolver) DetachFromSigningCeremony(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error) {
-	return r.signingAct(ctx, input, "detach_from_ceremony", nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.DetachFromCeremony(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) SignAgreement(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error) {
-	return r.signingAct(ctx, input, "sign", nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.Sign(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) WithdrawSignature(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error) {
-	return r.signingAct(ctx, input, "withdraw", nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.Withdraw(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *mutationResolver) ConfirmAgreementVersion(ctx context.Context, input model.SigningActionInput) (*model.WorkflowPayload, error) {
-	return r.signingAct(ctx, input, "confirm", nil)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return payload(r.Signing.Confirm(ctx, identity.FromContext(ctx), st))
 }
 
 func (r *signatoryResolver) Organisation(ctx context.Context, obj *store.Signatory) (*store.Organisation, error) {

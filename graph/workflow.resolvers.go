@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/samverkan/samverkan/graph/model"
-	"github.com/samverkan/samverkan/internal/audit"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
@@ -42,33 +41,24 @@ func (r *historyEventResolver) Hash(ctx context.Context, obj *store.Event) (stri
 }
 
 func (r *mutationResolver) Approve(ctx context.Context, input model.ApproveInput) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Comment)
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Engine.Fire(ctx, workflows.FireParams{InstanceID: id, Transition: input.Transition,
-		Actor: identity.FromContext(ctx), ExpectedVersion: num(input.ExpectedVersion), Reason: str(input.Comment), OnlyApproval: true})
-	if err != nil {
-		return nil, err
-	}
-	return &model.WorkflowPayload{Instance: res.Instance}, nil
+	return payload(r.Engine.Approve(ctx, identity.FromContext(ctx), st, input.Transition))
 }
 
 func (r *mutationResolver) WithdrawApproval(ctx context.Context, input model.WithdrawApprovalInput) (*model.WorkflowPayload, error) {
-	id, err := mustID("instanceId", input.InstanceID, typeInstance)
+	st, err := step(input.InstanceID, input.ExpectedVersion, input.Reason)
 	if err != nil {
 		return nil, err
 	}
-	in, err := r.Engine.WithdrawApproval(ctx, workflows.WithdrawParams{InstanceID: id, Transition: input.Transition,
-		Actor: identity.FromContext(ctx), Reason: str(input.Reason)})
-	if err != nil {
-		return nil, err
-	}
-	return &model.WorkflowPayload{Instance: in}, nil
+	return payload(r.Engine.WithdrawApproval(ctx, workflows.WithdrawParams{InstanceID: st.ID, ExpectedVersion: st.ExpectedVersion,
+		Transition: input.Transition, Actor: identity.FromContext(ctx), Reason: st.Reason}))
 }
 
 func (r *queryResolver) HistoryDigest(ctx context.Context) (*model.HistoryDigest, error) {
-	d, n, err := audit.Digest(ctx, r.DB.Pool)
+	d, n, err := r.Engine.HistoryDigest(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -100,11 +90,7 @@ func (r *workflowInstanceResolver) AvailableActions(ctx context.Context, obj *st
 	if err != nil {
 		return nil, err
 	}
-	out := []*model.AvailableAction{}
-	for _, a := range r.Engine.AvailableActions(ctx, pr, obj, live) {
-		out = append(out, &model.AvailableAction{Name: a.Transition, Title: a.Title, NeedsApproval: a.NeedsApproval, Approved: a.Approved})
-	}
-	return out, nil
+	return actionsOut(r.Engine.AvailableActions(ctx, pr, obj, live)), nil
 }
 
 func (r *workflowInstanceResolver) PendingApprovals(ctx context.Context, obj *store.Instance) ([]*model.ApprovalProgress, error) {
@@ -157,8 +143,8 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 	}
 	var events []store.Event
 	var total int
-	publicOnly := !r.Engine.CanReadPrivate(identity.FromContext(ctx), obj)
-	key := historyKey{Stream: store.InstanceStream(obj.ID), PublicOnly: publicOnly, Limit: n + 1}
+	publicOnly := r.Engine.HistoryVisibility(ctx, identity.FromContext(ctx), obj)
+	key := historyKey{Stream: workflows.Stream(obj.ID), PublicOnly: publicOnly, Limit: n + 1}
 	if before == 0 {
 		// The first page of many instances' histories comes in one statement.
 		events, err = loaders(ctx).History.Load(ctx, key)
@@ -183,7 +169,7 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 }
 
 func (r *workflowInstanceResolver) HistoryHead(ctx context.Context, obj *store.Instance) (*string, error) {
-	h, err := loaders(ctx).Head.Load(ctx, store.InstanceStream(obj.ID))
+	h, err := loaders(ctx).Head.Load(ctx, workflows.Stream(obj.ID))
 	if err != nil || h == nil {
 		return nil, err
 	}

@@ -39,6 +39,20 @@ type Definition struct {
 	// Public tells whether anyone may see an instance (its state and its
 	// public events); otherwise only those allowed "<kind>.read_private".
 	Public func(in *store.Instance) bool
+	// Duties are what people do in a state that is not a transition (a
+	// party reports on its activities, the council answers comments): they
+	// put the instance in the work queue of those allowed their action.
+	Duties []Duty
+	// Deadline, when set, is the moment the instance's current state waits
+	// for (a report deadline); otherwise its soonest pending timer.
+	Deadline func(in *store.Instance) (time.Time, bool)
+}
+
+// Duty is a piece of work in some states that people allowed Action do.
+type Duty struct {
+	Action string
+	Title  string
+	States []State
 }
 
 // StateSpec describes a state.
@@ -72,6 +86,10 @@ type Transition struct {
 	Public bool
 	// RequireReason refuses the transition without a reason.
 	RequireReason bool
+	// Optional transitions are always open to someone (withdrawing,
+	// giving notice) but never wait for them: they put no instance in a
+	// work queue.
+	Optional bool
 }
 
 // Quorum is a set of requirements that must all be met.

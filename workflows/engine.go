@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -184,7 +185,7 @@ func (e *Engine) StartTx(ctx context.Context, tx pgx.Tx, p StartParams) (*store.
 	if event == "" {
 		event = "started"
 	}
-	if err := e.appendEvent(ctx, tx, in, p.Actor, event, "", "", in.State, p.Input, "", def.PublicStart || p.Public, now); err != nil {
+	if err := e.appendEvent(ctx, tx, in, p.Actor, now, Event{Kind: event, To: start, Input: p.Input, Public: def.PublicStart || p.Public}); err != nil {
 		return nil, err
 	}
 	f := &Firing{Instance: in, Definition: def, Actor: p.Actor, Now: now}
@@ -210,6 +211,10 @@ type FireParams struct {
 	// OnlyApproval refuses transitions that are not decided by a quorum
 	// (the generic approve mutation; other transitions have typed ones).
 	OnlyApproval bool
+	// TransitionFor, when set, chooses the transition from the instance's
+	// state on the locked row (a revision's "advance" is the next phase's
+	// transition); "" means nothing moves on this way from that state.
+	TransitionFor func(State) string
 	// Kind, when set, is the workflow the caller acts on: an instance of
 	// another kind is NOT_FOUND, so a typed mutation never acts on another
 	// workflow's instance. It is checked on the locked row, which saves
@@ -242,6 +247,7 @@ func (e *Engine) Fire(ctx context.Context, p FireParams) (*Result, error) {
 // FireTx fires a transition inside the caller's transaction.
 func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (res *Result, err error) {
 	kind := "unknown"
+	var t *Transition
 	if e.observer != nil {
 		defer func() {
 			result := string(apperr.CodeOf(err))
@@ -251,42 +257,46 @@ func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (res *Resu
 			case err == nil:
 				result = "approval"
 			}
-			e.observer.Transition(kind, p.Transition, result)
+			name := p.Transition
+			if t != nil {
+				name = t.Name
+			}
+			if name == "" {
+				name = "advance"
+			}
+			e.observer.Transition(kind, name, result)
 		}()
 	}
-	in, err := store.LockInstance(ctx, tx, p.InstanceID)
-	if apperr.IsCode(err, apperr.NotFound) || (err == nil && p.Kind != "" && in.Kind != p.Kind) {
-		return nil, apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
+	in, def, err := e.lockForWrite(ctx, tx, writeTarget{InstanceID: p.InstanceID, Kind: p.Kind, ExpectedVersion: p.ExpectedVersion, Actor: p.Actor},
+		func(def *Definition, in *store.Instance) (string, error) {
+			name := p.Transition
+			if p.TransitionFor != nil {
+				if name = p.TransitionFor(State(in.State)); name == "" {
+					return "", apperr.New(apperr.InvalidTransition, "Läget %q går vidare på annat sätt. / The state %q moves on another way.",
+						def.StateTitle(State(in.State)), in.State)
+				}
+			}
+			var ok bool
+			if t, ok = def.Transition(name); !ok {
+				return "", apperr.New(apperr.BadInput, "%q är ingen åtgärd i %s. / %q is not an action of %s.", validate.Clip(name), def.Title, validate.Clip(name), def.Kind)
+			}
+			if p.OnlyApproval && t.Quorum == nil {
+				return "", apperr.Invalid("transition", "%q beslutas inte genom godkännanden; använd dess egen mutation. / %q is not decided by approvals; use its own mutation.", t.Name, t.Name)
+			}
+			return t.Action, nil
+		})
+	if in != nil {
+		kind = in.Kind
 	}
 	if err != nil {
 		return nil, err
-	}
-	kind = in.Kind
-	def, err := e.Definition(in.Kind, in.DefinitionVersion)
-	if err != nil {
-		return nil, err
-	}
-	t, ok := def.Transition(p.Transition)
-	if !ok {
-		return nil, apperr.New(apperr.BadInput, "%q är ingen åtgärd i %s. / %q is not an action of %s.", p.Transition, def.Title, p.Transition, def.Kind)
-	}
-	if err := e.authorize(ctx, p.Actor, t, in); err != nil {
-		return nil, err
-	}
-	if p.OnlyApproval && t.Quorum == nil {
-		return nil, apperr.Invalid("transition", "%q beslutas inte genom godkännanden; använd dess egen mutation. / %q is not decided by approvals; use its own mutation.", t.Name, t.Name)
-	}
-	if p.ExpectedVersion != 0 && p.ExpectedVersion != in.Version {
-		return nil, apperr.New(apperr.Conflict,
-			"Ärendet har ändrats sedan du läste det (version %d, nu %d). Läs om och försök igen. / The instance changed since you read it (version %d, now %d); reload and try again.",
-			p.ExpectedVersion, in.Version, p.ExpectedVersion, in.Version)
 	}
 	if !t.from(State(in.State)) {
 		return nil, apperr.New(apperr.InvalidTransition,
 			"Det går inte att %s när ärendet är i läget %q. / Cannot %s while the instance is %q.",
 			t.titleOrName(), def.StateTitle(State(in.State)), t.Name, in.State)
 	}
-	if err := validate.Text("reason", p.Reason, 0, 2000); err != nil {
+	if err := validate.Text("reason", p.Reason, 0, MaxReason); err != nil {
 		return nil, err
 	}
 	if t.RequireReason && strings.TrimSpace(p.Reason) == "" {
@@ -322,14 +332,105 @@ func (t *Transition) titleOrName() string {
 	return t.Name
 }
 
-func (e *Engine) authorize(ctx context.Context, actor authz.Principal, t *Transition, in *store.Instance) error {
-	if actor.System {
-		return nil
+// writeTarget names what every write acts on: the instance, the workflow it
+// must belong to (empty: any), the version the caller read (0: not given)
+// and who acts.
+type writeTarget struct {
+	InstanceID      uuid.UUID
+	Kind            string
+	ExpectedVersion int
+	Actor           authz.Principal
+	// Scopes the action is asked in; empty means the instance's (an
+	// organisation's comment on a revision is asked in its own scope).
+	Scopes []string
+}
+
+// errNoInstance is the answer for an instance that does not exist, is of
+// another workflow than the caller acts on, or that the actor may not see:
+// the three cannot be told apart.
+func errNoInstance() error {
+	return &apperr.Error{Code: apperr.NotFound, Field: noInstanceField, Message: "Ärendet finns inte. / The workflow instance does not exist."}
+}
+
+const noInstanceField = "instanceId"
+
+// IsNoInstance tells whether err is the engine's answer for an instance that
+// does not exist for the actor, so that a service acting on a record with an
+// instance (a partnership) can answer in the record's terms.
+func IsNoInstance(err error) bool {
+	var ae *apperr.Error
+	return errors.As(err, &ae) && ae.Code == apperr.NotFound && ae.Field == noInstanceField
+}
+
+// lockForWrite is the start of every write to an instance. In this order it
+// locks the row, checks the workflow kind and that the actor may see the
+// instance at all (otherwise it does not exist for them), checks the version
+// the caller read, and asks the policy point for the action that action
+// names (it may need the definition, e.g. to find a transition; an empty
+// action is done by the system only). The system principal (timers, jobs)
+// sees everything and needs no permission.
+func (e *Engine) lockForWrite(ctx context.Context, tx pgx.Tx, t writeTarget, action func(*Definition, *store.Instance) (string, error)) (*store.Instance, *Definition, error) {
+	in, err := store.LockInstance(ctx, tx, t.InstanceID)
+	if apperr.IsCode(err, apperr.NotFound) {
+		return nil, nil, errNoInstance()
 	}
-	if t.Action == "" {
-		return apperr.New(apperr.Forbidden, "Åtgärden %q utförs bara av systemet. / %q is done by the system only.", t.Name, t.Name)
+	if err != nil {
+		return nil, nil, err
 	}
-	return e.policy.Authorize(ctx, actor, t.Action, in.Scopes)
+	if t.Kind != "" && in.Kind != t.Kind {
+		return nil, nil, errNoInstance()
+	}
+	def, err := e.Definition(in.Kind, in.DefinitionVersion)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !t.Actor.System && !e.canRead(ctx, t.Actor, in, def) {
+		return nil, nil, errNoInstance()
+	}
+	if t.ExpectedVersion != 0 && t.ExpectedVersion != in.Version {
+		return in, def, apperr.New(apperr.Conflict,
+			"Ärendet har ändrats sedan du läste det (version %d, nu %d). Läs om och försök igen. / The instance changed since you read it (version %d, now %d); reload and try again.",
+			t.ExpectedVersion, in.Version, t.ExpectedVersion, in.Version)
+	}
+	name, err := action(def, in)
+	if err != nil {
+		return in, def, err
+	}
+	if t.Actor.System {
+		return in, def, nil
+	}
+	if name == "" {
+		return in, def, apperr.New(apperr.Forbidden, "Åtgärden utförs bara av systemet. / The action is done by the system only.")
+	}
+	scopes := in.Scopes
+	if len(t.Scopes) > 0 {
+		scopes = t.Scopes
+	}
+	return in, def, e.policy.Authorize(ctx, t.Actor, name, scopes)
+}
+
+// write runs fn on the instance locked and checked by lockForWrite, in a
+// transaction of its own.
+func (e *Engine) write(ctx context.Context, t writeTarget, action func(*Definition, *store.Instance) (string, error),
+	fn func(tx pgx.Tx, in *store.Instance, def *Definition) error) (*store.Instance, error) {
+	var in *store.Instance
+	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+		var def *Definition
+		var err error
+		if in, def, err = e.lockForWrite(ctx, tx, t, action); err != nil {
+			return err
+		}
+		return fn(tx, in, def)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// fixedAction is an action function for writes that need one permission.
+func fixedAction(name string) func(*Definition, *store.Instance) (string, error) {
+	return func(*Definition, *store.Instance) (string, error) { return name, nil }
 }
 
 // move changes the instance's state: effect, update, event, timers, jobs.
@@ -349,7 +450,8 @@ func (e *Engine) move(ctx context.Context, tx pgx.Tx, f *Firing) error {
 	if err := store.UpdateInstance(ctx, tx, in); err != nil {
 		return err
 	}
-	if err := e.appendEvent(ctx, tx, in, f.Actor, "transition", t.Name, string(f.From), in.State, f.Input, f.Reason, t.Public, f.Now); err != nil {
+	if err := e.appendEvent(ctx, tx, in, f.Actor, f.Now, Event{Kind: "transition", Transition: t.Name, From: f.From, To: t.To,
+		Input: f.Input, Reason: f.Reason, Public: t.Public}); err != nil {
 		return err
 	}
 	if err := e.scheduleTimers(ctx, tx, f.Definition, in, f); err != nil {
@@ -358,16 +460,29 @@ func (e *Engine) move(ctx context.Context, tx pgx.Tx, f *Firing) error {
 	return e.insertJobs(ctx, tx, f.jobs)
 }
 
-func (e *Engine) appendEvent(ctx context.Context, tx pgx.Tx, in *store.Instance, actor authz.Principal, kind, transition, from, to string, input map[string]any, reason string, public bool, at time.Time) error {
-	ev := &store.Event{
-		Stream: store.InstanceStream(in.ID), OccurredAt: at, Kind: kind, InstanceID: &in.ID,
-		WorkflowKind: in.Kind, Transition: transition, FromState: from, ToState: to,
-		Input: store.MarshalInput(input), Reason: reason, Public: public,
+// Event describes a history event of an instance.
+type Event struct {
+	// Kind is "transition", "approval", "reminder", "deadline_changed" or a
+	// workflow's own note ("report_submitted", …).
+	Kind       string
+	Transition string
+	From, To   State
+	Input      map[string]any
+	Reason     string
+	// Public events are readable by anyone.
+	Public bool
+}
+
+func (e *Engine) appendEvent(ctx context.Context, tx pgx.Tx, in *store.Instance, actor authz.Principal, at time.Time, ev Event) error {
+	row := &store.Event{
+		Stream: store.InstanceStream(in.ID), OccurredAt: at, Kind: ev.Kind, InstanceID: &in.ID,
+		WorkflowKind: in.Kind, Transition: ev.Transition, FromState: string(ev.From), ToState: string(ev.To),
+		Input: store.MarshalInput(ev.Input), Reason: ev.Reason, Public: ev.Public,
 	}
 	if actor.Authenticated() {
-		ev.ActorID = &actor.UserID
+		row.ActorID = &actor.UserID
 	}
-	return store.AppendEvent(ctx, tx, ev)
+	return store.AppendEvent(ctx, tx, row)
 }
 
 func (e *Engine) insertJobs(ctx context.Context, tx pgx.Tx, jobs []river.InsertManyParams) error {
@@ -412,8 +527,8 @@ func (e *Engine) recordApproval(ctx context.Context, tx pgx.Tx, f *Firing) (bool
 		return false, err
 	}
 	counts[req.Name]++
-	if err := e.appendEvent(ctx, tx, in, f.Actor, "approval", t.Name, in.State, in.State,
-		map[string]any{"requirement": req.Name}, f.Reason, t.Public, f.Now); err != nil {
+	if err := e.appendEvent(ctx, tx, in, f.Actor, f.Now, Event{Kind: "approval", Transition: t.Name, From: State(in.State), To: State(in.State),
+		Input: map[string]any{"requirement": req.Name}, Reason: f.Reason, Public: t.Public}); err != nil {
 		return false, err
 	}
 	for _, r := range quorum {
@@ -473,51 +588,49 @@ func (e *Engine) qualifies(actor authz.Principal, r Requirement, in *store.Insta
 // WithdrawParams withdraw an approval.
 type WithdrawParams struct {
 	InstanceID uuid.UUID
-	Transition string
-	Actor      authz.Principal
-	Reason     string
+	// Kind, when set, is the workflow the caller acts on (as in FireParams).
+	Kind            string
+	Transition      string
+	Actor           authz.Principal
+	ExpectedVersion int
+	Reason          string
 }
 
 // WithdrawApproval withdraws the actor's approval before the quorum is
 // complete (after that the state has moved and there is nothing to
 // withdraw).
 func (e *Engine) WithdrawApproval(ctx context.Context, p WithdrawParams) (*store.Instance, error) {
-	var in *store.Instance
-	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		in, err = store.LockInstance(ctx, tx, p.InstanceID)
-		if err != nil {
-			return err
-		}
-		def, err := e.Definition(in.Kind, in.DefinitionVersion)
-		if err != nil {
-			return err
-		}
-		t, ok := def.Transition(p.Transition)
-		if !ok {
-			return apperr.Invalid("transition", "%q är ingen åtgärd i %s. / %q is not an action of %s.", p.Transition, def.Title, p.Transition, def.Kind)
-		}
-		if err := e.authorize(ctx, p.Actor, t, in); err != nil {
-			return err
-		}
-		if t.Quorum == nil {
-			return apperr.Invalid("transition", "%q är inget beslut som godkänns. / %q is not a decision taken by approval.", p.Transition, p.Transition)
-		}
-		now := e.clock.Now()
-		ok, err = store.WithdrawApproval(ctx, tx, in.ID, in.Round, t.Name, p.Actor.UserID, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return apperr.New(apperr.InvalidTransition, "Du har inget godkännande att ta tillbaka. / You have no approval to withdraw.")
-		}
-		in.UpdatedAt = now
-		if err := store.UpdateInstance(ctx, tx, in); err != nil {
-			return err
-		}
-		return e.appendEvent(ctx, tx, in, p.Actor, "approval_withdrawn", t.Name, in.State, in.State, nil, p.Reason, t.Public, now)
-	})
-	return in, err
+	if err := validate.Text("reason", p.Reason, 0, MaxReason); err != nil {
+		return nil, err
+	}
+	var t *Transition
+	return e.write(ctx, writeTarget{InstanceID: p.InstanceID, Kind: p.Kind, ExpectedVersion: p.ExpectedVersion, Actor: p.Actor},
+		func(def *Definition, _ *store.Instance) (string, error) {
+			var ok bool
+			if t, ok = def.Transition(p.Transition); !ok {
+				return "", apperr.Invalid("transition", "%q är ingen åtgärd i %s. / %q is not an action of %s.", p.Transition, def.Title, p.Transition, def.Kind)
+			}
+			if t.Quorum == nil {
+				return "", apperr.Invalid("transition", "%q är inget beslut som godkänns. / %q is not a decision taken by approval.", p.Transition, p.Transition)
+			}
+			return t.Action, nil
+		},
+		func(tx pgx.Tx, in *store.Instance, _ *Definition) error {
+			now := e.clock.Now()
+			ok, err := store.WithdrawApproval(ctx, tx, in.ID, in.Round, t.Name, p.Actor.UserID, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return apperr.New(apperr.InvalidTransition, "Du har inget godkännande att ta tillbaka. / You have no approval to withdraw.")
+			}
+			in.UpdatedAt = now
+			if err := store.UpdateInstance(ctx, tx, in); err != nil {
+				return err
+			}
+			return e.appendEvent(ctx, tx, in, p.Actor, now, Event{Kind: "approval_withdrawn", Transition: t.Name,
+				From: State(in.State), To: State(in.State), Reason: p.Reason, Public: t.Public})
+		})
 }
 
 // Action is something the viewer may do now.
@@ -528,6 +641,8 @@ type Action struct {
 	NeedsApproval bool
 	// Approved tells that the viewer has already approved.
 	Approved bool
+	// Optional actions never wait for the viewer (see Transition.Optional).
+	Optional bool
 }
 
 // AvailableActions lists the transitions the actor may fire from the
@@ -545,7 +660,7 @@ func (e *Engine) AvailableActions(ctx context.Context, actor authz.Principal, in
 		if e.policy.Authorize(ctx, actor, t.Action, in.Scopes) != nil {
 			continue
 		}
-		a := Action{Transition: t.Name, Title: t.titleOrName(), NeedsApproval: t.Quorum != nil}
+		a := Action{Transition: t.Name, Title: t.titleOrName(), NeedsApproval: t.Quorum != nil, Optional: t.Optional}
 		if t.Quorum != nil {
 			q := t.Quorum(in)
 			if _, ok := e.requirementFor(actor, q, in, map[string]int{}); !ok {
@@ -595,21 +710,32 @@ func (e *Engine) PendingApprovals(in *store.Instance, live []store.Approval) []P
 	return out
 }
 
-// CanRead tells whether pr may see the instance at all.
-func (e *Engine) CanRead(pr authz.Principal, in *store.Instance) bool {
+// CanRead tells whether pr may see the instance at all: its state, its
+// public events and its public details. Whoever may not is told it does not
+// exist.
+func (e *Engine) CanRead(ctx context.Context, pr authz.Principal, in *store.Instance) bool {
 	def, err := e.Definition(in.Kind, in.DefinitionVersion)
 	if err != nil {
 		return false
 	}
-	return (def.Public != nil && def.Public(in)) || e.CanReadPrivate(pr, in)
+	return e.canRead(ctx, pr, in, def)
 }
 
-// CanReadPrivate tells whether pr may see the instance's private events and
-// details.
-func (e *Engine) CanReadPrivate(pr authz.Principal, in *store.Instance) bool {
-	ctx := context.Background()
-	return e.policy.Authorize(ctx, pr, in.Kind+".read_private", in.Scopes) == nil ||
-		e.policy.Authorize(ctx, pr, "history.read_private", in.Scopes) == nil
+func (e *Engine) canRead(ctx context.Context, pr authz.Principal, in *store.Instance, def *Definition) bool {
+	return pr.System || (def.Public != nil && def.Public(in)) || e.CanReadPrivate(ctx, pr, in) || e.CanReadPrivateHistory(ctx, pr, in)
+}
+
+// CanReadPrivate tells whether pr may see the instance's private details
+// (drafts, reports, contributions, …): "<kind>.read_private" in its scopes.
+func (e *Engine) CanReadPrivate(ctx context.Context, pr authz.Principal, in *store.Instance) bool {
+	return pr.System || e.policy.Authorize(ctx, pr, in.Kind+".read_private", in.Scopes) == nil
+}
+
+// CanReadPrivateHistory tells whether pr may see the instance's private
+// history events: those who may read its private details, and those allowed
+// "history.read_private" (who keep the record, and see no more than it).
+func (e *Engine) CanReadPrivateHistory(ctx context.Context, pr authz.Principal, in *store.Instance) bool {
+	return e.CanReadPrivate(ctx, pr, in) || e.policy.Authorize(ctx, pr, "history.read_private", in.Scopes) == nil
 }
 
 // Approvals are the live approvals of the instance's current round.
@@ -625,7 +751,7 @@ func (e *Engine) Timers(ctx context.Context, in *store.Instance) ([]store.Timer,
 // History reads a page of the instance's history, newest first, with the
 // total: the public events only, unless pr may read private ones.
 func (e *Engine) History(ctx context.Context, pr authz.Principal, in *store.Instance, beforeSeq, limit int) ([]store.Event, int, error) {
-	publicOnly := !e.CanReadPrivate(pr, in)
+	publicOnly := !e.CanReadPrivateHistory(ctx, pr, in)
 	stream := store.InstanceStream(in.ID)
 	events, err := store.StreamEvents(ctx, e.db.Pool, store.HistoryPage{Stream: stream, PublicOnly: publicOnly, BeforeSeq: beforeSeq, Limit: limit})
 	if err != nil {
@@ -641,6 +767,10 @@ func (e *Engine) HistoryHead(ctx context.Context, in *store.Instance) ([]byte, e
 	return h, err
 }
 
+// MaxReason is the longest reason (for a transition, a withdrawal, a
+// deadline change) in characters.
+const MaxReason = 2000
+
 // Note is a history event that is not a transition: a report submitted, a
 // comment answered.
 type Note struct {
@@ -655,59 +785,47 @@ type Note struct {
 type ActParams struct {
 	InstanceID uuid.UUID
 	Actor      authz.Principal
-	// Action is the policy action, asked in the instance's scopes.
+	// Kind, when set, is the workflow the caller acts on (as in FireParams).
+	Kind string
+	// Action is the policy action, asked in the instance's scopes or in
+	// Scopes when given.
 	Action          string
+	Scopes          []string
 	ExpectedVersion int
 	// States the instance must be in; empty means any.
 	States []State
 }
 
-// Act runs fn on the locked instance in one transaction: the policy check,
-// fn's domain writes (it may change the instance's data), a new version of
-// the instance and the history event fn returns.
+// Act runs fn on the locked instance in one transaction: the checks of
+// every write (lockForWrite), the state check, fn's domain writes (it may
+// change the instance's data), a new version of the instance and the
+// history event fn returns.
 func (e *Engine) Act(ctx context.Context, p ActParams, fn func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (Note, error)) (*store.Instance, error) {
-	var in *store.Instance
-	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if in, err = store.LockInstance(ctx, tx, p.InstanceID); err != nil {
-			if apperr.IsCode(err, apperr.NotFound) {
-				return apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
+	return e.write(ctx, writeTarget{InstanceID: p.InstanceID, Kind: p.Kind, ExpectedVersion: p.ExpectedVersion, Actor: p.Actor, Scopes: p.Scopes},
+		fixedAction(p.Action), func(tx pgx.Tx, in *store.Instance, def *Definition) error {
+			if len(p.States) > 0 && !slices.Contains(p.States, State(in.State)) {
+				return apperr.New(apperr.InvalidTransition, "Det går inte när ärendet är i läget %q. / Not possible while the instance is %q.",
+					def.StateTitle(State(in.State)), in.State)
 			}
-			return err
-		}
-		if err := e.policy.Authorize(ctx, p.Actor, p.Action, in.Scopes); err != nil {
-			return err
-		}
-		if p.ExpectedVersion != 0 && p.ExpectedVersion != in.Version {
-			return apperr.New(apperr.Conflict, "Ärendet har ändrats sedan du läste det. / The instance changed since you read it.")
-		}
-		if len(p.States) > 0 && !slices.Contains(p.States, State(in.State)) {
-			def, err := e.Definition(in.Kind, in.DefinitionVersion)
+			now := e.clock.Now()
+			note, err := fn(ctx, tx, in, now)
 			if err != nil {
 				return err
 			}
-			return apperr.New(apperr.InvalidTransition, "Det går inte när ärendet är i läget %q. / Not possible while the instance is %q.",
-				def.StateTitle(State(in.State)), in.State)
-		}
-		now := e.clock.Now()
-		note, err := fn(ctx, tx, in, now)
-		if err != nil {
-			return err
-		}
-		in.UpdatedAt = now
-		if err := store.UpdateInstance(ctx, tx, in); err != nil {
-			return err
-		}
-		return e.appendEvent(ctx, tx, in, p.Actor, note.Kind, "", in.State, in.State, note.Input, note.Reason, note.Public, now)
-	})
-	return in, err
+			in.UpdatedAt = now
+			if err := store.UpdateInstance(ctx, tx, in); err != nil {
+				return err
+			}
+			return e.appendEvent(ctx, tx, in, p.Actor, now, Event{Kind: note.Kind, From: State(in.State), To: State(in.State),
+				Input: note.Input, Reason: note.Reason, Public: note.Public})
+		})
 }
 
 // Instance reads an instance.
 func (e *Engine) Instance(ctx context.Context, id uuid.UUID) (*store.Instance, error) {
 	in, err := store.GetInstance(ctx, e.db.Pool, id)
 	if apperr.IsCode(err, apperr.NotFound) {
-		return nil, apperr.New(apperr.NotFound, "Ärendet finns inte. / The workflow instance does not exist.")
+		return nil, errNoInstance()
 	}
 	return in, err
 }
@@ -729,4 +847,17 @@ func StartEach[T any](ctx context.Context, e *Engine, items []T, start func(ctx 
 		}
 	}
 	return started, nil
+}
+
+// Approve records pr's approval of a decision taken by a quorum: the
+// transition is one the instance lists among its available actions (the
+// generic approve command; every other step has a typed command in its
+// workflow's package). When the quorum is complete the state moves.
+func (e *Engine) Approve(ctx context.Context, pr authz.Principal, st Step, transition string) (*store.Instance, error) {
+	res, err := e.Fire(ctx, FireParams{InstanceID: st.ID, Transition: transition, Actor: pr, ExpectedVersion: st.ExpectedVersion,
+		Reason: st.Reason, OnlyApproval: true})
+	if err != nil {
+		return nil, err
+	}
+	return res.Instance, nil
 }

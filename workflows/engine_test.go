@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/testdb"
 	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/workflowstest"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
@@ -59,8 +59,8 @@ func (p *fakePolicy) Assignments(pr authz.Principal) []authz.Assignment {
 	return slices.Clone(p.held[pr.UserID])
 }
 
-// env is an engine on a fresh database with a running River client whose
-// clock is the engine's test clock.
+// env is the workflows' test environment with the engine running the
+// given definitions under the fake policy.
 type env struct {
 	db     *testdb.Database
 	eng    *workflows.Engine
@@ -70,34 +70,14 @@ type env struct {
 	worker *workflows.TimerWorker
 }
 
-// t0 is when every test starts. It lies in the future so that River only
-// works a timer's job once the test clock (not the wall clock) reaches it,
-// and so that River's JobRescuer, which measures with the wall clock, never
-// takes a running job for one stuck since the past.
-var t0 = time.Date(2041, 1, 7, 9, 0, 0, 0, time.UTC)
+// t0 is when every test starts.
+var t0 = workflowstest.T0
 
 func newEnv(t *testing.T, actions map[string][]string, defs ...*workflows.Definition) *env {
 	t.Helper()
-	db := testdb.New(t)
-	clk := clock.NewTest(t0)
 	policy := &fakePolicy{actions: actions, held: map[uuid.UUID][]authz.Assignment{}}
-	log := slog.New(slog.DiscardHandler)
-	eng := workflows.New(store.New(db.Pool), policy, clk, log)
-	require.NoError(t, eng.Register(defs...))
-	worker := &workflows.TimerWorker{Engine: eng}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, worker)
-	rc, err := jobs.NewClient(db.Pool, jobs.Options{Workers: workers, Clock: clk, Logger: log, WorkerCount: 4,
-		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond})
-	require.NoError(t, err)
-	eng.SetJobClient(rc)
-	require.NoError(t, rc.Start(context.Background()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		require.NoError(t, rc.Stop(ctx))
-	})
-	return &env{db: db, eng: eng, clock: clk, policy: policy, river: rc, worker: worker}
+	w := workflowstest.New(t, workflowstest.Options{Policy: policy, Definitions: defs})
+	return &env{db: w.DB, eng: w.Engine, clock: w.Clock, policy: policy, river: w.River, worker: &workflows.TimerWorker{Engine: w.Engine}}
 }
 
 // user stores a person (approvals and events refer to users) holding the
@@ -195,6 +175,8 @@ var toyActions = map[string][]string{
 func toyV1() *workflows.Definition {
 	return &workflows.Definition{
 		Kind: "toy", Version: 1, Title: "Toy", Initial: "draft",
+		// Visible to all: these tests are about firing, not reading.
+		Public: func(*store.Instance) bool { return true },
 		States: []workflows.StateSpec{{Name: "draft"}, {Name: "review"}, {Name: "done", Final: true}},
 		Transitions: []*workflows.Transition{
 			{Name: "submit", From: []workflows.State{"draft"}, To: "review", Action: "toy.submit"},
@@ -208,6 +190,8 @@ func toyV1() *workflows.Definition {
 func toyV2() *workflows.Definition {
 	return &workflows.Definition{
 		Kind: "toy", Version: 2, Title: "Toy", Initial: "draft",
+		// Visible to all: these tests are about firing, not reading.
+		Public: func(*store.Instance) bool { return true },
 		States: []workflows.StateSpec{{Name: "draft"}, {Name: "checking"}, {Name: "published", Final: true}},
 		Transitions: []*workflows.Transition{
 			{Name: "submit", From: []workflows.State{"draft"}, To: "checking", Action: "toy.submit"},
@@ -262,6 +246,8 @@ func TestTransitionIsAtomic(t *testing.T) {
 	t.Parallel()
 	def := &workflows.Definition{
 		Kind: "atomic", Version: 1, Title: "Atomic", Initial: "open",
+		// Visible to all: these tests are about firing, not reading.
+		Public: func(*store.Instance) bool { return true },
 		States: []workflows.StateSpec{
 			{Name: "open"},
 			{Name: "closed", Timers: []workflows.Timer{{Name: "follow up", After: 24 * time.Hour, Reminder: "Follow up."}}},
@@ -349,6 +335,8 @@ func TestQuorum(t *testing.T) {
 	t.Parallel()
 	def := &workflows.Definition{
 		Kind: "decision", Version: 1, Title: "Decision", Initial: "proposed",
+		// Visible to all: these tests are about firing, not reading.
+		Public: func(*store.Instance) bool { return true },
 		States: []workflows.StateSpec{{Name: "proposed"}, {Name: "decided", Final: true}},
 		Transitions: []*workflows.Transition{{
 			Name: "decide", From: []workflows.State{"proposed"}, To: "decided", Action: "decision.decide",

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/internal/validate"
 )
 
 // TimerArgs is the River job of one timer. The job is inserted in the same
@@ -110,19 +112,24 @@ func (e *Engine) remind(ctx context.Context, tx pgx.Tx, in *store.Instance, tm *
 	}); err != nil {
 		return err
 	}
-	return e.appendEvent(ctx, tx, in, authz.SystemPrincipal, "reminder", "", in.State, in.State,
-		map[string]any{"timer": tm.Name}, "", false, now)
+	return e.appendEvent(ctx, tx, in, authz.SystemPrincipal, now, Event{Kind: "reminder", From: State(in.State), To: State(in.State),
+		Input: map[string]any{"timer": tm.Name}})
 }
 
 // DeadlineParams change a date in the instance's data that its timers are
 // computed from (e.g. a report deadline).
 type DeadlineParams struct {
 	InstanceID uuid.UUID
-	// Key is the data field holding the date (RFC 3339).
+	// Kind, when set, is the workflow the caller acts on (as in FireParams).
+	Kind            string
+	ExpectedVersion int
+	// Key is the data field holding the date.
 	Key    string
 	At     time.Time
 	Actor  authz.Principal
 	Action string
+	// States the instance must be in; empty means any that is not final.
+	States []State
 	Reason string
 }
 
@@ -130,55 +137,39 @@ type DeadlineParams struct {
 // are replaced (their jobs will do nothing) and the state's timers are
 // scheduled again from the new date, all in one transaction.
 func (e *Engine) SetDeadline(ctx context.Context, p DeadlineParams) (*store.Instance, error) {
-	var in *store.Instance
-	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		in, err = store.LockInstance(ctx, tx, p.InstanceID)
-		if err != nil {
-			return err
-		}
-		if err := e.policy.Authorize(ctx, p.Actor, p.Action, in.Scopes); err != nil {
-			return err
-		}
-		if in.Final {
-			return apperr.New(apperr.InvalidTransition, "Ärendet är avslutat. / The instance has ended.")
-		}
-		now := e.clock.Now()
-		if !p.At.After(now) {
-			return apperr.Invalid("deadline", "Den nya tidsfristen måste ligga i framtiden. / The new deadline must be in the future.")
-		}
-		def, err := e.Definition(in.Kind, in.DefinitionVersion)
-		if err != nil {
-			return err
-		}
-		old, _ := in.Data[p.Key].(string)
-		if _, err := store.ReplacePendingTimers(ctx, tx, in.ID, in.Round, now); err != nil {
-			return err
-		}
-		in.Data[p.Key] = p.At.UTC().Format(time.RFC3339)
-		in.UpdatedAt = now
-		if err := store.UpdateInstance(ctx, tx, in); err != nil {
-			return err
-		}
-		if err := e.appendEvent(ctx, tx, in, p.Actor, "deadline_changed", "", in.State, in.State,
-			map[string]any{"field": p.Key, "from": old, "to": in.Data[p.Key]}, p.Reason, true, now); err != nil {
-			return err
-		}
-		f := &Firing{Instance: in, Definition: def, Actor: p.Actor, Now: now}
-		if err := e.scheduleTimers(ctx, tx, def, in, f); err != nil {
-			return err
-		}
-		return e.insertJobs(ctx, tx, f.jobs)
-	})
-	return in, err
-}
-
-// DataTime reads an RFC 3339 time from instance data; Timer.At helpers use it.
-func DataTime(in *store.Instance, key string) (time.Time, bool) {
-	s, ok := in.Data[key].(string)
-	if !ok {
-		return time.Time{}, false
+	if err := validate.Text("reason", p.Reason, 0, MaxReason); err != nil {
+		return nil, err
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	return t, err == nil
+	return e.write(ctx, writeTarget{InstanceID: p.InstanceID, Kind: p.Kind, ExpectedVersion: p.ExpectedVersion, Actor: p.Actor}, fixedAction(p.Action),
+		func(tx pgx.Tx, in *store.Instance, def *Definition) error {
+			if in.Final {
+				return apperr.New(apperr.InvalidTransition, "Ärendet är avslutat. / The instance has ended.")
+			}
+			if len(p.States) > 0 && !slices.Contains(p.States, State(in.State)) {
+				return apperr.New(apperr.InvalidTransition, "Tidsfristen kan inte ändras när ärendet är i läget %q. / The deadline cannot change while the instance is %q.",
+					def.StateTitle(State(in.State)), in.State)
+			}
+			now := e.clock.Now()
+			if !p.At.After(now) {
+				return apperr.Invalid("deadline", "Den nya tidsfristen måste ligga i framtiden. / The new deadline must be in the future.")
+			}
+			old := DataString(in, p.Key)
+			if _, err := store.ReplacePendingTimers(ctx, tx, in.ID, in.Round, now); err != nil {
+				return err
+			}
+			SetData(in, p.Key, p.At)
+			in.UpdatedAt = now
+			if err := store.UpdateInstance(ctx, tx, in); err != nil {
+				return err
+			}
+			if err := e.appendEvent(ctx, tx, in, p.Actor, now, Event{Kind: "deadline_changed", From: State(in.State), To: State(in.State),
+				Input: map[string]any{"field": p.Key, "from": old, "to": in.Data[p.Key]}, Reason: p.Reason, Public: true}); err != nil {
+				return err
+			}
+			f := &Firing{Instance: in, Definition: def, Actor: p.Actor, Now: now}
+			if err := e.scheduleTimers(ctx, tx, def, in, f); err != nil {
+				return err
+			}
+			return e.insertJobs(ctx, tx, f.jobs)
+		})
 }

@@ -47,6 +47,8 @@ func reportDef() *workflows.Definition {
 	deadline := func(in *store.Instance) (time.Time, bool) { return workflows.DataTime(in, "deadline") }
 	return &workflows.Definition{
 		Kind: "report", Version: 1, Title: "Report", Initial: "open",
+		// Visible to all: these tests are about firing, not reading.
+		Public: func(*store.Instance) bool { return true },
 		States: []workflows.StateSpec{
 			{Name: "open", Timers: []workflows.Timer{
 				{Name: "reminder", Reminder: reminderText, Recipient: authz.RoleSectorRepresentative,

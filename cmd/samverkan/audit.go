@@ -20,8 +20,8 @@ func auditCommand() *cli.Command {
 			Name: "verify",
 			Usage: "recompute every history event's hash, follow each stream's chain and print the history digest; " +
 				"exits 1 when an event was altered or removed",
-			Flags: append(config.Flags(), &cli.BoolFlag{Name: "json", Usage: "print the result as JSON"}),
-			Action: withDatabase(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
+			Flags: append(config.Flags(config.DataDir|config.Database|config.ToolLogging), &cli.BoolFlag{Name: "json", Usage: "print the result as JSON"}),
+			Action: withSchema(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
 				var report func(audit.Progress)
 				if !cmd.Bool("json") {
 					p := newProgress(os.Stderr)

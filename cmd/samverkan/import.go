@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
+	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/workflows/signing"
@@ -25,25 +27,25 @@ func importCommand() *cli.Command {
 			Name: "signatories",
 			Usage: "put a paper list of signatories on an agreement version: a CSV with the header " +
 				"name,organisation_number,legal_form,municipality,signed_on (comma or semicolon separated)",
-			Flags: append(config.Flags(),
+			Flags: append(config.Flags(config.Tool),
 				&cli.StringFlag{Name: "file", Required: true, Usage: "the CSV file"},
 				&cli.StringFlag{Name: "agreement-version", Required: true, Usage: "the version's id (UUID or GraphQL ID)"},
 				&cli.BoolFlag{Name: "dry-run", Usage: "check every line and report problems; change nothing"},
 				&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
 			),
-			Action: withDatabase(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
+			Action: withSchema(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
 				version, err := parseVersionID(cmd.String("agreement-version"))
 				if err != nil {
-					return cli.Exit(err.Error(), 2)
+					return cli.Exit(personMessage(err), 2)
 				}
 				f, err := os.Open(cmd.String("file"))
 				if err != nil {
-					return cli.Exit(err.Error(), 2)
+					return cli.Exit(fmt.Sprintf("Filen %q går inte att öppna. / The file %q cannot be opened: %v", cmd.String("file"), cmd.String("file"), errors.Unwrap(err)), 2)
 				}
 				defer f.Close()
 				rows, problems, err := signing.ReadImportCSV(f)
 				if err != nil {
-					return cli.Exit(err.Error(), 2)
+					return cli.Exit(personMessage(err), 2)
 				}
 				if err := a.Build(ctx); err != nil {
 					return err
@@ -60,15 +62,17 @@ func importCommand() *cli.Command {
 					}
 				} else {
 					for _, p := range rep.Problems {
-						fmt.Fprintf(cmd.Writer, "line %d: %s\n", p.Line, p.Reason)
+						fmt.Fprintf(cmd.Writer, "rad %d / line %d: %s\n", p.Line, p.Line, p.Reason)
 					}
-					fmt.Fprintf(cmd.Writer, "%d rows, %d valid, %d with problems, %d imported (%d new organisations)\n",
+					fmt.Fprintf(cmd.Writer, "%d rader, %d giltiga, %d med problem, %d importerade (%d nya organisationer) / "+
+						"%d rows, %d valid, %d with problems, %d imported (%d new organisations)\n",
+						rep.Rows, rep.Valid, len(rep.Problems), rep.Imported, rep.NewOrganisations,
 						rep.Rows, rep.Valid, len(rep.Problems), rep.Imported, rep.NewOrganisations)
 				}
 				if len(rep.Problems) > 0 {
-					msg := "nothing was imported: fix the lines above and run again"
+					msg := "Inget importerades: rätta raderna ovan och kör igen. / Nothing was imported: fix the lines above and run again."
 					if cmd.Bool("dry-run") {
-						msg = "the list has problems"
+						msg = "Listan har problem. / The list has problems."
 					}
 					return cli.Exit(msg, 1)
 				}
@@ -88,5 +92,6 @@ func parseVersionID(s string) (uuid.UUID, error) {
 	if rest, ok := strings.CutPrefix(string(raw), "AgreementVersion:"); err == nil && ok {
 		return uuid.Parse(rest)
 	}
-	return uuid.Nil, fmt.Errorf("--agreement-version %q is neither a UUID nor an agreement version's ID", s)
+	return uuid.Nil, apperr.Invalid("agreement-version", "--agreement-version %q är varken ett UUID eller id:t för en version av en överenskommelse. / "+
+		"--agreement-version %q is neither a UUID nor an agreement version's ID.", s, s)
 }

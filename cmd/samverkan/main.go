@@ -24,10 +24,12 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/urfave/cli/v3"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/demo"
+	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/web"
 )
@@ -39,7 +41,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := rootCommand().Run(ctx, os.Args); err != nil {
-		fmt.Fprintln(os.Stderr, "samverkan:", err)
+		fmt.Fprintln(os.Stderr, "samverkan:", personMessage(err))
 		var ec cli.ExitCoder
 		if errors.As(err, &ec) {
 			os.Exit(ec.ExitCode())
@@ -53,8 +55,9 @@ func rootCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "samverkan",
 		Usage: "workflows for Överenskommelsen between a region and the idea-based sector",
-		// With no subcommand, samverkan serves.
-		Flags:  serve.Flags,
+		// With no subcommand, samverkan serves. These flags are local: a
+		// subcommand lists only the flags it takes.
+		Flags:  config.Flags(config.All),
 		Action: serve.Action,
 		Commands: []*cli.Command{
 			serve,
@@ -84,7 +87,7 @@ func serverCommand(mode app.Mode, usage string) *cli.Command {
 	return &cli.Command{
 		Name:  string(mode),
 		Usage: usage,
-		Flags: config.Flags(),
+		Flags: config.Flags(config.All),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			cfg, err := config.FromCommand(cmd)
 			if err != nil {
@@ -101,6 +104,12 @@ func serve(ctx context.Context, cfg config.Config, mode app.Mode) error {
 	a, err := app.Open(ctx, app.Options{Config: cfg, Mode: mode, Version: buildVersion(), DevPeople: demoPeople()})
 	if err != nil {
 		return err
+	}
+	if !cfg.Migrate {
+		if err := requireSchema(ctx, a); err != nil {
+			_ = a.Close()
+			return err
+		}
 	}
 	if cfg.SeedDemoIfEmpty {
 		if err := seedIfEmpty(ctx, a); err != nil {
@@ -134,6 +143,20 @@ func seedIfEmpty(ctx context.Context, a *app.App) error {
 	a.Logger().Info("empty database: loading the demo story (samverkan seed demo)")
 	_, err = demo.Seed(ctx, a, newProgress(os.Stderr))
 	return err
+}
+
+// personMessage is what a person is told of an error that ends a command:
+// a domain error's message (Swedish, then English) without its cause, and
+// never a database error's SQL text.
+func personMessage(err error) string {
+	if e, ok := apperr.As(err); ok {
+		return e.Message
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return fmt.Sprintf("Databasen svarade med ett fel (SQLSTATE %s). / The database answered with an error (SQLSTATE %s).", pgErr.Code, pgErr.Code)
+	}
+	return err.Error()
 }
 
 func buildVersion() string {

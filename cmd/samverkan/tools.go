@@ -18,7 +18,7 @@ func tokenCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "token",
 		Usage: "print a token from the local development issuer (accepted only by a server in dev mode)",
-		Flags: append(config.Flags(),
+		Flags: append(config.Flags(config.DataDir),
 			&cli.StringFlag{Name: "subject", Required: true, Usage: "who the token is for (a stable user name, e.g. anna)"},
 			&cli.StringFlag{Name: "name", Usage: "the person's name"},
 			&cli.StringFlag{Name: "email", Usage: "the person's e-mail"},
@@ -51,13 +51,13 @@ func adminCommand() *cli.Command {
 		Commands: []*cli.Command{{
 			Name:  "grant",
 			Usage: "give a person (by token subject) a role, e.g. the first admin: admin grant --subject anna --role admin",
-			Flags: append(config.Flags(),
+			Flags: append(config.Flags(config.Tool|config.Issuer),
 				&cli.StringFlag{Name: "subject", Required: true, Usage: "the person's token subject"},
 				&cli.StringFlag{Name: "name", Usage: "the person's name, if they have not signed in yet"},
 				&cli.StringFlag{Name: "role", Required: true, Usage: "admin, region_official, region_politician, council_member or sector_representative"},
 				&cli.StringFlag{Name: "scope", Value: "*", Usage: `"*" (admin), "region", "sector" or "org:<uuid>"`},
 			),
-			Action: withDatabase(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
+			Action: withSchema(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
 				id, err := a.Grant(ctx, cmd.String("subject"), cmd.String("name"), cmd.String("role"), cmd.String("scope"))
 				if err != nil {
 					return err
@@ -76,8 +76,8 @@ func seedCommand() *cli.Command {
 		Commands: []*cli.Command{{
 			Name:  "demo",
 			Usage: "load the 2018 story with invented organisations and people (does nothing when already loaded)",
-			Flags: config.Flags(),
-			Action: withDatabase(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
+			Flags: config.Flags(config.Tool | config.Issuer),
+			Action: withSchema(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
 				if err := a.Build(ctx); err != nil {
 					return err
 				}
@@ -98,7 +98,7 @@ func healthcheckCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "healthcheck",
 		Usage: "exit 0 when a URL answers 200 (for container health checks; images have no shell or curl)",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "url", Value: "http://127.0.0.1:8080/readyz"}},
+		Flags: []cli.Flag{&cli.StringFlag{Name: "url", Value: "http://127.0.0.1:8080/readyz", Usage: "the URL to ask"}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 			defer cancel()

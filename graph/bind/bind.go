@@ -3,7 +3,6 @@
 package bind
 
 import (
-	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/validate"
 )
 
 const dateLayout = "2006-01-02"
@@ -22,7 +22,7 @@ func MarshalDate(t time.Time) graphql.Marshaler {
 	})
 }
 
-// UnmarshalDate reads YYYY-MM-DD; dates outside 1990–2200 are refused as
+// UnmarshalDate reads YYYY-MM-DD; dates outside validate.MinYear–MaxYear are refused as
 // they can only be mistakes here.
 func UnmarshalDate(v any) (time.Time, error) {
 	s, ok := v.(string)
@@ -31,10 +31,11 @@ func UnmarshalDate(v any) (time.Time, error) {
 	}
 	t, err := time.Parse(dateLayout, s)
 	if err != nil {
-		return time.Time{}, apperr.New(apperr.BadInput, "%q är inget giltigt datum (ÅÅÅÅ-MM-DD). / %q is not a valid date (YYYY-MM-DD).", clip(s), clip(s))
+		return time.Time{}, apperr.New(apperr.BadInput, "%q är inget giltigt datum (ÅÅÅÅ-MM-DD). / %q is not a valid date (YYYY-MM-DD).", validate.Clip(s), validate.Clip(s))
 	}
-	if t.Year() < 1990 || t.Year() > 2200 {
-		return time.Time{}, apperr.New(apperr.BadInput, "Datumet %s ligger utanför 1990–2200. / The date %s is outside 1990–2200.", s, s)
+	if !validate.InYears(t.Year()) {
+		return time.Time{}, apperr.New(apperr.BadInput, "Datumet %s ligger utanför %d–%d. / The date %s is outside %d–%d.",
+			s, validate.MinYear, validate.MaxYear, s, validate.MinYear, validate.MaxYear)
 	}
 	return t, nil
 }
@@ -54,19 +55,13 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, apperr.New(apperr.BadInput, "%q är ingen giltig tidpunkt (RFC 3339). / %q is not a valid RFC 3339 time.", clip(s), clip(s))
+		return time.Time{}, apperr.New(apperr.BadInput, "%q är ingen giltig tidpunkt (RFC 3339). / %q is not a valid RFC 3339 time.", validate.Clip(s), validate.Clip(s))
 	}
-	if t.Year() < 1990 || t.Year() > 2200 {
-		return time.Time{}, apperr.New(apperr.BadInput, "Tidpunkten %s ligger utanför 1990–2200. / The time %s is outside 1990–2200.", s, s)
+	if !validate.InYears(t.Year()) {
+		return time.Time{}, apperr.New(apperr.BadInput, "Tidpunkten %s ligger utanför %d–%d. / The time %s is outside %d–%d.",
+			s, validate.MinYear, validate.MaxYear, s, validate.MinYear, validate.MaxYear)
 	}
 	return t, nil
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return fmt.Sprintf("%.40s…", s)
-	}
-	return s
 }
 
 // Node is any object with a global ID. The domain types stay free of

@@ -29,8 +29,10 @@ type ActivityInput struct {
 
 type AddDraftInput struct {
 	InstanceID string `json:"instanceId"`
-	Title      string `json:"title"`
-	Body       string `json:"body"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+	Title           string `json:"title"`
+	Body            string `json:"body"`
 }
 
 type AddPartnershipDraftInput struct {
@@ -39,8 +41,10 @@ type AddPartnershipDraftInput struct {
 }
 
 type AdoptNextPlanInput struct {
-	InstanceID string           `json:"instanceId"`
-	Activities []*ActivityInput `json:"activities"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int             `json:"expectedVersion,omitempty"`
+	Activities      []*ActivityInput `json:"activities"`
 }
 
 type AgreementPayload struct {
@@ -194,9 +198,11 @@ type DraftPayload struct {
 }
 
 type ExtendReportDeadlineInput struct {
-	InstanceID     string    `json:"instanceId"`
-	ReportDeadline time.Time `json:"reportDeadline"`
-	Reason         *string   `json:"reason,omitempty"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int      `json:"expectedVersion,omitempty"`
+	ReportDeadline  time.Time `json:"reportDeadline"`
+	Reason          *string   `json:"reason,omitempty"`
 }
 
 type FieldChangeInput struct {
@@ -241,8 +247,10 @@ type IndicatorValueInput struct {
 }
 
 type InviteToConsultationInput struct {
-	InstanceID     string `json:"instanceId"`
-	OrganisationID string `json:"organisationId"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+	OrganisationID  string `json:"organisationId"`
 }
 
 type Mutation struct {
@@ -254,8 +262,10 @@ type OpenAnnualFollowUpInput struct {
 }
 
 type OpenConsultationInput struct {
-	InstanceID string    `json:"instanceId"`
-	Deadline   time.Time `json:"deadline"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int      `json:"expectedVersion,omitempty"`
+	Deadline        time.Time `json:"deadline"`
 }
 
 type OpenRevisionInput struct {
@@ -365,8 +375,10 @@ type ProposeRenewalInput struct {
 
 type PublishAnnualReportInput struct {
 	InstanceID string `json:"instanceId"`
-	Title      string `json:"title"`
-	Body       string `json:"body"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+	Title           string `json:"title"`
+	Body            string `json:"body"`
 }
 
 type Query struct {
@@ -406,10 +418,14 @@ type ServerInfo struct {
 }
 
 type SetRevisionDecisionInput struct {
-	InstanceID        string `json:"instanceId"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion   *int   `json:"expectedVersion,omitempty"`
 	DecisionReference string `json:"decisionReference"`
 	// How the new version's scope differs, e.g. `Hela den idéburna sektorn / the whole sector`.
 	ScopeNote *string `json:"scopeNote,omitempty"`
+	// The title of the version the decision adopts; empty keeps the adopted draft's title.
+	Title *string `json:"title,omitempty"`
 }
 
 type SignatoryConnection struct {
@@ -433,12 +449,16 @@ type SigningActionInput struct {
 
 type StartCollectingInput struct {
 	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// When reports are due; defaults to eight weeks after opening.
 	ReportDeadline *time.Time `json:"reportDeadline,omitempty"`
 }
 
 type SubmitActivityReportInput struct {
-	InstanceID      string                 `json:"instanceId"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int                   `json:"expectedVersion,omitempty"`
 	ActivityID      string                 `json:"activityId"`
 	Outcome         string                 `json:"outcome"`
 	Comments        *string                `json:"comments,omitempty"`
@@ -447,6 +467,8 @@ type SubmitActivityReportInput struct {
 
 type SubmitCommentInput struct {
 	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// The organisation you comment for.
 	OrganisationID string `json:"organisationId"`
 	// The section of the draft, e.g. `3.2`.
@@ -458,6 +480,29 @@ type SubmitPartnershipReportInput struct {
 	PartnershipID string `json:"partnershipId"`
 	Year          int    `json:"year"`
 	Body          string `json:"body"`
+}
+
+// Something that waits for the viewer: a workflow instance where they can act
+// now (a step, an approval they have not yet given, a report or an answer that
+// is theirs to give), with what they can do and by when.
+type Task struct {
+	Instance *store.Instance `json:"instance"`
+	// What the viewer can do now; approvals already given are left out.
+	Actions []*AvailableAction `json:"actions"`
+	// When the state waits for (a report deadline, a consultation's end, a re-confirmation deadline), or the soonest pending timer.
+	Deadline *time.Time `json:"deadline,omitempty"`
+}
+
+type TaskConnection struct {
+	Edges    []*TaskEdge `json:"edges"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+	// How many tasks wait for the viewer in all.
+	TotalCount int `json:"totalCount"`
+}
+
+type TaskEdge struct {
+	Cursor string `json:"cursor"`
+	Node   *Task  `json:"node"`
 }
 
 type TerminatePartnershipInput struct {
@@ -487,9 +532,11 @@ type Viewer struct {
 }
 
 type WithdrawApprovalInput struct {
-	InstanceID string  `json:"instanceId"`
-	Transition string  `json:"transition"`
-	Reason     *string `json:"reason,omitempty"`
+	InstanceID string `json:"instanceId"`
+	// The version of the instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	Transition      string  `json:"transition"`
+	Reason          *string `json:"reason,omitempty"`
 }
 
 type WorkflowPayload struct {

@@ -78,3 +78,16 @@ func As(err error) (*Error, bool) {
 
 // IsCode tells whether err is a domain error of code c.
 func IsCode(err error, c Code) bool { return CodeOf(err) == c }
+
+// OnField returns err as a domain error about field (a copy; nil stays nil,
+// and an error that is not a domain error is returned as it is): a shared
+// check such as "the version must exist" answers in the caller's terms.
+func OnField(err error, field string) error {
+	e, ok := As(err)
+	if !ok {
+		return err
+	}
+	c := *e
+	c.Field = field
+	return &c
+}

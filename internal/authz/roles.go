@@ -93,3 +93,19 @@ func (s *RoleService) Users(ctx context.Context, by Principal, search string, li
 	}
 	return store.SearchUsers(ctx, s.db.Pool, search, limit)
 }
+
+// UsersByIDs reads people by id: their names are public where they acted
+// (a history event, an approval); whether more may be seen of a person is
+// CanSeeDetails's to say.
+func (s *RoleService) UsersByIDs(ctx context.Context, ids []uuid.UUID) ([]*store.User, error) {
+	return store.UsersByIDs(ctx, s.db.Pool, ids)
+}
+
+// CanSeeDetails tells whether by may see a person's e-mail and roles, and
+// look them up by id: themselves, and those who manage roles.
+func (s *RoleService) CanSeeDetails(by Principal, userID uuid.UUID) bool {
+	return (by.Authenticated() && by.UserID == userID) || s.policy.Can(by, "roles.list", ScopeAll)
+}
+
+// Mine are the roles by holds.
+func (s *RoleService) Mine(by Principal) []Assignment { return s.policy.Assignments(by) }

@@ -42,7 +42,7 @@ type Authenticator struct {
 	db       *store.DB
 	log      *slog.Logger
 	// known caches users already stored, so that a request costs no write
-	// unless the token's name or e-mail changed.
+	// unless the token carries a name or e-mail that differs from the stored one.
 	known sync.Map // issuer+"\x00"+subject → known
 }
 
@@ -64,17 +64,23 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (authz.Pri
 	}
 	key := c.Issuer + "\x00" + c.Subject
 	if k, ok := a.known.Load(key); ok {
-		if k := k.(known); k.name == c.Name && k.email == c.Email {
-			return authz.Principal{UserID: k.id, Name: c.Name, Email: c.Email}, nil
+		if k := k.(known); unchanged(k.name, c.Name) && unchanged(k.email, c.Email) {
+			return authz.Principal{UserID: k.id, Name: k.name, Email: k.email}, nil
 		}
 	}
+	// A claim the token does not carry (empty) leaves the stored value as
+	// it is; UpsertUser hands back what is stored.
 	u := &store.User{Issuer: c.Issuer, Subject: c.Subject, Name: c.Name, Email: c.Email}
 	if err := store.UpsertUser(ctx, a.db.Pool, u); err != nil {
 		return authz.Anonymous, err
 	}
-	a.known.Store(key, known{id: u.ID, name: c.Name, email: c.Email})
-	return authz.Principal{UserID: u.ID, Name: c.Name, Email: c.Email}, nil
+	a.known.Store(key, known{id: u.ID, name: u.Name, email: u.Email})
+	return authz.Principal{UserID: u.ID, Name: u.Name, Email: u.Email}, nil
 }
+
+// unchanged says whether a claim leaves a stored value as it is: the token
+// does not carry it, or carries the same.
+func unchanged(stored, claim string) bool { return claim == "" || claim == stored }
 
 // Middleware puts the request's principal in its context. A request without
 // a token is anonymous; a request with a token that does not verify is

@@ -93,13 +93,26 @@ func List(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) ([]Status, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := p.Status(ctx)
-	if err != nil {
+	// goose creates its version table when asked for the status; a
+	// database that has none has nothing applied, and listing leaves it as
+	// it is.
+	var versioned bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&versioned); err != nil {
 		return nil, fmt.Errorf("read migration status: %w", err)
 	}
 	var out []Status
-	for _, s := range st {
-		out = append(out, Status{Source: "samverkan", Version: s.Source.Version, Name: s.Source.Path, Applied: s.State == goose.StateApplied})
+	if versioned {
+		st, err := p.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read migration status: %w", err)
+		}
+		for _, s := range st {
+			out = append(out, Status{Source: "samverkan", Version: s.Source.Version, Name: s.Source.Path, Applied: s.State == goose.StateApplied})
+		}
+	} else {
+		for _, s := range p.ListSources() {
+			out = append(out, Status{Source: "samverkan", Version: s.Version, Name: s.Path})
+		}
 	}
 	rm, err := riverMigrator(pool, log)
 	if err != nil {
@@ -117,6 +130,21 @@ func List(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) ([]Status, 
 		out = append(out, Status{Source: "river", Version: int64(m.Version), Name: m.Name, Applied: applied[m.Version]})
 	}
 	return out, nil
+}
+
+// Pending counts the migrations, ours and River's, not applied yet.
+func Pending(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (int, error) {
+	st, err := List(ctx, pool, log)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range st {
+		if !s.Applied {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func provider(db *sql.DB, log *slog.Logger) (*goose.Provider, error) {

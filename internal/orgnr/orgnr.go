@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/validate"
 )
 
 // Number is a valid organisation number, kept as its ten digits.
@@ -23,11 +24,11 @@ func Parse(s string) (Number, error) {
 	digits := strings.ReplaceAll(raw, "-", "")
 	for _, r := range digits {
 		if r < '0' || r > '9' {
-			return "", apperr.Invalid(field, "Organisationsnumret %q får bara innehålla siffror och ett bindestreck. / The organisation number %q may only contain digits and one hyphen.", clip(raw), clip(raw))
+			return "", apperr.Invalid(field, "Organisationsnumret %q får bara innehålla siffror och ett bindestreck. / The organisation number %q may only contain digits and one hyphen.", validate.Clip(raw), validate.Clip(raw))
 		}
 	}
 	if strings.Count(raw, "-") > 1 {
-		return "", apperr.Invalid(field, "Organisationsnumret %q har fler än ett bindestreck. / The organisation number %q has more than one hyphen.", clip(raw), clip(raw))
+		return "", apperr.Invalid(field, "Organisationsnumret %q har fler än ett bindestreck. / The organisation number %q has more than one hyphen.", validate.Clip(raw), validate.Clip(raw))
 	}
 	if len(digits) == 12 {
 		if !strings.HasPrefix(digits, "16") {
@@ -108,10 +109,3 @@ func luhnSum(digits string) int {
 }
 
 func format(d string) string { return d[:6] + "-" + d[6:] }
-
-func clip(s string) string {
-	if len(s) > 30 {
-		return s[:30] + "…"
-	}
-	return s
-}

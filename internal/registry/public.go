@@ -30,7 +30,7 @@ func (s *Service) SearchSignatories(ctx context.Context, f store.SignatoryFilter
 		return nil, 0, err
 	}
 	if f.LegalForm != "" && !slices.Contains(LegalForms, f.LegalForm) {
-		return nil, 0, apperr.Invalid("legalForm", "Okänd organisationsform %q. / Unknown legal form %q.", clip(f.LegalForm), clip(f.LegalForm))
+		return nil, 0, apperr.Invalid("legalForm", "Okänd organisationsform %q. / Unknown legal form %q.", validate.Clip(f.LegalForm), validate.Clip(f.LegalForm))
 	}
 	if f.Offset < 0 || f.Limit < 0 {
 		return nil, 0, apperr.Invalid("page", "Sidan finns inte. / There is no such page.")

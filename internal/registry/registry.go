@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -154,7 +153,7 @@ func validateOrganisation(in *OrganisationInput, registering bool) error {
 		return err
 	}
 	if !slices.Contains(LegalForms, in.LegalForm) {
-		return apperr.Invalid("legalForm", "Okänd organisationsform %q. / Unknown legal form %q.", clip(in.LegalForm), clip(in.LegalForm))
+		return apperr.Invalid("legalForm", "Okänd organisationsform %q. / Unknown legal form %q.", validate.Clip(in.LegalForm), validate.Clip(in.LegalForm))
 	}
 	if registering && in.Sector != SectorIdeaBased && in.Sector != SectorPublic {
 		return apperr.Invalid("sector", "Sektorn ska vara idéburen eller offentlig. / The sector must be idea-based or public.")
@@ -173,17 +172,10 @@ func validateOrganisation(in *OrganisationInput, registering bool) error {
 	}
 	if in.ContactEmail != "" {
 		if a, err := mail.ParseAddress(in.ContactEmail); err != nil || a.Address != in.ContactEmail || len(in.ContactEmail) > 254 {
-			return apperr.Invalid("contactEmail", "%q är ingen giltig e-postadress. / %q is not a valid e-mail address.", clip(in.ContactEmail), clip(in.ContactEmail))
+			return apperr.Invalid("contactEmail", "%q är ingen giltig e-postadress. / %q is not a valid e-mail address.", validate.Clip(in.ContactEmail), validate.Clip(in.ContactEmail))
 		}
 	}
 	return nil
-}
-
-func clip(s string) string {
-	if utf8.RuneCountInString(s) > 40 {
-		return string([]rune(s)[:40]) + "…"
-	}
-	return s
 }
 
 // Organisation reads one organisation.
@@ -253,7 +245,7 @@ func (in *VersionInput) Validate() error {
 	}
 	for _, p := range in.Principles {
 		if !slices.Contains(Principles, p) {
-			return apperr.Invalid("principles", "Okänd princip %q. / Unknown principle %q.", clip(p), clip(p))
+			return apperr.Invalid("principles", "Okänd princip %q. / Unknown principle %q.", validate.Clip(p), validate.Clip(p))
 		}
 	}
 	return nil
@@ -344,4 +336,26 @@ func (s *Service) Version(ctx context.Context, id uuid.UUID) (*store.AgreementVe
 // VersionsByIDs reads several versions.
 func (s *Service) VersionsByIDs(ctx context.Context, ids []uuid.UUID) ([]*store.AgreementVersion, error) {
 	return store.AgreementVersionsByIDs(ctx, s.db.Pool, ids)
+}
+
+// VersionTx reads an agreement version that a command names; a version
+// that does not exist is NOT_FOUND on the field agreementVersionId, with
+// the same message wherever it is asked for.
+func VersionTx(ctx context.Context, q store.Querier, id uuid.UUID) (*store.AgreementVersion, error) {
+	v, err := store.GetAgreementVersion(ctx, q, id)
+	if apperr.IsCode(err, apperr.NotFound) {
+		return nil, &apperr.Error{Code: apperr.NotFound, Field: "agreementVersionId",
+			Message: "Versionen av överenskommelsen finns inte. / The agreement version does not exist."}
+	}
+	return v, err
+}
+
+// AgreementsByIDs reads agreements (public).
+func (s *Service) AgreementsByIDs(ctx context.Context, ids []uuid.UUID) ([]*store.Agreement, error) {
+	return store.AgreementsByIDs(ctx, s.db.Pool, ids)
+}
+
+// VersionsOfAgreements reads many agreements' versions, oldest first.
+func (s *Service) VersionsOfAgreements(ctx context.Context, ids []uuid.UUID) ([]*store.AgreementVersion, error) {
+	return store.VersionsOfAgreements(ctx, s.db.Pool, ids)
 }

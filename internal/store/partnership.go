@@ -159,6 +159,7 @@ func PartnershipsOfOrganisation(ctx context.Context, q Querier, vis PartnershipV
 
 // PartnershipPage pages partnerships in a state by id.
 type PartnershipPage struct {
+	// State filters by the workflow state; empty lists every state.
 	State   string
 	AfterID uuid.UUID
 	Limit   int
@@ -168,7 +169,7 @@ type PartnershipPage struct {
 // state, by id after a cursor.
 func PartnershipsByState(ctx context.Context, q Querier, vis PartnershipVisibility, p PartnershipPage) ([]*Partnership, error) {
 	rows, err := q.Query(ctx, `SELECT `+partnershipColumns+partnershipFrom+`
-		WHERE `+visibleClause+` AND w.kind = 'partnership' AND w.state = $3 AND p.id > $4 ORDER BY p.id LIMIT $5`,
+		WHERE `+visibleClause+` AND w.kind = 'partnership' AND ($3 = '' OR w.state = $3) AND p.id > $4 ORDER BY p.id LIMIT $5`,
 		vis.All, vis.Orgs, p.State, p.AfterID, p.Limit)
 	return collectPartnerships(rows, err)
 }

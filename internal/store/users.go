@@ -19,16 +19,21 @@ type User struct {
 }
 
 // UpsertUser creates the user on first sight and keeps name and e-mail as
-// the identity provider last said.
+// the identity provider last said. A name or e-mail that u leaves empty was
+// not in the token (OIDC access tokens often carry neither): it keeps what
+// is stored. On return u holds the stored name and e-mail.
 func UpsertUser(ctx context.Context, q Querier, u *User) error {
 	err := q.QueryRow(ctx, `INSERT INTO users (issuer, subject, name, email) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (issuer, subject) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, updated_at = now()
-			WHERE users.name IS DISTINCT FROM EXCLUDED.name OR users.email IS DISTINCT FROM EXCLUDED.email
-		RETURNING id, created_at`, u.Issuer, u.Subject, u.Name, u.Email).Scan(&u.ID, &u.CreatedAt)
+		ON CONFLICT (issuer, subject) DO UPDATE SET
+			name = COALESCE(NULLIF(EXCLUDED.name, ''), users.name),
+			email = COALESCE(NULLIF(EXCLUDED.email, ''), users.email),
+			updated_at = now()
+			WHERE (EXCLUDED.name <> '' AND users.name <> EXCLUDED.name) OR (EXCLUDED.email <> '' AND users.email <> EXCLUDED.email)
+		RETURNING id, name, email, created_at`, u.Issuer, u.Subject, u.Name, u.Email).Scan(&u.ID, &u.Name, &u.Email, &u.CreatedAt)
 	if err == pgx.ErrNoRows {
 		// Nothing changed, so the upsert returned no row.
-		err = q.QueryRow(ctx, `SELECT id, created_at FROM users WHERE issuer = $1 AND subject = $2`, u.Issuer, u.Subject).
-			Scan(&u.ID, &u.CreatedAt)
+		err = q.QueryRow(ctx, `SELECT id, name, email, created_at FROM users WHERE issuer = $1 AND subject = $2`, u.Issuer, u.Subject).
+			Scan(&u.ID, &u.Name, &u.Email, &u.CreatedAt)
 	}
 	return translate(err, "store user")
 }

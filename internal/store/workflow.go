@@ -264,3 +264,15 @@ func InsertNotification(ctx context.Context, q Querier, n *Notification) error {
 		key, n.InstanceID, n.OrganisationID, n.RecipientRole, n.Kind, n.Subject, n.Body, n.CreatedAt)
 	return translate(err, "store notification")
 }
+
+// OpenInstancesInScopes reads the instances that have not ended and have
+// one of scopes (every open instance when all), oldest change first: the
+// candidates of a person's work queue.
+func OpenInstancesInScopes(ctx context.Context, q Querier, scopes []string, all bool) ([]*Instance, error) {
+	rows, err := q.Query(ctx, `SELECT `+instanceColumns+` FROM workflow_instances
+		WHERE NOT final AND ($2 OR scopes && $1::text[]) ORDER BY updated_at, id`, scopes, all)
+	if err != nil {
+		return nil, translate(err, "read open workflow instances")
+	}
+	return collectInstances(rows)
+}

@@ -163,7 +163,7 @@ func (d *DevIssuerKeys) Sign(r TokenRequest) (string, error) {
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
 		}).
-		Claims(map[string]any{"name": r.Name, "email": r.Email}).
+		Claims(profileClaims(r)).
 		Serialize()
 	if err != nil {
 		return "", fmt.Errorf("token: signing dev token: %w", err)
@@ -178,4 +178,17 @@ func (d *DevIssuerKeys) Verifier(opts ...Option) Verifier {
 	config.SupportedSigningAlgs = []string{oidc.ES256}
 	keys := &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{d.key.Public()}}
 	return newOIDCVerifier(oidc.NewVerifier(DevIssuer, keys, config), now)
+}
+
+// profileClaims are the name and e-mail claims a dev token carries: only
+// those given, as an identity provider leaves out what it does not send.
+func profileClaims(r TokenRequest) map[string]any {
+	c := map[string]any{}
+	if r.Name != "" {
+		c["name"] = r.Name
+	}
+	if r.Email != "" {
+		c["email"] = r.Email
+	}
+	return c
 }

@@ -42,22 +42,46 @@ func URL(field, s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(s) > 2000 {
-		return apperr.Invalid(field, "%q är ingen giltig webbadress (http eller https). / %q is not a valid http(s) link.", clip(s), clip(s))
+		return apperr.Invalid(field, "%q är ingen giltig webbadress (http eller https). / %q is not a valid http(s) link.", Clip(s), Clip(s))
 	}
 	return nil
 }
+
+// The years the service deals with: a date or year outside them can only
+// be a mistake.
+const (
+	MinYear = 1990
+	MaxYear = 2200
+)
 
 // Date checks that a date is within the years the service deals with.
 func Date(field string, t time.Time) error {
-	if t.Year() < 1990 || t.Year() > 2200 {
-		return apperr.Invalid(field, "Datumet %s ligger utanför 1990–2200. / The date %s is outside 1990–2200.", t.Format("2006-01-02"), t.Format("2006-01-02"))
+	if !InYears(t.Year()) {
+		return apperr.Invalid(field, "Datumet %s ligger utanför %d–%d. / The date %s is outside %d–%d.",
+			t.Format("2006-01-02"), MinYear, MaxYear, t.Format("2006-01-02"), MinYear, MaxYear)
 	}
 	return nil
 }
 
-func clip(s string) string {
-	if utf8.RuneCountInString(s) > 40 {
-		return string([]rune(s)[:40]) + "…"
+// Year checks a year (of a plan, a follow-up, a report).
+func Year(field string, y int) error {
+	if !InYears(y) {
+		return apperr.Invalid(field, "Året %d ligger utanför %d–%d. / The year %d is outside %d–%d.", y, MinYear, MaxYear, y, MinYear, MaxYear)
+	}
+	return nil
+}
+
+// InYears tells whether y is within MinYear–MaxYear.
+func InYears(y int) bool { return y >= MinYear && y <= MaxYear }
+
+// clipLength is how much of a refused value a message quotes.
+const clipLength = 40
+
+// Clip shortens s to its first 40 characters (runes, never bytes, so å, ä
+// and ö are never split) followed by "…", for quoting input in messages.
+func Clip(s string) string {
+	if utf8.RuneCountInString(s) > clipLength {
+		return string([]rune(s)[:clipLength]) + "…"
 	}
 	return s
 }

@@ -78,7 +78,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		if len(reports) > 0 {
 			d.LatestReport = reports[len(reports)-1]
 		}
-		view, err := h.o.Revision.ViewOf(ctx, anonymous, d.Version.ID)
+		view, err := h.revisionView(ctx, d.Version.ID)
 		if err != nil {
 			h.fail(w, r, err)
 			return
@@ -88,12 +88,35 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "start", h.page(r, "start", "start.title", d))
 }
 
-func openConsultation(v *revision.View) *consultation {
+// revisionView is the revision of a version as the public sees it: the
+// service keeps to the drafts and comments the public may read.
+type revisionView struct {
+	Instance *store.Instance
+	Drafts   []*store.Draft
+	Comments []*store.Comment
+}
+
+func (h *Handler) revisionView(ctx context.Context, versionID uuid.UUID) (*revisionView, error) {
+	in, err := h.o.Revision.Revision(ctx, versionID)
+	if err != nil || in == nil {
+		return nil, err
+	}
+	v := &revisionView{Instance: in}
+	if v.Drafts, err = h.o.Revision.Drafts(ctx, anonymous, in); err != nil {
+		return nil, err
+	}
+	if v.Comments, err = h.o.Revision.Comments(ctx, anonymous, in); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func openConsultation(v *revisionView) *consultation {
 	if v == nil || v.Instance.State != string(revision.Consultation) {
 		return nil
 	}
 	c := &consultation{}
-	c.Deadline, _ = workflows.DataTime(v.Instance, revision.KeyConsultationDeadline)
+	c.Deadline, _ = revision.ConsultationDeadline(v.Instance)
 	if len(v.Drafts) > 0 {
 		c.Draft = v.Drafts[len(v.Drafts)-1]
 	}
@@ -384,7 +407,7 @@ func (h *Handler) annualReports(w http.ResponseWriter, r *http.Request) {
 
 type revisionData struct {
 	Version  *store.AgreementVersion
-	View     *revision.View
+	View     *revisionView
 	Phases   []phase
 	Events   []store.Event
 	Draft    *store.Draft
@@ -416,7 +439,7 @@ func (h *Handler) revision(w http.ResponseWriter, r *http.Request) {
 	}
 	d := revisionData{Version: v}
 	if v != nil {
-		if d.View, err = h.o.Revision.ViewOf(ctx, anonymous, v.ID); err != nil {
+		if d.View, err = h.revisionView(ctx, v.ID); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -435,7 +458,7 @@ func (h *Handler) revision(w http.ResponseWriter, r *http.Request) {
 		if len(d.View.Drafts) > 0 {
 			d.Draft = d.View.Drafts[len(d.View.Drafts)-1]
 		}
-		d.Deadline, _ = workflows.DataTime(in, revision.KeyConsultationDeadline)
+		d.Deadline, _ = revision.ConsultationDeadline(in)
 		orgIDs := make([]uuid.UUID, 0, len(d.View.Comments))
 		for _, c := range d.View.Comments {
 			orgIDs = append(orgIDs, c.OrganisationID)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
 )
@@ -38,7 +39,25 @@ const (
 const (
 	keyYear     = "year"
 	keyVersion  = "agreementVersionId"
-	KeyDeadline = "reportDeadline"
+	keyDeadline = "reportDeadline"
+)
+
+// Input keys of transitions.
+const (
+	inDeadline   = "reportDeadline"
+	inTitle      = "title"
+	inBody       = "body"
+	inActivities = "activities"
+)
+
+// The transitions; the Service's typed commands fire them.
+const (
+	tStartCollecting     = "start_collecting"
+	tSubmitToCouncil     = "submit_to_council"
+	tSendBack            = "send_back"
+	tCouncilApprove      = "council_approve"
+	tPublishAnnualReport = "publish_annual_report"
+	tAdoptNextPlan       = "adopt_next_plan"
 )
 
 // Scopes of a follow-up: both sides of the agreement.
@@ -54,15 +73,23 @@ func CouncilQuorum(*store.Instance) workflows.Quorum {
 
 // Definition is version 1 of the annual follow-up.
 func Definition() *workflows.Definition {
-	deadline := func(in *store.Instance) (time.Time, bool) { return workflows.DataTime(in, KeyDeadline) }
+	deadline := ReportDeadline
 	return &workflows.Definition{
 		Kind: Kind, Version: 1, Title: "Årlig uppföljning / Annual follow-up", Initial: Opened, PublicStart: true,
 		Public: func(*store.Instance) bool { return true },
+		Duties: []workflows.Duty{{Action: "followup.report", Title: "rapportera om era aktiviteter / report on your activities",
+			States: []workflows.State{CollectingReports}}},
+		Deadline: func(in *store.Instance) (time.Time, bool) {
+			if in.State != string(CollectingReports) {
+				return time.Time{}, false
+			}
+			return ReportDeadline(in)
+		},
 		States: []workflows.StateSpec{
 			{Name: Opened, Title: "öppnad / opened", Timers: []workflows.Timer{
 				// Reports start being collected by themselves a week after
 				// opening unless an official starts earlier.
-				{Name: "start collecting", After: 7 * 24 * time.Hour, Fire: "start_collecting"},
+				{Name: "start collecting", After: 7 * 24 * time.Hour, Fire: tStartCollecting},
 			}},
 			{Name: CollectingReports, Title: "rapportering pågår / collecting reports", Timers: []workflows.Timer{
 				{Name: "report reminder", Recipient: authz.RoleCouncilMember,
@@ -80,17 +107,17 @@ func Definition() *workflows.Definition {
 			{Name: PlanAdopted, Title: "nästa års aktivitetsplan antagen / next year's activity plan adopted", Final: true},
 		},
 		Transitions: []*workflows.Transition{
-			{Name: "start_collecting", Title: "starta rapporteringen / start collecting reports", From: []workflows.State{Opened},
+			{Name: tStartCollecting, Title: "starta rapporteringen / start collecting reports", From: []workflows.State{Opened},
 				To: CollectingReports, Action: "followup.start", Effect: setDeadline, Public: true},
-			{Name: "submit_to_council", Title: "lämna till rådet / submit to the council", From: []workflows.State{CollectingReports},
+			{Name: tSubmitToCouncil, Title: "lämna till rådet / submit to the council", From: []workflows.State{CollectingReports},
 				To: CouncilReview, Action: "followup.submit", Guard: reportsComplete, Public: true},
-			{Name: "send_back", Title: "skicka tillbaka för komplettering / send back for more reports", From: []workflows.State{CouncilReview},
+			{Name: tSendBack, Title: "skicka tillbaka för komplettering / send back for more reports", From: []workflows.State{CouncilReview},
 				To: CollectingReports, Action: "followup.send_back", RequireReason: true, Public: true},
-			{Name: "council_approve", Title: "rådet godkänner / the council approves", From: []workflows.State{CouncilReview},
+			{Name: tCouncilApprove, Title: "rådet godkänner / the council approves", From: []workflows.State{CouncilReview},
 				To: Approved, Action: "followup.approve", Quorum: CouncilQuorum, Public: true},
-			{Name: "publish_annual_report", Title: "publicera årsberättelsen / publish the annual report", From: []workflows.State{Approved},
+			{Name: tPublishAnnualReport, Title: "publicera årsberättelsen / publish the annual report", From: []workflows.State{Approved},
 				To: ReportPublished, Action: "followup.publish", Effect: publishReport, Public: true},
-			{Name: "adopt_next_plan", Title: "anta nästa års aktivitetsplan / adopt next year's activity plan", From: []workflows.State{ReportPublished},
+			{Name: tAdoptNextPlan, Title: "anta nästa års aktivitetsplan / adopt next year's activity plan", From: []workflows.State{ReportPublished},
 				To: PlanAdopted, Action: "followup.adopt_plan", Effect: adoptPlan, Public: true},
 		},
 	}
@@ -98,25 +125,24 @@ func Definition() *workflows.Definition {
 
 // Year is the year a follow-up is about.
 func Year(in *store.Instance) int {
-	switch y := in.Data[keyYear].(type) {
-	case float64:
-		return int(y)
-	case int:
-		return y
-	}
-	return 0
+	y, _ := workflows.DataInt(in, keyYear)
+	return y
+}
+
+// ReportDeadline is when the parties' reports are due.
+func ReportDeadline(in *store.Instance) (time.Time, bool) {
+	return workflows.DataTime(in, keyDeadline)
 }
 
 func setDeadline(_ context.Context, _ pgx.Tx, f *workflows.Firing) error {
-	s, _ := f.Input[KeyDeadline].(string)
-	if s == "" {
+	t, ok := f.Input[inDeadline].(time.Time)
+	if !ok {
 		return nil
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil || !t.After(f.Now) {
+	if !t.After(f.Now) {
 		return apperr.Invalid("reportDeadline", "Tidsfristen ska vara en tidpunkt i framtiden. / The deadline must be a moment in the future.")
 	}
-	f.Instance.Data[KeyDeadline] = t.UTC().Format(time.RFC3339)
+	workflows.SetData(f.Instance, keyDeadline, t)
 	return nil
 }
 
@@ -181,17 +207,17 @@ func planOf(ctx context.Context, q store.Querier, in *store.Instance, year int) 
 }
 
 func publishReport(ctx context.Context, tx pgx.Tx, f *workflows.Firing) error {
-	title, _ := f.Input["title"].(string)
-	body, _ := f.Input["body"].(string)
-	if strings.TrimSpace(title) == "" || strings.TrimSpace(body) == "" {
-		return apperr.Invalid("body", "Årsberättelsen behöver en rubrik och en text. / The annual report needs a title and a text.")
-	}
+	title, _ := f.Input[inTitle].(string)
+	body, _ := f.Input[inBody].(string)
 	return store.InsertAnnualReport(ctx, tx, &store.AnnualReport{AgreementVersionID: f.Instance.SubjectID, Year: Year(f.Instance),
-		InstanceID: f.Instance.ID, Title: title, Body: body, PublishedOn: dateOf(f.Now)})
+		InstanceID: f.Instance.ID, Title: title, Body: body, PublishedOn: clock.Today(f.Now)})
 }
 
 func adoptPlan(ctx context.Context, tx pgx.Tx, f *workflows.Firing) error {
-	acts, _ := f.Input["activities"].([]ActivityInput)
+	acts, ok := f.Input[inActivities].([]ActivityInput)
+	if !ok {
+		return fmt.Errorf("follow-up %s: adopt_next_plan fired without its activities", f.Instance.ID)
+	}
 	_, err := insertPlan(ctx, tx, f.Instance.SubjectID, Year(f.Instance)+1, acts, &f.Instance.ID, f.Now)
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/docblock"
 	"github.com/samverkan/samverkan/workflows/followup"
 )
@@ -19,7 +20,8 @@ func TestReadmeDiagram(t *testing.T) {
 // The year whose follow-up is due: the year just ended once the opening
 // moment of this year has passed, the one before until then.
 func TestDueYear(t *testing.T) {
-	s := followup.DefaultSchedule
+	s, err := followup.ScheduleFrom(config.MustDefaults())
+	require.NoError(t, err)
 	at := func(y int, m time.Month, d, h, min int) time.Time {
 		return time.Date(y, m, d, h, min, 0, 0, clock.Stockholm)
 	}

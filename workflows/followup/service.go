@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,6 +14,7 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/validate"
@@ -29,8 +31,12 @@ type Schedule struct {
 	ReportWindow time.Duration
 }
 
-// DefaultSchedule opens on 15 January at 06:00 with eight weeks to report.
-var DefaultSchedule = Schedule{Month: time.January, Day: 15, Hour: 6, ReportWindow: 8 * 7 * 24 * time.Hour}
+// ScheduleFrom takes the follow-up schedule of a configuration (whose
+// defaults are internal/config's: 15 January at 06:00, eight weeks to
+// report).
+func ScheduleFrom(c config.Config) (Schedule, error) {
+	return ParseSchedule(c.FollowUpOpens, c.ReportWindow)
+}
 
 // ParseSchedule reads "MM-DD HH:MM", e.g. "01-15 06:00".
 func ParseSchedule(s string, window time.Duration) (Schedule, error) {
@@ -77,16 +83,13 @@ func (s *Service) Open(ctx context.Context, pr authz.Principal, versionID uuid.U
 	if err := s.eng.Policy().Authorize(ctx, pr, "followup.open", []string{authz.ScopeRegion, authz.ScopeAll}); err != nil {
 		return nil, err
 	}
-	if year < 1990 || year > s.eng.Clock().Now().Year() {
+	if year < validate.MinYear || year > s.eng.Clock().Now().Year() {
 		return nil, apperr.Invalid("year", "Året %d kan inte följas upp. / The year %d cannot be followed up.", year, year)
 	}
 	var in *store.Instance
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		v, err := store.GetAgreementVersion(ctx, tx, versionID)
+		v, err := registry.VersionTx(ctx, tx, versionID)
 		if err != nil {
-			if apperr.IsCode(err, apperr.NotFound) {
-				return &apperr.Error{Code: apperr.NotFound, Field: "agreementVersionId", Message: "Versionen finns inte. / The agreement version does not exist."}
-			}
 			return err
 		}
 		if v.AdoptedOn.Year() > year {
@@ -107,7 +110,7 @@ func (s *Service) startTx(ctx context.Context, tx pgx.Tx, pr authz.Principal, ve
 	return s.eng.StartTx(ctx, tx, workflows.StartParams{
 		Kind: Kind, SubjectType: "agreement_version", SubjectID: versionID, Scopes: Scopes, Actor: pr,
 		Data: map[string]any{keyYear: year, keyVersion: versionID.String(),
-			KeyDeadline: now.Add(s.schedule.ReportWindow).UTC().Format(time.RFC3339)},
+			keyDeadline: now.Add(s.schedule.ReportWindow).UTC().Format(time.RFC3339)},
 		Input: map[string]any{"year": year},
 	})
 }
@@ -189,7 +192,7 @@ func ValidateActivities(acts []ActivityInput) error {
 func validNumber(f float64) bool { return !math.IsNaN(f) && f >= 0 && f < 1e12 }
 
 func insertPlan(ctx context.Context, tx pgx.Tx, versionID uuid.UUID, year int, acts []ActivityInput, instance *uuid.UUID, now time.Time) (*store.ActionPlan, error) {
-	p := &store.ActionPlan{AgreementVersionID: versionID, Year: year, AdoptedOn: dateOf(now), InstanceID: instance, CreatedAt: now}
+	p := &store.ActionPlan{AgreementVersionID: versionID, Year: year, AdoptedOn: clock.Today(now), InstanceID: instance, CreatedAt: now}
 	if err := store.InsertActionPlan(ctx, tx, p); err != nil {
 		return nil, err
 	}
@@ -215,29 +218,21 @@ func insertPlan(ctx context.Context, tx pgx.Tx, versionID uuid.UUID, year int, a
 	return p, nil
 }
 
-func dateOf(t time.Time) time.Time {
-	s := t.In(clock.Stockholm)
-	return time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, time.UTC)
-}
-
 // CreateActionPlan adopts a plan outside a follow-up (the first plan of a
 // new agreement version).
 func (s *Service) CreateActionPlan(ctx context.Context, pr authz.Principal, versionID uuid.UUID, year int, acts []ActivityInput) (*store.ActionPlan, error) {
 	if err := s.eng.Policy().Authorize(ctx, pr, "followup.adopt_plan", Scopes); err != nil {
 		return nil, err
 	}
-	if year < 1990 || year > 2200 {
-		return nil, apperr.Invalid("year", "Ogiltigt år %d. / Invalid year %d.", year, year)
+	if err := validate.Year("year", year); err != nil {
+		return nil, err
 	}
 	if err := ValidateActivities(acts); err != nil {
 		return nil, err
 	}
 	var p *store.ActionPlan
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		if _, err := store.GetAgreementVersion(ctx, tx, versionID); err != nil {
-			if apperr.IsCode(err, apperr.NotFound) {
-				return &apperr.Error{Code: apperr.NotFound, Field: "agreementVersionId", Message: "Versionen finns inte. / The agreement version does not exist."}
-			}
+		if _, err := registry.VersionTx(ctx, tx, versionID); err != nil {
 			return err
 		}
 		var err error
@@ -249,7 +244,7 @@ func (s *Service) CreateActionPlan(ctx context.Context, pr authz.Principal, vers
 
 // ReportInput is a party's report on an activity.
 type ReportInput struct {
-	InstanceID      uuid.UUID
+	workflows.Step
 	ActivityID      uuid.UUID
 	Outcome         string
 	Comments        string
@@ -279,12 +274,9 @@ func (s *Service) SubmitReport(ctx context.Context, pr authz.Principal, r Report
 			break
 		}
 	}
-	return s.eng.Act(ctx, workflows.ActParams{InstanceID: r.InstanceID, Actor: pr, Action: "followup.report",
-		States: []workflows.State{CollectingReports}},
+	return s.eng.Act(ctx, workflows.ActParams{InstanceID: r.ID, Kind: Kind, Actor: pr, Action: "followup.report",
+		ExpectedVersion: r.ExpectedVersion, States: []workflows.State{CollectingReports}},
 		func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
-			if in.Kind != Kind {
-				return workflows.Note{}, apperr.New(apperr.NotFound, "Uppföljningen finns inte. / The follow-up does not exist.")
-			}
 			act, err := store.GetActivity(ctx, tx, r.ActivityID)
 			if err != nil {
 				return workflows.Note{}, apperr.Invalid("activityId", "Aktiviteten finns inte. / The activity does not exist.")
@@ -321,19 +313,90 @@ func (s *Service) SubmitReport(ctx context.Context, pr authz.Principal, r Report
 		})
 }
 
-// ExtendDeadline moves the report deadline; the reminders of the old one
-// do not fire.
-func (s *Service) ExtendDeadline(ctx context.Context, pr authz.Principal, instanceID uuid.UUID, to time.Time, reason string) (*store.Instance, error) {
-	in, err := store.GetInstance(ctx, s.db.Pool, instanceID)
-	if err != nil || in.Kind != Kind {
-		return nil, apperr.New(apperr.NotFound, "Uppföljningen finns inte. / The follow-up does not exist.")
-	}
-	if in.State != string(CollectingReports) && in.State != string(Opened) {
-		return nil, apperr.New(apperr.InvalidTransition, "Tidsfristen kan bara ändras innan rapporterna lämnats till rådet. / The deadline can only change before the reports go to the council.")
-	}
-	return s.eng.SetDeadline(ctx, workflows.DeadlineParams{InstanceID: instanceID, Key: KeyDeadline, At: to, Actor: pr,
-		Action: "followup.extend_deadline", Reason: reason})
+// ExtendDeadline moves the report deadline (before the reports go to the
+// council); the reminders of the old one do not fire.
+func (s *Service) ExtendDeadline(ctx context.Context, pr authz.Principal, st workflows.Step, to time.Time) (*store.Instance, error) {
+	return s.eng.SetDeadline(ctx, workflows.DeadlineParams{InstanceID: st.ID, Kind: Kind, ExpectedVersion: st.ExpectedVersion,
+		Key: keyDeadline, At: to, Actor: pr, Action: "followup.extend_deadline", Reason: st.Reason,
+		States: []workflows.State{Opened, CollectingReports}})
 }
+
+func (s *Service) fire(ctx context.Context, pr authz.Principal, st workflows.Step, transition string, input map[string]any) (*store.Instance, error) {
+	res, err := s.eng.Fire(ctx, workflows.FireParams{Kind: Kind, InstanceID: st.ID, Transition: transition, Actor: pr,
+		ExpectedVersion: st.ExpectedVersion, Reason: st.Reason, Input: input})
+	if err != nil {
+		return nil, err
+	}
+	return res.Instance, nil
+}
+
+// StartCollecting starts the reporting (it starts by itself a week after
+// opening); a deadline, when given, replaces the default one.
+func (s *Service) StartCollecting(ctx context.Context, pr authz.Principal, st workflows.Step, deadline *time.Time) (*store.Instance, error) {
+	var input map[string]any
+	if deadline != nil {
+		input = map[string]any{inDeadline: *deadline}
+	}
+	return s.fire(ctx, pr, st, tStartCollecting, input)
+}
+
+// SubmitToCouncil sends the reports to the council; with reports missing
+// only when a reason says why.
+func (s *Service) SubmitToCouncil(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tSubmitToCouncil, nil)
+}
+
+// SendBack: the council sends the follow-up back for more reports, with a
+// reason.
+func (s *Service) SendBack(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tSendBack, nil)
+}
+
+// PublishAnnualReport publishes the council's annual report (årsberättelse).
+func (s *Service) PublishAnnualReport(ctx context.Context, pr authz.Principal, st workflows.Step, title, body string) (*store.Instance, error) {
+	if err := validate.Text("title", title, 1, 300); err != nil {
+		return nil, err
+	}
+	if err := validate.Text("body", body, 1, 200000); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(title) == "" || strings.TrimSpace(body) == "" {
+		return nil, apperr.Invalid("body", "Årsberättelsen behöver en rubrik och en text. / The annual report needs a title and a text.")
+	}
+	return s.fire(ctx, pr, st, tPublishAnnualReport, map[string]any{inTitle: title, inBody: body})
+}
+
+// AdoptNextPlan adopts next year's activity plan and ends the follow-up.
+func (s *Service) AdoptNextPlan(ctx context.Context, pr authz.Principal, st workflows.Step, acts []ActivityInput) (*store.Instance, error) {
+	if err := ValidateActivities(acts); err != nil {
+		return nil, err
+	}
+	if acts == nil {
+		acts = []ActivityInput{}
+	}
+	return s.fire(ctx, pr, st, tAdoptNextPlan, map[string]any{inActivities: acts})
+}
+
+// Reports lists a follow-up's activity reports, for those who may read its
+// private side (others get none).
+func (s *Service) Reports(ctx context.Context, pr authz.Principal, in *store.Instance) ([]*store.ActivityReport, error) {
+	if !s.eng.CanReadPrivate(ctx, pr, in) {
+		return []*store.ActivityReport{}, nil
+	}
+	return store.ActivityReports(ctx, s.db.Pool, in.ID)
+}
+
+// MissingReports lists "activity (party)" for each report not yet in.
+func (s *Service) MissingReports(ctx context.Context, in *store.Instance) ([]string, error) {
+	m, err := Missing(ctx, s.db.Pool, in)
+	if m == nil {
+		m = []string{}
+	}
+	return m, err
+}
+
+// IsOverdue tells whether a follow-up's reports are late now.
+func (s *Service) IsOverdue(in *store.Instance) bool { return IsOverdue(in, s.eng.Clock().Now()) }
 
 // FollowUps lists a version's follow-ups, oldest first.
 func (s *Service) FollowUps(ctx context.Context, versionID uuid.UUID) ([]*store.Instance, error) {
@@ -358,7 +421,7 @@ func (s *Service) Overdue(ctx context.Context) ([]*store.Instance, error) {
 
 // IsOverdue tells whether reports are late.
 func IsOverdue(in *store.Instance, now time.Time) bool {
-	d, ok := workflows.DataTime(in, KeyDeadline)
+	d, ok := ReportDeadline(in)
 	return ok && in.State == string(CollectingReports) && now.After(d)
 }
 
@@ -392,11 +455,6 @@ func (s *Service) IndicatorValues(ctx context.Context, ids []uuid.UUID) ([]store
 	return store.IndicatorValues(ctx, s.db.Pool, ids)
 }
 
-// Reports lists a follow-up's activity reports (visible per policy).
-func (s *Service) Reports(ctx context.Context, instanceID uuid.UUID) ([]*store.ActivityReport, error) {
-	return store.ActivityReports(ctx, s.db.Pool, instanceID)
-}
-
 // PlanFor is the plan of a version for a year (nil if none).
 func (s *Service) PlanFor(ctx context.Context, versionID uuid.UUID, year int) (*store.ActionPlan, error) {
 	p, err := store.ActionPlanFor(ctx, s.db.Pool, versionID, year)
@@ -404,4 +462,19 @@ func (s *Service) PlanFor(ctx context.Context, versionID uuid.UUID, year int) (*
 		return nil, nil
 	}
 	return p, err
+}
+
+// ActivitiesByIDs reads activities (public, as the plans are).
+func (s *Service) ActivitiesByIDs(ctx context.Context, ids []uuid.UUID) ([]*store.Activity, error) {
+	return store.ActivitiesByIDs(ctx, s.db.Pool, ids)
+}
+
+// PlansOfVersions reads many versions' action plans.
+func (s *Service) PlansOfVersions(ctx context.Context, versionIDs []uuid.UUID) ([]*store.ActionPlan, error) {
+	return store.PlansOfVersions(ctx, s.db.Pool, versionIDs)
+}
+
+// ActivitiesOfPlans reads many plans' activities.
+func (s *Service) ActivitiesOfPlans(ctx context.Context, planIDs []uuid.UUID) ([]*store.Activity, error) {
+	return store.ActivitiesOfPlans(ctx, s.db.Pool, planIDs)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/workflows/iop"
 )
 
@@ -38,7 +39,7 @@ func seed(t testing.TB, e *env, n, from int) {
 func TestOpenDueReportsFanOut(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, at(2044, 2, 1, 10), iop.Options{BatchSize: 300})
+	e := newEnv(t, at(2044, 2, 1, 10), func(c *config.Config) { c.IOPFanOutBatch = 300 })
 	const n = 2000
 	seed(t, e, n, 2040)
 	want := n/10*9*4 + n/10*3 // 2040–2043, or 2040–2042 when terminated in 2042
@@ -98,7 +99,7 @@ func BenchmarkOpenDueReports(b *testing.B) {
 	for name, from := range map[string]int{"annual": 2043, "backlog": 2040} {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
-			e := newEnv(b, at(2044, 2, 1, 10), iop.Options{})
+			e := newEnv(b, at(2044, 2, 1, 10), nil)
 			seed(b, e, n, from)
 			b.ResetTimer()
 			for range b.N {

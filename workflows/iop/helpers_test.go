@@ -2,103 +2,58 @@ package iop_test
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"os"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/jobs"
 	"github.com/samverkan/samverkan/internal/jobs/jobstest"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/testdb"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/iop"
+	"github.com/samverkan/samverkan/workflows/workflowstest"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
-// t0 is when every test starts (Stockholm): in the future, so that River
-// works a job only once the test clock reaches it, and its job rescuer,
-// which measures with the wall clock, never takes a running job for one
-// stuck since the past.
-var t0 = time.Date(2041, 1, 7, 9, 0, 0, 0, clock.Stockholm)
+// t0 is when every test starts (Stockholm).
+var t0 = workflowstest.T0
 
+// env is the workflows' test environment with the partnership service's
+// view of it.
 type env struct {
+	*workflowstest.Env
 	db     *testdb.Database
 	eng    *workflows.Engine
 	svc    *iop.Service
 	clock  *clock.Test
 	policy *authz.PolicyEnforcer
 	river  *jobs.Client
-	orgs   atomic.Int64
 }
 
-func newEnv(t testing.TB, start time.Time, o iop.Options) *env {
+// newEnv starts the workflows on the configuration's defaults, changed by
+// configure when given.
+func newEnv(t testing.TB, start time.Time, configure func(*config.Config)) *env {
 	t.Helper()
-	db := testdb.New(t)
-	clk := clock.NewTest(start)
-	log := slog.New(slog.DiscardHandler)
-	if os.Getenv("SAMVERKAN_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	// The real policy point, with the real policy.csv.
-	policy, err := authz.NewPolicyEnforcer(context.Background(), store.New(db.Pool), db.Pool, log)
-	require.NoError(t, err)
-	t.Cleanup(policy.Close)
-	eng := workflows.New(store.New(db.Pool), policy, clk, log)
-	svc, err := iop.NewService(eng, o)
-	require.NoError(t, err)
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
-	svc.AddWorkers(workers)
-	rc, err := jobs.NewClient(db.Pool, jobs.Options{Workers: workers, Clock: clk, Logger: log, WorkerCount: 4,
-		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond})
-	require.NoError(t, err)
-	eng.SetJobClient(rc)
-	require.NoError(t, rc.Start(context.Background()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		require.NoError(t, rc.Stop(ctx))
-	})
-	return &env{db: db, eng: eng, svc: svc, clock: clk, policy: policy, river: rc}
+	w := workflowstest.New(t, workflowstest.Options{Start: start, Config: configure})
+	return &env{Env: w, db: w.DB, eng: w.Engine, svc: w.IOP, clock: w.Clock, policy: w.Enforcer, river: w.River}
 }
 
 // user stores a person holding roles written "role@scope".
 func (e *env) user(t testing.TB, name string, roles ...string) authz.Principal {
-	t.Helper()
-	u := &store.User{Issuer: "test", Subject: strings.ToLower(strings.ReplaceAll(name, " ", "-")), Name: name,
-		Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.org"}
-	require.NoError(t, store.UpsertUser(context.Background(), e.db.Pool, u))
-	for _, r := range roles {
-		role, scope, _ := strings.Cut(r, "@")
-		a := authz.Assignment{UserID: u.ID, Role: role, Scope: scope}
-		require.NoError(t, e.eng.DB().InTx(context.Background(), func(tx pgx.Tx) error {
-			return authz.GrantTx(context.Background(), tx, authz.SystemPrincipal, a, e.clock.Now())
-		}))
-		e.policy.Remember(a)
-	}
-	return authz.Principal{UserID: u.ID, Name: name}
+	return e.User(t, name, roles...)
 }
 
 // org registers an organisation of a sector ("public" or "idea_based").
 func (e *env) org(t testing.TB, name, sector string) uuid.UUID {
-	t.Helper()
-	o := &store.Organisation{Name: name, OrganisationNumber: fmt.Sprintf("80%08d", e.orgs.Add(1)), LegalForm: "ideell_forening",
-		Sector: sector, CreatedAt: e.clock.Now()}
-	require.NoError(t, store.InsertOrganisation(context.Background(), e.db.Pool, o))
-	return o.ID
+	return e.Organisation(t, name, sector)
 }
 
 // runDue moves the test clock to at and waits until River has worked

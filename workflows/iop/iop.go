@@ -61,6 +61,7 @@ package iop
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -70,6 +71,7 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/config"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/validate"
 	"github.com/samverkan/samverkan/workflows"
@@ -118,28 +120,27 @@ const (
 
 // Options are what an installation decides about its partnerships.
 type Options struct {
-	// RenewalLeadMonths is how long before the end date the renewal opens
-	// (default 6).
+	// RenewalLeadMonths is how long before the end date the renewal opens.
 	RenewalLeadMonths int
 	// ReminderDays is how many days before a report is due its reminder
-	// goes out (default 14).
+	// goes out.
 	ReminderDays int
 	// BatchSize is how many partnerships the annual fan-out handles per
-	// statement (default 5000).
+	// statement.
 	BatchSize int
 }
 
-func (o Options) withDefaults() Options {
-	if o.RenewalLeadMonths <= 0 {
-		o.RenewalLeadMonths = 6
+// OptionsFrom takes the partnership settings of a configuration (whose
+// defaults are internal/config's).
+func OptionsFrom(c config.Config) Options {
+	return Options{RenewalLeadMonths: c.IOPRenewalLeadMonths, ReminderDays: c.IOPReminderDays, BatchSize: c.IOPFanOutBatch}
+}
+
+func (o Options) validate() error {
+	if o.RenewalLeadMonths < 1 || o.ReminderDays < 1 || o.BatchSize < 1 {
+		return fmt.Errorf("partnership options %+v: each must be at least 1", o)
 	}
-	if o.ReminderDays <= 0 {
-		o.ReminderDays = 14
-	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 5000
-	}
-	return o
+	return nil
 }
 
 // Scopes of a partnership: the public side and each idea-based party.
@@ -192,7 +193,6 @@ func PartyQuorum(in *store.Instance) workflows.Quorum {
 // Definition is version 1 of the partnership workflow. The policy point
 // checks that a party giving notice is represented by the actor.
 func Definition(o Options, policy workflows.Policy) *workflows.Definition {
-	o = o.withDefaults()
 	endsAt := func(in *store.Instance) (time.Time, bool) { return workflows.DataTime(in, KeyEndsAt) }
 	endTimer := workflows.Timer{Name: "slutdatum / end date", Fire: "end", At: endsAt}
 	states := func(s ...workflows.State) []workflows.State { return s }
@@ -249,7 +249,7 @@ func Definition(o Options, policy workflows.Policy) *workflows.Definition {
 			{Name: "approve", Title: "godkänna partnerskapet / approve the partnership", From: states(Decision), To: Active,
 				Action: "partnership.approve", Quorum: PartyQuorum, Guard: notExpired, Effect: activate, Public: true},
 			{Name: "withdraw", Title: "återkalla / withdraw", From: states(Initiative, Assessment, Negotiation, Decision),
-				To: Withdrawn, Action: "partnership.withdraw", RequireReason: true},
+				To: Withdrawn, Action: "partnership.withdraw", RequireReason: true, Optional: true},
 			{Name: "open_renewal", Title: "förnyelsen öppnar / the renewal opens", From: states(Active), To: Renewal, Public: true},
 			{Name: "propose_renewal", Title: "föreslå förnyelse / propose a renewal", From: states(Active, Renewal), To: Renewal,
 				Action: "partnership.renew", Guard: renewalValid, Effect: proposeRenewal},
@@ -264,7 +264,7 @@ func Definition(o Options, policy workflows.Policy) *workflows.Definition {
 			{Name: "end", Title: "partnerskapet upphör / the partnership ends", From: states(Active, Renewal, AmendmentProposed),
 				To: Ended, Effect: finish, Public: true},
 			{Name: "terminate", Title: "säga upp / terminate", From: states(Active, Renewal, AmendmentProposed), To: Terminating,
-				Action: "partnership.terminate", RequireReason: true, Guard: terminatingParty(policy), Effect: terminate},
+				Action: "partnership.terminate", RequireReason: true, Optional: true, Guard: terminatingParty(policy), Effect: terminate},
 			{Name: "termination_effective", Title: "uppsägningen träder i kraft / the termination takes effect",
 				From: states(Terminating), To: Terminated, Effect: finish, Public: true},
 		},

@@ -78,7 +78,7 @@ func TestParseAmount(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Föreningen Gemenskap")
 	rep := c.reps[0]
 
@@ -247,7 +247,7 @@ func TestLifecycle(t *testing.T) {
 func TestTerminatedEarly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Idrottsföreningen")
 	id := e.agree(t, c, c.proposal(day(2041, 2, 1), day(2045, 12, 31)))
 
@@ -287,7 +287,7 @@ func TestTerminatedEarly(t *testing.T) {
 func TestAssessmentFindsMarket(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Kooperativet")
 
 	p, _, err := e.svc.Propose(ctx, c.official, c.proposal(day(2041, 3, 1), day(2042, 12, 31)))
@@ -337,7 +337,7 @@ func TestAssessmentFindsMarket(t *testing.T) {
 func TestOnlyOnePartyApproves(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Förening A", "Förening B")
 	p, _, err := e.svc.Propose(ctx, c.reps[0], c.proposal(day(2041, 3, 1), day(2042, 12, 31)))
 	require.NoError(t, err)
@@ -391,7 +391,7 @@ func TestOnlyOnePartyApproves(t *testing.T) {
 func TestOutsider(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Part", "Utomstående")
 	outsider := c.reps[1]
 	c.orgs, c.reps = c.orgs[:1], c.reps[:1]
@@ -420,12 +420,14 @@ func TestOutsider(t *testing.T) {
 		"notes":    second(e.svc.Notes(ctx, outsider, p.ID)),
 		"sums":     second(e.svc.ContributionSums(ctx, outsider, p.ID)),
 	} {
-		require.Equal(t, apperr.Forbidden, apperr.CodeOf(err), name)
+		// A partnership under negotiation is not public: to the outsider it
+		// does not exist, whatever they try.
+		require.Equal(t, apperr.NotFound, apperr.CodeOf(err), name)
 	}
 	_, err = e.svc.SubmitForDecision(ctx, c.reps[0], p.ID)
 	require.NoError(t, err)
 	_, err = e.svc.Approve(ctx, outsider, p.ID)
-	requireCode(t, apperr.Forbidden, err)
+	requireCode(t, apperr.NotFound, err)
 
 	_, err = e.svc.Approve(ctx, c.politician, p.ID)
 	require.NoError(t, err)
@@ -455,7 +457,7 @@ func second[T any](_ T, err error) error { return err }
 func TestAmendment(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Studieförbundet")
 	id := e.agree(t, c, c.proposal(day(2041, 3, 1), day(2043, 12, 31)))
 
@@ -531,7 +533,7 @@ func itoa(n int) string { return time.Date(n, 1, 1, 0, 0, 0, 0, time.UTC).Format
 func TestBadInputWritesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Föreningen")
 	other := e.org(t, "Kommunen", "public")
 	version := uuid.New()
@@ -569,7 +571,6 @@ func TestBadInputWritesNothing(t *testing.T) {
 		"month 13":             {func(in *iop.ProposeInput) { in.ReportDueMonth = 13 }, "reportDueMonth"},
 		"long notice":          {func(in *iop.ProposeInput) { in.NoticeMonths = 40 }, "noticeMonths"},
 		"forty years":          {func(in *iop.ProposeInput) { in.EndDate = day(2081, 1, 1) }, "endDate"},
-		"unknown value base":   {func(in *iop.ProposeInput) { in.ValueBaseVersionID = &version }, "valueBaseVersionId"},
 	} {
 		in := c.proposal(day(2041, 3, 1), day(2042, 12, 31))
 		tc.change(&in)
@@ -578,12 +579,19 @@ func TestBadInputWritesNothing(t *testing.T) {
 		require.Equal(t, tc.field, ae.Field, name)
 		require.Contains(t, ae.Message, " / ", "%s: Swedish, then English", name)
 	}
-	// A public body given as the idea-based party's public body.
+	// An agreement version that does not exist is NOT_FOUND, on its field,
+	// as wherever a version is named.
 	in := c.proposal(day(2041, 3, 1), day(2042, 12, 31))
+	in.ValueBaseVersionID = &version
+	_, _, err := e.svc.Propose(ctx, c.official, in)
+	ae := requireCode(t, apperr.NotFound, err)
+	require.Equal(t, "valueBaseVersionId", ae.Field)
+	// A public body given as the idea-based party's public body.
+	in = c.proposal(day(2041, 3, 1), day(2042, 12, 31))
 	in.PublicBodyID, in.IdeaBasedIDs = c.orgs[0], []uuid.UUID{e.org(t, "Annan förening", "idea_based")}
 	in.Contributions = nil
-	_, _, err := e.svc.Propose(ctx, c.official, in)
-	ae := requireCode(t, apperr.BadInput, err)
+	_, _, err = e.svc.Propose(ctx, c.official, in)
+	ae = requireCode(t, apperr.BadInput, err)
 	require.Equal(t, "publicBodyId", ae.Field)
 	require.Equal(t, before, footprint())
 
@@ -640,7 +648,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 func TestQueries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, t0, iop.Options{})
+	e := newEnv(t, t0, nil)
 	c := e.cast(t, "Föreningen Ett")
 	soon := e.agree(t, c, c.proposal(day(2041, 1, 1), day(2041, 3, 31)))
 	later := e.agree(t, c, c.proposal(day(2041, 1, 1), day(2043, 12, 31)))
@@ -707,8 +715,59 @@ func TestQueries(t *testing.T) {
 
 	in, err := e.eng.Instance(ctx, *e.record(t, soon).InstanceID)
 	require.NoError(t, err)
-	require.True(t, e.svc.CanSeePrivate(c.reps[0], in))
-	require.True(t, e.svc.CanSeePrivate(c.politician, in))
-	require.False(t, e.svc.CanSeePrivate(stranger, in))
-	require.False(t, e.svc.CanSeePrivate(authz.Anonymous, in))
+	require.True(t, e.svc.CanSeePrivate(context.Background(), c.reps[0], in))
+	require.True(t, e.svc.CanSeePrivate(context.Background(), c.politician, in))
+	require.False(t, e.svc.CanSeePrivate(context.Background(), stranger, in))
+	require.False(t, e.svc.CanSeePrivate(context.Background(), authz.Anonymous, in))
+}
+
+// The Region's council members and admins may read the private history
+// (history.read_private), but a partnership's confidential side — its
+// background, budget, contributions, drafts, documents, notes and
+// assessment — only the parties and the officials read
+// (partnership.read_private), also while it is being negotiated.
+func TestConfidentialDataOnlyForPartiesAndOfficials(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, t0, nil)
+	c := e.cast(t, "Part")
+	council := e.user(t, "Rådsledamot Region", authz.RoleCouncilMember+"@"+authz.ScopeRegion)
+	admin := e.user(t, "Administratör", authz.RoleAdmin+"@"+authz.ScopeAll)
+	in := c.proposal(day(2041, 3, 1), day(2042, 12, 31))
+	in.Background = "Förtroligt: föreningens ekonomi / Confidential: the association's finances"
+	p, _, err := e.svc.Propose(ctx, c.reps[0], in)
+	require.NoError(t, err)
+	_, err = e.svc.StartAssessment(ctx, c.official, p.ID)
+	require.NoError(t, err)
+	_, _, err = e.svc.Assess(ctx, c.official, p.ID, suitable())
+	require.NoError(t, err)
+	d, err := e.svc.AddDraft(ctx, c.reps[0], p.ID, "Utkast / Draft")
+	require.NoError(t, err)
+
+	for who, pr := range map[string]authz.Principal{"council member": council, "admin": admin} {
+		v, err := e.svc.Get(ctx, pr, p.ID)
+		require.NoError(t, err, who)
+		require.False(t, v.Private, who)
+		require.Empty(t, v.Record.Background, who)
+		require.Empty(t, v.Contributions, who)
+		for name, err := range map[string]error{
+			"drafts":     second(e.svc.Drafts(ctx, pr, p.ID)),
+			"comments":   second(e.svc.DraftComments(ctx, pr, d.ID)),
+			"documents":  second(e.svc.Documents(ctx, pr, p.ID)),
+			"notes":      second(e.svc.Notes(ctx, pr, p.ID)),
+			"assessment": second(e.svc.Assessment(ctx, pr, p.ID)),
+			"sums":       second(e.svc.ContributionSums(ctx, pr, p.ID)),
+		} {
+			require.Equal(t, apperr.Forbidden, apperr.CodeOf(err), "%s reads %s", who, name)
+		}
+	}
+	// The parties and the officials do.
+	for who, pr := range map[string]authz.Principal{"party": c.reps[0], "official": c.official} {
+		v, err := e.svc.Get(ctx, pr, p.ID)
+		require.NoError(t, err, who)
+		require.True(t, v.Private, who)
+		require.Equal(t, in.Background, v.Record.Background, who)
+		_, err = e.svc.Drafts(ctx, pr, p.ID)
+		require.NoError(t, err, who)
+	}
 }

@@ -38,8 +38,8 @@ func Redact(p *store.Partnership) *store.Partnership {
 
 // CanSeePrivate tells whether pr may see a partnership's private fields,
 // drafts, documents, notes and reports.
-func (s *Service) CanSeePrivate(pr authz.Principal, in *store.Instance) bool {
-	return s.eng.CanReadPrivate(pr, in)
+func (s *Service) CanSeePrivate(ctx context.Context, pr authz.Principal, in *store.Instance) bool {
+	return s.eng.CanReadPrivate(ctx, pr, in)
 }
 
 // readPrivate loads a partnership whose private side pr may see.
@@ -48,23 +48,24 @@ func (s *Service) readPrivate(ctx context.Context, pr authz.Principal, id uuid.U
 	if err != nil {
 		return nil, nil, err
 	}
-	if !s.eng.CanReadPrivate(pr, in) {
-		if err := s.eng.Policy().Authorize(ctx, pr, "partnership.read_private", in.Scopes); err != nil {
-			return nil, nil, err
-		}
+	if !s.eng.CanRead(ctx, pr, in) {
+		return nil, nil, notFound()
+	}
+	if err := s.eng.Policy().Authorize(ctx, pr, "partnership.read_private", in.Scopes); err != nil {
+		return nil, nil, err
 	}
 	return p, in, nil
 }
 
 // visibility is which partnerships pr may see at all, for list queries.
-func (s *Service) visibility(pr authz.Principal) store.PartnershipVisibility {
+func (s *Service) visibility(ctx context.Context, pr authz.Principal) store.PartnershipVisibility {
 	var v store.PartnershipVisibility
 	if !pr.Authenticated() && !pr.System {
 		return v
 	}
-	v.All = s.eng.CanReadPrivate(pr, &store.Instance{Kind: Kind, Scopes: []string{authz.ScopeRegion}})
+	v.All = s.eng.CanReadPrivate(ctx, pr, &store.Instance{Kind: Kind, Scopes: []string{authz.ScopeRegion}})
 	for _, a := range s.eng.Policy().Assignments(pr) {
-		if id, ok := authz.OrgOfScope(a.Scope); ok && s.eng.CanReadPrivate(pr, &store.Instance{Kind: Kind, Scopes: []string{a.Scope}}) {
+		if id, ok := authz.OrgOfScope(a.Scope); ok && s.eng.CanReadPrivate(ctx, pr, &store.Instance{Kind: Kind, Scopes: []string{a.Scope}}) {
 			v.Orgs = append(v.Orgs, id)
 		}
 	}
@@ -111,11 +112,11 @@ func (s *Service) views(ctx context.Context, pr authz.Principal, records []*stor
 			continue
 		}
 		in := byInstance[*p.InstanceID]
-		if in == nil || !s.eng.CanRead(pr, in) {
+		if in == nil || !s.eng.CanRead(ctx, pr, in) {
 			continue
 		}
 		v := &Partnership{Record: p, Parties: parties[p.ID], Contributions: byPartnership[p.ID],
-			TotalPublicContribution: totals[p.ID], Instance: in, Private: s.eng.CanReadPrivate(pr, in)}
+			TotalPublicContribution: totals[p.ID], Instance: in, Private: s.eng.CanReadPrivate(ctx, pr, in)}
 		if !v.Private {
 			v.Record, v.Contributions = Redact(p), nil
 		}
@@ -157,7 +158,7 @@ func (s *Service) ByIDs(ctx context.Context, pr authz.Principal, ids []uuid.UUID
 // OfOrganisation lists the partnerships an organisation is a party to, as
 // pr may see them, newest first.
 func (s *Service) OfOrganisation(ctx context.Context, pr authz.Principal, orgID uuid.UUID) ([]*Partnership, error) {
-	records, err := store.PartnershipsOfOrganisation(ctx, s.db.Pool, s.visibility(pr), orgID)
+	records, err := store.PartnershipsOfOrganisation(ctx, s.db.Pool, s.visibility(ctx, pr), orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +170,7 @@ func (s *Service) ByState(ctx context.Context, pr authz.Principal, page store.Pa
 	if page.Limit <= 0 || page.Limit > 500 {
 		page.Limit = 100
 	}
-	records, err := store.PartnershipsByState(ctx, s.db.Pool, s.visibility(pr), page)
+	records, err := store.PartnershipsByState(ctx, s.db.Pool, s.visibility(ctx, pr), page)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +191,7 @@ func (s *Service) ExpiringWithin(ctx context.Context, pr authz.Principal, days i
 	day := today(s.eng.Clock().Now())
 	page.States = []string{string(Active), string(AmendmentProposed), string(Renewal)}
 	page.From, page.To = day, day.AddDate(0, 0, days)
-	records, err := store.ExpiringPartnerships(ctx, s.db.Pool, s.visibility(pr), page)
+	records, err := store.ExpiringPartnerships(ctx, s.db.Pool, s.visibility(ctx, pr), page)
 	if err != nil {
 		return nil, err
 	}

@@ -28,12 +28,10 @@ type Service struct {
 
 // NewService returns the partnership service; it registers the definition.
 // Options are optional; the first one given is used.
-func NewService(eng *workflows.Engine, opts ...Options) (*Service, error) {
-	var o Options
-	if len(opts) > 0 {
-		o = opts[0]
+func NewService(eng *workflows.Engine, o Options) (*Service, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
 	}
-	o = o.withDefaults()
 	if err := eng.Register(Definition(o, eng.Policy())); err != nil {
 		return nil, err
 	}
@@ -68,7 +66,7 @@ func (s *Service) act(ctx context.Context, pr authz.Principal, id uuid.UUID, act
 	if err != nil {
 		return nil, err
 	}
-	return s.eng.Act(ctx, workflows.ActParams{InstanceID: in.ID, Actor: pr, Action: action, States: states},
+	in, err = s.eng.Act(ctx, workflows.ActParams{InstanceID: in.ID, Kind: Kind, Actor: pr, Action: action, States: states},
 		func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
 			p, err := store.GetPartnership(ctx, tx, id)
 			if err != nil {
@@ -76,6 +74,16 @@ func (s *Service) act(ctx context.Context, pr authz.Principal, id uuid.UUID, act
 			}
 			return fn(ctx, tx, p, in, now)
 		})
+	return in, inPartnershipTerms(err)
+}
+
+// inPartnershipTerms answers for a partnership the actor may not see as for
+// one that does not exist.
+func inPartnershipTerms(err error) error {
+	if workflows.IsNoInstance(err) {
+		return notFound()
+	}
+	return err
 }
 
 // fire fires a transition of the partnership's instance.
@@ -84,7 +92,8 @@ func (s *Service) fire(ctx context.Context, pr authz.Principal, id uuid.UUID, tr
 	if err != nil {
 		return nil, err
 	}
-	return s.eng.Fire(ctx, workflows.FireParams{InstanceID: in.ID, Transition: transition, Actor: pr, Input: input, Reason: reason})
+	res, err := s.eng.Fire(ctx, workflows.FireParams{InstanceID: in.ID, Kind: Kind, Transition: transition, Actor: pr, Input: input, Reason: reason})
+	return res, inPartnershipTerms(err)
 }
 
 func (s *Service) fireInstance(ctx context.Context, pr authz.Principal, id uuid.UUID, transition string, input map[string]any, reason string) (*store.Instance, error) {
@@ -217,13 +226,8 @@ func checkValueBase(ctx context.Context, q store.Querier, id *uuid.UUID) error {
 	if id == nil {
 		return nil
 	}
-	if _, err := store.GetAgreementVersion(ctx, q, *id); err != nil {
-		if apperr.IsCode(err, apperr.NotFound) {
-			return apperr.Invalid("valueBaseVersionId", "Versionen av överenskommelsen finns inte. / The agreement version does not exist.")
-		}
-		return err
-	}
-	return nil
+	_, err := registry.VersionTx(ctx, q, *id)
+	return apperr.OnField(err, "valueBaseVersionId")
 }
 
 func partiesOf(in *store.Instance) []uuid.UUID {
@@ -404,7 +408,8 @@ func (s *Service) WithdrawApproval(ctx context.Context, pr authz.Principal, id u
 	if err != nil {
 		return nil, err
 	}
-	return s.eng.WithdrawApproval(ctx, workflows.WithdrawParams{InstanceID: in.ID, Transition: transition, Actor: pr, Reason: reason})
+	in, err = s.eng.WithdrawApproval(ctx, workflows.WithdrawParams{InstanceID: in.ID, Kind: Kind, Transition: transition, Actor: pr, Reason: reason})
+	return in, inPartnershipTerms(err)
 }
 
 // Withdraw abandons the partnership before it is agreed.

@@ -59,7 +59,7 @@ func ParseAmount(field, s string) (int64, error) {
 	}
 	whole, frac, hasFrac := strings.Cut(strings.Replace(s, ",", ".", 1), ".")
 	if whole == "" || !digits(whole) || (hasFrac && (frac == "" || !digits(frac))) {
-		return 0, apperr.Invalid(field, "%q är inget belopp; skriv till exempel 1250 eller 1250,50. / %q is not an amount; write e.g. 1250 or 1250.50.", clip(s), clip(s))
+		return 0, apperr.Invalid(field, "%q är inget belopp; skriv till exempel 1250 eller 1250,50. / %q is not an amount; write e.g. 1250 or 1250.50.", validate.Clip(s), validate.Clip(s))
 	}
 	if len(frac) > 2 {
 		return 0, apperr.Invalid(field, "Beloppet får ha högst två decimaler. / The amount may have at most two decimals.")
@@ -89,13 +89,6 @@ func digits(s string) bool {
 		}
 	}
 	return true
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
 
 // Record is the negotiable content of a partnership.
@@ -231,7 +224,7 @@ func contributions(field string, in []ContributionInput, parties []uuid.UUID, fr
 		}
 		if !slices.Contains(ContributionKinds, c.Kind) {
 			return nil, apperr.Invalid(f+".kind", "Okänt slag av insats %q; möjliga: %s. / Unknown kind of contribution %q; the kinds are: %s.",
-				clip(c.Kind), strings.Join(ContributionKinds, ", "), clip(c.Kind), strings.Join(ContributionKinds, ", "))
+				validate.Clip(c.Kind), strings.Join(ContributionKinds, ", "), validate.Clip(c.Kind), strings.Join(ContributionKinds, ", "))
 		}
 		amount, err := ParseAmount(f+".amount", c.Amount)
 		if err != nil {
@@ -362,7 +355,7 @@ type DocumentInput struct {
 func (d *DocumentInput) validate() error {
 	if !slices.Contains(DocumentKinds, d.Kind) {
 		return apperr.Invalid("kind", "Okänt slag av dokument %q; möjliga: %s. / Unknown kind of document %q; the kinds are: %s.",
-			clip(d.Kind), strings.Join(DocumentKinds, ", "), clip(d.Kind), strings.Join(DocumentKinds, ", "))
+			validate.Clip(d.Kind), strings.Join(DocumentKinds, ", "), validate.Clip(d.Kind), strings.Join(DocumentKinds, ", "))
 	}
 	d.Title = strings.TrimSpace(d.Title)
 	if err := validate.Text("title", d.Title, 1, 300); err != nil {
@@ -385,7 +378,7 @@ func (d *DocumentInput) validate() error {
 	mt, _, err := mime.ParseMediaType(d.MediaType)
 	if err != nil || !slices.Contains(MediaTypes, mt) {
 		return apperr.Invalid("mediaType", "Filtypen %q tas inte emot; skicka PDF, text, bild eller ett kontorsdokument. / The file type %q is not accepted; send a PDF, text, an image or an office document.",
-			clip(d.MediaType), clip(d.MediaType))
+			validate.Clip(d.MediaType), validate.Clip(d.MediaType))
 	}
 	d.MediaType = mt
 	return nil
@@ -432,7 +425,7 @@ func (a *AmendmentInput) check(p *store.Partnership, parties []uuid.UUID) (amend
 	for name, text := range a.Fields {
 		f, ok := known[name]
 		if !ok {
-			return amendment{}, apperr.Invalid("fields", "Fältet %q kan inte ändras. / The field %q cannot be amended.", clip(name), clip(name))
+			return amendment{}, apperr.Invalid("fields", "Fältet %q kan inte ändras. / The field %q cannot be amended.", validate.Clip(name), validate.Clip(name))
 		}
 		if err := validate.Text(name, text, f.min, f.max); err != nil {
 			return amendment{}, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/orgnr"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
@@ -73,7 +75,8 @@ func ReadImportCSV(r io.Reader) ([]ImportRow, []ImportProblem, error) {
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return nil, nil, fmt.Errorf("read the header line: %w", err)
+		return nil, nil, &apperr.Error{Code: apperr.BadInput, Field: "file", Err: err,
+			Message: fmt.Sprintf("Rubrikraden går inte att läsa (%v). / The header line cannot be read (%v).", err, err)}
 	}
 	want := []string{"name", "organisation_number", "legal_form", "municipality", "signed_on"}
 	col := map[string]int{}
@@ -82,7 +85,8 @@ func ReadImportCSV(r io.Reader) ([]ImportRow, []ImportProblem, error) {
 	}
 	for _, w := range want {
 		if _, ok := col[w]; !ok {
-			return nil, nil, fmt.Errorf("the header must have the columns %s; %q is missing", strings.Join(want, ", "), w)
+			return nil, nil, apperr.Invalid("file", "Rubrikraden ska ha kolumnerna %s; %q saknas. / The header must have the columns %s; %q is missing.",
+				strings.Join(want, ", "), w, strings.Join(want, ", "), w)
 		}
 	}
 	var rows []ImportRow
@@ -94,23 +98,36 @@ func ReadImportCSV(r io.Reader) ([]ImportRow, []ImportProblem, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if err != nil {
-			problems = append(problems, ImportProblem{Line: line, Reason: err.Error()})
+			problems = append(problems, ImportProblem{Line: line, Reason: csvProblem(err)})
 			continue
 		}
 		if len(rec) < len(header) {
-			problems = append(problems, ImportProblem{Line: line, Reason: fmt.Sprintf("%d columns, %d expected", len(rec), len(header))})
+			problems = append(problems, ImportProblem{Line: line, Reason: fmt.Sprintf("Raden har %d kolumner, %d väntades. / The line has %d columns, %d expected.",
+				len(rec), len(header), len(rec), len(header))})
 			continue
 		}
 		get := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
 		row := ImportRow{Line: line, Name: get("name"), OrganisationNumber: get("organisation_number"),
 			LegalForm: strings.ToLower(get("legal_form")), Municipality: get("municipality")}
 		if row.SignedOn, err = time.Parse("2006-01-02", get("signed_on")); err != nil {
-			problems = append(problems, ImportProblem{Line: line, Reason: fmt.Sprintf("signed_on %q is not a date YYYY-MM-DD", get("signed_on"))})
+			problems = append(problems, ImportProblem{Line: line, Reason: fmt.Sprintf("signed_on %q är inget datum ÅÅÅÅ-MM-DD. / signed_on %q is not a date YYYY-MM-DD.",
+				get("signed_on"), get("signed_on"))})
 			continue
 		}
 		rows = append(rows, row)
 	}
 	return rows, problems, nil
+}
+
+// csvProblem says why a line cannot be read as CSV.
+func csvProblem(err error) string {
+	switch {
+	case errors.Is(err, csv.ErrBareQuote):
+		return "Ett citattecken står mitt i ett fält som inte är citerat. / A quote stands inside a field that is not quoted."
+	case errors.Is(err, csv.ErrQuote):
+		return "Ett citerat fält saknar sitt avslutande citattecken eller har ett för mycket. / A quoted field lacks its closing quote or has one too many."
+	}
+	return fmt.Sprintf("Raden går inte att läsa som CSV. / The line cannot be read as CSV: %v.", err)
 }
 
 // Import checks every row and, unless dryRun or any row is invalid, puts
@@ -124,11 +141,11 @@ func (s *Service) Import(ctx context.Context, pr authz.Principal, versionID uuid
 		return rep, err
 	}
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		v, err := store.GetAgreementVersion(ctx, tx, versionID)
+		v, err := registry.VersionTx(ctx, tx, versionID)
 		if err != nil {
-			return notFound(err, "agreementVersionId", "Versionen av överenskommelsen finns inte. / The agreement version does not exist.")
+			return err
 		}
-		today := Today(s.eng.Clock().Now())
+		today := clock.Today(s.eng.Clock().Now())
 		seen := map[orgnr.Number]int{}
 		for i := range rows {
 			r := &rows[i]
@@ -138,6 +155,8 @@ func (s *Service) Import(ctx context.Context, pr authz.Principal, versionID uuid
 			}
 			rep.Valid++
 		}
+		// The lines that could not be read come first; report in line order.
+		slices.SortStableFunc(rep.Problems, func(a, b ImportProblem) int { return a.Line - b.Line })
 		if dryRun || len(rep.Problems) > 0 {
 			return nil
 		}

@@ -61,9 +61,9 @@ func (s *Service) Apply(ctx context.Context, pr authz.Principal, orgID, versionI
 		}
 		in, err = s.eng.StartTx(ctx, tx, workflows.StartParams{
 			Kind: Kind, SubjectType: "organisation", SubjectID: orgID, Scopes: scopes, Actor: pr,
-			Data: map[string]any{keyOrganisation: orgID.String(), keyVersion: versionID.String(), "publicBody": org.Sector == registry.SectorPublic},
-			Input: map[string]any{"regionalPerspective": d.RegionalPerspective, "democraticValues": d.DemocraticValues,
-				"independent": d.Independent},
+			Data: map[string]any{keyOrganisation: orgID.String(), keyVersion: versionID.String(), keyPublicBody: org.Sector == registry.SectorPublic},
+			Input: map[string]any{inRegionalPerspective: d.RegionalPerspective, inDemocraticValues: d.DemocraticValues,
+				inIndependent: d.Independent},
 		})
 		if apperr.IsCode(err, apperr.Conflict) {
 			return apperr.New(apperr.Conflict, "%s har redan en pågående ansökan för den här versionen. / %s already has an open application for this version.", org.Name, org.Name)
@@ -79,9 +79,9 @@ func Scopes(orgID uuid.UUID) []string {
 }
 
 func (s *Service) currentVersion(ctx context.Context, tx pgx.Tx, versionID uuid.UUID) error {
-	v, err := store.GetAgreementVersion(ctx, tx, versionID)
+	v, err := registry.VersionTx(ctx, tx, versionID)
 	if err != nil {
-		return notFound(err, "agreementVersionId", "Versionen av överenskommelsen finns inte. / The agreement version does not exist.")
+		return err
 	}
 	versions, err := store.AgreementVersions(ctx, tx, v.AgreementID)
 	if err != nil {
@@ -100,23 +100,89 @@ func notFound(err error, field, msg string) error {
 	return err
 }
 
-// ActParams fire one of the signing transitions.
-type ActParams struct {
-	InstanceID      uuid.UUID
-	Transition      string
-	ExpectedVersion int
-	Input           map[string]any
-	Reason          string
-}
-
-// Act fires a transition of a signing instance.
-func (s *Service) Act(ctx context.Context, pr authz.Principal, p ActParams) (*store.Instance, error) {
-	res, err := s.eng.Fire(ctx, workflows.FireParams{Kind: Kind, InstanceID: p.InstanceID, Transition: p.Transition, Actor: pr,
-		ExpectedVersion: p.ExpectedVersion, Input: p.Input, Reason: p.Reason})
+// fire fires one of the signing transitions on an application.
+func (s *Service) fire(ctx context.Context, pr authz.Principal, st workflows.Step, transition string, input map[string]any) (*store.Instance, error) {
+	res, err := s.eng.Fire(ctx, workflows.FireParams{Kind: Kind, InstanceID: st.ID, Transition: transition, Actor: pr,
+		ExpectedVersion: st.ExpectedVersion, Input: input, Reason: st.Reason})
 	if err != nil {
 		return nil, err
 	}
 	return res.Instance, nil
+}
+
+// StartReview: an official starts reviewing an application.
+func (s *Service) StartReview(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tStartReview, nil)
+}
+
+// RequestInformation: the official asks the organisation for more; the
+// reason says what.
+func (s *Service) RequestInformation(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tRequestInformation, nil)
+}
+
+// ProvideInformation: the organisation answers a request for information.
+func (s *Service) ProvideInformation(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tProvideInformation, nil)
+}
+
+// Eligibility is what the official has checked before approving.
+type Eligibility struct {
+	RegionalPerspective bool
+	DemocraticValues    bool
+	// Independent of the public sector; it does not apply to a public body.
+	Independent bool
+}
+
+// Approve: the official approves an application, having checked each
+// criterion that applies to the organisation.
+func (s *Service) Approve(ctx context.Context, pr authz.Principal, st workflows.Step, e Eligibility) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tApprove, map[string]any{inRegionalPerspective: e.RegionalPerspective,
+		inDemocraticValues: e.DemocraticValues, inIndependent: e.Independent})
+}
+
+// Reject: the official rejects an application with a reason.
+func (s *Service) Reject(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tReject, nil)
+}
+
+// Reopen: the official takes a rejected application up again, with a reason.
+func (s *Service) Reopen(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tReopen, nil)
+}
+
+// AttachToCeremony: an approved organisation will sign at a planned
+// ceremony, on its date.
+func (s *Service) AttachToCeremony(ctx context.Context, pr authz.Principal, st workflows.Step, ceremonyID uuid.UUID) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tAttachToCeremony, map[string]any{inCeremony: ceremonyID.String()})
+}
+
+// DetachFromCeremony: the organisation will not sign at the ceremony after
+// all (a reason is required); it is approved again.
+func (s *Service) DetachFromCeremony(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tDetachFromCeremony, nil)
+}
+
+// Sign: an approved organisation signs directly, today.
+func (s *Service) Sign(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tSign, nil)
+}
+
+// Withdraw: the organisation withdraws its application or its signature,
+// with a reason.
+func (s *Service) Withdraw(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tWithdraw, nil)
+}
+
+// Confirm: a signatory confirms a new version of the agreement.
+func (s *Service) Confirm(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fire(ctx, pr, st, tConfirm, nil)
+}
+
+// ReconfirmDeadline is the date by which a signatory must confirm a new
+// version (false when the instance is no re-confirmation request).
+func ReconfirmDeadline(in *store.Instance) (time.Time, bool) {
+	return workflows.DataTime(in, keyReconfirmDeadline)
 }
 
 // CeremonyInput describes a signing ceremony.
@@ -161,7 +227,7 @@ func (s *Service) RequestReconfirmationTx(ctx context.Context, tx pgx.Tx, orgID,
 	return s.eng.StartTx(ctx, tx, workflows.StartParams{
 		Kind: Kind, SubjectType: "organisation", SubjectID: orgID, Scopes: Scopes(orgID), Actor: authz.SystemPrincipal,
 		State: ReconfirmationRequested, Data: map[string]any{keyOrganisation: orgID.String(), keyVersion: newVersionID.String(),
-			KeyReconfirmDeadline: deadline.UTC().Format(time.RFC3339)},
+			keyReconfirmDeadline: deadline.UTC().Format(time.RFC3339)},
 	})
 }
 
@@ -207,4 +273,20 @@ func (s *Service) Ceremony(ctx context.Context, id uuid.UUID) (*store.Ceremony, 
 		return nil, nil
 	}
 	return c, err
+}
+
+// SignaturesOfOrganisations reads many organisations' signatures (public).
+func (s *Service) SignaturesOfOrganisations(ctx context.Context, orgIDs []uuid.UUID) ([]*store.Signatory, error) {
+	return store.SignaturesOfOrganisations(ctx, s.db.Pool, orgIDs)
+}
+
+// FirstSignatoryPages reads the first limit signatories of many versions'
+// public lists, in signing order.
+func (s *Service) FirstSignatoryPages(ctx context.Context, versionIDs []uuid.UUID, limit int) ([]*store.Signatory, error) {
+	return store.SignatoriesFirstPages(ctx, s.db.Pool, versionIDs, limit)
+}
+
+// CountSignatoriesOf counts many versions' signatories.
+func (s *Service) CountSignatoriesOf(ctx context.Context, versionIDs []uuid.UUID) ([]store.VersionCount, error) {
+	return store.CountSignatoriesOf(ctx, s.db.Pool, versionIDs)
 }

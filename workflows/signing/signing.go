@@ -9,6 +9,7 @@ package signing
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,8 +45,35 @@ const (
 	keyVersion           = "agreementVersionId"
 	keyCeremony          = "ceremonyId"
 	keyCeremonyDate      = "ceremonyDate"
-	KeyReconfirmDeadline = "reconfirmDeadline"
+	keyReconfirmDeadline = "reconfirmDeadline"
 	keySigned            = "signed"
+	keyPublicBody        = "publicBody"
+)
+
+// Input keys of the approve and attach transitions (recorded in their
+// history events).
+const (
+	inRegionalPerspective = "regionalPerspective"
+	inDemocraticValues    = "democraticValues"
+	inIndependent         = "independent"
+	inCeremony            = "ceremonyId"
+)
+
+// The transitions; the Service's typed commands fire them.
+const (
+	tStartReview        = "start_review"
+	tRequestInformation = "request_information"
+	tProvideInformation = "provide_information"
+	tApprove            = "approve"
+	tReject             = "reject"
+	tReopen             = "reopen"
+	tAttachToCeremony   = "attach_to_ceremony"
+	tDetachFromCeremony = "detach_from_ceremony"
+	tSign               = "sign"
+	tSignAtCeremony     = "sign_at_ceremony"
+	tConfirm            = "confirm"
+	tDrop               = "drop"
+	tWithdraw           = "withdraw"
 )
 
 // Definition is version 1 of the signing workflow.
@@ -59,8 +87,7 @@ func Definition() *workflows.Definition {
 		// Applications are private to the organisation and the officials;
 		// a signature, and what becomes of it, is public.
 		Public: func(in *store.Instance) bool {
-			signed, _ := in.Data[keySigned].(bool)
-			return signed || in.State == string(ReconfirmationRequested) || in.State == string(Dropped)
+			return workflows.DataBool(in, keySigned) || in.State == string(ReconfirmationRequested) || in.State == string(Dropped)
 		},
 		States: []workflows.StateSpec{
 			{Name: Applied, Title: "ansökt / applied"},
@@ -69,7 +96,7 @@ func Definition() *workflows.Definition {
 			{Name: Rejected, Title: "avslagen / rejected"},
 			{Name: Approved, Title: "godkänd / approved"},
 			{Name: AwaitingCeremony, Title: "väntar på signeringsceremoni / awaiting the signing ceremony", Timers: []workflows.Timer{
-				{Name: "ceremony", Fire: "sign_at_ceremony", At: func(in *store.Instance) (time.Time, bool) {
+				{Name: "ceremony", Fire: tSignAtCeremony, At: func(in *store.Instance) (time.Time, bool) {
 					return workflows.DataTime(in, keyCeremonyDate)
 				}},
 			}},
@@ -79,66 +106,63 @@ func Definition() *workflows.Definition {
 				{Name: "reconfirmation reminder", Recipient: authz.RoleSectorRepresentative,
 					Reminder: "Påminnelse: bekräfta den nya versionen av överenskommelsen före tidsfristen. / Reminder: confirm the new version of the agreement before the deadline.",
 					At: func(in *store.Instance) (time.Time, bool) {
-						t, ok := workflows.DataTime(in, KeyReconfirmDeadline)
+						t, ok := workflows.DataTime(in, keyReconfirmDeadline)
 						return t.AddDate(0, 0, -14), ok
 					}},
-				{Name: "reconfirmation deadline", Fire: "drop", At: func(in *store.Instance) (time.Time, bool) {
-					return workflows.DataTime(in, KeyReconfirmDeadline)
+				{Name: "reconfirmation deadline", Fire: tDrop, At: func(in *store.Instance) (time.Time, bool) {
+					return workflows.DataTime(in, keyReconfirmDeadline)
 				}},
 			}},
 			{Name: Dropped, Title: "struken från listan / dropped from the list", Final: true},
 		},
 		Transitions: []*workflows.Transition{
-			{Name: "start_review", Title: "börja granska / start the review", From: []workflows.State{Applied}, To: UnderReview, Action: "signing.start_review"},
-			{Name: "request_information", Title: "begära komplettering / request more information", From: []workflows.State{UnderReview}, To: NeedsInformation,
+			{Name: tStartReview, Title: "börja granska / start the review", From: []workflows.State{Applied}, To: UnderReview, Action: "signing.start_review"},
+			{Name: tRequestInformation, Title: "begära komplettering / request more information", From: []workflows.State{UnderReview}, To: NeedsInformation,
 				Action: "signing.request_information", RequireReason: true},
-			{Name: "provide_information", Title: "komplettera / provide information", From: []workflows.State{NeedsInformation}, To: UnderReview,
+			{Name: tProvideInformation, Title: "komplettera / provide information", From: []workflows.State{NeedsInformation}, To: UnderReview,
 				Action: "signing.provide_information"},
-			{Name: "approve", Title: "godkänna / approve", From: []workflows.State{UnderReview}, To: Approved, Action: "signing.approve", Guard: eligibilityChecked},
-			{Name: "reject", Title: "avslå / reject", From: []workflows.State{Applied, UnderReview, NeedsInformation}, To: Rejected,
+			{Name: tApprove, Title: "godkänna / approve", From: []workflows.State{UnderReview}, To: Approved, Action: "signing.approve", Guard: eligibilityChecked},
+			{Name: tReject, Title: "avslå / reject", From: []workflows.State{Applied, UnderReview, NeedsInformation}, To: Rejected,
 				Action: "signing.reject", RequireReason: true},
-			{Name: "reopen", Title: "öppna igen / reopen for review", From: []workflows.State{Rejected}, To: UnderReview,
+			{Name: tReopen, Title: "öppna igen / reopen for review", From: []workflows.State{Rejected}, To: UnderReview,
 				Action: "signing.reopen", RequireReason: true},
-			{Name: "attach_to_ceremony", Title: "anmäla till signeringsceremoni / attach to a signing ceremony", From: []workflows.State{Approved},
-				To: AwaitingCeremony, Action: "signing.attach_to_ceremony", Guard: ceremonyPlanned},
-			{Name: "detach_from_ceremony", Title: "ta bort från ceremonin / detach from the ceremony", From: []workflows.State{AwaitingCeremony},
+			{Name: tAttachToCeremony, Title: "anmäla till signeringsceremoni / attach to a signing ceremony", From: []workflows.State{Approved},
+				To: AwaitingCeremony, Action: "signing.attach_to_ceremony", Guard: ceremonyPlanned, Effect: rememberCeremony},
+			{Name: tDetachFromCeremony, Title: "ta bort från ceremonin / detach from the ceremony", From: []workflows.State{AwaitingCeremony},
 				To: Approved, Action: "signing.detach_from_ceremony", RequireReason: true},
-			{Name: "sign", Title: "underteckna / sign", From: []workflows.State{Approved}, To: Signed, Action: "signing.sign",
+			{Name: tSign, Title: "underteckna / sign", From: []workflows.State{Approved}, To: Signed, Action: "signing.sign",
 				Effect: addSignatory("direct"), Public: true},
-			{Name: "sign_at_ceremony", Title: "undertecknad vid ceremonin / signed at the ceremony", From: []workflows.State{AwaitingCeremony},
+			{Name: tSignAtCeremony, Title: "undertecknad vid ceremonin / signed at the ceremony", From: []workflows.State{AwaitingCeremony},
 				To: Signed, Effect: addSignatory("ceremony"), Public: true},
-			{Name: "confirm", Title: "bekräfta den nya versionen / confirm the new version", From: []workflows.State{ReconfirmationRequested},
+			{Name: tConfirm, Title: "bekräfta den nya versionen / confirm the new version", From: []workflows.State{ReconfirmationRequested},
 				To: Signed, Action: "signing.confirm", Effect: addSignatory("reconfirmed"), Public: true},
-			{Name: "drop", Title: "stryka från listan / drop from the list", From: []workflows.State{ReconfirmationRequested}, To: Dropped,
+			{Name: tDrop, Title: "stryka från listan / drop from the list", From: []workflows.State{ReconfirmationRequested}, To: Dropped,
 				Effect: noticeDropped, Public: true},
-			{Name: "withdraw", Title: "träda ut / withdraw",
+			{Name: tWithdraw, Title: "träda ut / withdraw",
 				From: []workflows.State{Applied, UnderReview, NeedsInformation, Rejected, Approved, AwaitingCeremony, Signed, ReconfirmationRequested},
-				To:   Withdrawn, Action: "signing.withdraw", RequireReason: true, Effect: endSignature, Public: true},
+				To:   Withdrawn, Action: "signing.withdraw", RequireReason: true, Effect: endSignature, Public: true, Optional: true},
 		},
 	}
 }
 
 func ids(in *store.Instance) (org, version uuid.UUID) {
-	org, _ = uuid.Parse(stringOf(in.Data[keyOrganisation]))
-	version, _ = uuid.Parse(stringOf(in.Data[keyVersion]))
+	org, _ = workflows.DataUUID(in, keyOrganisation)
+	version, _ = workflows.DataUUID(in, keyVersion)
 	return org, version
 }
 
-func stringOf(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-// eligibilityChecked requires the official to confirm each criterion; an
-// application that fails one is rejected with a reason instead.
+// eligibilityChecked requires the official to confirm each criterion that
+// applies to the organisation's sector (independence from the public sector
+// does not apply to a public body); an application that fails one is
+// rejected with a reason instead.
 func eligibilityChecked(_ context.Context, f *workflows.Firing) error {
 	for _, c := range []struct{ key, sv, en string }{
-		{"regionalPerspective", "regionalt perspektiv", "a regional perspective"},
-		{"democraticValues", "demokratiska värderingar", "democratic values"},
-		{"independent", "organisatoriskt oberoende av offentlig sektor", "organisational independence from the public sector"},
+		{inRegionalPerspective, "regionalt perspektiv", "a regional perspective"},
+		{inDemocraticValues, "demokratiska värderingar", "democratic values"},
+		{inIndependent, "organisatoriskt oberoende av offentlig sektor", "organisational independence from the public sector"},
 	} {
 		if ok, _ := f.Input[c.key].(bool); !ok {
-			if c.key == "independent" && f.Input["publicBody"] == true {
+			if c.key == inIndependent && workflows.DataBool(f.Instance, keyPublicBody) {
 				continue
 			}
 			return apperr.Invalid(c.key, "Bekräfta att organisationen har %s innan ansökan godkänns, eller avslå den med ett skäl. / Confirm that the organisation has %s before approving, or reject the application with a reason.", c.sv, c.en)
@@ -147,54 +171,66 @@ func eligibilityChecked(_ context.Context, f *workflows.Firing) error {
 	return nil
 }
 
-// ceremonyPlanned checks the ceremony and remembers its date for the timer.
+// ceremonyPlanned refuses a ceremony that does not exist, is for another
+// version or has taken place.
 func ceremonyPlanned(ctx context.Context, f *workflows.Firing) error {
-	id, err := uuid.Parse(stringOf(f.Input["ceremonyId"]))
+	_, err := plannedCeremony(ctx, f.Tx(), f)
+	return err
+}
+
+func plannedCeremony(ctx context.Context, q store.Querier, f *workflows.Firing) (*store.Ceremony, error) {
+	id, err := uuid.Parse(stringOf(f.Input[inCeremony]))
 	if err != nil {
-		return apperr.Invalid("ceremonyId", "Ange en signeringsceremoni. / Give a signing ceremony.")
+		return nil, apperr.Invalid("ceremonyId", "Ange en signeringsceremoni. / Give a signing ceremony.")
 	}
-	c, err := store.GetCeremony(ctx, f.Tx(), id)
+	c, err := store.GetCeremony(ctx, q, id)
 	if err != nil {
 		if apperr.IsCode(err, apperr.NotFound) {
-			return apperr.Invalid("ceremonyId", "Signeringsceremonin finns inte. / The signing ceremony does not exist.")
+			return nil, apperr.Invalid("ceremonyId", "Signeringsceremonin finns inte. / The signing ceremony does not exist.")
 		}
-		return err
+		return nil, err
 	}
 	_, version := ids(f.Instance)
 	if c.AgreementVersionID != version {
-		return apperr.Invalid("ceremonyId", "Ceremonin gäller en annan version av överenskommelsen. / The ceremony is for another version of the agreement.")
+		return nil, apperr.Invalid("ceremonyId", "Ceremonin gäller en annan version av överenskommelsen. / The ceremony is for another version of the agreement.")
 	}
-	day := ceremonyMoment(c.HeldOn)
-	if c.Status != "planned" || !day.After(f.Now) {
-		return apperr.Invalid("ceremonyId", "Ceremonin %s har redan ägt rum. / The ceremony of %s has already taken place.",
+	if c.Status != "planned" || !ceremonyMoment(c.HeldOn).After(f.Now) {
+		return nil, apperr.Invalid("ceremonyId", "Ceremonin %s har redan ägt rum. / The ceremony of %s has already taken place.",
 			c.HeldOn.Format("2006-01-02"), c.HeldOn.Format("2006-01-02"))
 	}
-	f.Instance.Data[keyCeremony] = c.ID.String()
-	f.Instance.Data[keyCeremonyDate] = day.UTC().Format(time.RFC3339)
+	return c, nil
+}
+
+// rememberCeremony keeps the ceremony and its moment for the timer that
+// signs at it.
+func rememberCeremony(ctx context.Context, tx pgx.Tx, f *workflows.Firing) error {
+	c, err := plannedCeremony(ctx, tx, f)
+	if err != nil {
+		return err
+	}
+	workflows.SetData(f.Instance, keyCeremony, c.ID)
+	workflows.SetData(f.Instance, keyCeremonyDate, ceremonyMoment(c.HeldOn))
 	return nil
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 // ceremonyMoment is when a ceremony signs its applications: the start of
 // its day in Stockholm, so that they are signed on that date.
-func ceremonyMoment(d time.Time) time.Time {
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, clock.Stockholm)
-}
-
-// Today is the date of t in Stockholm, as a date.
-func Today(t time.Time) time.Time {
-	s := t.In(clock.Stockholm)
-	return time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, time.UTC)
-}
+func ceremonyMoment(d time.Time) time.Time { return clock.StartOfDay(d) }
 
 func addSignatory(how string) func(context.Context, pgx.Tx, *workflows.Firing) error {
 	return func(ctx context.Context, tx pgx.Tx, f *workflows.Firing) error {
 		org, version := ids(f.Instance)
 		s := &store.Signatory{AgreementVersionID: version, OrganisationID: org, InstanceID: &f.Instance.ID,
-			SignedOn: Today(f.Now), How: how, CreatedAt: f.Now}
+			SignedOn: clock.Today(f.Now), How: how, CreatedAt: f.Now}
 		if how == "ceremony" {
-			cid, err := uuid.Parse(stringOf(f.Instance.Data[keyCeremony]))
-			if err != nil {
-				return err
+			cid, ok := workflows.DataUUID(f.Instance, keyCeremony)
+			if !ok {
+				return fmt.Errorf("signing %s: signed at a ceremony without one", f.Instance.ID)
 			}
 			c, err := store.GetCeremony(ctx, tx, cid)
 			if err != nil {
@@ -205,7 +241,7 @@ func addSignatory(how string) func(context.Context, pgx.Tx, *workflows.Firing) e
 				return err
 			}
 		}
-		f.Instance.Data[keySigned] = true
+		workflows.SetData(f.Instance, keySigned, true)
 		return store.InsertSignatory(ctx, tx, s)
 	}
 }
@@ -215,7 +251,7 @@ func endSignature(ctx context.Context, tx pgx.Tx, f *workflows.Firing) error {
 		return nil
 	}
 	org, version := ids(f.Instance)
-	_, err := store.EndSignatory(ctx, tx, version, org, Today(f.Now), "withdrawn")
+	_, err := store.EndSignatory(ctx, tx, version, org, clock.Today(f.Now), "withdrawn")
 	return err
 }
 

@@ -240,7 +240,7 @@ func (a *App) Start(ctx context.Context) error {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = io.WriteString(w, graph.SchemaSDL())
 		})
-		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log, DB: a.DB, Policy: a.Services.Policy,
+		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log,
 			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles,
 			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision, IOP: a.Services.IOP}
 		gql = metrics.Middleware("graphql", a.log, auth.Middleware(a.Services.Keys.Middleware(
@@ -296,28 +296,21 @@ func (a *App) build(ctx context.Context) error {
 	a.Services.Registry = registry.New(a.DB, policy, a.opts.Clock, a.log)
 	a.Services.Roles = authz.NewRoleService(a.DB, policy, a.opts.Clock)
 	cfg := a.opts.Config
-	schedule := followup.DefaultSchedule
-	if cfg.FollowUpOpens != "" {
-		if schedule, err = followup.ParseSchedule(cfg.FollowUpOpens, cfg.ReportWindow); err != nil {
-			return err
-		}
+	schedule, err := followup.ScheduleFrom(cfg)
+	if err != nil {
+		return err
 	}
 	if a.Services.FollowUp, err = followup.NewService(eng, schedule); err != nil {
 		return err
 	}
-	if a.Services.Revision, err = revision.NewService(eng, sign, revision.Options{RegionApprovals: cfg.RevisionRegionApprovals,
-		SectorApprovals: cfg.RevisionSectorApprovals, ReconfirmWithin: cfg.ReconfirmWithin, Lead: cfg.RevisionLead}); err != nil {
+	if a.Services.Revision, err = revision.NewService(eng, sign, revision.OptionsFrom(cfg)); err != nil {
 		return err
 	}
 
-	if a.Services.IOP, err = iop.NewService(eng); err != nil {
+	if a.Services.IOP, err = iop.NewService(eng, iop.OptionsFrom(cfg)); err != nil {
 		return err
 	}
-	ttl := cfg.IdempotencyTTL
-	if ttl <= 0 {
-		ttl = 24 * time.Hour
-	}
-	a.Services.Keys = idempotency.New(a.DB, ttl, a.opts.Clock, a.log)
+	a.Services.Keys = idempotency.New(a.DB, cfg.IdempotencyTTL, a.opts.Clock, a.log)
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})

@@ -133,13 +133,12 @@ func Seed(ctx context.Context, a *app.App, p Progress) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		next := "sign"
-		actor := pr
-		input := map[string]any(nil)
 		if i < 35 {
-			next, actor, input = "attach_to_ceremony", official, map[string]any{"ceremonyId": ceremony.ID.String()}
+			_, err = sign.AttachToCeremony(ctx, official, workflows.Step{ID: in.ID}, ceremony.ID)
+		} else {
+			_, err = sign.Sign(ctx, pr, workflows.Step{ID: in.ID})
 		}
-		if _, err := sign.Act(ctx, actor, signing.ActParams{InstanceID: in.ID, Transition: next, Input: input}); err != nil {
+		if err != nil {
 			return false, err
 		}
 		instances = append(instances, in)
@@ -147,7 +146,7 @@ func Seed(ctx context.Context, a *app.App, p Progress) (bool, error) {
 		p.Step("organisations", i+1, len(names))
 	}
 	story.AdvanceTo(time.Date(2018, 11, 12, 14, 0, 0, 0, clock.Stockholm))
-	if _, err := sign.Act(ctx, reps[7], signing.ActParams{InstanceID: instances[7].ID, Transition: "withdraw",
+	if _, err := sign.Withdraw(ctx, reps[7], workflows.Step{ID: instances[7].ID,
 		Reason: "Föreningen har gått samman med en annan förening. (demo)"}); err != nil {
 		return false, err
 	}
@@ -166,18 +165,10 @@ func register(ctx context.Context, reg *registry.Service, sign *signing.Service,
 	if err != nil {
 		return nil, err
 	}
-	for _, step := range []struct {
-		transition string
-		input      map[string]any
-	}{
-		{"start_review", nil},
-		{"approve", map[string]any{"regionalPerspective": true, "democraticValues": true, "independent": true}},
-	} {
-		if _, err := sign.Act(ctx, official, signing.ActParams{InstanceID: in.ID, Transition: step.transition, Input: step.input}); err != nil {
-			return nil, err
-		}
+	if _, err := sign.StartReview(ctx, official, workflows.Step{ID: in.ID}); err != nil {
+		return nil, err
 	}
-	return in, nil
+	return sign.Approve(ctx, official, workflows.Step{ID: in.ID}, signing.Eligibility{RegionalPerspective: true, DemocraticValues: true, Independent: true})
 }
 
 // Number is the n-th invented organisation number of an ideell förening

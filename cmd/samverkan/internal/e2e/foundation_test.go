@@ -49,8 +49,9 @@ func TestServerAnswersAndReadinessFollowsTheDatabase(t *testing.T) {
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	cfg := config.Config{DatabaseURL: cluster.DSN("samverkan"), DataDir: dir, Migrate: true, Dev: true, GraphiQL: true,
-		Workers: 5, ShutdownTimeout: 5 * time.Second, LogFormat: "text"}
+	cfg := config.MustDefaults()
+	cfg.DatabaseURL, cfg.DataDir, cfg.Migrate, cfg.Dev, cfg.GraphiQL = cluster.DSN("samverkan"), dir, true, true, true
+	cfg.Workers, cfg.ShutdownTimeout, cfg.LogFormat = 5, 5*time.Second, "text"
 	a, err := app.Open(ctx, app.Options{Config: cfg, Version: "e2e", Logger: slog.New(slog.DiscardHandler), Listener: ln})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(ctx))

@@ -113,7 +113,8 @@ func TestDevTokensRefusedWhenDevModeIsOff(t *testing.T) {
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	cfg := config.Config{DatabaseURL: dev.DB.URL, DataDir: t.TempDir(), Dev: false, Workers: 2, ShutdownTimeout: 5 * time.Second, LogFormat: "text"}
+	cfg := config.MustDefaults()
+	cfg.DatabaseURL, cfg.DataDir, cfg.Dev, cfg.Workers, cfg.ShutdownTimeout, cfg.LogFormat = dev.DB.URL, t.TempDir(), false, 2, 5*time.Second, "text"
 	a, err := app.Open(context.Background(), app.Options{Config: cfg, Mode: app.ModeAPI, Logger: slog.New(slog.DiscardHandler), Listener: ln})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
@@ -150,4 +151,36 @@ func TestRoleRevocationReachesTheOtherInstanceWithinASecond(t *testing.T) {
 		return len(r.Errors) > 0 && r.Errors[0].Code() == "FORBIDDEN"
 	}, time.Second, 5*time.Millisecond, "instance B still honours the revoked role")
 	t.Logf("revocation reached instance B after %v", time.Since(revoked))
+}
+
+// An OIDC access token often carries neither name nor e-mail. Signing in
+// with one keeps the name and e-mail an earlier token gave, and the admin
+// still finds the person by name; a token that carries a new name changes it.
+func TestTokenWithoutProfileClaimsKeepsNameAndEmail(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	admin := env.NewUser("Ada Admin", "admin@*")
+	sign := func(name, email string) *apptest.User {
+		tok, err := env.Keys.Sign(token.TokenRequest{Subject: "berit-7", Name: name, Email: email, TTL: time.Hour, Now: env.Clock.Now()})
+		require.NoError(t, err)
+		return &apptest.User{Subject: "berit-7", Token: tok}
+	}
+	type user struct{ Name, Email string }
+	var v struct{ Viewer struct{ User *user } }
+	env.MustDo(sign("Berit Bengtsson", "berit@example.org"), viewerQuery, nil, &v)
+	require.Equal(t, &user{"Berit Bengtsson", "berit@example.org"}, v.Viewer.User)
+
+	for _, bare := range []*apptest.User{sign("", ""), sign("", "berit@example.org"), sign("Berit Bengtsson", "")} {
+		env.MustDo(bare, viewerQuery, nil, &v)
+		require.Equal(t, &user{"Berit Bengtsson", "berit@example.org"}, v.Viewer.User, "the token left a claim out")
+		var found struct{ Users []user }
+		env.MustDo(admin, `{ users(search: "Bengtsson") { name email } }`, nil, &found)
+		require.Equal(t, []user{{"Berit Bengtsson", "berit@example.org"}}, found.Users)
+	}
+	require.Equal(t, 1, env.Count(`SELECT count(*) FROM users WHERE subject = 'berit-7' AND name = 'Berit Bengtsson' AND email = 'berit@example.org'`))
+
+	env.MustDo(sign("Berit Lind", ""), viewerQuery, nil, &v)
+	require.Equal(t, &user{"Berit Lind", "berit@example.org"}, v.Viewer.User, "a name the token carries is taken")
+	env.MustDo(sign("", ""), viewerQuery, nil, &v)
+	require.Equal(t, &user{"Berit Lind", "berit@example.org"}, v.Viewer.User)
 }

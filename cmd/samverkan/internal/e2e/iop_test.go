@@ -99,9 +99,9 @@ func TestPartnershipLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, resp.Node)
 	_, err = client.AddPartnershipDraft(ctx, s.as(outsider.rep), id, "Mitt utkast.")
-	requireCode(t, err, "FORBIDDEN")
+	requireCode(t, err, "NOT_FOUND")
 	_, err = client.ApprovePartnership(ctx, s.as(outsider.rep), id)
-	requireCode(t, err, "FORBIDDEN")
+	requireCode(t, err, "NOT_FOUND")
 
 	// Both decide; one alone does not activate it.
 	_, err = client.SubmitPartnershipForDecision(ctx, s.as(s.org.rep), id)

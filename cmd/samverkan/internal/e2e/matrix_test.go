@@ -340,6 +340,18 @@ func TestRoleMatrixCoversEveryMutation(t *testing.T) {
 			case "other-rep":
 				u = s.fixture(t, 1000+n).rep
 			}
+			// Whoever may not see the instance (or partnership) acted on is
+			// told it does not exist, exactly as for an unknown id.
+			hidden := false
+			for _, key := range []string{"id", "p"} {
+				id, ok := f.vars[key].(string)
+				if !ok {
+					continue
+				}
+				var seen struct{ Node *struct{ ID string } }
+				s.env.MustDo(u, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}, &seen)
+				hidden = hidden || seen.Node == nil
+			}
 			before := s.env.Count("SELECT count(*) FROM history_events")
 			r := s.env.Do(u, c.query, f.vars)
 			code := "OK"
@@ -353,6 +365,8 @@ func TestRoleMatrixCoversEveryMutation(t *testing.T) {
 				if name != "withdrawApproval" && !c.loose {
 					require.Equal(t, "OK", code, "%s as %s: %v", name, actor, r.Errors)
 				}
+			case hidden:
+				require.Equal(t, "NOT_FOUND", code, "%s as %s, who cannot see it", name, actor)
 			case actor == "anonymous":
 				require.Equal(t, "UNAUTHENTICATED", code, "%s as %s", name, actor)
 			default:

@@ -52,7 +52,7 @@ func TestImportSignatories(t *testing.T) {
 	}
 	out, code = importList(t, db, version, bad)
 	require.Equal(t, 1, code, out)
-	require.Contains(t, out, "nothing was imported")
+	require.Contains(t, out, "Nothing was imported")
 	require.Zero(t, count(t, db, `SELECT count(*) FROM signatories`), "all or nothing")
 	require.Zero(t, count(t, db, `SELECT count(*) FROM organisations WHERE sector = 'idea_based'`))
 
