@@ -181,7 +181,7 @@ func TestEachSubcommandListsTheFlagsItUses(t *testing.T) {
 		server = append(server, f.Names()[0])
 	}
 	server = append(server, "help")
-	require.Len(t, server, 38)
+	require.Len(t, server, 41) // with the web sign-in's oidc-client-id, oidc-client-secret and public-url
 	tool := []string{"database-url", "data-dir", "pg-user", "log-level", "log-format", "migrate", "db-max-conns"}
 	database := []string{"database-url", "data-dir", "pg-user", "log-level", "log-format", "db-max-conns"}
 	for _, c := range []struct {
