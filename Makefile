@@ -6,7 +6,7 @@ BIN := bin/samverkan
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help run build test test-short generate check-generated lint bench postgres
+.PHONY: help run build test test-short generate check-generated lint bench postgres chromium
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -17,7 +17,7 @@ run: postgres build ## Build and start the service (embedded PostgreSQL under ./
 build: ## Build bin/samverkan.
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/samverkan
 
-test: postgres ## Run every test (a private PostgreSQL cluster per test binary).
+test: postgres chromium ## Run every test (a private PostgreSQL cluster per test binary; the web pages in headless Chromium).
 	$(GO) test -count=1 -timeout 15m ./...
 	cd deploy && $(GO) test -count=1 ./...
 
@@ -49,6 +49,17 @@ postgres:
 	else \
 		echo "PostgreSQL server binaries are missing. Install them with:"; \
 		echo "    sudo apt-get install -y postgresql"; exit 1; \
+	fi
+
+# The browser tests drive Debian's headless Chromium; install it the same way.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Chromium is missing (the browser tests need it); installing the chromium package"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is missing (the browser tests need it). Install it with:"; \
+		echo "    sudo apt-get install -y chromium"; exit 1; \
 	fi
 
 .PHONY: test-race

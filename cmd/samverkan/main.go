@@ -31,6 +31,7 @@ import (
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/demo"
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/config"
+	"github.com/samverkan/samverkan/internal/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -100,7 +101,7 @@ func serverCommand(mode app.Mode, usage string) *cli.Command {
 // serve runs until ctx ends (Ctrl-C, SIGTERM) or a part of the service
 // stops by itself, then shuts everything down in order.
 func serve(ctx context.Context, cfg config.Config, mode app.Mode) error {
-	a, err := app.Open(ctx, app.Options{Config: cfg, Mode: mode, Version: buildVersion()})
+	a, err := app.Open(ctx, app.Options{Config: cfg, Mode: mode, Version: buildVersion(), DevPeople: demoPeople()})
 	if err != nil {
 		return err
 	}
@@ -168,4 +169,14 @@ func buildVersion() string {
 		}
 	}
 	return "dev"
+}
+
+// demoPeople are the demo story's people, offered on the web sign-in page
+// in dev mode.
+func demoPeople() []web.DevPerson {
+	out := make([]web.DevPerson, 0, len(demo.People))
+	for _, p := range demo.People {
+		out = append(out, web.DevPerson{Subject: p.Subject, Name: p.Name, Role: p.Role})
+	}
+	return out
 }

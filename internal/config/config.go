@@ -39,11 +39,22 @@ type Config struct {
 
 	OIDCIssuer   string
 	OIDCAudience string
+	// OIDCClientID and OIDCClientSecret sign people in to the web pages
+	// (authorization code flow with PKCE); the client id defaults to the
+	// audience.
+	OIDCClientID     string
+	OIDCClientSecret string
+	// PublicURL is where browsers reach the service (the sign-in callback
+	// is PublicURL + /sign-in/callback, and e-mails link to its pages);
+	// empty means http://Addr.
+	PublicURL string
 	// Dev accepts tokens from the local development issuer. It is on by
 	// default and off whenever a real OIDC issuer is configured.
 	Dev bool
 
 	GraphiQL bool
+	// graphiQLSet tells whether GraphiQL was chosen; unchosen it follows Dev.
+	graphiQLSet bool
 
 	Workers         int
 	ShutdownTimeout time.Duration
@@ -102,8 +113,6 @@ type Config struct {
 	MailFrom string
 	// MailWorkers is how many e-mails are sent at once per process.
 	MailWorkers int
-	// PublicURL is the web interface's address, for links in e-mails.
-	PublicURL string
 
 	// logLevel is --log-level as given, parsed into LogLevel.
 	logLevel string
@@ -199,10 +208,21 @@ func settings() []setting {
 			func(c *Config, v values) { c.OIDCIssuer = v.String("oidc-issuer") }},
 		{SignIn, &cli.StringFlag{Name: "oidc-audience", Local: true, Usage: "expected token audience (client id)", Sources: cli.EnvVars("SAMVERKAN_OIDC_AUDIENCE")},
 			func(c *Config, v values) { c.OIDCAudience = v.String("oidc-audience") }},
+		{SignIn, &cli.StringFlag{Name: "oidc-client-id", Local: true, Usage: "client id of the web sign-in (default: the audience)", Sources: cli.EnvVars("SAMVERKAN_OIDC_CLIENT_ID")},
+			func(c *Config, v values) { c.OIDCClientID = v.String("oidc-client-id") }},
+		{SignIn, &cli.StringFlag{Name: "oidc-client-secret", Local: true, Usage: "client secret of the web sign-in (empty for a public client: PKCE only)", Sources: cli.EnvVars("SAMVERKAN_OIDC_CLIENT_SECRET")},
+			func(c *Config, v values) { c.OIDCClientSecret = v.String("oidc-client-secret") }},
+		{Server, &cli.StringFlag{Name: "public-url", Local: true, Usage: "where browsers reach the service: the sign-in callback and the links in e-mails (default http://<addr>)", Sources: cli.EnvVars("SAMVERKAN_PUBLIC_URL")},
+			func(c *Config, v values) { c.PublicURL = v.String("public-url") }},
 		{SignIn, &cli.BoolFlag{Name: "dev", Local: true, Value: true, Usage: "accept tokens from the local development issuer (ignored when an OIDC issuer is set)", Sources: cli.EnvVars("SAMVERKAN_DEV")},
 			func(c *Config, v values) { c.Dev = v.Bool("dev") }},
-		{Server, &cli.BoolFlag{Name: "graphiql", Local: true, Value: true, Usage: "serve the GraphiQL explorer at /", Sources: cli.EnvVars("SAMVERKAN_GRAPHIQL")},
-			func(c *Config, v values) { c.GraphiQL = v.Bool("graphiql") }},
+		{Server, &cli.BoolFlag{Name: "graphiql", Local: true, Usage: "serve the GraphiQL explorer at /graphiql/ (default: on in dev mode, off otherwise)", Sources: cli.EnvVars("SAMVERKAN_GRAPHIQL")},
+			func(c *Config, v values) {
+				c.GraphiQL = v.Bool("graphiql")
+				if cmd, ok := v.(*cli.Command); ok {
+					c.graphiQLSet = cmd.IsSet("graphiql")
+				}
+			}},
 		{Server, &cli.IntFlag{Name: "workers", Local: true, Value: 50, Usage: "River worker goroutines", Sources: cli.EnvVars("SAMVERKAN_WORKERS")},
 			func(c *Config, v values) { c.Workers = v.Int("workers") }},
 		{Server, &cli.DurationFlag{Name: "shutdown-timeout", Local: true, Value: 25 * time.Second, Usage: "how long running requests and jobs get to finish on shutdown", Sources: cli.EnvVars("SAMVERKAN_SHUTDOWN_TIMEOUT")},
@@ -263,8 +283,6 @@ func settings() []setting {
 			func(c *Config, v values) { c.MailFrom = v.String("mail-from") }},
 		{Server, &cli.IntFlag{Name: "mail-workers", Local: true, Value: 10, Usage: "e-mails sent at once per process", Sources: cli.EnvVars("SAMVERKAN_MAIL_WORKERS")},
 			func(c *Config, v values) { c.MailWorkers = v.Int("mail-workers") }},
-		{Server, &cli.StringFlag{Name: "public-url", Local: true, Value: "http://127.0.0.1:8080", Usage: "the web interface's address, for links in e-mails", Sources: cli.EnvVars("SAMVERKAN_PUBLIC_URL")},
-			func(c *Config, v values) { c.PublicURL = v.String("public-url") }},
 	}
 }
 
@@ -339,6 +357,16 @@ func (c *Config) normalise() error {
 	if c.OIDCIssuer != "" {
 		c.Dev = false
 	}
+	if !c.graphiQLSet {
+		c.GraphiQL = c.Dev
+	}
+	if c.OIDCClientID == "" {
+		c.OIDCClientID = c.OIDCAudience
+	}
+	if c.PublicURL == "" && c.Addr != "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
 	}
@@ -371,6 +399,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("addr", c.Addr),
 		slog.Bool("dev", c.Dev),
 		slog.String("oidc_issuer", c.OIDCIssuer),
+		slog.String("oidc_client_id", c.OIDCClientID),
+		slog.Bool("oidc_client_secret_set", c.OIDCClientSecret != ""),
+		slog.String("public_url", c.PublicURL),
 		slog.Bool("graphiql", c.GraphiQL),
 		slog.Int("workers", c.Workers),
 		slog.String("smtp", maskSMTP(c.SMTPURL)),

@@ -1,7 +1,7 @@
 // Package httpserver is the service's HTTP front: routes, health and
 // readiness probes, the GraphiQL page, body and time limits, and graceful
-// shutdown. The GraphQL handler itself is built by the graph package and
-// handed in.
+// shutdown. The GraphQL handler and the web pages are built by the graph
+// and web packages and handed in.
 package httpserver
 
 import (
@@ -21,8 +21,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
+	"github.com/samverkan/samverkan/internal/graphiql"
 )
 
 // ReadyFunc reports whether the service can do its work; a non-nil error
@@ -35,8 +36,11 @@ type Options struct {
 	GraphQL http.Handler
 	// Extra routes mounted as they are (pattern → handler).
 	Extra map[string]http.Handler
+	// Web serves the pages at / (everything no other route claims).
+	Web http.Handler
 	// Ready checks readiness for /readyz.
-	Ready    ReadyFunc
+	Ready ReadyFunc
+	// GraphiQL serves the explorer at /graphiql/.
 	GraphiQL bool
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64
@@ -73,7 +77,11 @@ func New(ln net.Listener, o Options) *Server {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	if o.GraphiQL {
-		mux.Handle("GET /{$}", playground.Handler("samverkan", "/graphql"))
+		mux.Handle("GET /graphiql/", graphiql.Handler("/graphiql/"))
+		mux.Handle("GET /graphiql", http.RedirectHandler("/graphiql/", http.StatusMovedPermanently))
+	}
+	if o.Web != nil {
+		mux.Handle("/", withTimeout(limitBody(o.Web, o.MaxBodyBytes), o.RequestTimeout))
 	}
 	for pattern, h := range o.Extra {
 		mux.Handle(pattern, h)

@@ -36,8 +36,10 @@ import (
 	"github.com/samverkan/samverkan/internal/observe"
 	"github.com/samverkan/samverkan/internal/pgembed"
 	"github.com/samverkan/samverkan/internal/registry"
+	"github.com/samverkan/samverkan/internal/session"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/token"
+	"github.com/samverkan/samverkan/internal/web"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
 	"github.com/samverkan/samverkan/workflows/iop"
@@ -73,6 +75,9 @@ type Options struct {
 	FetchPollInterval time.Duration
 	// QueryTracer sees every SQL statement (tests count them).
 	QueryTracer pgx.QueryTracer
+	// DevPeople are offered on the web sign-in page in dev mode (the demo
+	// story's people).
+	DevPeople []web.DevPerson
 }
 
 // App is the running service.
@@ -256,7 +261,27 @@ func (a *App) Start(ctx context.Context) error {
 	metrics := a.Services.Metrics
 	extra := map[string]http.Handler{"GET /metrics": metrics.Handler()}
 	var gql http.Handler = http.NotFoundHandler()
+	var pages http.Handler
 	if a.opts.Mode.runsAPI() {
+		wo := web.Options{Registry: a.Services.Registry, Signing: a.Services.Signing,
+			FollowUp: a.Services.FollowUp, Revision: a.Services.Revision, IOP: a.Services.IOP, Engine: a.Services.Engine,
+			Clock: a.opts.Clock, Logger: a.log, GraphiQL: cfg.GraphiQL, Sessions: session.New(a.DB, a.opts.Clock, 0),
+			EnsureUser: func(ctx context.Context, id web.Identity) (uuid.UUID, error) {
+				u := &store.User{Issuer: id.Issuer, Subject: id.Subject, Name: id.Name, Email: id.Email}
+				return u.ID, store.UpsertUser(ctx, a.DB.Pool, u)
+			}}
+		if cfg.OIDCIssuer != "" {
+			if wo.OIDC, err = web.NewOIDC(ctx, cfg.OIDCIssuer, cfg.OIDCClientID, cfg.OIDCClientSecret, cfg.PublicURL); err != nil {
+				return err
+			}
+		} else if cfg.Dev {
+			wo.DevPeople, wo.DevSignIn = a.opts.DevPeople, a.EnsureUser
+		}
+		site, err := web.New(wo)
+		if err != nil {
+			return fmt.Errorf("web pages: %w", err)
+		}
+		pages = metrics.Middleware("web", a.log, site)
 		ui, err := a.riverUI(ctx, auth)
 		if err != nil {
 			return err
@@ -283,6 +308,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.http = httpserver.New(ln, httpserver.Options{
 		GraphQL:        gql,
+		Web:            pages,
 		Ready:          a.ready,
 		Extra:          extra,
 		Tracing:        cfg.OTLPEndpoint != "",

@@ -31,6 +31,7 @@ import (
 	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/testdb"
 	"github.com/samverkan/samverkan/internal/token"
+	"github.com/samverkan/samverkan/internal/web"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/iop"
 )
@@ -59,6 +60,8 @@ type Options struct {
 	Configure func(*config.Config)
 	// QueryTracer sees the service's SQL statements.
 	QueryTracer pgx.QueryTracer
+	// DevPeople are offered on the web sign-in page.
+	DevPeople []web.DevPerson
 }
 
 // Start boots the service and stops it when the test ends.
@@ -92,7 +95,8 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	ctx := context.Background()
 	a, err := app.Open(ctx, app.Options{Config: cfg, Mode: o.Mode, Version: "test", Logger: log, Clock: clk, Listener: ln,
-		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, QueryTracer: o.QueryTracer})
+		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, QueryTracer: o.QueryTracer,
+		DevPeople: o.DevPeople})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(ctx))
 	t.Cleanup(func() { _ = a.Close() })

@@ -1,0 +1,375 @@
+// Package web serves the service's HTML pages: server-rendered with
+// html/template, with the templates, the style sheet and the message
+// catalogues embedded in the binary. The pages work without JavaScript and
+// load nothing from another origin. Like the GraphQL resolvers, a handler
+// decodes the request, calls the services and renders; it holds no SQL and
+// no rule of its own.
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/orgnr"
+	"github.com/samverkan/samverkan/internal/registry"
+	"github.com/samverkan/samverkan/internal/session"
+	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/followup"
+	"github.com/samverkan/samverkan/workflows/iop"
+	"github.com/samverkan/samverkan/workflows/revision"
+	"github.com/samverkan/samverkan/workflows/signing"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Options are the services the pages read and how they are served.
+type Options struct {
+	Registry *registry.Service
+	Signing  *signing.Service
+	FollowUp *followup.Service
+	Revision *revision.Service
+	IOP      *iop.Service
+	Engine   *workflows.Engine
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	// GraphiQL says whether /graphiql/ is served (the footer links to it).
+	GraphiQL bool
+
+	// Sessions keeps the signed-in people's sessions; nil serves the
+	// public pages only.
+	Sessions *session.Service
+	// OIDC signs people in with the configured issuer (nil: none).
+	OIDC *OIDC
+	// EnsureUser is the person an identity provider vouched for, created
+	// on first sight.
+	EnsureUser func(ctx context.Context, id Identity) (uuid.UUID, error)
+	// DevPeople and DevSignIn offer the demo people on the sign-in page
+	// (dev mode only; nil otherwise).
+	DevPeople []DevPerson
+	DevSignIn func(ctx context.Context, subject, name string) (uuid.UUID, error)
+}
+
+// Handler serves the pages.
+type Handler struct {
+	o       Options
+	msgs    catalogues
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	handler http.Handler
+}
+
+// New parses the templates and catalogues and builds the routes.
+func New(o Options) (*Handler, error) {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	msgs, err := loadCatalogues()
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{o: o, msgs: msgs, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	if err := h.parse(); err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return nil, err
+	}
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	h.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	}))
+	h.mux.HandleFunc("GET /lang/{lang}", h.setLanguage)
+	h.mux.HandleFunc("GET /{$}", h.start)
+	h.mux.HandleFunc("GET /signatories", h.signatories)
+	h.mux.HandleFunc("GET /signatories.csv", h.signatoriesCSV)
+	h.mux.HandleFunc("GET /signatories.json", h.signatoriesJSON)
+	h.mux.HandleFunc("GET /organisations/{id}", h.organisation)
+	h.mux.HandleFunc("GET /annual-reports", h.annualReports)
+	h.mux.HandleFunc("GET /revision", h.revision)
+	h.mux.HandleFunc("GET /partnerships", h.partnerships)
+	h.mux.HandleFunc("GET /history", h.history)
+	h.mux.HandleFunc("GET /history/digest", h.historyDigest)
+	if o.Sessions != nil {
+		h.mux.HandleFunc("GET /sign-in", h.signIn)
+		h.mux.HandleFunc("POST /sign-in/dev", h.signInDev)
+		h.mux.HandleFunc("GET /sign-in/oidc", h.signInOIDC)
+		h.mux.HandleFunc("GET /sign-in/callback", h.signInCallback)
+		h.mux.HandleFunc("POST /sign-out", h.signOut)
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
+	h.handler = h.withSessions(h.mux)
+	return h, nil
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	h.handler.ServeHTTP(w, r)
+}
+
+var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "history_digest", "error", "signin"}
+
+func (h *Handler) parse() error {
+	funcs := template.FuncMap{
+		"number":  func(n int) string { return Number(int64(n)) },
+		"decimal": Decimal,
+		"money":   Money,
+		"hex":     func(b []byte) string { return fmt.Sprintf("%x", b) },
+		"add":     func(a, b int) int { return a + b },
+		"chart":   barChart,
+		"paras":   paragraphs,
+		"orgnr":   func(n string) string { return orgnr.Number(n).String() },
+		"deref":   func(t *time.Time) time.Time { return *t },
+		"dated":   func(l Localizer, t time.Time) dated { return dated{L: l, T: t} },
+		"navItem": func(p *Page, nav, href, key string) navLink {
+			return navLink{Href: href, Label: p.L.T(key), Current: p.Nav == nav}
+		},
+		"pageParam": func(path string) string {
+			u, err := url.Parse(path)
+			if err != nil {
+				return ""
+			}
+			return u.Query().Get("page")
+		},
+		"eventText": h.eventText,
+	}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("template %s: %w", name, err)
+		}
+		h.pages[name] = t
+	}
+	return nil
+}
+
+type dated struct {
+	L Localizer
+	T time.Time
+}
+
+type navLink struct {
+	Href, Label string
+	Current     bool
+}
+
+// eventText says what a history event records: a transition by its
+// definition's title, another event by its kind from the catalogue, with
+// the name or title the event carries.
+func (h *Handler) eventText(l Localizer, e store.Event) string {
+	var text string
+	if e.Transition != "" && h.o.Engine != nil {
+		if def, err := h.o.Engine.Definition(e.WorkflowKind, 0); err == nil {
+			if t, ok := def.Transition(e.Transition); ok && t.Title != "" {
+				text = inLanguage(t.Title, l.Lang)
+			}
+		}
+		if text == "" {
+			text = e.Transition
+		}
+		text = l.T("workflow."+e.WorkflowKind) + ": " + text
+	} else {
+		text = l.T("event." + e.Kind)
+		if strings.HasPrefix(text, "event.") {
+			text = e.Kind
+		}
+		if e.WorkflowKind != "" {
+			text = l.T("workflow."+e.WorkflowKind) + ": " + text
+		}
+	}
+	var input map[string]any
+	if json.Unmarshal([]byte(e.Input), &input) == nil {
+		for _, k := range []string{"name", "title"} {
+			if v, ok := input[k].(string); ok && v != "" {
+				return text + " – " + v
+			}
+		}
+	}
+	return text
+}
+
+// paragraphs splits a text at blank lines.
+func paragraphs(s string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// FieldError is one field's message, shown beside the field and in the
+// error summary at the top, which links to the field.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// Page is what every template gets.
+type Page struct {
+	L        Localizer
+	Title    string
+	Path     string
+	Nav      string
+	Errors   []FieldError
+	GraphiQL bool
+	// SignIn says whether the header offers signing in.
+	SignIn bool
+	// User is the signed-in person's name ("" for a visitor); CSRF is the
+	// token the page's forms carry.
+	User string
+	CSRF string
+	Data any
+}
+
+// FieldErr is the message for field, if any.
+func (p *Page) FieldErr(field string) string {
+	for _, e := range p.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+func (h *Handler) localizer(r *http.Request) Localizer {
+	lang := chooseLanguage(r)
+	return Localizer{Lang: lang, msgs: h.msgs[lang]}
+}
+
+func (h *Handler) page(r *http.Request, nav, titleKey string, data any) *Page {
+	l := h.localizer(r)
+	p := &Page{L: l, Title: l.T(titleKey), Path: r.URL.RequestURI(), Nav: nav, GraphiQL: h.o.GraphiQL, Data: data,
+		SignIn: h.o.Sessions != nil}
+	if s := sessionOf(r); s != nil {
+		p.CSRF = s.CSRF()
+		if s.SignedIn() {
+			p.User = s.Principal().Name
+		}
+	}
+	return p
+}
+
+// render writes a page; it renders into a buffer first, so a template
+// error becomes a clean 500 rather than half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *Page) {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		h.fail(w, r, fmt.Errorf("render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", p.L.Lang)
+	w.Header().Add("Vary", "Cookie, Accept-Language")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+type errorData struct {
+	Heading string
+	Message string
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	p := h.page(r, "", "error.not_found.title", nil)
+	p.Data = errorData{Heading: p.L.T("error.not_found.title"), Message: p.L.T("error.not_found.body")}
+	h.render(w, r, http.StatusNotFound, "error", p)
+}
+
+// fail logs err with a reference and shows a page with the reference, never
+// the error's text.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, r.Context().Err()) && r.Context().Err() != nil {
+		return
+	}
+	ref := fmt.Sprintf("%x", time.Now().UnixNano())
+	h.o.Logger.Error("web page failed", "path", r.URL.Path, "ref", ref, "err", err)
+	l := h.localizer(r)
+	p := &Page{L: l, Title: l.T("error.internal.title"), Path: r.URL.RequestURI(), GraphiQL: h.o.GraphiQL,
+		Data: errorData{Heading: l.T("error.internal.title"), Message: l.T("error.internal.body", ref)}}
+	var buf bytes.Buffer
+	if h.pages["error"].ExecuteTemplate(&buf, "layout", p) != nil {
+		http.Error(w, "Internt fel / Internal error: "+ref, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// setLanguage remembers the chosen language for a year and goes back to
+// the page the switch was on.
+func (h *Handler) setLanguage(w http.ResponseWriter, r *http.Request) {
+	lang := r.PathValue("lang")
+	if !supported(lang) {
+		h.notFound(w, r)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+// localPath keeps a redirect on this site: a path of ours, or the start.
+func localPath(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.HasPrefix(next, "/\\") || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return next
+}
+
+// fieldErrors turns a domain BAD_INPUT error into field messages in the
+// page's language; any other error is returned.
+func fieldErrors(l Localizer, err error) ([]FieldError, error) {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Code != apperr.BadInput {
+		return nil, err
+	}
+	field := ae.Field
+	if field == "" {
+		field = "form"
+	}
+	return []FieldError{{Field: field, Message: inLanguage(ae.Message, l.Lang)}}, nil
+}
+
+// inLanguage picks one half of a domain message written "Svensk text. /
+// English text.".
+func inLanguage(msg, lang string) string {
+	sv, en, ok := strings.Cut(msg, " / ")
+	if !ok {
+		return msg
+	}
+	if lang == "en" {
+		return strings.TrimSpace(en)
+	}
+	return strings.TrimSpace(sv)
+}
