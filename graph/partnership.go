@@ -10,6 +10,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/iop"
 )
 
@@ -30,16 +31,27 @@ func (r *Resolver) partnershipPayload(ctx context.Context, id uuid.UUID) (*model
 	return &model.PartnershipPayload{Partnership: p}, nil
 }
 
-// partnershipAct runs a command on a partnership and answers with it.
-func (r *Resolver) partnershipAct(ctx context.Context, gid string, fn func(authz.Principal, uuid.UUID) error) (*model.PartnershipPayload, error) {
+// partnershipStep is the step a partnership command takes: the
+// partnership, the version of its instance the client read and the reason.
+func partnershipStep(gid string, expectedVersion *int, reason *string) (workflows.Step, error) {
 	id, err := mustID("partnershipId", gid, typePartnership)
+	if err != nil {
+		return workflows.Step{}, err
+	}
+	return workflows.Step{ID: id, ExpectedVersion: num(expectedVersion), Reason: str(reason)}, nil
+}
+
+// partnershipAct runs a command on a partnership and answers with it.
+func (r *Resolver) partnershipAct(ctx context.Context, gid string, expectedVersion *int, reason *string,
+	fn func(authz.Principal, workflows.Step) error) (*model.PartnershipPayload, error) {
+	st, err := partnershipStep(gid, expectedVersion, reason)
 	if err != nil {
 		return nil, err
 	}
-	if err := fn(identity.FromContext(ctx), id); err != nil {
+	if err := fn(identity.FromContext(ctx), st); err != nil {
 		return nil, err
 	}
-	return r.partnershipPayload(ctx, id)
+	return r.partnershipPayload(ctx, st.ID)
 }
 
 func proposeInput(in model.ProposePartnershipInput) (iop.ProposeInput, error) {
