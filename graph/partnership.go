@@ -59,7 +59,35 @@ func proposeInput(in model.ProposePartnershipInput) (iop.ProposeInput, error) {
 	if err != nil {
 		return iop.ProposeInput{}, err
 	}
-	out := iop.ProposeInput{PublicBodyID: body, OwnInitiative: in.OwnInitiative, Record: iop.Record{
+	out := iop.ProposeInput{PublicBodyID: body, OwnInitiative: in.OwnInitiative}
+	for _, g := range in.IdeaBasedIds {
+		id, err := mustID("ideaBasedIds", g, typeOrganisation)
+		if err != nil {
+			return out, err
+		}
+		out.IdeaBasedIDs = append(out.IdeaBasedIDs, id)
+	}
+	out.Record, err = recordInput(in)
+	return out, err
+}
+
+// updateInput is the record an update writes: the same fields as a
+// proposal's, without the parties.
+func updateInput(in model.UpdatePartnershipInput) (iop.Record, error) {
+	return recordInput(model.ProposePartnershipInput{
+		Title: in.Title, Purpose: in.Purpose, Background: in.Background, Preconditions: in.Preconditions,
+		ValueBaseVersionID: in.ValueBaseVersionID, SteeringGroup: in.SteeringGroup, WorkingGroup: in.WorkingGroup,
+		Responsibilities: in.Responsibilities, Goals: in.Goals, TargetGroup: in.TargetGroup, FollowUpIndicators: in.FollowUpIndicators,
+		ReportDueMonth: in.ReportDueMonth, ReportDueDay: in.ReportDueDay, Budget: in.Budget, ExpectedGains: in.ExpectedGains,
+		StartDate: in.StartDate, EndDate: in.EndDate, NoticeMonths: in.NoticeMonths, ChangeHandling: in.ChangeHandling,
+		Renegotiation: in.Renegotiation, Rescission: in.Rescission, DisputeResolution: in.DisputeResolution,
+		Contributions: in.Contributions,
+	})
+}
+
+// recordInput is the record of a proposal.
+func recordInput(in model.ProposePartnershipInput) (iop.Record, error) {
+	out := iop.Record{
 		Title: in.Title, Purpose: in.Purpose, Background: str(in.Background), Preconditions: str(in.Preconditions),
 		SteeringGroup: str(in.SteeringGroup), WorkingGroup: str(in.WorkingGroup), Responsibilities: str(in.Responsibilities),
 		Goals: str(in.Goals), TargetGroup: str(in.TargetGroup), FollowUpIndicators: str(in.FollowUpIndicators),
@@ -67,13 +95,6 @@ func proposeInput(in model.ProposePartnershipInput) (iop.ProposeInput, error) {
 		ExpectedGains: str(in.ExpectedGains), StartDate: in.StartDate, EndDate: in.EndDate, NoticeMonths: num(in.NoticeMonths),
 		ChangeHandling: str(in.ChangeHandling), Renegotiation: str(in.Renegotiation), Rescission: str(in.Rescission),
 		DisputeResolution: str(in.DisputeResolution),
-	}}
-	for _, g := range in.IdeaBasedIds {
-		id, err := mustID("ideaBasedIds", g, typeOrganisation)
-		if err != nil {
-			return out, err
-		}
-		out.IdeaBasedIDs = append(out.IdeaBasedIDs, id)
 	}
 	if in.ValueBaseVersionID != nil {
 		v, err := mustID("valueBaseVersionId", *in.ValueBaseVersionID, typeAgreementVersion)

@@ -51,14 +51,14 @@ func (r *mutationResolver) ProposePartnership(ctx context.Context, input model.P
 }
 
 func (r *mutationResolver) StartPartnershipAssessment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.StartAssessment(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) AssessPartnership(ctx context.Context, input model.AssessPartnershipInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, nil, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
 		_, _, err := r.IOP.Assess(ctx, pr, st, iop.AssessmentInput{
 			EconomicActivity: input.EconomicActivity, EconomicActivityJustification: input.EconomicActivityJustification,
 			MarketOrCompetition: input.MarketOrCompetition, MarketOrCompetitionJustification: input.MarketOrCompetitionJustification,
@@ -70,11 +70,52 @@ func (r *mutationResolver) AssessPartnership(ctx context.Context, input model.As
 	})
 }
 
+func (r *mutationResolver) UpdatePartnership(ctx context.Context, input model.UpdatePartnershipInput) (*model.PartnershipPayload, error) {
+	rec, err := updateInput(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.Update(ctx, pr, st, rec)
+		return err
+	})
+}
+
 func (r *mutationResolver) AddPartnershipDraft(ctx context.Context, input model.AddPartnershipDraftInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, nil, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.AddDraft(ctx, pr, st, input.Body)
 		return err
 	})
+}
+
+func (r *mutationResolver) CommentOnPartnershipDraft(ctx context.Context, input model.CommentOnPartnershipDraftInput) (*model.PartnershipDraftCommentPayload, error) {
+	draft, err := mustID("draftId", input.DraftID, typePartnershipDraft)
+	if err != nil {
+		return nil, err
+	}
+	var c *store.DraftComment
+	p, err := r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		var err error
+		c, err = r.IOP.CommentDraft(ctx, pr, st, draft, input.Body)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.PartnershipDraftCommentPayload{Partnership: p.Partnership, Comment: c}, nil
+}
+
+func (r *mutationResolver) AddPartnershipNote(ctx context.Context, input model.AddPartnershipNoteInput) (*model.PartnershipNotePayload, error) {
+	var n *store.PartnershipNote
+	p, err := r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		var err error
+		n, err = r.IOP.AddNote(ctx, pr, st, input.Body)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.PartnershipNotePayload{Partnership: p.Partnership, Note: n}, nil
 }
 
 func (r *mutationResolver) AttachPartnershipDocument(ctx context.Context, input model.AttachPartnershipDocumentInput) (*model.PartnershipPayload, error) {
@@ -85,7 +126,7 @@ func (r *mutationResolver) AttachPartnershipDocument(ctx context.Context, input 
 			return nil, apperr.Invalid("contentBase64", "Filen är inte giltig base64. / The file is not valid base64.")
 		}
 	}
-	return r.partnershipAct(ctx, input.PartnershipID, nil, nil, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.AttachDocument(ctx, pr, st, iop.DocumentInput{Kind: strings.ToLower(string(input.Kind)), Title: input.Title,
 			URL: str(input.URL), Content: content, MediaType: str(input.MediaType)})
 		return err
@@ -93,49 +134,49 @@ func (r *mutationResolver) AttachPartnershipDocument(ctx context.Context, input 
 }
 
 func (r *mutationResolver) SubmitPartnershipForDecision(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.SubmitForDecision(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) SendPartnershipBack(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.SendBack(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) ApprovePartnership(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.Approve(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) WithdrawPartnership(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.Withdraw(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) SubmitPartnershipReport(ctx context.Context, input model.SubmitPartnershipReportInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, nil, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.SubmitReport(ctx, pr, st, input.Year, input.Body)
 		return err
 	})
 }
 
 func (r *mutationResolver) ProposePartnershipRenewal(ctx context.Context, input model.ProposeRenewalInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, nil, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.ProposeRenewal(ctx, pr, st, input.EndDate)
 		return err
 	})
 }
 
 func (r *mutationResolver) RenewPartnership(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.Renew(ctx, pr, st)
 		return err
 	})
@@ -146,7 +187,7 @@ func (r *mutationResolver) TerminatePartnership(ctx context.Context, input model
 	if err != nil {
 		return nil, err
 	}
-	return r.partnershipAct(ctx, input.PartnershipID, nil, &input.Reason, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, &input.Reason, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.Terminate(ctx, pr, st, party)
 		return err
 	})
@@ -157,21 +198,21 @@ func (r *mutationResolver) ProposePartnershipAmendment(ctx context.Context, inpu
 	for _, c := range input.Changes {
 		fields[c.Field] = c.Value
 	}
-	return r.partnershipAct(ctx, input.PartnershipID, nil, nil, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
 		_, _, err := r.IOP.Amend(ctx, pr, st, iop.AmendmentInput{Description: input.Description, Fields: fields, Budget: str(input.Budget)})
 		return err
 	})
 }
 
 func (r *mutationResolver) AdoptPartnershipAmendment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.AdoptAmendment(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) RejectPartnershipAmendment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, nil, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
 		_, err := r.IOP.RejectAmendment(ctx, pr, st)
 		return err
 	})
@@ -385,6 +426,13 @@ func (r *partnershipDraftResolver) ID(ctx context.Context, obj *store.Partnershi
 	return globalID(typePartnershipDraft, obj.ID), nil
 }
 
+func (r *partnershipDraftCommentResolver) Organisation(ctx context.Context, obj *store.DraftComment) (*store.Organisation, error) {
+	if obj.OrganisationID == nil {
+		return nil, nil
+	}
+	return load(ctx, loaders(ctx).Organisation, *obj.OrganisationID)
+}
+
 func (r *queryResolver) Partnerships(ctx context.Context, state *string, first *int, after *string) (*model.PartnershipConnection, error) {
 	n, err := pageSize(first)
 	if err != nil {
@@ -445,10 +493,15 @@ func (r *Resolver) PartnershipDocument() PartnershipDocumentResolver {
 
 func (r *Resolver) PartnershipDraft() PartnershipDraftResolver { return &partnershipDraftResolver{r} }
 
+func (r *Resolver) PartnershipDraftComment() PartnershipDraftCommentResolver {
+	return &partnershipDraftCommentResolver{r}
+}
+
 type (
-	contributionResolver        struct{ *Resolver }
-	contributionSumResolver     struct{ *Resolver }
-	partnershipResolver         struct{ *Resolver }
-	partnershipDocumentResolver struct{ *Resolver }
-	partnershipDraftResolver    struct{ *Resolver }
+	contributionResolver            struct{ *Resolver }
+	contributionSumResolver         struct{ *Resolver }
+	partnershipResolver             struct{ *Resolver }
+	partnershipDocumentResolver     struct{ *Resolver }
+	partnershipDraftResolver        struct{ *Resolver }
+	partnershipDraftCommentResolver struct{ *Resolver }
 )
