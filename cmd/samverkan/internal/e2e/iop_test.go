@@ -295,4 +295,18 @@ func TestPartnershipRecordCommentsAndNotes(t *testing.T) {
 		"nothing refused changed the partnership")
 	require.Equal(t, 1, s.env.Count("SELECT count(*) FROM partnership_notes"))
 	require.Equal(t, 1, s.env.Count("SELECT count(*) FROM partnership_draft_comments"))
+
+	// The other IOP mutations take expectedVersion too: on a stale one the
+	// draft is not put to the decision, on the current one it is.
+	submit := `mutation($p: ID!, $v: Int) { submitPartnershipForDecision(input: {partnershipId: $p, expectedVersion: $v}) {
+		partnership { state } } }`
+	r := s.env.Do(s.org.rep, submit, map[string]any{"p": id, "v": read})
+	require.NotEmpty(t, r.Errors)
+	require.Equal(t, "CONFLICT", r.Errors[0].Code())
+	require.Equal(t, "negotiation", s.partnership(t, id).State)
+	var out struct {
+		SubmitPartnershipForDecision struct{ Partnership struct{ State string } }
+	}
+	s.env.MustDo(s.org.rep, submit, map[string]any{"p": id, "v": s.partnership(t, id).Instance.Version}, &out)
+	require.Equal(t, "decision", out.SubmitPartnershipForDecision.Partnership.State)
 }
