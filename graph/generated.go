@@ -53,6 +53,7 @@ type ResolverRoot interface {
 	Partnership() PartnershipResolver
 	PartnershipDocument() PartnershipDocumentResolver
 	PartnershipDraft() PartnershipDraftResolver
+	PartnershipDraftComment() PartnershipDraftCommentResolver
 	Query() QueryResolver
 	RepresentationClaim() RepresentationClaimResolver
 	Revision() RevisionResolver
@@ -270,6 +271,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddPartnershipDraft          func(childComplexity int, input model.AddPartnershipDraftInput) int
+		AddPartnershipNote           func(childComplexity int, input model.AddPartnershipNoteInput) int
 		AddRevisionDraft             func(childComplexity int, input model.AddDraftInput) int
 		AdoptNextActivityPlan        func(childComplexity int, input model.AdoptNextPlanInput) int
 		AdoptPartnershipAmendment    func(childComplexity int, input model.PartnershipActionInput) int
@@ -284,6 +286,7 @@ type ComplexityRoot struct {
 		AttachPartnershipDocument    func(childComplexity int, input model.AttachPartnershipDocumentInput) int
 		AttachToSigningCeremony      func(childComplexity int, input model.AttachToCeremonyInput) int
 		CalendarURL                  func(childComplexity int, input model.CalendarURLInput) int
+		CommentOnPartnershipDraft    func(childComplexity int, input model.CommentOnPartnershipDraftInput) int
 		ConfirmAgreementVersion      func(childComplexity int, input model.SigningActionInput) int
 		ConfirmRepresentation        func(childComplexity int, input model.DecideRepresentationInput) int
 		CreateActionPlan             func(childComplexity int, input model.CreateActionPlanInput) int
@@ -327,6 +330,7 @@ type ComplexityRoot struct {
 		SubmitPartnershipReport      func(childComplexity int, input model.SubmitPartnershipReportInput) int
 		TerminatePartnership         func(childComplexity int, input model.TerminatePartnershipInput) int
 		UpdateOrganisation           func(childComplexity int, input model.UpdateOrganisationInput) int
+		UpdatePartnership            func(childComplexity int, input model.UpdatePartnershipInput) int
 		WithdrawApproval             func(childComplexity int, input model.WithdrawApprovalInput) int
 		WithdrawPartnership          func(childComplexity int, input model.PartnershipActionInput) int
 		WithdrawSignature            func(childComplexity int, input model.SigningActionInput) int
@@ -459,9 +463,30 @@ type ComplexityRoot struct {
 		Version   func(childComplexity int) int
 	}
 
+	PartnershipDraftComment struct {
+		Body         func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Organisation func(childComplexity int) int
+	}
+
+	PartnershipDraftCommentPayload struct {
+		Comment     func(childComplexity int) int
+		Partnership func(childComplexity int) int
+	}
+
 	PartnershipEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	PartnershipNote struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+	}
+
+	PartnershipNotePayload struct {
+		Note        func(childComplexity int) int
+		Partnership func(childComplexity int) int
 	}
 
 	PartnershipPayload struct {
@@ -752,7 +777,10 @@ type MutationResolver interface {
 	ProposePartnership(ctx context.Context, input model.ProposePartnershipInput) (*model.PartnershipPayload, error)
 	StartPartnershipAssessment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
 	AssessPartnership(ctx context.Context, input model.AssessPartnershipInput) (*model.PartnershipPayload, error)
+	UpdatePartnership(ctx context.Context, input model.UpdatePartnershipInput) (*model.PartnershipPayload, error)
 	AddPartnershipDraft(ctx context.Context, input model.AddPartnershipDraftInput) (*model.PartnershipPayload, error)
+	CommentOnPartnershipDraft(ctx context.Context, input model.CommentOnPartnershipDraftInput) (*model.PartnershipDraftCommentPayload, error)
+	AddPartnershipNote(ctx context.Context, input model.AddPartnershipNoteInput) (*model.PartnershipNotePayload, error)
 	AttachPartnershipDocument(ctx context.Context, input model.AttachPartnershipDocumentInput) (*model.PartnershipPayload, error)
 	SubmitPartnershipForDecision(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
 	SendPartnershipBack(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error)
@@ -855,6 +883,9 @@ type PartnershipDocumentResolver interface {
 }
 type PartnershipDraftResolver interface {
 	ID(ctx context.Context, obj *store.PartnershipDraft) (string, error)
+}
+type PartnershipDraftCommentResolver interface {
+	Organisation(ctx context.Context, obj *store.DraftComment) (*store.Organisation, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (bind.Node, error)
@@ -1734,6 +1765,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddPartnershipDraft(childComplexity, args["input"].(model.AddPartnershipDraftInput)), true
+	case "Mutation.addPartnershipNote":
+		if e.ComplexityRoot.Mutation.AddPartnershipNote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPartnershipNote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPartnershipNote(childComplexity, args["input"].(model.AddPartnershipNoteInput)), true
 	case "Mutation.addRevisionDraft":
 		if e.ComplexityRoot.Mutation.AddRevisionDraft == nil {
 			break
@@ -1888,6 +1930,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CalendarURL(childComplexity, args["input"].(model.CalendarURLInput)), true
+	case "Mutation.commentOnPartnershipDraft":
+		if e.ComplexityRoot.Mutation.CommentOnPartnershipDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_commentOnPartnershipDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CommentOnPartnershipDraft(childComplexity, args["input"].(model.CommentOnPartnershipDraftInput)), true
 	case "Mutation.confirmAgreementVersion":
 		if e.ComplexityRoot.Mutation.ConfirmAgreementVersion == nil {
 			break
@@ -2356,6 +2409,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateOrganisation(childComplexity, args["input"].(model.UpdateOrganisationInput)), true
+	case "Mutation.updatePartnership":
+		if e.ComplexityRoot.Mutation.UpdatePartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePartnership(childComplexity, args["input"].(model.UpdatePartnershipInput)), true
 	case "Mutation.withdrawApproval":
 		if e.ComplexityRoot.Mutation.WithdrawApproval == nil {
 			break
@@ -2948,6 +3012,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PartnershipDraft.Version(childComplexity), true
 
+	case "PartnershipDraftComment.body":
+		if e.ComplexityRoot.PartnershipDraftComment.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDraftComment.Body(childComplexity), true
+	case "PartnershipDraftComment.createdAt":
+		if e.ComplexityRoot.PartnershipDraftComment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDraftComment.CreatedAt(childComplexity), true
+	case "PartnershipDraftComment.organisation":
+		if e.ComplexityRoot.PartnershipDraftComment.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDraftComment.Organisation(childComplexity), true
+
+	case "PartnershipDraftCommentPayload.comment":
+		if e.ComplexityRoot.PartnershipDraftCommentPayload.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDraftCommentPayload.Comment(childComplexity), true
+	case "PartnershipDraftCommentPayload.partnership":
+		if e.ComplexityRoot.PartnershipDraftCommentPayload.Partnership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipDraftCommentPayload.Partnership(childComplexity), true
+
 	case "PartnershipEdge.cursor":
 		if e.ComplexityRoot.PartnershipEdge.Cursor == nil {
 			break
@@ -2960,6 +3056,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnershipEdge.Node(childComplexity), true
+
+	case "PartnershipNote.body":
+		if e.ComplexityRoot.PartnershipNote.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipNote.Body(childComplexity), true
+	case "PartnershipNote.createdAt":
+		if e.ComplexityRoot.PartnershipNote.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipNote.CreatedAt(childComplexity), true
+
+	case "PartnershipNotePayload.note":
+		if e.ComplexityRoot.PartnershipNotePayload.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipNotePayload.Note(childComplexity), true
+	case "PartnershipNotePayload.partnership":
+		if e.ComplexityRoot.PartnershipNotePayload.Partnership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipNotePayload.Partnership(childComplexity), true
 
 	case "PartnershipPayload.partnership":
 		if e.ComplexityRoot.PartnershipPayload.Partnership == nil {
@@ -3650,6 +3772,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ActivityInput", ec.unmarshalInputActivityInput),
 			graphql.NewInputUnmarshaler("AddDraftInput", ec.unmarshalInputAddDraftInput),
 			graphql.NewInputUnmarshaler("AddPartnershipDraftInput", ec.unmarshalInputAddPartnershipDraftInput),
+			graphql.NewInputUnmarshaler("AddPartnershipNoteInput", ec.unmarshalInputAddPartnershipNoteInput),
 			graphql.NewInputUnmarshaler("AdoptNextPlanInput", ec.unmarshalInputAdoptNextPlanInput),
 			graphql.NewInputUnmarshaler("AgreementVersionInput", ec.unmarshalInputAgreementVersionInput),
 			graphql.NewInputUnmarshaler("ApplyToSignInput", ec.unmarshalInputApplyToSignInput),
@@ -3661,6 +3784,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AttachPartnershipDocumentInput", ec.unmarshalInputAttachPartnershipDocumentInput),
 			graphql.NewInputUnmarshaler("AttachToCeremonyInput", ec.unmarshalInputAttachToCeremonyInput),
 			graphql.NewInputUnmarshaler("CalendarUrlInput", ec.unmarshalInputCalendarUrlInput),
+			graphql.NewInputUnmarshaler("CommentOnPartnershipDraftInput", ec.unmarshalInputCommentOnPartnershipDraftInput),
 			graphql.NewInputUnmarshaler("ContributionInput", ec.unmarshalInputContributionInput),
 			graphql.NewInputUnmarshaler("CreateActionPlanInput", ec.unmarshalInputCreateActionPlanInput),
 			graphql.NewInputUnmarshaler("CreateAgreementInput", ec.unmarshalInputCreateAgreementInput),
@@ -3695,6 +3819,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SubmitPartnershipReportInput", ec.unmarshalInputSubmitPartnershipReportInput),
 			graphql.NewInputUnmarshaler("TerminatePartnershipInput", ec.unmarshalInputTerminatePartnershipInput),
 			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
+			graphql.NewInputUnmarshaler("UpdatePartnershipInput", ec.unmarshalInputUpdatePartnershipInput),
 			graphql.NewInputUnmarshaler("WithdrawApprovalInput", ec.unmarshalInputWithdrawApprovalInput),
 		)
 	}
@@ -4456,6 +4581,28 @@ func (ec *executionContext) childFields_PartnershipDraft(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipDraft", field.Name)
 }
 
+func (ec *executionContext) childFields_PartnershipDraftComment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "body":
+		return ec.fieldContext_PartnershipDraftComment_body(ctx, field)
+	case "organisation":
+		return ec.fieldContext_PartnershipDraftComment_organisation(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PartnershipDraftComment_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipDraftComment", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipDraftCommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partnership":
+		return ec.fieldContext_PartnershipDraftCommentPayload_partnership(ctx, field)
+	case "comment":
+		return ec.fieldContext_PartnershipDraftCommentPayload_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipDraftCommentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_PartnershipEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cursor":
@@ -4464,6 +4611,26 @@ func (ec *executionContext) childFields_PartnershipEdge(ctx context.Context, fie
 		return ec.fieldContext_PartnershipEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipNote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "body":
+		return ec.fieldContext_PartnershipNote_body(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PartnershipNote_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipNote", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipNotePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partnership":
+		return ec.fieldContext_PartnershipNotePayload_partnership(ctx, field)
+	case "note":
+		return ec.fieldContext_PartnershipNotePayload_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipNotePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_PartnershipPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4958,6 +5125,20 @@ func (ec *executionContext) field_Mutation_addPartnershipDraft_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addPartnershipNote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddPartnershipNoteInput, error) {
+			return ec.unmarshalNAddPartnershipNoteInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAddPartnershipNoteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addRevisionDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5146,6 +5327,20 @@ func (ec *executionContext) field_Mutation_calendarUrl_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CalendarURLInput, error) {
 			return ec.unmarshalNCalendarUrlInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCalendarURLInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_commentOnPartnershipDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CommentOnPartnershipDraftInput, error) {
+			return ec.unmarshalNCommentOnPartnershipDraftInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCommentOnPartnershipDraftInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5734,6 +5929,20 @@ func (ec *executionContext) field_Mutation_updateOrganisation_args(ctx context.C
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateOrganisationInput, error) {
 			return ec.unmarshalNUpdateOrganisationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐUpdateOrganisationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePartnershipInput, error) {
+			return ec.unmarshalNUpdatePartnershipInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐUpdatePartnershipInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9998,6 +10207,50 @@ func (ec *executionContext) fieldContext_Mutation_assessPartnership(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updatePartnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePartnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePartnership(ctx, fc.Args["input"].(model.UpdatePartnershipInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePartnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePartnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_addPartnershipDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10036,6 +10289,94 @@ func (ec *executionContext) fieldContext_Mutation_addPartnershipDraft(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_addPartnershipDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_commentOnPartnershipDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_commentOnPartnershipDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CommentOnPartnershipDraft(ctx, fc.Args["input"].(model.CommentOnPartnershipDraftInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipDraftCommentPayload) graphql.Marshaler {
+			return ec.marshalNPartnershipDraftCommentPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipDraftCommentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_commentOnPartnershipDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipDraftCommentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_commentOnPartnershipDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addPartnershipNote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addPartnershipNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddPartnershipNote(ctx, fc.Args["input"].(model.AddPartnershipNoteInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipNotePayload) graphql.Marshaler {
+			return ec.marshalNPartnershipNotePayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipNotePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addPartnershipNote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipNotePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addPartnershipNote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14190,6 +14531,148 @@ func (ec *executionContext) fieldContext_PartnershipDraft_createdAt(_ context.Co
 	return graphql.NewScalarFieldContext("PartnershipDraft", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _PartnershipDraftComment_body(ctx context.Context, field graphql.CollectedField, obj *store.DraftComment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDraftComment_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDraftComment_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDraftComment", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipDraftComment_organisation(ctx context.Context, field graphql.CollectedField, obj *store.DraftComment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDraftComment_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PartnershipDraftComment().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDraftComment_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipDraftComment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipDraftComment_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.DraftComment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDraftComment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDraftComment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipDraftComment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PartnershipDraftCommentPayload_partnership(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipDraftCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDraftCommentPayload_partnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partnership, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iop.Partnership) graphql.Marshaler {
+			return ec.marshalNPartnership2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋworkflowsᚋiopᚐPartnership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDraftCommentPayload_partnership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipDraftCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partnership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipDraftCommentPayload_comment(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipDraftCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipDraftCommentPayload_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.DraftComment) graphql.Marshaler {
+			return ec.marshalNPartnershipDraftComment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDraftComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipDraftCommentPayload_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipDraftCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipDraftComment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PartnershipEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14240,6 +14723,116 @@ func (ec *executionContext) fieldContext_PartnershipEdge_node(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Partnership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipNote_body(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipNote_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipNote_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipNote", field, false, false, "String")
+}
+
+func (ec *executionContext) _PartnershipNote_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipNote_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipNote_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipNote", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PartnershipNotePayload_partnership(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipNotePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipNotePayload_partnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partnership, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iop.Partnership) graphql.Marshaler {
+			return ec.marshalNPartnership2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋworkflowsᚋiopᚐPartnership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipNotePayload_partnership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipNotePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partnership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipNotePayload_note(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipNotePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipNotePayload_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.PartnershipNote) graphql.Marshaler {
+			return ec.marshalNPartnershipNote2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipNote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipNotePayload_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipNotePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipNote(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18456,7 +19049,7 @@ func (ec *executionContext) unmarshalInputAddPartnershipDraftInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"partnershipId", "body"}
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "body"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18470,6 +19063,13 @@ func (ec *executionContext) unmarshalInputAddPartnershipDraftInput(ctx context.C
 				return it, err
 			}
 			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "body":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -18491,6 +19091,62 @@ func (ec *executionContext) unmarshalInputAddPartnershipDraftInput(ctx context.C
 func UnmarshalAddPartnershipDraftInput(ctx context.Context, raw any) (model.AddPartnershipDraftInput, error) {
 	var out model.AddPartnershipDraftInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddPartnershipDraftInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAddPartnershipNoteInput(ctx context.Context, obj any) (model.AddPartnershipNoteInput, error) {
+	var it model.AddPartnershipNoteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddPartnershipNoteInput unmarshals raw into the AddPartnershipNoteInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddPartnershipNoteInput(ctx context.Context, raw any) (model.AddPartnershipNoteInput, error) {
+	var out model.AddPartnershipNoteInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddPartnershipNoteInput", raw, &out)
 	return out, err
 }
 
@@ -18918,7 +19574,7 @@ func (ec *executionContext) unmarshalInputAssessPartnershipInput(ctx context.Con
 		asMap["recommendation"] = ""
 	}
 
-	fieldsInOrder := [...]string{"partnershipId", "economicActivity", "economicActivityJustification", "marketOrCompetition", "marketOrCompetitionJustification", "possibleStateAid", "possibleStateAidJustification", "ideaBasedOrganisation", "ideaBasedOrganisationJustification", "recommendation"}
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "economicActivity", "economicActivityJustification", "marketOrCompetition", "marketOrCompetitionJustification", "possibleStateAid", "possibleStateAidJustification", "ideaBasedOrganisation", "ideaBasedOrganisationJustification", "recommendation"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18932,6 +19588,13 @@ func (ec *executionContext) unmarshalInputAssessPartnershipInput(ctx context.Con
 				return it, err
 			}
 			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "economicActivity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("economicActivity"))
 			data, err := ec.unmarshalNBoolean2bool(ctx, v)
@@ -19089,7 +19752,7 @@ func (ec *executionContext) unmarshalInputAttachPartnershipDocumentInput(ctx con
 		asMap["mediaType"] = ""
 	}
 
-	fieldsInOrder := [...]string{"partnershipId", "kind", "title", "url", "contentBase64", "mediaType"}
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "kind", "title", "url", "contentBase64", "mediaType"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19103,6 +19766,13 @@ func (ec *executionContext) unmarshalInputAttachPartnershipDocumentInput(ctx con
 				return it, err
 			}
 			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
 			data, err := ec.unmarshalNDocumentKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐDocumentKind(ctx, v)
@@ -19254,6 +19924,69 @@ func (ec *executionContext) unmarshalInputCalendarUrlInput(ctx context.Context, 
 func UnmarshalCalendarUrlInput(ctx context.Context, raw any) (model.CalendarURLInput, error) {
 	var out model.CalendarURLInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CalendarUrlInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCommentOnPartnershipDraftInput(ctx context.Context, obj any) (model.CommentOnPartnershipDraftInput, error) {
+	var it model.CommentOnPartnershipDraftInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "draftId", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "draftId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("draftId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DraftID = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCommentOnPartnershipDraftInput unmarshals raw into the CommentOnPartnershipDraftInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCommentOnPartnershipDraftInput(ctx context.Context, raw any) (model.CommentOnPartnershipDraftInput, error) {
+	var out model.CommentOnPartnershipDraftInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CommentOnPartnershipDraftInput", raw, &out)
 	return out, err
 }
 
@@ -20190,7 +20923,7 @@ func (ec *executionContext) unmarshalInputPartnershipActionInput(ctx context.Con
 		asMap["reason"] = ""
 	}
 
-	fieldsInOrder := [...]string{"partnershipId", "reason"}
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20204,6 +20937,13 @@ func (ec *executionContext) unmarshalInputPartnershipActionInput(ctx context.Con
 				return it, err
 			}
 			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "reason":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -20246,7 +20986,7 @@ func (ec *executionContext) unmarshalInputProposeAmendmentInput(ctx context.Cont
 		asMap["budget"] = ""
 	}
 
-	fieldsInOrder := [...]string{"partnershipId", "description", "changes", "budget"}
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "description", "changes", "budget"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20260,6 +21000,13 @@ func (ec *executionContext) unmarshalInputProposeAmendmentInput(ctx context.Cont
 				return it, err
 			}
 			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "description":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -20581,7 +21328,7 @@ func (ec *executionContext) unmarshalInputProposeRenewalInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"partnershipId", "endDate"}
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "endDate"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20595,6 +21342,13 @@ func (ec *executionContext) unmarshalInputProposeRenewalInput(ctx context.Contex
 				return it, err
 			}
 			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "endDate":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
 			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
@@ -21345,7 +22099,7 @@ func (ec *executionContext) unmarshalInputSubmitPartnershipReportInput(ctx conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"partnershipId", "year", "body"}
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "year", "body"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21359,6 +22113,13 @@ func (ec *executionContext) unmarshalInputSubmitPartnershipReportInput(ctx conte
 				return it, err
 			}
 			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "year":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
 			data, err := ec.unmarshalNInt2int(ctx, v)
@@ -21401,7 +22162,7 @@ func (ec *executionContext) unmarshalInputTerminatePartnershipInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"partnershipId", "organisationId", "reason"}
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "organisationId", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21415,6 +22176,13 @@ func (ec *executionContext) unmarshalInputTerminatePartnershipInput(ctx context.
 				return it, err
 			}
 			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "organisationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
 			data, err := ec.unmarshalNID2string(ctx, v)
@@ -21550,6 +22318,271 @@ func (ec *executionContext) unmarshalInputUpdateOrganisationInput(ctx context.Co
 func UnmarshalUpdateOrganisationInput(ctx context.Context, raw any) (model.UpdateOrganisationInput, error) {
 	var out model.UpdateOrganisationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateOrganisationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdatePartnershipInput(ctx context.Context, obj any) (model.UpdatePartnershipInput, error) {
+	var it model.UpdatePartnershipInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["background"]; !present {
+		asMap["background"] = ""
+	}
+	if _, present := asMap["preconditions"]; !present {
+		asMap["preconditions"] = ""
+	}
+	if _, present := asMap["steeringGroup"]; !present {
+		asMap["steeringGroup"] = ""
+	}
+	if _, present := asMap["workingGroup"]; !present {
+		asMap["workingGroup"] = ""
+	}
+	if _, present := asMap["responsibilities"]; !present {
+		asMap["responsibilities"] = ""
+	}
+	if _, present := asMap["goals"]; !present {
+		asMap["goals"] = ""
+	}
+	if _, present := asMap["targetGroup"]; !present {
+		asMap["targetGroup"] = ""
+	}
+	if _, present := asMap["followUpIndicators"]; !present {
+		asMap["followUpIndicators"] = ""
+	}
+	if _, present := asMap["reportDueMonth"]; !present {
+		asMap["reportDueMonth"] = 3
+	}
+	if _, present := asMap["reportDueDay"]; !present {
+		asMap["reportDueDay"] = 31
+	}
+	if _, present := asMap["budget"]; !present {
+		asMap["budget"] = ""
+	}
+	if _, present := asMap["expectedGains"]; !present {
+		asMap["expectedGains"] = ""
+	}
+	if _, present := asMap["noticeMonths"]; !present {
+		asMap["noticeMonths"] = 3
+	}
+	if _, present := asMap["changeHandling"]; !present {
+		asMap["changeHandling"] = ""
+	}
+	if _, present := asMap["renegotiation"]; !present {
+		asMap["renegotiation"] = ""
+	}
+	if _, present := asMap["rescission"]; !present {
+		asMap["rescission"] = ""
+	}
+	if _, present := asMap["disputeResolution"]; !present {
+		asMap["disputeResolution"] = ""
+	}
+	if _, present := asMap["contributions"]; !present {
+		asMap["contributions"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"partnershipId", "expectedVersion", "title", "purpose", "background", "preconditions", "valueBaseVersionId", "steeringGroup", "workingGroup", "responsibilities", "goals", "targetGroup", "followUpIndicators", "reportDueMonth", "reportDueDay", "budget", "expectedGains", "startDate", "endDate", "noticeMonths", "changeHandling", "renegotiation", "rescission", "disputeResolution", "contributions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnershipId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnershipId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnershipID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "background":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("background"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Background = data
+		case "preconditions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preconditions"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Preconditions = data
+		case "valueBaseVersionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueBaseVersionId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueBaseVersionID = data
+		case "steeringGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("steeringGroup"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SteeringGroup = data
+		case "workingGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingGroup"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingGroup = data
+		case "responsibilities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("responsibilities"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Responsibilities = data
+		case "goals":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goals"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Goals = data
+		case "targetGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetGroup"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetGroup = data
+		case "followUpIndicators":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpIndicators"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowUpIndicators = data
+		case "reportDueMonth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportDueMonth"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportDueMonth = data
+		case "reportDueDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportDueDay"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportDueDay = data
+		case "budget":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("budget"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Budget = data
+		case "expectedGains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedGains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedGains = data
+		case "startDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startDate"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartDate = data
+		case "endDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndDate = data
+		case "noticeMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeMonths = data
+		case "changeHandling":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changeHandling"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangeHandling = data
+		case "renegotiation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renegotiation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Renegotiation = data
+		case "rescission":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rescission"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rescission = data
+		case "disputeResolution":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disputeResolution"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisputeResolution = data
+		case "contributions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contributions"))
+			data, err := ec.unmarshalOContributionInput2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Contributions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdatePartnershipInput unmarshals raw into the UpdatePartnershipInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdatePartnershipInput(ctx context.Context, raw any) (model.UpdatePartnershipInput, error) {
+	var out model.UpdatePartnershipInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePartnershipInput", raw, &out)
 	return out, err
 }
 
@@ -23227,9 +24260,30 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updatePartnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePartnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "addPartnershipDraft":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addPartnershipDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commentOnPartnershipDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_commentOnPartnershipDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addPartnershipNote":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addPartnershipNote(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -24386,6 +25440,88 @@ func (ec *executionContext) _PartnershipDraft(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var partnershipDraftCommentImplementors = []string{"PartnershipDraftComment"}
+
+func (ec *executionContext) _PartnershipDraftComment(ctx context.Context, sel ast.SelectionSet, obj *store.DraftComment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipDraftCommentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipDraftComment")
+		case "body":
+			out.Values[i] = ec._PartnershipDraftComment_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PartnershipDraftComment_organisation(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._PartnershipDraftComment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipDraftCommentPayloadImplementors = []string{"PartnershipDraftCommentPayload"}
+
+func (ec *executionContext) _PartnershipDraftCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipDraftCommentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipDraftCommentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipDraftCommentPayload")
+		case "partnership":
+			out.Values[i] = ec._PartnershipDraftCommentPayload_partnership(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comment":
+			out.Values[i] = ec._PartnershipDraftCommentPayload_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var partnershipEdgeImplementors = []string{"PartnershipEdge"}
 
 func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipEdge) graphql.Marshaler {
@@ -24404,6 +25540,82 @@ func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.Select
 			}
 		case "node":
 			out.Values[i] = ec._PartnershipEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipNoteImplementors = []string{"PartnershipNote"}
+
+func (ec *executionContext) _PartnershipNote(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipNote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipNoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipNote")
+		case "body":
+			out.Values[i] = ec._PartnershipNote_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._PartnershipNote_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipNotePayloadImplementors = []string{"PartnershipNotePayload"}
+
+func (ec *executionContext) _PartnershipNotePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipNotePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipNotePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipNotePayload")
+		case "partnership":
+			out.Values[i] = ec._PartnershipNotePayload_partnership(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._PartnershipNotePayload_note(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26147,6 +27359,11 @@ func (ec *executionContext) unmarshalNAddPartnershipDraftInput2githubᚗcomᚋsa
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAddPartnershipNoteInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAddPartnershipNoteInput(ctx context.Context, v any) (model.AddPartnershipNoteInput, error) {
+	res, err := ec.unmarshalInputAddPartnershipNoteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAdoptNextPlanInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐAdoptNextPlanInput(ctx context.Context, v any) (model.AdoptNextPlanInput, error) {
 	res, err := ec.unmarshalInputAdoptNextPlanInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26400,6 +27617,11 @@ func (ec *executionContext) unmarshalNClaimStatus2githubᚗcomᚋsamverkanᚋsam
 
 func (ec *executionContext) marshalNClaimStatus2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐClaimStatus(ctx context.Context, sel ast.SelectionSet, v model.ClaimStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNCommentOnPartnershipDraftInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCommentOnPartnershipDraftInput(ctx context.Context, v any) (model.CommentOnPartnershipDraftInput, error) {
+	res, err := ec.unmarshalInputCommentOnPartnershipDraftInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNCommentPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐCommentPayload(ctx context.Context, sel ast.SelectionSet, v *model.CommentPayload) graphql.Marshaler {
@@ -26970,6 +28192,22 @@ func (ec *executionContext) marshalNPartnershipDraft2ᚖgithubᚗcomᚋsamverkan
 	return ec._PartnershipDraft(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPartnershipDraftComment2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐDraftComment(ctx context.Context, sel ast.SelectionSet, v *store.DraftComment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipDraftComment!")
+		return graphql.Null
+	}
+	return ec._PartnershipDraftComment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnershipDraftCommentPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipDraftCommentPayload(ctx context.Context, sel ast.SelectionSet, v *model.PartnershipDraftCommentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipDraftCommentPayload!")
+		return graphql.Null
+	}
+	return ec._PartnershipDraftCommentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPartnershipEdge2ᚕᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnershipEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26992,6 +28230,22 @@ func (ec *executionContext) marshalNPartnershipEdge2ᚖgithubᚗcomᚋsamverkan�
 		return graphql.Null
 	}
 	return ec._PartnershipEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnershipNote2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐPartnershipNote(ctx context.Context, sel ast.SelectionSet, v *store.PartnershipNote) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipNote!")
+		return graphql.Null
+	}
+	return ec._PartnershipNote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnershipNotePayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipNotePayload(ctx context.Context, sel ast.SelectionSet, v *model.PartnershipNotePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipNotePayload!")
+		return graphql.Null
+	}
+	return ec._PartnershipNotePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPartnershipPayload2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPartnershipPayload(ctx context.Context, sel ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
@@ -27442,6 +28696,11 @@ func (ec *executionContext) unmarshalNTerminatePartnershipInput2githubᚗcomᚋs
 
 func (ec *executionContext) unmarshalNUpdateOrganisationInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐUpdateOrganisationInput(ctx context.Context, v any) (model.UpdateOrganisationInput, error) {
 	res, err := ec.unmarshalInputUpdateOrganisationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdatePartnershipInput2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐUpdatePartnershipInput(ctx context.Context, v any) (model.UpdatePartnershipInput, error) {
+	res, err := ec.unmarshalInputUpdatePartnershipInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

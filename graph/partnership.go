@@ -10,6 +10,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/iop"
 )
 
@@ -30,16 +31,27 @@ func (r *Resolver) partnershipPayload(ctx context.Context, id uuid.UUID) (*model
 	return &model.PartnershipPayload{Partnership: p}, nil
 }
 
-// partnershipAct runs a command on a partnership and answers with it.
-func (r *Resolver) partnershipAct(ctx context.Context, gid string, fn func(authz.Principal, uuid.UUID) error) (*model.PartnershipPayload, error) {
+// partnershipStep is the step a partnership command takes: the
+// partnership, the version of its instance the client read and the reason.
+func partnershipStep(gid string, expectedVersion *int, reason *string) (workflows.Step, error) {
 	id, err := mustID("partnershipId", gid, typePartnership)
+	if err != nil {
+		return workflows.Step{}, err
+	}
+	return workflows.Step{ID: id, ExpectedVersion: num(expectedVersion), Reason: str(reason)}, nil
+}
+
+// partnershipAct runs a command on a partnership and answers with it.
+func (r *Resolver) partnershipAct(ctx context.Context, gid string, expectedVersion *int, reason *string,
+	fn func(authz.Principal, workflows.Step) error) (*model.PartnershipPayload, error) {
+	st, err := partnershipStep(gid, expectedVersion, reason)
 	if err != nil {
 		return nil, err
 	}
-	if err := fn(identity.FromContext(ctx), id); err != nil {
+	if err := fn(identity.FromContext(ctx), st); err != nil {
 		return nil, err
 	}
-	return r.partnershipPayload(ctx, id)
+	return r.partnershipPayload(ctx, st.ID)
 }
 
 func proposeInput(in model.ProposePartnershipInput) (iop.ProposeInput, error) {
@@ -47,7 +59,35 @@ func proposeInput(in model.ProposePartnershipInput) (iop.ProposeInput, error) {
 	if err != nil {
 		return iop.ProposeInput{}, err
 	}
-	out := iop.ProposeInput{PublicBodyID: body, OwnInitiative: in.OwnInitiative, Record: iop.Record{
+	out := iop.ProposeInput{PublicBodyID: body, OwnInitiative: in.OwnInitiative}
+	for _, g := range in.IdeaBasedIds {
+		id, err := mustID("ideaBasedIds", g, typeOrganisation)
+		if err != nil {
+			return out, err
+		}
+		out.IdeaBasedIDs = append(out.IdeaBasedIDs, id)
+	}
+	out.Record, err = recordInput(in)
+	return out, err
+}
+
+// updateInput is the record an update writes: the same fields as a
+// proposal's, without the parties.
+func updateInput(in model.UpdatePartnershipInput) (iop.Record, error) {
+	return recordInput(model.ProposePartnershipInput{
+		Title: in.Title, Purpose: in.Purpose, Background: in.Background, Preconditions: in.Preconditions,
+		ValueBaseVersionID: in.ValueBaseVersionID, SteeringGroup: in.SteeringGroup, WorkingGroup: in.WorkingGroup,
+		Responsibilities: in.Responsibilities, Goals: in.Goals, TargetGroup: in.TargetGroup, FollowUpIndicators: in.FollowUpIndicators,
+		ReportDueMonth: in.ReportDueMonth, ReportDueDay: in.ReportDueDay, Budget: in.Budget, ExpectedGains: in.ExpectedGains,
+		StartDate: in.StartDate, EndDate: in.EndDate, NoticeMonths: in.NoticeMonths, ChangeHandling: in.ChangeHandling,
+		Renegotiation: in.Renegotiation, Rescission: in.Rescission, DisputeResolution: in.DisputeResolution,
+		Contributions: in.Contributions,
+	})
+}
+
+// recordInput is the record of a proposal.
+func recordInput(in model.ProposePartnershipInput) (iop.Record, error) {
+	out := iop.Record{
 		Title: in.Title, Purpose: in.Purpose, Background: str(in.Background), Preconditions: str(in.Preconditions),
 		SteeringGroup: str(in.SteeringGroup), WorkingGroup: str(in.WorkingGroup), Responsibilities: str(in.Responsibilities),
 		Goals: str(in.Goals), TargetGroup: str(in.TargetGroup), FollowUpIndicators: str(in.FollowUpIndicators),
@@ -55,13 +95,6 @@ func proposeInput(in model.ProposePartnershipInput) (iop.ProposeInput, error) {
 		ExpectedGains: str(in.ExpectedGains), StartDate: in.StartDate, EndDate: in.EndDate, NoticeMonths: num(in.NoticeMonths),
 		ChangeHandling: str(in.ChangeHandling), Renegotiation: str(in.Renegotiation), Rescission: str(in.Rescission),
 		DisputeResolution: str(in.DisputeResolution),
-	}}
-	for _, g := range in.IdeaBasedIds {
-		id, err := mustID("ideaBasedIds", g, typeOrganisation)
-		if err != nil {
-			return out, err
-		}
-		out.IdeaBasedIDs = append(out.IdeaBasedIDs, id)
 	}
 	if in.ValueBaseVersionID != nil {
 		v, err := mustID("valueBaseVersionId", *in.ValueBaseVersionID, typeAgreementVersion)

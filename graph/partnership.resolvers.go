@@ -18,6 +18,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/iop"
 )
 
@@ -50,15 +51,15 @@ func (r *mutationResolver) ProposePartnership(ctx context.Context, input model.P
 }
 
 func (r *mutationResolver) StartPartnershipAssessment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.StartAssessment(ctx, pr, id)
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.StartAssessment(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) AssessPartnership(ctx context.Context, input model.AssessPartnershipInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, _, err := r.IOP.Assess(ctx, pr, id, iop.AssessmentInput{
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		_, _, err := r.IOP.Assess(ctx, pr, st, iop.AssessmentInput{
 			EconomicActivity: input.EconomicActivity, EconomicActivityJustification: input.EconomicActivityJustification,
 			MarketOrCompetition: input.MarketOrCompetition, MarketOrCompetitionJustification: input.MarketOrCompetitionJustification,
 			PossibleStateAid: input.PossibleStateAid, PossibleStateAidJustification: input.PossibleStateAidJustification,
@@ -69,11 +70,52 @@ func (r *mutationResolver) AssessPartnership(ctx context.Context, input model.As
 	})
 }
 
-func (r *mutationResolver) AddPartnershipDraft(ctx context.Context, input model.AddPartnershipDraftInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.AddDraft(ctx, pr, id, input.Body)
+func (r *mutationResolver) UpdatePartnership(ctx context.Context, input model.UpdatePartnershipInput) (*model.PartnershipPayload, error) {
+	rec, err := updateInput(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.Update(ctx, pr, st, rec)
 		return err
 	})
+}
+
+func (r *mutationResolver) AddPartnershipDraft(ctx context.Context, input model.AddPartnershipDraftInput) (*model.PartnershipPayload, error) {
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.AddDraft(ctx, pr, st, input.Body)
+		return err
+	})
+}
+
+func (r *mutationResolver) CommentOnPartnershipDraft(ctx context.Context, input model.CommentOnPartnershipDraftInput) (*model.PartnershipDraftCommentPayload, error) {
+	draft, err := mustID("draftId", input.DraftID, typePartnershipDraft)
+	if err != nil {
+		return nil, err
+	}
+	var c *store.DraftComment
+	p, err := r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		var err error
+		c, err = r.IOP.CommentDraft(ctx, pr, st, draft, input.Body)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.PartnershipDraftCommentPayload{Partnership: p.Partnership, Comment: c}, nil
+}
+
+func (r *mutationResolver) AddPartnershipNote(ctx context.Context, input model.AddPartnershipNoteInput) (*model.PartnershipNotePayload, error) {
+	var n *store.PartnershipNote
+	p, err := r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		var err error
+		n, err = r.IOP.AddNote(ctx, pr, st, input.Body)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.PartnershipNotePayload{Partnership: p.Partnership, Note: n}, nil
 }
 
 func (r *mutationResolver) AttachPartnershipDocument(ctx context.Context, input model.AttachPartnershipDocumentInput) (*model.PartnershipPayload, error) {
@@ -84,58 +126,58 @@ func (r *mutationResolver) AttachPartnershipDocument(ctx context.Context, input 
 			return nil, apperr.Invalid("contentBase64", "Filen är inte giltig base64. / The file is not valid base64.")
 		}
 	}
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.AttachDocument(ctx, pr, id, iop.DocumentInput{Kind: strings.ToLower(string(input.Kind)), Title: input.Title,
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.AttachDocument(ctx, pr, st, iop.DocumentInput{Kind: strings.ToLower(string(input.Kind)), Title: input.Title,
 			URL: str(input.URL), Content: content, MediaType: str(input.MediaType)})
 		return err
 	})
 }
 
 func (r *mutationResolver) SubmitPartnershipForDecision(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.SubmitForDecision(ctx, pr, id)
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.SubmitForDecision(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) SendPartnershipBack(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.SendBack(ctx, pr, id, str(input.Reason))
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.SendBack(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) ApprovePartnership(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.Approve(ctx, pr, id)
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.Approve(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) WithdrawPartnership(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.Withdraw(ctx, pr, id, str(input.Reason))
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.Withdraw(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) SubmitPartnershipReport(ctx context.Context, input model.SubmitPartnershipReportInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.SubmitReport(ctx, pr, id, input.Year, input.Body)
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.SubmitReport(ctx, pr, st, input.Year, input.Body)
 		return err
 	})
 }
 
 func (r *mutationResolver) ProposePartnershipRenewal(ctx context.Context, input model.ProposeRenewalInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.ProposeRenewal(ctx, pr, id, input.EndDate)
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.ProposeRenewal(ctx, pr, st, input.EndDate)
 		return err
 	})
 }
 
 func (r *mutationResolver) RenewPartnership(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.Renew(ctx, pr, id)
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.Renew(ctx, pr, st)
 		return err
 	})
 }
@@ -145,8 +187,8 @@ func (r *mutationResolver) TerminatePartnership(ctx context.Context, input model
 	if err != nil {
 		return nil, err
 	}
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.Terminate(ctx, pr, id, party, input.Reason)
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, &input.Reason, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.Terminate(ctx, pr, st, party)
 		return err
 	})
 }
@@ -156,22 +198,22 @@ func (r *mutationResolver) ProposePartnershipAmendment(ctx context.Context, inpu
 	for _, c := range input.Changes {
 		fields[c.Field] = c.Value
 	}
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, _, err := r.IOP.Amend(ctx, pr, id, iop.AmendmentInput{Description: input.Description, Fields: fields, Budget: str(input.Budget)})
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, nil, func(pr authz.Principal, st workflows.Step) error {
+		_, _, err := r.IOP.Amend(ctx, pr, st, iop.AmendmentInput{Description: input.Description, Fields: fields, Budget: str(input.Budget)})
 		return err
 	})
 }
 
 func (r *mutationResolver) AdoptPartnershipAmendment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.AdoptAmendment(ctx, pr, id)
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.AdoptAmendment(ctx, pr, st)
 		return err
 	})
 }
 
 func (r *mutationResolver) RejectPartnershipAmendment(ctx context.Context, input model.PartnershipActionInput) (*model.PartnershipPayload, error) {
-	return r.partnershipAct(ctx, input.PartnershipID, func(pr authz.Principal, id uuid.UUID) error {
-		_, err := r.IOP.RejectAmendment(ctx, pr, id, str(input.Reason))
+	return r.partnershipAct(ctx, input.PartnershipID, input.ExpectedVersion, input.Reason, func(pr authz.Principal, st workflows.Step) error {
+		_, err := r.IOP.RejectAmendment(ctx, pr, st)
 		return err
 	})
 }
@@ -384,6 +426,13 @@ func (r *partnershipDraftResolver) ID(ctx context.Context, obj *store.Partnershi
 	return globalID(typePartnershipDraft, obj.ID), nil
 }
 
+func (r *partnershipDraftCommentResolver) Organisation(ctx context.Context, obj *store.DraftComment) (*store.Organisation, error) {
+	if obj.OrganisationID == nil {
+		return nil, nil
+	}
+	return load(ctx, loaders(ctx).Organisation, *obj.OrganisationID)
+}
+
 func (r *queryResolver) Partnerships(ctx context.Context, state *string, first *int, after *string) (*model.PartnershipConnection, error) {
 	n, err := pageSize(first)
 	if err != nil {
@@ -444,10 +493,15 @@ func (r *Resolver) PartnershipDocument() PartnershipDocumentResolver {
 
 func (r *Resolver) PartnershipDraft() PartnershipDraftResolver { return &partnershipDraftResolver{r} }
 
+func (r *Resolver) PartnershipDraftComment() PartnershipDraftCommentResolver {
+	return &partnershipDraftCommentResolver{r}
+}
+
 type (
-	contributionResolver        struct{ *Resolver }
-	contributionSumResolver     struct{ *Resolver }
-	partnershipResolver         struct{ *Resolver }
-	partnershipDocumentResolver struct{ *Resolver }
-	partnershipDraftResolver    struct{ *Resolver }
+	contributionResolver            struct{ *Resolver }
+	contributionSumResolver         struct{ *Resolver }
+	partnershipResolver             struct{ *Resolver }
+	partnershipDocumentResolver     struct{ *Resolver }
+	partnershipDraftResolver        struct{ *Resolver }
+	partnershipDraftCommentResolver struct{ *Resolver }
 )

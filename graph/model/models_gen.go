@@ -37,7 +37,16 @@ type AddDraftInput struct {
 
 type AddPartnershipDraftInput struct {
 	PartnershipID string `json:"partnershipId"`
-	Body          string `json:"body"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+	Body            string `json:"body"`
+}
+
+type AddPartnershipNoteInput struct {
+	PartnershipID string `json:"partnershipId"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+	Body            string `json:"body"`
 }
 
 type AdoptNextPlanInput struct {
@@ -108,7 +117,9 @@ type AskToRepresentInput struct {
 }
 
 type AssessPartnershipInput struct {
-	PartnershipID                      string `json:"partnershipId"`
+	PartnershipID string `json:"partnershipId"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion                    *int   `json:"expectedVersion,omitempty"`
 	EconomicActivity                   bool   `json:"economicActivity"`
 	EconomicActivityJustification      string `json:"economicActivityJustification"`
 	MarketOrCompetition                bool   `json:"marketOrCompetition"`
@@ -130,9 +141,11 @@ type AssignRoleInput struct {
 }
 
 type AttachPartnershipDocumentInput struct {
-	PartnershipID string       `json:"partnershipId"`
-	Kind          DocumentKind `json:"kind"`
-	Title         string       `json:"title"`
+	PartnershipID string `json:"partnershipId"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int         `json:"expectedVersion,omitempty"`
+	Kind            DocumentKind `json:"kind"`
+	Title           string       `json:"title"`
 	// A link, or
 	URL *string `json:"url,omitempty"`
 	// the file itself, base64 (at most 5 MB).
@@ -170,6 +183,15 @@ type CalendarURLPayload struct {
 
 type CeremonyPayload struct {
 	Ceremony *store.Ceremony `json:"ceremony"`
+}
+
+type CommentOnPartnershipDraftInput struct {
+	PartnershipID string `json:"partnershipId"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// A draft of that partnership.
+	DraftID string `json:"draftId"`
+	Body    string `json:"body"`
 }
 
 type CommentPayload struct {
@@ -334,8 +356,10 @@ type PageInfo struct {
 }
 
 type PartnershipActionInput struct {
-	PartnershipID string  `json:"partnershipId"`
-	Reason        *string `json:"reason,omitempty"`
+	PartnershipID string `json:"partnershipId"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	Reason          *string `json:"reason,omitempty"`
 }
 
 type PartnershipConnection struct {
@@ -343,9 +367,19 @@ type PartnershipConnection struct {
 	PageInfo *PageInfo          `json:"pageInfo"`
 }
 
+type PartnershipDraftCommentPayload struct {
+	Partnership *iop.Partnership    `json:"partnership"`
+	Comment     *store.DraftComment `json:"comment"`
+}
+
 type PartnershipEdge struct {
 	Cursor string           `json:"cursor"`
 	Node   *iop.Partnership `json:"node"`
+}
+
+type PartnershipNotePayload struct {
+	Partnership *iop.Partnership       `json:"partnership"`
+	Note        *store.PartnershipNote `json:"note"`
 }
 
 type PartnershipPayload struct {
@@ -353,10 +387,12 @@ type PartnershipPayload struct {
 }
 
 type ProposeAmendmentInput struct {
-	PartnershipID string              `json:"partnershipId"`
-	Description   string              `json:"description"`
-	Changes       []*FieldChangeInput `json:"changes,omitempty"`
-	Budget        *string             `json:"budget,omitempty"`
+	PartnershipID string `json:"partnershipId"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int                `json:"expectedVersion,omitempty"`
+	Description     string              `json:"description"`
+	Changes         []*FieldChangeInput `json:"changes,omitempty"`
+	Budget          *string             `json:"budget,omitempty"`
 }
 
 type ProposePartnershipInput struct {
@@ -391,6 +427,8 @@ type ProposePartnershipInput struct {
 
 type ProposeRenewalInput struct {
 	PartnershipID string `json:"partnershipId"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// The end of the new period.
 	EndDate time.Time `json:"endDate"`
 }
@@ -528,8 +566,10 @@ type SubmitCommentInput struct {
 
 type SubmitPartnershipReportInput struct {
 	PartnershipID string `json:"partnershipId"`
-	Year          int    `json:"year"`
-	Body          string `json:"body"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int   `json:"expectedVersion,omitempty"`
+	Year            int    `json:"year"`
+	Body            string `json:"body"`
 }
 
 // Something that waits for the viewer: a workflow instance where they can act
@@ -557,6 +597,8 @@ type TaskEdge struct {
 
 type TerminatePartnershipInput struct {
 	PartnershipID string `json:"partnershipId"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// The terminating party.
 	OrganisationID string `json:"organisationId"`
 	Reason         string `json:"reason"`
@@ -571,6 +613,39 @@ type UpdateOrganisationInput struct {
 	Description  *string   `json:"description,omitempty"`
 	ContactEmail *string   `json:"contactEmail,omitempty"`
 	ContactPhone *string   `json:"contactPhone,omitempty"`
+}
+
+// The record of a partnership while it is negotiated (initiative, assessment,
+// negotiation). Every field is replaced, as in proposePartnership: one left out
+// takes its default, and the contributions given replace all earlier ones. The
+// parties stay.
+type UpdatePartnershipInput struct {
+	PartnershipID string `json:"partnershipId"`
+	// The version of the partnership's workflow instance the client read; when it has changed since, the command is refused with CONFLICT.
+	ExpectedVersion    *int                 `json:"expectedVersion,omitempty"`
+	Title              string               `json:"title"`
+	Purpose            string               `json:"purpose"`
+	Background         *string              `json:"background,omitempty"`
+	Preconditions      *string              `json:"preconditions,omitempty"`
+	ValueBaseVersionID *string              `json:"valueBaseVersionId,omitempty"`
+	SteeringGroup      *string              `json:"steeringGroup,omitempty"`
+	WorkingGroup       *string              `json:"workingGroup,omitempty"`
+	Responsibilities   *string              `json:"responsibilities,omitempty"`
+	Goals              *string              `json:"goals,omitempty"`
+	TargetGroup        *string              `json:"targetGroup,omitempty"`
+	FollowUpIndicators *string              `json:"followUpIndicators,omitempty"`
+	ReportDueMonth     *int                 `json:"reportDueMonth,omitempty"`
+	ReportDueDay       *int                 `json:"reportDueDay,omitempty"`
+	Budget             *string              `json:"budget,omitempty"`
+	ExpectedGains      *string              `json:"expectedGains,omitempty"`
+	StartDate          time.Time            `json:"startDate"`
+	EndDate            time.Time            `json:"endDate"`
+	NoticeMonths       *int                 `json:"noticeMonths,omitempty"`
+	ChangeHandling     *string              `json:"changeHandling,omitempty"`
+	Renegotiation      *string              `json:"renegotiation,omitempty"`
+	Rescission         *string              `json:"rescission,omitempty"`
+	DisputeResolution  *string              `json:"disputeResolution,omitempty"`
+	Contributions      []*ContributionInput `json:"contributions,omitempty"`
 }
 
 // Who you are.

@@ -96,6 +96,26 @@ const (
 	Terminated        workflows.State = "terminated"
 )
 
+// The transitions.
+const (
+	tStartAssessment      = "start_assessment"
+	tAssessSuitable       = "assess_suitable"
+	tAssessNotSuitable    = "assess_not_suitable"
+	tSubmitForDecision    = "submit_for_decision"
+	tSendBack             = "send_back"
+	tApprove              = "approve"
+	tWithdraw             = "withdraw"
+	tOpenRenewal          = "open_renewal"
+	tProposeRenewal       = "propose_renewal"
+	tRenew                = "renew"
+	tProposeAmendment     = "propose_amendment"
+	tAdoptAmendment       = "adopt_amendment"
+	tRejectAmendment      = "reject_amendment"
+	tEnd                  = "end"
+	tTerminate            = "terminate"
+	tTerminationEffective = "termination_effective"
+)
+
 // Running are the states of an agreed partnership still in force.
 var Running = []workflows.State{Active, AmendmentProposed, Renewal, Terminating}
 
@@ -194,7 +214,7 @@ func PartyQuorum(in *store.Instance) workflows.Quorum {
 // checks that a party giving notice is represented by the actor.
 func Definition(o Options, policy workflows.Policy) *workflows.Definition {
 	endsAt := func(in *store.Instance) (time.Time, bool) { return workflows.DataTime(in, KeyEndsAt) }
-	endTimer := workflows.Timer{Name: "slutdatum / end date", Fire: "end", At: endsAt}
+	endTimer := workflows.Timer{Name: "slutdatum / end date", Fire: tEnd, At: endsAt}
 	states := func(s ...workflows.State) []workflows.State { return s }
 	return &workflows.Definition{
 		Kind: Kind, Version: 1, Title: "IOP – idéburet offentligt partnerskap / Idea-based public partnership",
@@ -211,7 +231,7 @@ func Definition(o Options, policy workflows.Policy) *workflows.Definition {
 			{Name: Decision, Title: "beslut / decision"},
 			{Name: Withdrawn, Title: "återkallat / withdrawn", Final: true},
 			{Name: Active, Title: "aktivt / active", Timers: []workflows.Timer{
-				{Name: "förnyelse öppnar / renewal opens", Fire: "open_renewal", At: func(in *store.Instance) (time.Time, bool) {
+				{Name: "förnyelse öppnar / renewal opens", Fire: tOpenRenewal, At: func(in *store.Instance) (time.Time, bool) {
 					t, ok := endsAt(in)
 					return t.In(clock.Stockholm).AddDate(0, -o.RenewalLeadMonths, 0), ok
 				}},
@@ -229,43 +249,43 @@ func Definition(o Options, policy workflows.Policy) *workflows.Definition {
 			}},
 			{Name: Ended, Title: "avslutat / ended", Final: true},
 			{Name: Terminating, Title: "uppsagt, uppsägningstid löper / terminating, notice period running", Timers: []workflows.Timer{
-				{Name: "uppsägningen träder i kraft / termination takes effect", Fire: "termination_effective",
+				{Name: "uppsägningen träder i kraft / termination takes effect", Fire: tTerminationEffective,
 					At: func(in *store.Instance) (time.Time, bool) { return workflows.DataTime(in, keyTerminatesAt) }},
 			}},
 			{Name: Terminated, Title: "uppsagt / terminated", Final: true},
 		},
 		Transitions: []*workflows.Transition{
-			{Name: "start_assessment", Title: "börja bedöma / start the assessment", From: states(Initiative), To: Assessment,
+			{Name: tStartAssessment, Title: "börja bedöma / start the assessment", From: states(Initiative), To: Assessment,
 				Action: "partnership.assess"},
-			{Name: "assess_suitable", Title: "bedöma att IOP passar / assess that an IOP fits", From: states(Initiative, Assessment),
+			{Name: tAssessSuitable, Title: "bedöma att IOP passar / assess that an IOP fits", From: states(Initiative, Assessment),
 				To: Negotiation, Action: "partnership.assess", Guard: assessmentSays(true), Effect: storeAssessment},
-			{Name: "assess_not_suitable", Title: "bedöma att IOP inte passar / assess that an IOP does not fit",
+			{Name: tAssessNotSuitable, Title: "bedöma att IOP inte passar / assess that an IOP does not fit",
 				From: states(Initiative, Assessment), To: ClosedNotSuitable, Action: "partnership.assess",
 				Guard: assessmentSays(false), Effect: storeAssessment},
-			{Name: "submit_for_decision", Title: "lämna utkastet för beslut / submit the draft for decision", From: states(Negotiation),
+			{Name: tSubmitForDecision, Title: "lämna utkastet för beslut / submit the draft for decision", From: states(Negotiation),
 				To: Decision, Action: "partnership.draft", Guard: hasDraft},
-			{Name: "send_back", Title: "skicka tillbaka till förhandling / send back to negotiation", From: states(Decision),
+			{Name: tSendBack, Title: "skicka tillbaka till förhandling / send back to negotiation", From: states(Decision),
 				To: Negotiation, Action: "partnership.approve", RequireReason: true},
-			{Name: "approve", Title: "godkänna partnerskapet / approve the partnership", From: states(Decision), To: Active,
+			{Name: tApprove, Title: "godkänna partnerskapet / approve the partnership", From: states(Decision), To: Active,
 				Action: "partnership.approve", Quorum: PartyQuorum, Guard: notExpired, Effect: activate, Public: true},
-			{Name: "withdraw", Title: "återkalla / withdraw", From: states(Initiative, Assessment, Negotiation, Decision),
+			{Name: tWithdraw, Title: "återkalla / withdraw", From: states(Initiative, Assessment, Negotiation, Decision),
 				To: Withdrawn, Action: "partnership.withdraw", RequireReason: true, Optional: true},
-			{Name: "open_renewal", Title: "förnyelsen öppnar / the renewal opens", From: states(Active), To: Renewal, Public: true},
-			{Name: "propose_renewal", Title: "föreslå förnyelse / propose a renewal", From: states(Active, Renewal), To: Renewal,
+			{Name: tOpenRenewal, Title: "förnyelsen öppnar / the renewal opens", From: states(Active), To: Renewal, Public: true},
+			{Name: tProposeRenewal, Title: "föreslå förnyelse / propose a renewal", From: states(Active, Renewal), To: Renewal,
 				Action: "partnership.renew", Guard: renewalValid, Effect: proposeRenewal},
-			{Name: "renew", Title: "förnya / renew", From: states(Renewal), To: Active, Action: "partnership.approve",
+			{Name: tRenew, Title: "förnya / renew", From: states(Renewal), To: Active, Action: "partnership.approve",
 				Quorum: PartyQuorum, Guard: renewalProposed, Effect: renew, Public: true},
-			{Name: "propose_amendment", Title: "föreslå en ändring / propose an amendment", From: states(Active), To: AmendmentProposed,
+			{Name: tProposeAmendment, Title: "föreslå en ändring / propose an amendment", From: states(Active), To: AmendmentProposed,
 				Action: "partnership.amend", Effect: proposeAmendment},
-			{Name: "adopt_amendment", Title: "anta ändringen / adopt the amendment", From: states(AmendmentProposed), To: Active,
+			{Name: tAdoptAmendment, Title: "anta ändringen / adopt the amendment", From: states(AmendmentProposed), To: Active,
 				Action: "partnership.approve", Quorum: PartyQuorum, Effect: adoptAmendment, Public: true},
-			{Name: "reject_amendment", Title: "avvisa ändringen / reject the amendment", From: states(AmendmentProposed), To: Active,
+			{Name: tRejectAmendment, Title: "avvisa ändringen / reject the amendment", From: states(AmendmentProposed), To: Active,
 				Action: "partnership.amend", RequireReason: true, Effect: decideAmendment("rejected")},
-			{Name: "end", Title: "partnerskapet upphör / the partnership ends", From: states(Active, Renewal, AmendmentProposed),
+			{Name: tEnd, Title: "partnerskapet upphör / the partnership ends", From: states(Active, Renewal, AmendmentProposed),
 				To: Ended, Effect: finish, Public: true},
-			{Name: "terminate", Title: "säga upp / terminate", From: states(Active, Renewal, AmendmentProposed), To: Terminating,
+			{Name: tTerminate, Title: "säga upp / terminate", From: states(Active, Renewal, AmendmentProposed), To: Terminating,
 				Action: "partnership.terminate", RequireReason: true, Optional: true, Guard: terminatingParty(policy), Effect: terminate},
-			{Name: "termination_effective", Title: "uppsägningen träder i kraft / the termination takes effect",
+			{Name: tTerminationEffective, Title: "uppsägningen träder i kraft / the termination takes effect",
 				From: states(Terminating), To: Terminated, Effect: finish, Public: true},
 		},
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/iop"
 )
 
@@ -93,42 +94,42 @@ func TestLifecycle(t *testing.T) {
 	requireCode(t, apperr.NotFound, err)
 
 	// Assessment: an IOP fits.
-	_, err = e.svc.StartAssessment(ctx, rep, p.ID)
+	_, err = e.svc.StartAssessment(ctx, rep, workflows.Step{ID: p.ID})
 	requireCode(t, apperr.Forbidden, err)
-	_, err = e.svc.StartAssessment(ctx, c.official, p.ID)
+	_, err = e.svc.StartAssessment(ctx, c.official, workflows.Step{ID: p.ID})
 	require.NoError(t, err)
-	_, a, err := e.svc.Assess(ctx, c.official, p.ID, suitable())
+	_, a, err := e.svc.Assess(ctx, c.official, workflows.Step{ID: p.ID}, suitable())
 	require.NoError(t, err)
 	require.True(t, a.Suitable)
 	require.Equal(t, "iop", a.Recommendation)
 	require.Equal(t, string(iop.Negotiation), e.state(t, p.ID))
 
 	// Negotiation: two drafts and a comment.
-	_, err = e.svc.SubmitForDecision(ctx, rep, p.ID)
+	_, err = e.svc.SubmitForDecision(ctx, rep, workflows.Step{ID: p.ID})
 	requireCode(t, apperr.InvalidTransition, err)
-	d1, err := e.svc.AddDraft(ctx, rep, p.ID, "Utkast 1 / Draft 1")
+	d1, err := e.svc.AddDraft(ctx, rep, workflows.Step{ID: p.ID}, "Utkast 1 / Draft 1")
 	require.NoError(t, err)
-	_, err = e.svc.CommentDraft(ctx, c.official, d1.ID, "Förtydliga målen. / Make the goals clearer.")
+	_, err = e.svc.CommentDraft(ctx, c.official, workflows.Step{ID: p.ID}, d1.ID, "Förtydliga målen. / Make the goals clearer.")
 	require.NoError(t, err)
-	d2, err := e.svc.AddDraft(ctx, c.official, p.ID, "Utkast 2 med tydliga mål / Draft 2 with clear goals")
+	d2, err := e.svc.AddDraft(ctx, c.official, workflows.Step{ID: p.ID}, "Utkast 2 med tydliga mål / Draft 2 with clear goals")
 	require.NoError(t, err)
 	require.Equal(t, []int{1, 2}, []int{d1.Version, d2.Version})
-	repComment, err := e.svc.CommentDraft(ctx, rep, d2.ID, "Bra! / Good!")
+	repComment, err := e.svc.CommentDraft(ctx, rep, workflows.Step{ID: p.ID}, d2.ID, "Bra! / Good!")
 	require.NoError(t, err)
 	require.Equal(t, &c.orgs[0], repComment.OrganisationID, "a representative speaks for their organisation")
 	drafts, err := e.svc.Drafts(ctx, rep, p.ID)
 	require.NoError(t, err)
 	require.Len(t, drafts, 2)
-	_, err = e.svc.SubmitForDecision(ctx, rep, p.ID)
+	_, err = e.svc.SubmitForDecision(ctx, rep, workflows.Step{ID: p.ID})
 	require.NoError(t, err)
-	_, err = e.svc.AddDraft(ctx, rep, p.ID, "Utkast 3")
+	_, err = e.svc.AddDraft(ctx, rep, workflows.Step{ID: p.ID}, "Utkast 3")
 	requireCode(t, apperr.InvalidTransition, err)
 
 	// Decision: both parties approve.
-	res, err := e.svc.Approve(ctx, c.politician, p.ID)
+	res, err := e.svc.Approve(ctx, c.politician, workflows.Step{ID: p.ID})
 	require.NoError(t, err)
 	require.False(t, res.Moved)
-	res, err = e.svc.Approve(ctx, rep, p.ID)
+	res, err = e.svc.Approve(ctx, rep, workflows.Step{ID: p.ID})
 	require.NoError(t, err)
 	require.True(t, res.Moved)
 	require.Equal(t, string(iop.Active), res.Instance.State)
@@ -173,12 +174,12 @@ func TestLifecycle(t *testing.T) {
 	require.Equal(t, day(2042, 3, 31), reports[0].DueOn)
 	require.Equal(t, 2, e.count(t, `SELECT count(*) FROM notifications WHERE dedupe_key LIKE 'partnership_report:%:opened:%'`))
 	e.runDue(t, at(2042, 2, 15, 10))
-	r41, err := e.svc.SubmitReport(ctx, rep, p.ID, 2041, "200 deltagare. / 200 participants.")
+	r41, err := e.svc.SubmitReport(ctx, rep, workflows.Step{ID: p.ID}, 2041, "200 deltagare. / 200 participants.")
 	require.NoError(t, err)
 	require.False(t, r41.Late)
-	_, err = e.svc.SubmitReport(ctx, rep, p.ID, 2041, "igen / again")
+	_, err = e.svc.SubmitReport(ctx, rep, workflows.Step{ID: p.ID}, 2041, "igen / again")
 	requireCode(t, apperr.Conflict, err)
-	_, err = e.svc.SubmitReport(ctx, rep, p.ID, 2042, "för tidigt / too early")
+	_, err = e.svc.SubmitReport(ctx, rep, workflows.Step{ID: p.ID}, 2042, "för tidigt / too early")
 	requireCode(t, apperr.NotFound, err)
 	e.runDue(t, at(2042, 4, 2, 10))
 	require.Zero(t, e.count(t, `SELECT count(*) FROM notifications WHERE dedupe_key LIKE 'partnership_report:%:reminder:%'
@@ -199,7 +200,7 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, overdue)
 	e.runDue(t, at(2043, 4, 10, 10))
-	r42, err := e.svc.SubmitReport(ctx, rep, p.ID, 2042, "Sent men klart. / Late but done.")
+	r42, err := e.svc.SubmitReport(ctx, rep, workflows.Step{ID: p.ID}, 2042, "Sent men klart. / Late but done.")
 	require.NoError(t, err)
 	require.True(t, r42.Late)
 	require.False(t, r42.Overdue)
@@ -211,16 +212,16 @@ func TestLifecycle(t *testing.T) {
 	require.Equal(t, string(iop.Renewal), e.state(t, p.ID))
 
 	// Renewed: a new period, the old one kept.
-	_, err = e.svc.Renew(ctx, c.politician, p.ID)
+	_, err = e.svc.Renew(ctx, c.politician, workflows.Step{ID: p.ID})
 	requireCode(t, apperr.InvalidTransition, err)
-	_, err = e.svc.ProposeRenewal(ctx, rep, p.ID, day(2043, 6, 1))
+	_, err = e.svc.ProposeRenewal(ctx, rep, workflows.Step{ID: p.ID}, day(2043, 6, 1))
 	requireCode(t, apperr.BadInput, err)
-	_, err = e.svc.ProposeRenewal(ctx, rep, p.ID, day(2046, 12, 31))
+	_, err = e.svc.ProposeRenewal(ctx, rep, workflows.Step{ID: p.ID}, day(2046, 12, 31))
 	require.NoError(t, err)
-	res, err = e.svc.Renew(ctx, c.politician, p.ID)
+	res, err = e.svc.Renew(ctx, c.politician, workflows.Step{ID: p.ID})
 	require.NoError(t, err)
 	require.False(t, res.Moved)
-	res, err = e.svc.Renew(ctx, rep, p.ID)
+	res, err = e.svc.Renew(ctx, rep, workflows.Step{ID: p.ID})
 	require.NoError(t, err)
 	require.True(t, res.Moved)
 	require.Equal(t, string(iop.Active), res.Instance.State)
@@ -252,13 +253,13 @@ func TestTerminatedEarly(t *testing.T) {
 	id := e.agree(t, c, c.proposal(day(2041, 2, 1), day(2045, 12, 31)))
 
 	e.runDue(t, at(2042, 5, 10, 10))
-	_, err := e.svc.Terminate(ctx, c.reps[0], id, c.region, "Vi vill avsluta. / We want to end it.")
+	_, err := e.svc.Terminate(ctx, c.reps[0], workflows.Step{ID: id, Reason: "Vi vill avsluta. / We want to end it."}, c.region)
 	requireCode(t, apperr.Forbidden, err)
-	_, err = e.svc.Terminate(ctx, c.reps[0], id, uuid.New(), "Vi vill avsluta. / We want to end it.")
+	_, err = e.svc.Terminate(ctx, c.reps[0], workflows.Step{ID: id, Reason: "Vi vill avsluta. / We want to end it."}, uuid.New())
 	requireCode(t, apperr.BadInput, err)
-	_, err = e.svc.Terminate(ctx, c.reps[0], id, c.orgs[0], "")
+	_, err = e.svc.Terminate(ctx, c.reps[0], workflows.Step{ID: id, Reason: ""}, c.orgs[0])
 	requireCode(t, apperr.BadInput, err)
-	inst, err := e.svc.Terminate(ctx, c.reps[0], id, c.orgs[0], "Föreningen läggs ned. / The association is closing down.")
+	inst, err := e.svc.Terminate(ctx, c.reps[0], workflows.Step{ID: id, Reason: "Föreningen läggs ned. / The association is closing down."}, c.orgs[0])
 	require.NoError(t, err)
 	require.Equal(t, string(iop.Terminating), inst.State)
 	rec := e.record(t, id)
@@ -278,7 +279,7 @@ func TestTerminatedEarly(t *testing.T) {
 	n, err := e.svc.OpenDueReports(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)
-	_, err = e.svc.SubmitReport(ctx, c.reps[0], id, 2042, "Slutrapport. / Final report.")
+	_, err = e.svc.SubmitReport(ctx, c.reps[0], workflows.Step{ID: id}, 2042, "Slutrapport. / Final report.")
 	require.NoError(t, err, "the final report may come after the end")
 }
 
@@ -296,18 +297,18 @@ func TestAssessmentFindsMarket(t *testing.T) {
 	a := suitable()
 	a.EconomicActivity, a.MarketOrCompetition = true, true
 	a.MarketOrCompetitionJustification = "Flera privata utförare finns. / Several private providers exist."
-	_, _, err = e.svc.Assess(ctx, c.reps[0], p.ID, a)
+	_, _, err = e.svc.Assess(ctx, c.reps[0], workflows.Step{ID: p.ID}, a)
 	requireCode(t, apperr.Forbidden, err)
-	inst, row, err := e.svc.Assess(ctx, c.official, p.ID, a)
+	inst, row, err := e.svc.Assess(ctx, c.official, workflows.Step{ID: p.ID}, a)
 	require.NoError(t, err)
 	require.Equal(t, string(iop.ClosedNotSuitable), inst.State)
 	require.True(t, inst.Final)
 	require.False(t, row.Suitable)
 	require.Equal(t, "procurement", row.Recommendation)
 
-	_, err = e.svc.Approve(ctx, c.politician, p.ID)
+	_, err = e.svc.Approve(ctx, c.politician, workflows.Step{ID: p.ID})
 	requireCode(t, apperr.InvalidTransition, err)
-	_, err = e.svc.AddDraft(ctx, c.reps[0], p.ID, "Utkast")
+	_, err = e.svc.AddDraft(ctx, c.reps[0], workflows.Step{ID: p.ID}, "Utkast")
 	requireCode(t, apperr.InvalidTransition, err)
 	_, err = e.svc.Get(ctx, authz.Anonymous, p.ID)
 	requireCode(t, apperr.NotFound, err)
@@ -318,7 +319,7 @@ func TestAssessmentFindsMarket(t *testing.T) {
 	require.NoError(t, err)
 	b := suitable()
 	b.IdeaBasedOrganisation = false
-	_, row, err = e.svc.Assess(ctx, c.official, p2.ID, b)
+	_, row, err = e.svc.Assess(ctx, c.official, workflows.Step{ID: p2.ID}, b)
 	require.NoError(t, err)
 	require.Equal(t, "grant", row.Recommendation)
 	// An assessment without justifications is refused and changes nothing.
@@ -326,7 +327,7 @@ func TestAssessmentFindsMarket(t *testing.T) {
 	require.NoError(t, err)
 	bad := suitable()
 	bad.PossibleStateAidJustification = " "
-	_, _, err = e.svc.Assess(ctx, c.official, p3.ID, bad)
+	_, _, err = e.svc.Assess(ctx, c.official, workflows.Step{ID: p3.ID}, bad)
 	ae := requireCode(t, apperr.BadInput, err)
 	require.Equal(t, "possibleStateAidJustification", ae.Field)
 	require.Equal(t, string(iop.Initiative), e.state(t, p3.ID))
@@ -341,21 +342,21 @@ func TestOnlyOnePartyApproves(t *testing.T) {
 	c := e.cast(t, "Förening A", "Förening B")
 	p, _, err := e.svc.Propose(ctx, c.reps[0], c.proposal(day(2041, 3, 1), day(2042, 12, 31)))
 	require.NoError(t, err)
-	_, _, err = e.svc.Assess(ctx, c.official, p.ID, suitable())
+	_, _, err = e.svc.Assess(ctx, c.official, workflows.Step{ID: p.ID}, suitable())
 	require.NoError(t, err)
-	_, err = e.svc.AddDraft(ctx, c.reps[1], p.ID, "Utkast / Draft")
+	_, err = e.svc.AddDraft(ctx, c.reps[1], workflows.Step{ID: p.ID}, "Utkast / Draft")
 	require.NoError(t, err)
-	_, err = e.svc.SubmitForDecision(ctx, c.reps[1], p.ID)
+	_, err = e.svc.SubmitForDecision(ctx, c.reps[1], workflows.Step{ID: p.ID})
 	require.NoError(t, err)
 
-	_, err = e.svc.Approve(ctx, c.official, p.ID)
+	_, err = e.svc.Approve(ctx, c.official, workflows.Step{ID: p.ID})
 	requireCode(t, apperr.Forbidden, err) // officials do not decide
-	res, err := e.svc.Approve(ctx, c.reps[0], p.ID)
+	res, err := e.svc.Approve(ctx, c.reps[0], workflows.Step{ID: p.ID})
 	require.NoError(t, err)
 	require.False(t, res.Moved)
-	_, err = e.svc.Approve(ctx, c.reps[0], p.ID)
+	_, err = e.svc.Approve(ctx, c.reps[0], workflows.Step{ID: p.ID})
 	requireCode(t, apperr.Conflict, err)
-	res, err = e.svc.Approve(ctx, c.politician, p.ID)
+	res, err = e.svc.Approve(ctx, c.politician, workflows.Step{ID: p.ID})
 	require.NoError(t, err)
 	require.False(t, res.Moved, "organisation B has not approved")
 
@@ -375,9 +376,9 @@ func TestOnlyOnePartyApproves(t *testing.T) {
 	require.Zero(t, e.count(t, `SELECT count(*) FROM river_job WHERE kind = 'partnership_open_report'`))
 
 	// Sending it back starts the decision afresh.
-	_, err = e.svc.SendBack(ctx, c.politician, p.ID, "Budgeten behöver ses över. / The budget needs review.")
+	_, err = e.svc.SendBack(ctx, c.politician, workflows.Step{ID: p.ID, Reason: "Budgeten behöver ses över. / The budget needs review."})
 	require.NoError(t, err)
-	_, err = e.svc.SubmitForDecision(ctx, c.reps[0], p.ID)
+	_, err = e.svc.SubmitForDecision(ctx, c.reps[0], workflows.Step{ID: p.ID})
 	require.NoError(t, err)
 	pending, err = e.svc.Pending(ctx, c.official, p.ID)
 	require.NoError(t, err)
@@ -403,20 +404,20 @@ func TestOutsider(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.svc.Get(ctx, outsider, p.ID)
 	requireCode(t, apperr.NotFound, err)
-	_, _, err = e.svc.Assess(ctx, c.official, p.ID, suitable())
+	_, _, err = e.svc.Assess(ctx, c.official, workflows.Step{ID: p.ID}, suitable())
 	require.NoError(t, err)
-	d, err := e.svc.AddDraft(ctx, c.reps[0], p.ID, "Utkast / Draft")
+	d, err := e.svc.AddDraft(ctx, c.reps[0], workflows.Step{ID: p.ID}, "Utkast / Draft")
 	require.NoError(t, err)
 
 	for name, err := range map[string]error{
 		"drafts":   second(e.svc.Drafts(ctx, outsider, p.ID)),
 		"comments": second(e.svc.DraftComments(ctx, outsider, d.ID)),
-		"draft":    second(e.svc.AddDraft(ctx, outsider, p.ID, "Mitt utkast")),
-		"comment":  second(e.svc.CommentDraft(ctx, outsider, d.ID, "Synpunkt")),
-		"note":     second(e.svc.AddNote(ctx, outsider, p.ID, "Anteckning")),
-		"document": second(e.svc.AttachDocument(ctx, outsider, p.ID, iop.DocumentInput{Kind: "other", Title: "X", URL: "https://example.org/x"})),
-		"update":   second(e.svc.Update(ctx, outsider, p.ID, in.Record)),
-		"withdraw": second(e.svc.Withdraw(ctx, outsider, p.ID, "Nej")),
+		"draft":    second(e.svc.AddDraft(ctx, outsider, workflows.Step{ID: p.ID}, "Mitt utkast")),
+		"comment":  second(e.svc.CommentDraft(ctx, outsider, workflows.Step{ID: p.ID}, d.ID, "Synpunkt")),
+		"note":     second(e.svc.AddNote(ctx, outsider, workflows.Step{ID: p.ID}, "Anteckning")),
+		"document": second(e.svc.AttachDocument(ctx, outsider, workflows.Step{ID: p.ID}, iop.DocumentInput{Kind: "other", Title: "X", URL: "https://example.org/x"})),
+		"update":   second(e.svc.Update(ctx, outsider, workflows.Step{ID: p.ID}, in.Record)),
+		"withdraw": second(e.svc.Withdraw(ctx, outsider, workflows.Step{ID: p.ID, Reason: "Nej"})),
 		"notes":    second(e.svc.Notes(ctx, outsider, p.ID)),
 		"sums":     second(e.svc.ContributionSums(ctx, outsider, p.ID)),
 	} {
@@ -424,14 +425,14 @@ func TestOutsider(t *testing.T) {
 		// does not exist, whatever they try.
 		require.Equal(t, apperr.NotFound, apperr.CodeOf(err), name)
 	}
-	_, err = e.svc.SubmitForDecision(ctx, c.reps[0], p.ID)
+	_, err = e.svc.SubmitForDecision(ctx, c.reps[0], workflows.Step{ID: p.ID})
 	require.NoError(t, err)
-	_, err = e.svc.Approve(ctx, outsider, p.ID)
+	_, err = e.svc.Approve(ctx, outsider, workflows.Step{ID: p.ID})
 	requireCode(t, apperr.NotFound, err)
 
-	_, err = e.svc.Approve(ctx, c.politician, p.ID)
+	_, err = e.svc.Approve(ctx, c.politician, workflows.Step{ID: p.ID})
 	require.NoError(t, err)
-	_, err = e.svc.Approve(ctx, c.reps[0], p.ID)
+	_, err = e.svc.Approve(ctx, c.reps[0], workflows.Step{ID: p.ID})
 	require.NoError(t, err)
 	// Agreed: the outsider sees the public side only.
 	v, err := e.svc.Get(ctx, outsider, p.ID)
@@ -445,9 +446,9 @@ func TestOutsider(t *testing.T) {
 	require.Len(t, own.Contributions, 4)
 	_, err = e.svc.Drafts(ctx, outsider, p.ID)
 	requireCode(t, apperr.Forbidden, err)
-	_, err = e.svc.Terminate(ctx, outsider, p.ID, c.orgs[0], "Nej")
+	_, err = e.svc.Terminate(ctx, outsider, workflows.Step{ID: p.ID, Reason: "Nej"}, c.orgs[0])
 	requireCode(t, apperr.Forbidden, err)
-	_, _, err = e.svc.Amend(ctx, outsider, p.ID, iop.AmendmentInput{Description: "Ändring", Fields: map[string]string{"goals": "Nya"}})
+	_, _, err = e.svc.Amend(ctx, outsider, workflows.Step{ID: p.ID}, iop.AmendmentInput{Description: "Ändring", Fields: map[string]string{"goals": "Nya"}})
 	requireCode(t, apperr.Forbidden, err)
 }
 
@@ -461,11 +462,11 @@ func TestAmendment(t *testing.T) {
 	c := e.cast(t, "Studieförbundet")
 	id := e.agree(t, c, c.proposal(day(2041, 3, 1), day(2043, 12, 31)))
 
-	_, _, err := e.svc.Amend(ctx, c.official, id, iop.AmendmentInput{Description: "Ingenting"})
+	_, _, err := e.svc.Amend(ctx, c.official, workflows.Step{ID: id}, iop.AmendmentInput{Description: "Ingenting"})
 	requireCode(t, apperr.BadInput, err)
-	_, _, err = e.svc.Amend(ctx, c.official, id, iop.AmendmentInput{Description: "Fel fält", Fields: map[string]string{"notice": "1"}})
+	_, _, err = e.svc.Amend(ctx, c.official, workflows.Step{ID: id}, iop.AmendmentInput{Description: "Fel fält", Fields: map[string]string{"notice": "1"}})
 	requireCode(t, apperr.BadInput, err)
-	_, a, err := e.svc.Amend(ctx, c.official, id, iop.AmendmentInput{
+	_, a, err := e.svc.Amend(ctx, c.official, workflows.Step{ID: id}, iop.AmendmentInput{
 		Description: "Fler deltagare och mer pengar 2042. / More participants and more money in 2042.",
 		Fields:      map[string]string{"goals": "300 deltagare per år. / 300 participants a year."},
 		Budget:      "2 000 000",
@@ -477,14 +478,14 @@ func TestAmendment(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, a.Version)
 	require.Equal(t, string(iop.AmendmentProposed), e.state(t, id))
-	_, _, err = e.svc.Amend(ctx, c.official, id, iop.AmendmentInput{Description: "En till", Fields: map[string]string{"goals": "x"}})
+	_, _, err = e.svc.Amend(ctx, c.official, workflows.Step{ID: id}, iop.AmendmentInput{Description: "En till", Fields: map[string]string{"goals": "x"}})
 	requireCode(t, apperr.InvalidTransition, err)
 
-	res, err := e.svc.AdoptAmendment(ctx, c.politician, id)
+	res, err := e.svc.AdoptAmendment(ctx, c.politician, workflows.Step{ID: id})
 	require.NoError(t, err)
 	require.False(t, res.Moved)
 	require.NotEqual(t, "300 deltagare per år. / 300 participants a year.", e.record(t, id).Goals)
-	res, err = e.svc.AdoptAmendment(ctx, c.reps[0], id)
+	res, err = e.svc.AdoptAmendment(ctx, c.reps[0], workflows.Step{ID: id})
 	require.NoError(t, err)
 	require.True(t, res.Moved)
 	rec := e.record(t, id)
@@ -505,11 +506,11 @@ func TestAmendment(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(1_700_000_00), v.TotalPublicContribution)
 
-	_, _, err = e.svc.Amend(ctx, c.reps[0], id, iop.AmendmentInput{Description: "Kortare mål", Fields: map[string]string{"goals": "10"}})
+	_, _, err = e.svc.Amend(ctx, c.reps[0], workflows.Step{ID: id}, iop.AmendmentInput{Description: "Kortare mål", Fields: map[string]string{"goals": "10"}})
 	require.NoError(t, err)
-	_, err = e.svc.AdoptAmendment(ctx, c.reps[0], id)
+	_, err = e.svc.AdoptAmendment(ctx, c.reps[0], workflows.Step{ID: id})
 	require.NoError(t, err)
-	_, err = e.svc.RejectAmendment(ctx, c.official, id, "Vi står fast vid målen. / We keep the goals.")
+	_, err = e.svc.RejectAmendment(ctx, c.official, workflows.Step{ID: id, Reason: "Vi står fast vid målen. / We keep the goals."})
 	require.NoError(t, err)
 	require.Equal(t, string(iop.Active), e.state(t, id))
 	require.Equal(t, "300 deltagare per år. / 300 participants a year.", e.record(t, id).Goals)
@@ -518,7 +519,7 @@ func TestAmendment(t *testing.T) {
 	require.Equal(t, []string{"adopted", "rejected"}, []string{list[0].Status, list[1].Status})
 
 	// The end date still comes while an amendment is open.
-	_, _, err = e.svc.Amend(ctx, c.reps[0], id, iop.AmendmentInput{Description: "Sent", Fields: map[string]string{"goals": "11"}})
+	_, _, err = e.svc.Amend(ctx, c.reps[0], workflows.Step{ID: id}, iop.AmendmentInput{Description: "Sent", Fields: map[string]string{"goals": "11"}})
 	require.NoError(t, err)
 	e.runDue(t, at(2044, 1, 1, 1))
 	require.Equal(t, string(iop.Ended), e.state(t, id))
@@ -611,13 +612,13 @@ func TestBadInputWritesNothing(t *testing.T) {
 		"html":          {iop.DocumentInput{Kind: "other", Title: "X", Content: []byte("<script>"), MediaType: "text/html"}, "mediaType"},
 		"without title": {iop.DocumentInput{Kind: "other", URL: "https://example.org"}, "title"},
 	} {
-		_, err := e.svc.AttachDocument(ctx, c.official, p.ID, tc.doc)
+		_, err := e.svc.AttachDocument(ctx, c.official, workflows.Step{ID: p.ID}, tc.doc)
 		ae := requireCode(t, apperr.BadInput, err)
 		require.Equal(t, tc.field, ae.Field, name)
 	}
 	require.Zero(t, docs())
 	pdf := make([]byte, iop.MaxDocumentSize)
-	doc, err := e.svc.AttachDocument(ctx, c.reps[0], p.ID, iop.DocumentInput{Kind: "annual_accounts", Title: "Årsredovisning 2040",
+	doc, err := e.svc.AttachDocument(ctx, c.reps[0], workflows.Step{ID: p.ID}, iop.DocumentInput{Kind: "annual_accounts", Title: "Årsredovisning 2040",
 		Content: pdf, MediaType: "application/pdf; charset=binary"})
 	require.NoError(t, err)
 	require.Equal(t, "application/pdf", doc.MediaType)
@@ -632,13 +633,13 @@ func TestBadInputWritesNothing(t *testing.T) {
 	// Editing the record with bad input changes nothing either.
 	rec := c.proposal(day(2041, 3, 1), day(2042, 12, 31)).Record
 	rec.Contributions[0].Amount = "-1"
-	_, err = e.svc.Update(ctx, c.official, p.ID, rec)
+	_, err = e.svc.Update(ctx, c.official, workflows.Step{ID: p.ID}, rec)
 	requireCode(t, apperr.BadInput, err)
 	after := footprint()
 	require.Equal(t, before[:3], after[:3])
 	rec.Contributions[0].Amount = "1"
 	rec.Goals = "Nya mål"
-	_, err = e.svc.Update(ctx, c.reps[0], p.ID, rec)
+	_, err = e.svc.Update(ctx, c.reps[0], workflows.Step{ID: p.ID}, rec)
 	require.NoError(t, err)
 	require.Equal(t, "Nya mål", e.record(t, p.ID).Goals)
 }
@@ -737,11 +738,11 @@ func TestConfidentialDataOnlyForPartiesAndOfficials(t *testing.T) {
 	in.Background = "Förtroligt: föreningens ekonomi / Confidential: the association's finances"
 	p, _, err := e.svc.Propose(ctx, c.reps[0], in)
 	require.NoError(t, err)
-	_, err = e.svc.StartAssessment(ctx, c.official, p.ID)
+	_, err = e.svc.StartAssessment(ctx, c.official, workflows.Step{ID: p.ID})
 	require.NoError(t, err)
-	_, _, err = e.svc.Assess(ctx, c.official, p.ID, suitable())
+	_, _, err = e.svc.Assess(ctx, c.official, workflows.Step{ID: p.ID}, suitable())
 	require.NoError(t, err)
-	d, err := e.svc.AddDraft(ctx, c.reps[0], p.ID, "Utkast / Draft")
+	d, err := e.svc.AddDraft(ctx, c.reps[0], workflows.Step{ID: p.ID}, "Utkast / Draft")
 	require.NoError(t, err)
 
 	for who, pr := range map[string]authz.Principal{"council member": council, "admin": admin} {

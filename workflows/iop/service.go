@@ -18,8 +18,10 @@ import (
 	"github.com/samverkan/samverkan/workflows"
 )
 
-// Service runs IOP partnerships. Its methods take the partnership's id (the
-// workflow instance's subject).
+// Service runs IOP partnerships. Its commands take a workflows.Step whose ID
+// is the partnership's (the workflow instance's subject) and whose
+// ExpectedVersion is the version of the partnership's instance the person
+// read: a newer one is a CONFLICT and nothing changes.
 type Service struct {
 	eng  *workflows.Engine
 	db   *store.DB
@@ -60,19 +62,28 @@ func (s *Service) load(ctx context.Context, q store.Querier, id uuid.UUID) (*sto
 
 // act runs fn on the locked instance (see workflows.Engine.Act) with the
 // partnership read in the same transaction.
-func (s *Service) act(ctx context.Context, pr authz.Principal, id uuid.UUID, action string, states []workflows.State,
+// The reason the person gave goes into the history event.
+func (s *Service) act(ctx context.Context, pr authz.Principal, st workflows.Step, action string, states []workflows.State,
 	fn func(ctx context.Context, tx pgx.Tx, p *store.Partnership, in *store.Instance, now time.Time) (workflows.Note, error)) (*store.Instance, error) {
-	_, in, err := s.load(ctx, s.db.Pool, id)
+	if err := validate.Text("reason", st.Reason, 0, workflows.MaxReason); err != nil {
+		return nil, err
+	}
+	_, in, err := s.load(ctx, s.db.Pool, st.ID)
 	if err != nil {
 		return nil, err
 	}
-	in, err = s.eng.Act(ctx, workflows.ActParams{InstanceID: in.ID, Kind: Kind, Actor: pr, Action: action, States: states},
+	in, err = s.eng.Act(ctx, workflows.ActParams{InstanceID: in.ID, Kind: Kind, Actor: pr, Action: action, States: states,
+		ExpectedVersion: st.ExpectedVersion},
 		func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
-			p, err := store.GetPartnership(ctx, tx, id)
+			p, err := store.GetPartnership(ctx, tx, st.ID)
 			if err != nil {
 				return workflows.Note{}, err
 			}
-			return fn(ctx, tx, p, in, now)
+			note, err := fn(ctx, tx, p, in, now)
+			if note.Reason == "" {
+				note.Reason = st.Reason
+			}
+			return note, err
 		})
 	return in, inPartnershipTerms(err)
 }
@@ -86,18 +97,20 @@ func inPartnershipTerms(err error) error {
 	return err
 }
 
-// fire fires a transition of the partnership's instance.
-func (s *Service) fire(ctx context.Context, pr authz.Principal, id uuid.UUID, transition string, input map[string]any, reason string) (*workflows.Result, error) {
-	_, in, err := s.load(ctx, s.db.Pool, id)
+// fire fires a transition of the partnership's instance, checking the
+// version the person read and recording their reason.
+func (s *Service) fire(ctx context.Context, pr authz.Principal, st workflows.Step, transition string, input map[string]any) (*workflows.Result, error) {
+	_, in, err := s.load(ctx, s.db.Pool, st.ID)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.eng.Fire(ctx, workflows.FireParams{InstanceID: in.ID, Kind: Kind, Transition: transition, Actor: pr, Input: input, Reason: reason})
+	res, err := s.eng.Fire(ctx, workflows.FireParams{InstanceID: in.ID, Kind: Kind, Transition: transition, Actor: pr, Input: input,
+		ExpectedVersion: st.ExpectedVersion, Reason: st.Reason})
 	return res, inPartnershipTerms(err)
 }
 
-func (s *Service) fireInstance(ctx context.Context, pr authz.Principal, id uuid.UUID, transition string, input map[string]any, reason string) (*store.Instance, error) {
-	res, err := s.fire(ctx, pr, id, transition, input, reason)
+func (s *Service) fireInstance(ctx context.Context, pr authz.Principal, st workflows.Step, transition string, input map[string]any) (*store.Instance, error) {
+	res, err := s.fire(ctx, pr, st, transition, input)
 	if err != nil {
 		return nil, err
 	}
@@ -236,9 +249,9 @@ func partiesOf(in *store.Instance) []uuid.UUID {
 
 // Update rewrites the record while it is negotiated (initiative,
 // assessment, negotiation); the parties stay. Contributions are replaced.
-func (s *Service) Update(ctx context.Context, pr authz.Principal, id uuid.UUID, r Record) (*store.Partnership, error) {
+func (s *Service) Update(ctx context.Context, pr authz.Principal, st workflows.Step, r Record) (*store.Partnership, error) {
 	var out *store.Partnership
-	_, err := s.act(ctx, pr, id, "partnership.draft", []workflows.State{Initiative, Assessment, Negotiation},
+	_, err := s.act(ctx, pr, st, "partnership.draft", []workflows.State{Initiative, Assessment, Negotiation},
 		func(ctx context.Context, tx pgx.Tx, p *store.Partnership, in *store.Instance, now time.Time) (workflows.Note, error) {
 			cs, err := r.apply(p, partiesOf(in))
 			if err != nil {
@@ -261,33 +274,33 @@ func (s *Service) Update(ctx context.Context, pr authz.Principal, id uuid.UUID, 
 }
 
 // StartAssessment lets an official start assessing an initiative.
-func (s *Service) StartAssessment(ctx context.Context, pr authz.Principal, id uuid.UUID) (*store.Instance, error) {
-	return s.fireInstance(ctx, pr, id, "start_assessment", nil, "")
+func (s *Service) StartAssessment(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fireInstance(ctx, pr, st, tStartAssessment, nil)
 }
 
 // Assess records the official's checklist. When an IOP fits, the parties
 // go on to negotiate; when it does not, the case closes with the
 // recommendation of a grant or procurement.
-func (s *Service) Assess(ctx context.Context, pr authz.Principal, id uuid.UUID, a AssessmentInput) (*store.Instance, *store.PartnershipAssessment, error) {
-	transition := "assess_not_suitable"
+func (s *Service) Assess(ctx context.Context, pr authz.Principal, st workflows.Step, a AssessmentInput) (*store.Instance, *store.PartnershipAssessment, error) {
+	transition := tAssessNotSuitable
 	if a.Suitable() {
-		transition = "assess_suitable"
+		transition = tAssessSuitable
 	}
-	in, err := s.fireInstance(ctx, pr, id, transition, map[string]any{"assessment": a}, "")
+	in, err := s.fireInstance(ctx, pr, st, transition, map[string]any{"assessment": a})
 	if err != nil {
 		return nil, nil, err
 	}
-	row, err := store.GetPartnershipAssessment(ctx, s.db.Pool, id)
+	row, err := store.GetPartnershipAssessment(ctx, s.db.Pool, st.ID)
 	return in, row, err
 }
 
 // AddDraft adds the next version of the agreement text while negotiating.
-func (s *Service) AddDraft(ctx context.Context, pr authz.Principal, id uuid.UUID, body string) (*store.PartnershipDraft, error) {
+func (s *Service) AddDraft(ctx context.Context, pr authz.Principal, st workflows.Step, body string) (*store.PartnershipDraft, error) {
 	if err := validate.Text("body", strings.TrimSpace(body), 1, 200000); err != nil {
 		return nil, err
 	}
-	d := &store.PartnershipDraft{PartnershipID: id, Body: body, CreatedBy: actorID(pr)}
-	_, err := s.act(ctx, pr, id, "partnership.draft", []workflows.State{Negotiation},
+	d := &store.PartnershipDraft{PartnershipID: st.ID, Body: body, CreatedBy: actorID(pr)}
+	_, err := s.act(ctx, pr, st, "partnership.draft", []workflows.State{Negotiation},
 		func(ctx context.Context, tx pgx.Tx, _ *store.Partnership, _ *store.Instance, now time.Time) (workflows.Note, error) {
 			d.CreatedAt = now
 			if err := store.InsertPartnershipDraft(ctx, tx, d); err != nil {
@@ -301,21 +314,26 @@ func (s *Service) AddDraft(ctx context.Context, pr authz.Principal, id uuid.UUID
 	return d, nil
 }
 
-// CommentDraft comments on a draft, while negotiating or deciding.
-func (s *Service) CommentDraft(ctx context.Context, pr authz.Principal, draftID uuid.UUID, body string) (*store.DraftComment, error) {
+// CommentDraft comments on a draft of the partnership (st.ID), while
+// negotiating or deciding. The expected version is the partnership's
+// instance's, as for every command; a draft of another partnership is one
+// that does not exist.
+func (s *Service) CommentDraft(ctx context.Context, pr authz.Principal, st workflows.Step, draftID uuid.UUID, body string) (*store.DraftComment, error) {
 	if err := validate.Text("body", strings.TrimSpace(body), 1, 20000); err != nil {
 		return nil, err
 	}
-	d, err := store.GetPartnershipDraft(ctx, s.db.Pool, draftID)
-	if apperr.IsCode(err, apperr.NotFound) {
-		return nil, &apperr.Error{Code: apperr.NotFound, Field: "draftId", Message: "Utkastet finns inte. / The draft does not exist."}
-	}
-	if err != nil {
-		return nil, err
-	}
-	c := &store.DraftComment{DraftID: d.ID, PartnershipID: d.PartnershipID, Body: body, AuthorID: pr.UserID}
-	_, err = s.act(ctx, pr, d.PartnershipID, "partnership.draft", []workflows.State{Negotiation, Decision},
-		func(ctx context.Context, tx pgx.Tx, _ *store.Partnership, in *store.Instance, now time.Time) (workflows.Note, error) {
+	c := &store.DraftComment{DraftID: draftID, PartnershipID: st.ID, Body: body, AuthorID: pr.UserID}
+	_, err := s.act(ctx, pr, st, "partnership.draft", []workflows.State{Negotiation, Decision},
+		func(ctx context.Context, tx pgx.Tx, p *store.Partnership, in *store.Instance, now time.Time) (workflows.Note, error) {
+			// Asked once the partnership is known to be visible, so the
+			// answer tells nothing of another partnership's drafts.
+			d, err := store.GetPartnershipDraft(ctx, tx, draftID)
+			if apperr.IsCode(err, apperr.NotFound) || (err == nil && d.PartnershipID != p.ID) {
+				return workflows.Note{}, &apperr.Error{Code: apperr.NotFound, Field: "draftId", Message: "Utkastet finns inte. / The draft does not exist."}
+			}
+			if err != nil {
+				return workflows.Note{}, err
+			}
 			c.CreatedAt = now
 			c.OrganisationID = s.representedParty(pr, in)
 			if err := store.InsertDraftComment(ctx, tx, c); err != nil {
@@ -342,13 +360,13 @@ func (s *Service) representedParty(pr authz.Principal, in *store.Instance) *uuid
 
 // AttachDocument attaches a link or a file (at most 5 MB) until the
 // partnership has ended.
-func (s *Service) AttachDocument(ctx context.Context, pr authz.Principal, id uuid.UUID, d DocumentInput) (*store.PartnershipDocument, error) {
+func (s *Service) AttachDocument(ctx context.Context, pr authz.Principal, st workflows.Step, d DocumentInput) (*store.PartnershipDocument, error) {
 	if err := d.validate(); err != nil {
 		return nil, err
 	}
-	doc := &store.PartnershipDocument{PartnershipID: id, Kind: d.Kind, Title: d.Title, URL: d.URL, Content: d.Content,
+	doc := &store.PartnershipDocument{PartnershipID: st.ID, Kind: d.Kind, Title: d.Title, URL: d.URL, Content: d.Content,
 		MediaType: d.MediaType, UploadedBy: actorID(pr)}
-	_, err := s.act(ctx, pr, id, "partnership.draft",
+	_, err := s.act(ctx, pr, st, "partnership.draft",
 		[]workflows.State{Initiative, Assessment, Negotiation, Decision, Active, AmendmentProposed, Renewal, Terminating},
 		func(ctx context.Context, tx pgx.Tx, _ *store.Partnership, _ *store.Instance, now time.Time) (workflows.Note, error) {
 			doc.CreatedAt = now
@@ -365,12 +383,12 @@ func (s *Service) AttachDocument(ctx context.Context, pr authz.Principal, id uui
 }
 
 // AddNote adds an internal note (private to the parties and officials).
-func (s *Service) AddNote(ctx context.Context, pr authz.Principal, id uuid.UUID, body string) (*store.PartnershipNote, error) {
+func (s *Service) AddNote(ctx context.Context, pr authz.Principal, st workflows.Step, body string) (*store.PartnershipNote, error) {
 	if err := validate.Text("body", strings.TrimSpace(body), 1, 20000); err != nil {
 		return nil, err
 	}
-	n := &store.PartnershipNote{PartnershipID: id, Body: body, AuthorID: actorID(pr)}
-	_, err := s.act(ctx, pr, id, "partnership.draft", nil,
+	n := &store.PartnershipNote{PartnershipID: st.ID, Body: body, AuthorID: actorID(pr)}
+	_, err := s.act(ctx, pr, st, "partnership.draft", nil,
 		func(ctx context.Context, tx pgx.Tx, _ *store.Partnership, _ *store.Instance, now time.Time) (workflows.Note, error) {
 			n.CreatedAt = now
 			if err := store.InsertPartnershipNote(ctx, tx, n); err != nil {
@@ -385,46 +403,68 @@ func (s *Service) AddNote(ctx context.Context, pr authz.Principal, id uuid.UUID,
 }
 
 // SubmitForDecision puts the newest draft before the parties' decision.
-func (s *Service) SubmitForDecision(ctx context.Context, pr authz.Principal, id uuid.UUID) (*store.Instance, error) {
-	return s.fireInstance(ctx, pr, id, "submit_for_decision", nil, "")
+func (s *Service) SubmitForDecision(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fireInstance(ctx, pr, st, tSubmitForDecision, nil)
 }
 
-// SendBack returns the draft to negotiation; approvals given so far lapse.
-func (s *Service) SendBack(ctx context.Context, pr authz.Principal, id uuid.UUID, reason string) (*store.Instance, error) {
-	return s.fireInstance(ctx, pr, id, "send_back", nil, reason)
+// SendBack returns the draft to negotiation, with a reason; approvals
+// given so far lapse.
+func (s *Service) SendBack(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fireInstance(ctx, pr, st, tSendBack, nil)
 }
 
 // Approve records the actor's approval of the draft for their party: the
 // public body's decision-maker or an idea-based party's board
 // representative. When every party has approved, the partnership is active.
-func (s *Service) Approve(ctx context.Context, pr authz.Principal, id uuid.UUID) (*workflows.Result, error) {
-	return s.fire(ctx, pr, id, "approve", nil, "")
+func (s *Service) Approve(ctx context.Context, pr authz.Principal, st workflows.Step) (*workflows.Result, error) {
+	return s.fire(ctx, pr, st, tApprove, nil)
 }
 
-// WithdrawApproval takes back the actor's approval (of "approve", "renew"
-// or "adopt_amendment") before every party has approved.
-func (s *Service) WithdrawApproval(ctx context.Context, pr authz.Principal, id uuid.UUID, transition, reason string) (*store.Instance, error) {
-	_, in, err := s.load(ctx, s.db.Pool, id)
+// Resolution is one of the decisions the parties take by each approving it.
+type Resolution int
+
+// The resolutions.
+const (
+	// AgreementResolution is the decision on the agreement (Approve).
+	AgreementResolution Resolution = iota + 1
+	// RenewalResolution is the decision on a proposed renewal (Renew).
+	RenewalResolution
+	// AmendmentResolution is the decision on a proposed amendment
+	// (AdoptAmendment).
+	AmendmentResolution
+)
+
+var resolutionTransitions = map[Resolution]string{AgreementResolution: tApprove, RenewalResolution: tRenew, AmendmentResolution: tAdoptAmendment}
+
+// WithdrawApproval takes back the actor's approval of a decision before
+// every party has approved.
+func (s *Service) WithdrawApproval(ctx context.Context, pr authz.Principal, st workflows.Step, r Resolution) (*store.Instance, error) {
+	transition, ok := resolutionTransitions[r]
+	if !ok {
+		return nil, apperr.Invalid("resolution", "Inget sådant beslut finns. / There is no such decision.")
+	}
+	_, in, err := s.load(ctx, s.db.Pool, st.ID)
 	if err != nil {
 		return nil, err
 	}
-	in, err = s.eng.WithdrawApproval(ctx, workflows.WithdrawParams{InstanceID: in.ID, Kind: Kind, Transition: transition, Actor: pr, Reason: reason})
+	in, err = s.eng.WithdrawApproval(ctx, workflows.WithdrawParams{InstanceID: in.ID, Kind: Kind, Transition: transition, Actor: pr,
+		ExpectedVersion: st.ExpectedVersion, Reason: st.Reason})
 	return in, inPartnershipTerms(err)
 }
 
-// Withdraw abandons the partnership before it is agreed.
-func (s *Service) Withdraw(ctx context.Context, pr authz.Principal, id uuid.UUID, reason string) (*store.Instance, error) {
-	return s.fireInstance(ctx, pr, id, "withdraw", nil, reason)
+// Withdraw abandons the partnership before it is agreed, with a reason.
+func (s *Service) Withdraw(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fireInstance(ctx, pr, st, tWithdraw, nil)
 }
 
 // SubmitReport submits the follow-up report on a year once it is open;
 // a report submitted after its due date is marked late.
-func (s *Service) SubmitReport(ctx context.Context, pr authz.Principal, id uuid.UUID, year int, body string) (*store.PartnershipReport, error) {
+func (s *Service) SubmitReport(ctx context.Context, pr authz.Principal, st workflows.Step, year int, body string) (*store.PartnershipReport, error) {
 	if err := validate.Text("body", strings.TrimSpace(body), 1, 100000); err != nil {
 		return nil, err
 	}
 	var out *store.PartnershipReport
-	_, err := s.act(ctx, pr, id, "partnership.report", agreed,
+	_, err := s.act(ctx, pr, st, "partnership.report", agreed,
 		func(ctx context.Context, tx pgx.Tx, p *store.Partnership, _ *store.Instance, now time.Time) (workflows.Note, error) {
 			r, err := store.GetPartnershipReport(ctx, tx, p.ID, year, today(now))
 			if apperr.IsCode(err, apperr.NotFound) {
@@ -455,29 +495,30 @@ func (s *Service) SubmitReport(ctx context.Context, pr authz.Principal, id uuid.
 // ProposeRenewal proposes a new period up to end; when every party
 // approves it (Renew) the partnership is active again until then. A new
 // proposal replaces the previous one and its approvals.
-func (s *Service) ProposeRenewal(ctx context.Context, pr authz.Principal, id uuid.UUID, end time.Time) (*store.Instance, error) {
-	return s.fireInstance(ctx, pr, id, "propose_renewal", map[string]any{"endDate": dateOf(end).Format(time.DateOnly)}, "")
+func (s *Service) ProposeRenewal(ctx context.Context, pr authz.Principal, st workflows.Step, end time.Time) (*store.Instance, error) {
+	return s.fireInstance(ctx, pr, st, tProposeRenewal, map[string]any{"endDate": dateOf(end).Format(time.DateOnly)})
 }
 
 // Renew approves the proposed renewal for the actor's party.
-func (s *Service) Renew(ctx context.Context, pr authz.Principal, id uuid.UUID) (*workflows.Result, error) {
-	return s.fire(ctx, pr, id, "renew", nil, "")
+func (s *Service) Renew(ctx context.Context, pr authz.Principal, st workflows.Step) (*workflows.Result, error) {
+	return s.fire(ctx, pr, st, tRenew, nil)
 }
 
 // Terminate gives notice on behalf of party (the public body or an
-// idea-based organisation, which the actor must represent); the
-// partnership is terminated when the notice period has passed.
-func (s *Service) Terminate(ctx context.Context, pr authz.Principal, id, party uuid.UUID, reason string) (*store.Instance, error) {
-	if err := validate.Text("reason", strings.TrimSpace(reason), 1, 2000); err != nil {
+// idea-based organisation, which the actor must represent), with a reason
+// (st.Reason, required); the partnership is terminated when the notice
+// period has passed.
+func (s *Service) Terminate(ctx context.Context, pr authz.Principal, st workflows.Step, party uuid.UUID) (*store.Instance, error) {
+	if err := validate.Text("reason", strings.TrimSpace(st.Reason), 1, 2000); err != nil {
 		return nil, err
 	}
-	return s.fireInstance(ctx, pr, id, "terminate", map[string]any{"partyId": party.String()}, reason)
+	return s.fireInstance(ctx, pr, st, tTerminate, map[string]any{"partyId": party.String()})
 }
 
 // Amend proposes an amendment of an active partnership; it takes effect
 // when every party approves it (AdoptAmendment).
-func (s *Service) Amend(ctx context.Context, pr authz.Principal, id uuid.UUID, a AmendmentInput) (*store.Instance, *store.Amendment, error) {
-	p, in, err := s.load(ctx, s.db.Pool, id)
+func (s *Service) Amend(ctx context.Context, pr authz.Principal, st workflows.Step, a AmendmentInput) (*store.Instance, *store.Amendment, error) {
+	p, in, err := s.load(ctx, s.db.Pool, st.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -488,20 +529,21 @@ func (s *Service) Amend(ctx context.Context, pr authz.Principal, id uuid.UUID, a
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := s.fireInstance(ctx, pr, id, "propose_amendment", map[string]any{"amendment": am}, "")
+	out, err := s.fireInstance(ctx, pr, st, tProposeAmendment, map[string]any{"amendment": am})
 	if err != nil {
 		return nil, nil, err
 	}
-	row, err := store.OpenAmendment(ctx, s.db.Pool, id)
+	row, err := store.OpenAmendment(ctx, s.db.Pool, st.ID)
 	return out, row, err
 }
 
 // AdoptAmendment approves the proposed amendment for the actor's party.
-func (s *Service) AdoptAmendment(ctx context.Context, pr authz.Principal, id uuid.UUID) (*workflows.Result, error) {
-	return s.fire(ctx, pr, id, "adopt_amendment", nil, "")
+func (s *Service) AdoptAmendment(ctx context.Context, pr authz.Principal, st workflows.Step) (*workflows.Result, error) {
+	return s.fire(ctx, pr, st, tAdoptAmendment, nil)
 }
 
-// RejectAmendment rejects (or withdraws) the proposed amendment.
-func (s *Service) RejectAmendment(ctx context.Context, pr authz.Principal, id uuid.UUID, reason string) (*store.Instance, error) {
-	return s.fireInstance(ctx, pr, id, "reject_amendment", nil, reason)
+// RejectAmendment rejects (or withdraws) the proposed amendment, with a
+// reason.
+func (s *Service) RejectAmendment(ctx context.Context, pr authz.Principal, st workflows.Step) (*store.Instance, error) {
+	return s.fireInstance(ctx, pr, st, tRejectAmendment, nil)
 }

@@ -216,3 +216,97 @@ func TestPartnershipEndings(t *testing.T) {
 	requireCode(t, err, "CONFLICT")
 	require.Equal(t, "decision", s.partnership(t, half).State)
 }
+
+// While negotiating, the parties rewrite the record, comment on a draft and
+// keep internal notes, each on the version of the partnership they read: a
+// stale version is refused with CONFLICT and changes nothing, and an
+// organisation that is not a party cannot do any of it.
+func TestPartnershipRecordCommentsAndNotes(t *testing.T) {
+	t.Parallel()
+	s := newIOPStory(t)
+	ctx := context.Background()
+	s.env.AdvanceTo(at(2018, 2, 1, 9))
+	id := s.propose(t, "Läxhjälp i Karlstad", "2018-03-01", "2020-12-31")
+	read := s.partnership(t, id).Instance.Version
+	outsider := s.partner(t, 2)
+
+	// The record: the official rewrites it, contributions and all.
+	up, err := client.UpdatePartnership(ctx, s.as(s.official), id, &read, "Läxhjälp i Värmland", "Fler unga klarar skolan.",
+		"300 elever per år.", "2018-03-01", "2021-12-31", []client.ContributionInput{
+			{OrganisationId: s.publicBody, Year: 2018, Kind: client.ContributionKindMoney, Amount: "300000"},
+		})
+	require.NoError(t, err)
+	updated := up.UpdatePartnership.Partnership
+	require.Equal(t, "Läxhjälp i Värmland", updated.Title)
+	require.Equal(t, "300 elever per år.", *updated.Goals)
+	require.Equal(t, "2021-12-31", updated.EndDate)
+	require.Equal(t, "300000.00", updated.TotalPublicContribution, "the contributions given replace the earlier ones")
+	require.Equal(t, "negotiation", updated.State)
+	require.Greater(t, updated.Instance.Version, read)
+	// The organisation still has the version it read before: refused.
+	_, err = client.UpdatePartnership(ctx, s.as(s.org.rep), id, &read, "Läxhjälp", "Annat.", "Inga mål.", "2018-03-01", "2020-12-31", nil)
+	requireCode(t, err, "CONFLICT")
+	_, err = client.UpdatePartnership(ctx, s.as(outsider.rep), id, nil, "Läxhjälp", "Annat.", "Inga mål.", "2018-03-01", "2020-12-31", nil)
+	requireCode(t, err, "NOT_FOUND")
+	p := s.partnership(t, id)
+	require.Equal(t, "Läxhjälp i Värmland", p.Title)
+	require.Equal(t, "300 elever per år.", *p.Goals)
+	require.Equal(t, updated.Instance.Version, p.Instance.Version)
+
+	// A comment on the draft: the representative speaks for the organisation.
+	d, err := client.AddPartnershipDraft(ctx, s.as(s.official), id, "Första utkastet.")
+	require.NoError(t, err)
+	drafts := d.AddPartnershipDraft.Partnership.Drafts
+	require.Len(t, drafts, 1)
+	read = d.AddPartnershipDraft.Partnership.Instance.Version
+	c, err := client.CommentOnPartnershipDraft(ctx, s.as(s.org.rep), id, &read, drafts[0].Id, "Förtydliga målen.")
+	require.NoError(t, err)
+	comment := c.CommentOnPartnershipDraft.Comment
+	require.Equal(t, "Förtydliga målen.", comment.Body)
+	require.NotNil(t, comment.Organisation)
+	require.Equal(t, "Partnerföreningen 1", comment.Organisation.Name)
+	require.WithinDuration(t, at(2018, 2, 1, 9), comment.CreatedAt, time.Minute, "the clock of the service")
+	_, err = client.CommentOnPartnershipDraft(ctx, s.as(s.official), id, &read, drafts[0].Id, "Jag läste en äldre version.")
+	requireCode(t, err, "CONFLICT")
+	_, err = client.CommentOnPartnershipDraft(ctx, s.as(outsider.rep), id, nil, drafts[0].Id, "Jag är ingen part.")
+	requireCode(t, err, "NOT_FOUND")
+	// A draft id that is no draft, or a draft of another partnership: none.
+	other := s.propose(t, "Mötesplats", "2018-03-01", "2020-12-31")
+	_, err = client.CommentOnPartnershipDraft(ctx, s.as(s.org.rep), other, nil, drafts[0].Id, "Fel partnerskap.")
+	requireCode(t, err, "NOT_FOUND")
+	_, err = client.CommentOnPartnershipDraft(ctx, s.as(s.org.rep), id, nil, id, "Inget utkast.")
+	requireCode(t, err, "BAD_INPUT")
+
+	// An internal note.
+	read = c.CommentOnPartnershipDraft.Partnership.Instance.Version
+	n, err := client.AddPartnershipNote(ctx, s.as(s.official), id, &read, "Ring föreningen om budgeten.")
+	require.NoError(t, err)
+	require.Equal(t, "Ring föreningen om budgeten.", n.AddPartnershipNote.Note.Body)
+	require.Greater(t, n.AddPartnershipNote.Partnership.Instance.Version, read)
+	_, err = client.AddPartnershipNote(ctx, s.as(s.org.rep), id, &read, "En äldre version.")
+	requireCode(t, err, "CONFLICT")
+	_, err = client.AddPartnershipNote(ctx, s.as(outsider.rep), id, nil, "Jag är ingen part.")
+	requireCode(t, err, "NOT_FOUND")
+	_, err = client.AddPartnershipNote(ctx, s.as(s.politician), id, nil, "Politikern antecknar.")
+	requireCode(t, err, "FORBIDDEN")
+	_, err = client.AddPartnershipNote(ctx, s.as(s.org.rep), id, nil, " ")
+	requireCode(t, err, "BAD_INPUT")
+	require.Equal(t, n.AddPartnershipNote.Partnership.Instance.Version, s.partnership(t, id).Instance.Version,
+		"nothing refused changed the partnership")
+	require.Equal(t, 1, s.env.Count("SELECT count(*) FROM partnership_notes"))
+	require.Equal(t, 1, s.env.Count("SELECT count(*) FROM partnership_draft_comments"))
+
+	// The other IOP mutations take expectedVersion too: on a stale one the
+	// draft is not put to the decision, on the current one it is.
+	submit := `mutation($p: ID!, $v: Int) { submitPartnershipForDecision(input: {partnershipId: $p, expectedVersion: $v}) {
+		partnership { state } } }`
+	r := s.env.Do(s.org.rep, submit, map[string]any{"p": id, "v": read})
+	require.NotEmpty(t, r.Errors)
+	require.Equal(t, "CONFLICT", r.Errors[0].Code())
+	require.Equal(t, "negotiation", s.partnership(t, id).State)
+	var out struct {
+		SubmitPartnershipForDecision struct{ Partnership struct{ State string } }
+	}
+	s.env.MustDo(s.org.rep, submit, map[string]any{"p": id, "v": s.partnership(t, id).Instance.Version}, &out)
+	require.Equal(t, "decision", out.SubmitPartnershipForDecision.Partnership.State)
+}

@@ -313,6 +313,27 @@ func matrixCases() map[string]matrixCase {
 			economicActivityJustification: "Ingen", marketOrCompetition: false, marketOrCompetitionJustification: "Ingen",
 			possibleStateAid: false, possibleStateAidJustification: "Nej", ideaBasedOrganisation: true,
 			ideaBasedOrganisationJustification: "Stadgarna"})`, "region_official"),
+		"updatePartnership": partnershipCase("negotiation", `updatePartnership(input: {partnershipId: $p, title: "Läxhjälp i Värmland",
+			purpose: "Fler klarar skolan", startDate: "2018-07-01", endDate: "2020-12-31"})`, "rep", "region_official"),
+		"commentOnPartnershipDraft": {
+			prepare: func(t *testing.T, f *fixture) {
+				f.partnershipTo(t, "with_draft")
+				var out struct {
+					Node struct{ Drafts []struct{ ID string } }
+				}
+				f.s.env.MustDo(f.rep, `query($p: ID!) { node(id: $p) { ... on Partnership { drafts { id } } } }`, f.vars, &out)
+				require.Len(t, out.Node.Drafts, 1)
+				f.vars["d"] = out.Node.Drafts[0].ID
+			},
+			query: `mutation($p: ID!, $d: ID!) { commentOnPartnershipDraft(input: {partnershipId: $p, draftId: $d, body: "Synpunkt"}) {
+				comment { body } } }`,
+			allowed: []string{"rep", "region_official"},
+		},
+		"addPartnershipNote": {
+			prepare: func(t *testing.T, f *fixture) { f.partnershipTo(t, "negotiation") },
+			query:   `mutation($p: ID!) { addPartnershipNote(input: {partnershipId: $p, body: "Anteckning"}) { note { body } } }`,
+			allowed: []string{"rep", "region_official"},
+		},
 		"addPartnershipDraft": partnershipCase("negotiation", `addPartnershipDraft(input: {partnershipId: $p, body: "Utkast"})`,
 			"rep", "region_official"),
 		"attachPartnershipDocument": partnershipCase("negotiation", `attachPartnershipDocument(input: {partnershipId: $p, kind: INITIATIVE,

@@ -85,6 +85,11 @@ func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) Ge
 	return v.PartnershipFields.TotalPublicContribution
 }
 
+// GetGoals returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.Goals, and is useful for accessing the field via an interface.
+func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetGoals() *string {
+	return v.PartnershipFields.Goals
+}
+
 // GetDrafts returns AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
 func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
 	return v.PartnershipFields.Drafts
@@ -146,6 +151,8 @@ type __premarshalAddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartner
 
 	TotalPublicContribution string `json:"totalPublicContribution"`
 
+	Goals *string `json:"goals"`
+
 	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
 
 	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
@@ -173,6 +180,7 @@ func (v *AddPartnershipDraftAddPartnershipDraftPartnershipPayloadPartnership) __
 	retval.State = v.PartnershipFields.State
 	retval.EndDate = v.PartnershipFields.EndDate
 	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Goals = v.PartnershipFields.Goals
 	retval.Drafts = v.PartnershipFields.Drafts
 	retval.Reports = v.PartnershipFields.Reports
 	retval.Periods = v.PartnershipFields.Periods
@@ -190,6 +198,86 @@ type AddPartnershipDraftResponse struct {
 // GetAddPartnershipDraft returns AddPartnershipDraftResponse.AddPartnershipDraft, and is useful for accessing the field via an interface.
 func (v *AddPartnershipDraftResponse) GetAddPartnershipDraft() AddPartnershipDraftAddPartnershipDraftPartnershipPayload {
 	return v.AddPartnershipDraft
+}
+
+// AddPartnershipNoteAddPartnershipNotePartnershipNotePayload includes the requested fields of the GraphQL type PartnershipNotePayload.
+type AddPartnershipNoteAddPartnershipNotePartnershipNotePayload struct {
+	Partnership AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnership         `json:"partnership"`
+	Note        AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadNotePartnershipNote `json:"note"`
+}
+
+// GetPartnership returns AddPartnershipNoteAddPartnershipNotePartnershipNotePayload.Partnership, and is useful for accessing the field via an interface.
+func (v *AddPartnershipNoteAddPartnershipNotePartnershipNotePayload) GetPartnership() AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnership {
+	return v.Partnership
+}
+
+// GetNote returns AddPartnershipNoteAddPartnershipNotePartnershipNotePayload.Note, and is useful for accessing the field via an interface.
+func (v *AddPartnershipNoteAddPartnershipNotePartnershipNotePayload) GetNote() AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadNotePartnershipNote {
+	return v.Note
+}
+
+// AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadNotePartnershipNote includes the requested fields of the GraphQL type PartnershipNote.
+// The GraphQL type's documentation follows.
+//
+// An internal note on a partnership (visible to the parties and officials).
+type AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadNotePartnershipNote struct {
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// GetBody returns AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadNotePartnershipNote.Body, and is useful for accessing the field via an interface.
+func (v *AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadNotePartnershipNote) GetBody() string {
+	return v.Body
+}
+
+// GetCreatedAt returns AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadNotePartnershipNote.CreatedAt, and is useful for accessing the field via an interface.
+func (v *AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadNotePartnershipNote) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnership struct {
+	// The workflow instance (actions, approvals, history).
+	Instance *AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnershipInstanceWorkflowInstance `json:"instance"`
+}
+
+// GetInstance returns AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnership.Instance, and is useful for accessing the field via an interface.
+func (v *AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnership) GetInstance() *AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnershipInstanceWorkflowInstance {
+	return v.Instance
+}
+
+// AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnershipInstanceWorkflowInstance includes the requested fields of the GraphQL type WorkflowInstance.
+// The GraphQL type's documentation follows.
+//
+// A running workflow of any kind: an organisation's signing, an annual
+// follow-up, a revision or an IOP partnership. Every client can show any of
+// them the same way.
+type AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnershipInstanceWorkflowInstance struct {
+	// Optimistic-concurrency version: pass it as expectedVersion to act only if nothing changed since you read it.
+	Version int `json:"version"`
+}
+
+// GetVersion returns AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnershipInstanceWorkflowInstance.Version, and is useful for accessing the field via an interface.
+func (v *AddPartnershipNoteAddPartnershipNotePartnershipNotePayloadPartnershipInstanceWorkflowInstance) GetVersion() int {
+	return v.Version
+}
+
+// AddPartnershipNoteResponse is returned by AddPartnershipNote on success.
+type AddPartnershipNoteResponse struct {
+	// A party or an official adds an internal note, private to the parties and officials.
+	AddPartnershipNote AddPartnershipNoteAddPartnershipNotePartnershipNotePayload `json:"addPartnershipNote"`
+}
+
+// GetAddPartnershipNote returns AddPartnershipNoteResponse.AddPartnershipNote, and is useful for accessing the field via an interface.
+func (v *AddPartnershipNoteResponse) GetAddPartnershipNote() AddPartnershipNoteAddPartnershipNotePartnershipNotePayload {
+	return v.AddPartnershipNote
 }
 
 // AddRevisionDraftAddRevisionDraftDraftPayload includes the requested fields of the GraphQL type DraftPayload.
@@ -755,6 +843,11 @@ func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetT
 	return v.PartnershipFields.TotalPublicContribution
 }
 
+// GetGoals returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.Goals, and is useful for accessing the field via an interface.
+func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetGoals() *string {
+	return v.PartnershipFields.Goals
+}
+
 // GetDrafts returns ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
 func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
 	return v.PartnershipFields.Drafts
@@ -816,6 +909,8 @@ type __premarshalApprovePartnershipApprovePartnershipPartnershipPayloadPartnersh
 
 	TotalPublicContribution string `json:"totalPublicContribution"`
 
+	Goals *string `json:"goals"`
+
 	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
 
 	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
@@ -843,6 +938,7 @@ func (v *ApprovePartnershipApprovePartnershipPartnershipPayloadPartnership) __pr
 	retval.State = v.PartnershipFields.State
 	retval.EndDate = v.PartnershipFields.EndDate
 	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Goals = v.PartnershipFields.Goals
 	retval.Drafts = v.PartnershipFields.Drafts
 	retval.Reports = v.PartnershipFields.Reports
 	retval.Periods = v.PartnershipFields.Periods
@@ -1019,6 +1115,11 @@ func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetTot
 	return v.PartnershipFields.TotalPublicContribution
 }
 
+// GetGoals returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.Goals, and is useful for accessing the field via an interface.
+func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetGoals() *string {
+	return v.PartnershipFields.Goals
+}
+
 // GetDrafts returns AssessPartnershipAssessPartnershipPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
 func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
 	return v.PartnershipFields.Drafts
@@ -1080,6 +1181,8 @@ type __premarshalAssessPartnershipAssessPartnershipPartnershipPayloadPartnership
 
 	TotalPublicContribution string `json:"totalPublicContribution"`
 
+	Goals *string `json:"goals"`
+
 	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
 
 	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
@@ -1107,6 +1210,7 @@ func (v *AssessPartnershipAssessPartnershipPartnershipPayloadPartnership) __prem
 	retval.State = v.PartnershipFields.State
 	retval.EndDate = v.PartnershipFields.EndDate
 	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Goals = v.PartnershipFields.Goals
 	retval.Drafts = v.PartnershipFields.Drafts
 	retval.Reports = v.PartnershipFields.Reports
 	retval.Periods = v.PartnershipFields.Periods
@@ -1160,6 +1264,106 @@ var AllClaimStatus = []ClaimStatus{
 	ClaimStatusRequested,
 	ClaimStatusConfirmed,
 	ClaimStatusDeclined,
+}
+
+// CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayload includes the requested fields of the GraphQL type PartnershipDraftCommentPayload.
+type CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayload struct {
+	Partnership CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnership                    `json:"partnership"`
+	Comment     CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftComment `json:"comment"`
+}
+
+// GetPartnership returns CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayload) GetPartnership() CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnership {
+	return v.Partnership
+}
+
+// GetComment returns CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayload.Comment, and is useful for accessing the field via an interface.
+func (v *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayload) GetComment() CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftComment {
+	return v.Comment
+}
+
+// CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftComment includes the requested fields of the GraphQL type PartnershipDraftComment.
+// The GraphQL type's documentation follows.
+//
+// A comment on a draft of the agreement text (visible to the parties and officials).
+type CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftComment struct {
+	Body string `json:"body"`
+	// The idea-based party the author speaks for, when they represent one.
+	Organisation *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftCommentOrganisation `json:"organisation"`
+	CreatedAt    time.Time                                                                                                                   `json:"createdAt"`
+}
+
+// GetBody returns CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftComment.Body, and is useful for accessing the field via an interface.
+func (v *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftComment) GetBody() string {
+	return v.Body
+}
+
+// GetOrganisation returns CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftComment.Organisation, and is useful for accessing the field via an interface.
+func (v *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftComment) GetOrganisation() *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftCommentOrganisation {
+	return v.Organisation
+}
+
+// GetCreatedAt returns CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftComment.CreatedAt, and is useful for accessing the field via an interface.
+func (v *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftComment) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftCommentOrganisation includes the requested fields of the GraphQL type Organisation.
+// The GraphQL type's documentation follows.
+//
+// An idea-based organisation or a public body.
+type CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftCommentOrganisation struct {
+	Name string `json:"name"`
+}
+
+// GetName returns CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftCommentOrganisation.Name, and is useful for accessing the field via an interface.
+func (v *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadCommentPartnershipDraftCommentOrganisation) GetName() string {
+	return v.Name
+}
+
+// CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnership struct {
+	// The workflow instance (actions, approvals, history).
+	Instance *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnershipInstanceWorkflowInstance `json:"instance"`
+}
+
+// GetInstance returns CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnership.Instance, and is useful for accessing the field via an interface.
+func (v *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnership) GetInstance() *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnershipInstanceWorkflowInstance {
+	return v.Instance
+}
+
+// CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnershipInstanceWorkflowInstance includes the requested fields of the GraphQL type WorkflowInstance.
+// The GraphQL type's documentation follows.
+//
+// A running workflow of any kind: an organisation's signing, an annual
+// follow-up, a revision or an IOP partnership. Every client can show any of
+// them the same way.
+type CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnershipInstanceWorkflowInstance struct {
+	// Optimistic-concurrency version: pass it as expectedVersion to act only if nothing changed since you read it.
+	Version int `json:"version"`
+}
+
+// GetVersion returns CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnershipInstanceWorkflowInstance.Version, and is useful for accessing the field via an interface.
+func (v *CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayloadPartnershipInstanceWorkflowInstance) GetVersion() int {
+	return v.Version
+}
+
+// CommentOnPartnershipDraftResponse is returned by CommentOnPartnershipDraft on success.
+type CommentOnPartnershipDraftResponse struct {
+	// A party or an official comments on a draft of the agreement during the negotiation or the decision; a representative speaks for their organisation.
+	CommentOnPartnershipDraft CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayload `json:"commentOnPartnershipDraft"`
+}
+
+// GetCommentOnPartnershipDraft returns CommentOnPartnershipDraftResponse.CommentOnPartnershipDraft, and is useful for accessing the field via an interface.
+func (v *CommentOnPartnershipDraftResponse) GetCommentOnPartnershipDraft() CommentOnPartnershipDraftCommentOnPartnershipDraftPartnershipDraftCommentPayload {
+	return v.CommentOnPartnershipDraft
 }
 
 // ConfirmAgreementVersionConfirmAgreementVersionWorkflowPayload includes the requested fields of the GraphQL type WorkflowPayload.
@@ -3374,6 +3578,7 @@ type PartnershipFields struct {
 	EndDate string `json:"endDate"`
 	// The public body's money over all years, SEK (decimal).
 	TotalPublicContribution string                                            `json:"totalPublicContribution"`
+	Goals                   *string                                           `json:"goals"`
 	Drafts                  []PartnershipFieldsDraftsPartnershipDraft         `json:"drafts"`
 	Reports                 []PartnershipFieldsReportsPartnershipReport       `json:"reports"`
 	Periods                 []PartnershipFieldsPeriodsPartnershipPeriod       `json:"periods"`
@@ -3396,6 +3601,9 @@ func (v *PartnershipFields) GetEndDate() string { return v.EndDate }
 
 // GetTotalPublicContribution returns PartnershipFields.TotalPublicContribution, and is useful for accessing the field via an interface.
 func (v *PartnershipFields) GetTotalPublicContribution() string { return v.TotalPublicContribution }
+
+// GetGoals returns PartnershipFields.Goals, and is useful for accessing the field via an interface.
+func (v *PartnershipFields) GetGoals() *string { return v.Goals }
 
 // GetDrafts returns PartnershipFields.Drafts, and is useful for accessing the field via an interface.
 func (v *PartnershipFields) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft { return v.Drafts }
@@ -3440,8 +3648,12 @@ func (v *PartnershipFieldsAssessmentPartnershipAssessment) GetRecommendation() s
 
 // PartnershipFieldsDraftsPartnershipDraft includes the requested fields of the GraphQL type PartnershipDraft.
 type PartnershipFieldsDraftsPartnershipDraft struct {
-	Version int `json:"version"`
+	Id      string `json:"id"`
+	Version int    `json:"version"`
 }
+
+// GetId returns PartnershipFieldsDraftsPartnershipDraft.Id, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsDraftsPartnershipDraft) GetId() string { return v.Id }
 
 // GetVersion returns PartnershipFieldsDraftsPartnershipDraft.Version, and is useful for accessing the field via an interface.
 func (v *PartnershipFieldsDraftsPartnershipDraft) GetVersion() int { return v.Version }
@@ -3454,12 +3666,17 @@ func (v *PartnershipFieldsDraftsPartnershipDraft) GetVersion() int { return v.Ve
 // them the same way.
 type PartnershipFieldsInstanceWorkflowInstance struct {
 	Id string `json:"id"`
+	// Optimistic-concurrency version: pass it as expectedVersion to act only if nothing changed since you read it.
+	Version int `json:"version"`
 	// Approvals given so far towards each decision that needs a quorum.
 	PendingApprovals []PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgress `json:"pendingApprovals"`
 }
 
 // GetId returns PartnershipFieldsInstanceWorkflowInstance.Id, and is useful for accessing the field via an interface.
 func (v *PartnershipFieldsInstanceWorkflowInstance) GetId() string { return v.Id }
+
+// GetVersion returns PartnershipFieldsInstanceWorkflowInstance.Version, and is useful for accessing the field via an interface.
+func (v *PartnershipFieldsInstanceWorkflowInstance) GetVersion() int { return v.Version }
 
 // GetPendingApprovals returns PartnershipFieldsInstanceWorkflowInstance.PendingApprovals, and is useful for accessing the field via an interface.
 func (v *PartnershipFieldsInstanceWorkflowInstance) GetPendingApprovals() []PartnershipFieldsInstanceWorkflowInstancePendingApprovalsApprovalProgress {
@@ -3759,6 +3976,9 @@ func (v *PartnershipNodePartnership) GetTotalPublicContribution() string {
 	return v.PartnershipFields.TotalPublicContribution
 }
 
+// GetGoals returns PartnershipNodePartnership.Goals, and is useful for accessing the field via an interface.
+func (v *PartnershipNodePartnership) GetGoals() *string { return v.PartnershipFields.Goals }
+
 // GetDrafts returns PartnershipNodePartnership.Drafts, and is useful for accessing the field via an interface.
 func (v *PartnershipNodePartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
 	return v.PartnershipFields.Drafts
@@ -3822,6 +4042,8 @@ type __premarshalPartnershipNodePartnership struct {
 
 	TotalPublicContribution string `json:"totalPublicContribution"`
 
+	Goals *string `json:"goals"`
+
 	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
 
 	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
@@ -3850,6 +4072,7 @@ func (v *PartnershipNodePartnership) __premarshalJSON() (*__premarshalPartnershi
 	retval.State = v.PartnershipFields.State
 	retval.EndDate = v.PartnershipFields.EndDate
 	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Goals = v.PartnershipFields.Goals
 	retval.Drafts = v.PartnershipFields.Drafts
 	retval.Reports = v.PartnershipFields.Reports
 	retval.Periods = v.PartnershipFields.Periods
@@ -4160,6 +4383,11 @@ func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetT
 	return v.PartnershipFields.TotalPublicContribution
 }
 
+// GetGoals returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.Goals, and is useful for accessing the field via an interface.
+func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetGoals() *string {
+	return v.PartnershipFields.Goals
+}
+
 // GetDrafts returns ProposePartnershipProposePartnershipPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
 func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
 	return v.PartnershipFields.Drafts
@@ -4221,6 +4449,8 @@ type __premarshalProposePartnershipProposePartnershipPartnershipPayloadPartnersh
 
 	TotalPublicContribution string `json:"totalPublicContribution"`
 
+	Goals *string `json:"goals"`
+
 	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
 
 	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
@@ -4248,6 +4478,7 @@ func (v *ProposePartnershipProposePartnershipPartnershipPayloadPartnership) __pr
 	retval.State = v.PartnershipFields.State
 	retval.EndDate = v.PartnershipFields.EndDate
 	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Goals = v.PartnershipFields.Goals
 	retval.Drafts = v.PartnershipFields.Drafts
 	retval.Reports = v.PartnershipFields.Reports
 	retval.Periods = v.PartnershipFields.Periods
@@ -4760,6 +4991,11 @@ func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetTotal
 	return v.PartnershipFields.TotalPublicContribution
 }
 
+// GetGoals returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.Goals, and is useful for accessing the field via an interface.
+func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetGoals() *string {
+	return v.PartnershipFields.Goals
+}
+
 // GetDrafts returns RenewPartnershipRenewPartnershipPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
 func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
 	return v.PartnershipFields.Drafts
@@ -4821,6 +5057,8 @@ type __premarshalRenewPartnershipRenewPartnershipPartnershipPayloadPartnership s
 
 	TotalPublicContribution string `json:"totalPublicContribution"`
 
+	Goals *string `json:"goals"`
+
 	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
 
 	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
@@ -4848,6 +5086,7 @@ func (v *RenewPartnershipRenewPartnershipPartnershipPayloadPartnership) __premar
 	retval.State = v.PartnershipFields.State
 	retval.EndDate = v.PartnershipFields.EndDate
 	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Goals = v.PartnershipFields.Goals
 	retval.Drafts = v.PartnershipFields.Drafts
 	retval.Reports = v.PartnershipFields.Reports
 	retval.Periods = v.PartnershipFields.Periods
@@ -5767,6 +6006,11 @@ func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartner
 	return v.PartnershipFields.TotalPublicContribution
 }
 
+// GetGoals returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.Goals, and is useful for accessing the field via an interface.
+func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetGoals() *string {
+	return v.PartnershipFields.Goals
+}
+
 // GetDrafts returns SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
 func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
 	return v.PartnershipFields.Drafts
@@ -5828,6 +6072,8 @@ type __premarshalSubmitPartnershipReportSubmitPartnershipReportPartnershipPayloa
 
 	TotalPublicContribution string `json:"totalPublicContribution"`
 
+	Goals *string `json:"goals"`
+
 	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
 
 	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
@@ -5855,6 +6101,7 @@ func (v *SubmitPartnershipReportSubmitPartnershipReportPartnershipPayloadPartner
 	retval.State = v.PartnershipFields.State
 	retval.EndDate = v.PartnershipFields.EndDate
 	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Goals = v.PartnershipFields.Goals
 	retval.Drafts = v.PartnershipFields.Drafts
 	retval.Reports = v.PartnershipFields.Reports
 	retval.Periods = v.PartnershipFields.Periods
@@ -5900,6 +6147,168 @@ type TerminatePartnershipTerminatePartnershipPartnershipPayloadPartnership struc
 // GetState returns TerminatePartnershipTerminatePartnershipPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
 func (v *TerminatePartnershipTerminatePartnershipPartnershipPayloadPartnership) GetState() string {
 	return v.State
+}
+
+// UpdatePartnershipResponse is returned by UpdatePartnership on success.
+type UpdatePartnershipResponse struct {
+	// A party or an official rewrites the partnership's record (its fields and contributions) during the initiative, the assessment or the negotiation.
+	UpdatePartnership UpdatePartnershipUpdatePartnershipPartnershipPayload `json:"updatePartnership"`
+}
+
+// GetUpdatePartnership returns UpdatePartnershipResponse.UpdatePartnership, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipResponse) GetUpdatePartnership() UpdatePartnershipUpdatePartnershipPartnershipPayload {
+	return v.UpdatePartnership
+}
+
+// UpdatePartnershipUpdatePartnershipPartnershipPayload includes the requested fields of the GraphQL type PartnershipPayload.
+type UpdatePartnershipUpdatePartnershipPartnershipPayload struct {
+	Partnership UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership `json:"partnership"`
+}
+
+// GetPartnership returns UpdatePartnershipUpdatePartnershipPartnershipPayload.Partnership, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayload) GetPartnership() UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership {
+	return v.Partnership
+}
+
+// UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership includes the requested fields of the GraphQL type Partnership.
+// The GraphQL type's documentation follows.
+//
+// An IOP, idéburet offentligt partnerskap: a public body and one or more
+// idea-based organisations working towards a public-benefit goal. That it
+// exists, its parties, purpose, duration and the total public contribution are
+// public; the rest is visible to the parties' representatives and officials
+// (null for others).
+type UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership struct {
+	PartnershipFields `json:"-"`
+}
+
+// GetId returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.Id, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetId() string {
+	return v.PartnershipFields.Id
+}
+
+// GetTitle returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.Title, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetTitle() string {
+	return v.PartnershipFields.Title
+}
+
+// GetState returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.State, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetState() string {
+	return v.PartnershipFields.State
+}
+
+// GetEndDate returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.EndDate, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetEndDate() string {
+	return v.PartnershipFields.EndDate
+}
+
+// GetTotalPublicContribution returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.TotalPublicContribution, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetTotalPublicContribution() string {
+	return v.PartnershipFields.TotalPublicContribution
+}
+
+// GetGoals returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.Goals, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetGoals() *string {
+	return v.PartnershipFields.Goals
+}
+
+// GetDrafts returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.Drafts, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetDrafts() []PartnershipFieldsDraftsPartnershipDraft {
+	return v.PartnershipFields.Drafts
+}
+
+// GetReports returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.Reports, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetReports() []PartnershipFieldsReportsPartnershipReport {
+	return v.PartnershipFields.Reports
+}
+
+// GetPeriods returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.Periods, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetPeriods() []PartnershipFieldsPeriodsPartnershipPeriod {
+	return v.PartnershipFields.Periods
+}
+
+// GetAssessment returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.Assessment, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetAssessment() *PartnershipFieldsAssessmentPartnershipAssessment {
+	return v.PartnershipFields.Assessment
+}
+
+// GetInstance returns UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership.Instance, and is useful for accessing the field via an interface.
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) GetInstance() *PartnershipFieldsInstanceWorkflowInstance {
+	return v.PartnershipFields.Instance
+}
+
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.PartnershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership struct {
+	Id string `json:"id"`
+
+	Title string `json:"title"`
+
+	State string `json:"state"`
+
+	EndDate string `json:"endDate"`
+
+	TotalPublicContribution string `json:"totalPublicContribution"`
+
+	Goals *string `json:"goals"`
+
+	Drafts []PartnershipFieldsDraftsPartnershipDraft `json:"drafts"`
+
+	Reports []PartnershipFieldsReportsPartnershipReport `json:"reports"`
+
+	Periods []PartnershipFieldsPeriodsPartnershipPeriod `json:"periods"`
+
+	Assessment *PartnershipFieldsAssessmentPartnershipAssessment `json:"assessment"`
+
+	Instance *PartnershipFieldsInstanceWorkflowInstance `json:"instance"`
+}
+
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership) __premarshalJSON() (*__premarshalUpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership, error) {
+	var retval __premarshalUpdatePartnershipUpdatePartnershipPartnershipPayloadPartnership
+
+	retval.Id = v.PartnershipFields.Id
+	retval.Title = v.PartnershipFields.Title
+	retval.State = v.PartnershipFields.State
+	retval.EndDate = v.PartnershipFields.EndDate
+	retval.TotalPublicContribution = v.PartnershipFields.TotalPublicContribution
+	retval.Goals = v.PartnershipFields.Goals
+	retval.Drafts = v.PartnershipFields.Drafts
+	retval.Reports = v.PartnershipFields.Reports
+	retval.Periods = v.PartnershipFields.Periods
+	retval.Assessment = v.PartnershipFields.Assessment
+	retval.Instance = v.PartnershipFields.Instance
+	return &retval, nil
 }
 
 // WithdrawApprovalResponse is returned by WithdrawApproval on success.
@@ -6015,6 +6424,22 @@ func (v *__AddPartnershipDraftInput) GetPartnershipId() string { return v.Partne
 
 // GetBody returns __AddPartnershipDraftInput.Body, and is useful for accessing the field via an interface.
 func (v *__AddPartnershipDraftInput) GetBody() string { return v.Body }
+
+// __AddPartnershipNoteInput is used internally by genqlient
+type __AddPartnershipNoteInput struct {
+	PartnershipId   string `json:"partnershipId"`
+	ExpectedVersion *int   `json:"expectedVersion"`
+	Body            string `json:"body"`
+}
+
+// GetPartnershipId returns __AddPartnershipNoteInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__AddPartnershipNoteInput) GetPartnershipId() string { return v.PartnershipId }
+
+// GetExpectedVersion returns __AddPartnershipNoteInput.ExpectedVersion, and is useful for accessing the field via an interface.
+func (v *__AddPartnershipNoteInput) GetExpectedVersion() *int { return v.ExpectedVersion }
+
+// GetBody returns __AddPartnershipNoteInput.Body, and is useful for accessing the field via an interface.
+func (v *__AddPartnershipNoteInput) GetBody() string { return v.Body }
 
 // __AddRevisionDraftInput is used internally by genqlient
 type __AddRevisionDraftInput struct {
@@ -6173,6 +6598,26 @@ func (v *__AttachToSigningCeremonyInput) GetInstanceId() string { return v.Insta
 
 // GetCeremonyId returns __AttachToSigningCeremonyInput.CeremonyId, and is useful for accessing the field via an interface.
 func (v *__AttachToSigningCeremonyInput) GetCeremonyId() string { return v.CeremonyId }
+
+// __CommentOnPartnershipDraftInput is used internally by genqlient
+type __CommentOnPartnershipDraftInput struct {
+	PartnershipId   string `json:"partnershipId"`
+	ExpectedVersion *int   `json:"expectedVersion"`
+	DraftId         string `json:"draftId"`
+	Body            string `json:"body"`
+}
+
+// GetPartnershipId returns __CommentOnPartnershipDraftInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__CommentOnPartnershipDraftInput) GetPartnershipId() string { return v.PartnershipId }
+
+// GetExpectedVersion returns __CommentOnPartnershipDraftInput.ExpectedVersion, and is useful for accessing the field via an interface.
+func (v *__CommentOnPartnershipDraftInput) GetExpectedVersion() *int { return v.ExpectedVersion }
+
+// GetDraftId returns __CommentOnPartnershipDraftInput.DraftId, and is useful for accessing the field via an interface.
+func (v *__CommentOnPartnershipDraftInput) GetDraftId() string { return v.DraftId }
+
+// GetBody returns __CommentOnPartnershipDraftInput.Body, and is useful for accessing the field via an interface.
+func (v *__CommentOnPartnershipDraftInput) GetBody() string { return v.Body }
 
 // __ConfirmAgreementVersionInput is used internally by genqlient
 type __ConfirmAgreementVersionInput struct {
@@ -6620,6 +7065,42 @@ func (v *__TerminatePartnershipInput) GetOrganisationId() string { return v.Orga
 // GetReason returns __TerminatePartnershipInput.Reason, and is useful for accessing the field via an interface.
 func (v *__TerminatePartnershipInput) GetReason() string { return v.Reason }
 
+// __UpdatePartnershipInput is used internally by genqlient
+type __UpdatePartnershipInput struct {
+	PartnershipId   string              `json:"partnershipId"`
+	ExpectedVersion *int                `json:"expectedVersion"`
+	Title           string              `json:"title"`
+	Purpose         string              `json:"purpose"`
+	Goals           string              `json:"goals"`
+	StartDate       string              `json:"startDate"`
+	EndDate         string              `json:"endDate"`
+	Contributions   []ContributionInput `json:"contributions"`
+}
+
+// GetPartnershipId returns __UpdatePartnershipInput.PartnershipId, and is useful for accessing the field via an interface.
+func (v *__UpdatePartnershipInput) GetPartnershipId() string { return v.PartnershipId }
+
+// GetExpectedVersion returns __UpdatePartnershipInput.ExpectedVersion, and is useful for accessing the field via an interface.
+func (v *__UpdatePartnershipInput) GetExpectedVersion() *int { return v.ExpectedVersion }
+
+// GetTitle returns __UpdatePartnershipInput.Title, and is useful for accessing the field via an interface.
+func (v *__UpdatePartnershipInput) GetTitle() string { return v.Title }
+
+// GetPurpose returns __UpdatePartnershipInput.Purpose, and is useful for accessing the field via an interface.
+func (v *__UpdatePartnershipInput) GetPurpose() string { return v.Purpose }
+
+// GetGoals returns __UpdatePartnershipInput.Goals, and is useful for accessing the field via an interface.
+func (v *__UpdatePartnershipInput) GetGoals() string { return v.Goals }
+
+// GetStartDate returns __UpdatePartnershipInput.StartDate, and is useful for accessing the field via an interface.
+func (v *__UpdatePartnershipInput) GetStartDate() string { return v.StartDate }
+
+// GetEndDate returns __UpdatePartnershipInput.EndDate, and is useful for accessing the field via an interface.
+func (v *__UpdatePartnershipInput) GetEndDate() string { return v.EndDate }
+
+// GetContributions returns __UpdatePartnershipInput.Contributions, and is useful for accessing the field via an interface.
+func (v *__UpdatePartnershipInput) GetContributions() []ContributionInput { return v.Contributions }
+
 // __WithdrawApprovalInput is used internally by genqlient
 type __WithdrawApprovalInput struct {
 	InstanceId string `json:"instanceId"`
@@ -6663,7 +7144,9 @@ fragment PartnershipFields on Partnership {
 	state
 	endDate
 	totalPublicContribution
+	goals
 	drafts {
+		id
 		version
 	}
 	reports {
@@ -6683,6 +7166,7 @@ fragment PartnershipFields on Partnership {
 	}
 	instance {
 		id
+		version
 		pendingApprovals {
 			requirement
 			approvers {
@@ -6710,6 +7194,53 @@ func AddPartnershipDraft(
 	}
 
 	data_ = &AddPartnershipDraftResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by AddPartnershipNote.
+const AddPartnershipNote_Operation = `
+mutation AddPartnershipNote ($partnershipId: ID!, $expectedVersion: Int, $body: String!) {
+	addPartnershipNote(input: {partnershipId:$partnershipId,expectedVersion:$expectedVersion,body:$body}) {
+		partnership {
+			instance {
+				version
+			}
+		}
+		note {
+			body
+			createdAt
+		}
+	}
+}
+`
+
+// A party or an official adds an internal note.
+func AddPartnershipNote(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+	expectedVersion *int,
+	body string,
+) (data_ *AddPartnershipNoteResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AddPartnershipNote",
+		Query:  AddPartnershipNote_Operation,
+		Variables: &__AddPartnershipNoteInput{
+			PartnershipId:   partnershipId,
+			ExpectedVersion: expectedVersion,
+			Body:            body,
+		},
+	}
+
+	data_ = &AddPartnershipNoteResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -7081,7 +7612,9 @@ fragment PartnershipFields on Partnership {
 	state
 	endDate
 	totalPublicContribution
+	goals
 	drafts {
+		id
 		version
 	}
 	reports {
@@ -7101,6 +7634,7 @@ fragment PartnershipFields on Partnership {
 	}
 	instance {
 		id
+		version
 		pendingApprovals {
 			requirement
 			approvers {
@@ -7247,7 +7781,9 @@ fragment PartnershipFields on Partnership {
 	state
 	endDate
 	totalPublicContribution
+	goals
 	drafts {
+		id
 		version
 	}
 	reports {
@@ -7267,6 +7803,7 @@ fragment PartnershipFields on Partnership {
 	}
 	instance {
 		id
+		version
 		pendingApprovals {
 			requirement
 			approvers {
@@ -7348,6 +7885,58 @@ func AttachToSigningCeremony(
 	}
 
 	data_ = &AttachToSigningCeremonyResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CommentOnPartnershipDraft.
+const CommentOnPartnershipDraft_Operation = `
+mutation CommentOnPartnershipDraft ($partnershipId: ID!, $expectedVersion: Int, $draftId: ID!, $body: String!) {
+	commentOnPartnershipDraft(input: {partnershipId:$partnershipId,expectedVersion:$expectedVersion,draftId:$draftId,body:$body}) {
+		partnership {
+			instance {
+				version
+			}
+		}
+		comment {
+			body
+			organisation {
+				name
+			}
+			createdAt
+		}
+	}
+}
+`
+
+// A party or an official comments on a draft.
+func CommentOnPartnershipDraft(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+	expectedVersion *int,
+	draftId string,
+	body string,
+) (data_ *CommentOnPartnershipDraftResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CommentOnPartnershipDraft",
+		Query:  CommentOnPartnershipDraft_Operation,
+		Variables: &__CommentOnPartnershipDraftInput{
+			PartnershipId:   partnershipId,
+			ExpectedVersion: expectedVersion,
+			DraftId:         draftId,
+			Body:            body,
+		},
+	}
+
+	data_ = &CommentOnPartnershipDraftResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -8178,7 +8767,9 @@ fragment PartnershipFields on Partnership {
 	state
 	endDate
 	totalPublicContribution
+	goals
 	drafts {
+		id
 		version
 	}
 	reports {
@@ -8198,6 +8789,7 @@ fragment PartnershipFields on Partnership {
 	}
 	instance {
 		id
+		version
 		pendingApprovals {
 			requirement
 			approvers {
@@ -8304,7 +8896,9 @@ fragment PartnershipFields on Partnership {
 	state
 	endDate
 	totalPublicContribution
+	goals
 	drafts {
+		id
 		version
 	}
 	reports {
@@ -8324,6 +8918,7 @@ fragment PartnershipFields on Partnership {
 	}
 	instance {
 		id
+		version
 		pendingApprovals {
 			requirement
 			approvers {
@@ -8588,7 +9183,9 @@ fragment PartnershipFields on Partnership {
 	state
 	endDate
 	totalPublicContribution
+	goals
 	drafts {
+		id
 		version
 	}
 	reports {
@@ -8608,6 +9205,7 @@ fragment PartnershipFields on Partnership {
 	}
 	instance {
 		id
+		version
 		pendingApprovals {
 			requirement
 			approvers {
@@ -9177,7 +9775,9 @@ fragment PartnershipFields on Partnership {
 	state
 	endDate
 	totalPublicContribution
+	goals
 	drafts {
+		id
 		version
 	}
 	reports {
@@ -9197,6 +9797,7 @@ fragment PartnershipFields on Partnership {
 	}
 	instance {
 		id
+		version
 		pendingApprovals {
 			requirement
 			approvers {
@@ -9267,6 +9868,94 @@ func TerminatePartnership(
 	}
 
 	data_ = &TerminatePartnershipResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UpdatePartnership.
+const UpdatePartnership_Operation = `
+mutation UpdatePartnership ($partnershipId: ID!, $expectedVersion: Int, $title: String!, $purpose: String!, $goals: String!, $startDate: Date!, $endDate: Date!, $contributions: [ContributionInput!]) {
+	updatePartnership(input: {partnershipId:$partnershipId,expectedVersion:$expectedVersion,title:$title,purpose:$purpose,goals:$goals,startDate:$startDate,endDate:$endDate,contributions:$contributions}) {
+		partnership {
+			... PartnershipFields
+		}
+	}
+}
+fragment PartnershipFields on Partnership {
+	id
+	title
+	state
+	endDate
+	totalPublicContribution
+	goals
+	drafts {
+		id
+		version
+	}
+	reports {
+		year
+		dueOn
+		overdue
+		late
+	}
+	periods {
+		number
+		startDate
+		endDate
+	}
+	assessment {
+		suitable
+		recommendation
+	}
+	instance {
+		id
+		version
+		pendingApprovals {
+			requirement
+			approvers {
+				name
+			}
+		}
+	}
+}
+`
+
+// A party or an official rewrites the record while it is negotiated.
+func UpdatePartnership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	partnershipId string,
+	expectedVersion *int,
+	title string,
+	purpose string,
+	goals string,
+	startDate string,
+	endDate string,
+	contributions []ContributionInput,
+) (data_ *UpdatePartnershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UpdatePartnership",
+		Query:  UpdatePartnership_Operation,
+		Variables: &__UpdatePartnershipInput{
+			PartnershipId:   partnershipId,
+			ExpectedVersion: expectedVersion,
+			Title:           title,
+			Purpose:         purpose,
+			Goals:           goals,
+			StartDate:       startDate,
+			EndDate:         endDate,
+			Contributions:   contributions,
+		},
+	}
+
+	data_ = &UpdatePartnershipResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
