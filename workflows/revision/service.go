@@ -216,7 +216,7 @@ func (s *Service) Comment(ctx context.Context, pr authz.Principal, c CommentInpu
 			if err != nil && !apperr.IsCode(err, apperr.NotFound) {
 				return workflows.Note{}, err
 			}
-			if signed == nil {
+			if signed == nil || apperr.IsCode(err, apperr.NotFound) {
 				invited, err := store.IsInvited(ctx, tx, in.ID, c.OrganisationID)
 				if err != nil {
 					return workflows.Note{}, err
