@@ -267,6 +267,14 @@ func CeremoniesByIDs(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Ceremo
 	return out, translate(err, "read ceremonies")
 }
 
+// MovePlannedCeremonies moves the ceremonies of a version still to be held
+// to another version (the one adopted in its place).
+func MovePlannedCeremonies(ctx context.Context, q Querier, fromVersion, toVersion uuid.UUID) error {
+	_, err := q.Exec(ctx, `UPDATE ceremonies SET agreement_version_id = $2 WHERE agreement_version_id = $1 AND status = 'planned'`,
+		fromVersion, toVersion)
+	return translate(err, "move ceremonies")
+}
+
 // MarkCeremonyHeld records that a ceremony took place.
 func MarkCeremonyHeld(ctx context.Context, q Querier, id uuid.UUID) error {
 	_, err := q.Exec(ctx, `UPDATE ceremonies SET status = 'held' WHERE id = $1`, id)

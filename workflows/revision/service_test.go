@@ -366,3 +366,60 @@ func TestRevisionRefusals(t *testing.T) {
 	require.Equal(t, string(revision.Decision), f.read(t, in.ID).State)
 }
 
+// Issue 14 item 4: applications to v1 still open when v2 is adopted move
+// to v2 in the adoption's transaction, with a history event and a notice
+// to the organisation: approved and signed afterwards they are on v2's
+// list, not on the superseded v1's; one waiting for a ceremony signs v2
+// there.
+func TestAdoptionMovesOpenApplications(t *testing.T) {
+	f := newFixture(t)
+	a := f.Organisation(t, "Föreningen Asken", registry.SectorIdeaBased)
+	aRep := f.representative(t, "Anna Asken", a)
+	inA := f.apply(t, a, aRep, f.v1.ID)
+	b := f.Organisation(t, "Föreningen Björken", registry.SectorIdeaBased)
+	bRep := f.representative(t, "Bo Björken", b)
+	inB := f.apply(t, b, bRep, f.v1.ID)
+	inB, err := f.Signing.Approve(ctx, f.official, step(inB, ""), signing.Eligibility{RegionalPerspective: true, DemocraticValues: true, Independent: true})
+	require.NoError(t, err)
+	day := time.Date(2041, 6, 2, 0, 0, 0, 0, time.UTC)
+	c, err := f.Signing.CreateCeremony(ctx, f.official, signing.CeremonyInput{AgreementVersionID: f.v1.ID, Title: "Signering", HeldOn: day})
+	require.NoError(t, err)
+	_, err = f.Signing.AttachToCeremony(ctx, f.official, step(inB, ""), c.ID)
+	require.NoError(t, err)
+
+	in := f.drafting(t)
+	in, _ = f.draft(t, in, "Utkast 1")
+	in = f.consult(t, in)
+	f.adopt(t, in)
+	v2 := f.versions(t)[1]
+
+	for _, id := range []uuid.UUID{inA.ID, inB.ID} {
+		got := f.read(t, id)
+		require.Equal(t, v2.ID, signing.VersionOf(got))
+		events := f.events(t, f.official, id)
+		require.Equal(t, "moved_to_version", events[len(events)-1])
+	}
+	require.Equal(t, 1, f.Count(t, `SELECT count(*) FROM notifications WHERE organisation_id = $1 AND dedupe_key LIKE 'moved:%'`, a))
+	cer, err := f.Signing.Ceremony(ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, v2.ID, cer.AgreementVersionID, "the planned ceremony signs the version in force")
+
+	inA, err = f.Signing.Approve(ctx, f.official, step(f.read(t, inA.ID), ""), signing.Eligibility{RegionalPerspective: true, DemocraticValues: true, Independent: true})
+	require.NoError(t, err)
+	_, err = f.Signing.Sign(ctx, aRep, step(inA, ""))
+	require.NoError(t, err)
+	f.RunDue(t, day.AddDate(0, 0, 1))
+	require.Equal(t, string(signing.Signed), f.read(t, inB.ID).State)
+
+	list := func(v uuid.UUID) []uuid.UUID {
+		rows, err := f.Signing.Signatories(ctx, store.SignatoryPage{VersionID: v, Limit: 100})
+		require.NoError(t, err)
+		out := []uuid.UUID{}
+		for _, s := range rows {
+			out = append(out, s.OrganisationID)
+		}
+		return out
+	}
+	require.Equal(t, []uuid.UUID{f.signatory}, list(f.v1.ID), "nobody signs the superseded v1")
+	require.ElementsMatch(t, []uuid.UUID{a, b}, list(v2.ID))
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/internal/apperr"
@@ -435,4 +436,44 @@ func TestSignatoryOrderWithinADay(t *testing.T) {
 func nextSignatoryPage(p store.SignatoryPage, row *store.Signatory) store.SignatoryPage {
 	p.AfterID = row.ID
 	return p
+}
+
+// Issue 14 item 4: an application left on a version that has since been
+// superseded cannot be approved or signed onto it; the refusal says so, in
+// Swedish, then English, and nothing changes.
+func TestApproveOntoSupersededVersionRefused(t *testing.T) {
+	f := newFixture(t)
+	in := f.underReview(t)
+	in2 := f.underReview2(t)
+	in2, err := f.Signing.Approve(ctx, f.official, step(in2, ""), allChecked)
+	require.NoError(t, err)
+	v1, err := f.Registry.Version(ctx, f.version)
+	require.NoError(t, err)
+	require.NoError(t, f.Engine.DB().InTx(ctx, func(tx pgx.Tx) error {
+		_, err := registry.InsertVersionTx(ctx, tx, f.official, v1.AgreementID, 2, registry.VersionInput{Title: "Version 2", Principles: v1.Principles,
+			AdoptedOn: time.Date(2041, 1, 1, 0, 0, 0, 0, time.UTC), ValidFrom: time.Date(2041, 1, 1, 0, 0, 0, 0, time.UTC)}, f.Clock.Now())
+		return err
+	}))
+
+	_, err = f.Signing.Approve(ctx, f.official, step(in, ""), allChecked)
+	requireCode(t, err, apperr.InvalidTransition, "")
+	require.Contains(t, err.Error(), "Version 1 har ersatts av version 2")
+	require.Contains(t, err.Error(), "/ Version 1 has been superseded by version 2")
+	_, err = f.Signing.Sign(ctx, f.User(t, "Annan Rep", "sector_representative@"+authz.OrgScope(signing.OrganisationOf(in2))), step(in2, ""))
+	requireCode(t, err, apperr.InvalidTransition, "")
+	require.Equal(t, string(signing.UnderReview), f.read(t, in.ID).State)
+	require.Equal(t, string(signing.Approved), f.read(t, in2.ID).State)
+	require.Empty(t, f.signatories(t, f.version))
+}
+
+// underReview2 is a second organisation's application under review.
+func (f *fixture) underReview2(t *testing.T) *store.Instance {
+	t.Helper()
+	org := f.Organisation(t, "Föreningen Vitsippan", registry.SectorIdeaBased)
+	rep := f.representative(t, "Vera Vitsippa", org)
+	in, err := f.Signing.Apply(ctx, rep, org, f.version, allDeclared)
+	require.NoError(t, err)
+	in, err = f.Signing.StartReview(ctx, f.official, step(in, ""))
+	require.NoError(t, err)
+	return in
 }
