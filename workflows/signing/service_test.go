@@ -203,6 +203,7 @@ func TestPublicBodyApprovedWithoutIndependence(t *testing.T) {
 	require.Equal(t, string(signing.Approved), in.State)
 	in, err = f.Signing.Sign(ctx, rep, step(in, ""))
 	require.NoError(t, err)
+	require.Equal(t, string(signing.Signed), in.State)
 	require.Equal(t, []uuid.UUID{lst}, f.signatories(t, f.version))
 }
 
