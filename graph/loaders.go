@@ -9,7 +9,6 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
-	"github.com/samverkan/samverkan/workflows/followup"
 	"github.com/samverkan/samverkan/workflows/revision"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
@@ -131,7 +130,9 @@ func newLoaders(r *Resolver) *Loaders {
 	l.VersionsOf = grouped(r.Registry.VersionsOfAgreements, func(v *store.AgreementVersion) uuid.UUID { return v.AgreementID })
 	l.SignaturesOf = grouped(r.Signing.SignaturesOfOrganisations, func(s *store.Signatory) uuid.UUID { return s.OrganisationID })
 	l.ApplicationsOf = grouped(instancesOf(signing.Kind), subject)
-	l.FollowUpsOf = grouped(instancesOf(followup.Kind), subject)
+	l.FollowUpsOf = grouped(func(ctx context.Context, ids []uuid.UUID) ([]*store.Instance, error) {
+		return r.FollowUp.FollowUpsOf(ctx, l.pr, ids)
+	}, subject)
 	l.RevisionsOf = grouped(instancesOf(revision.Kind), subject)
 	l.ApprovalsOf = grouped(r.Engine.ApprovalsOf, func(a store.Approval) uuid.UUID { return a.InstanceID })
 	l.TimersOf = grouped(r.Engine.TimersOf, func(t store.Timer) uuid.UUID { return t.InstanceID })

@@ -56,13 +56,12 @@ func (r *agreementVersionResolver) Signatories(ctx context.Context, obj *store.A
 		return nil, err
 	}
 	p := store.SignatoryPage{VersionID: obj.ID, Limit: n + 1}
-	if parts, err := parseCursor(after, 2); err != nil {
+	// The cursor is the last signatory seen; the list goes on after its
+	// place in signing order.
+	if parts, err := parseCursor(after, 1); err != nil {
 		return nil, err
 	} else if parts != nil {
-		if p.AfterSigned, err = parseTimePart(parts[0]); err != nil {
-			return nil, err
-		}
-		if p.AfterID, err = uuid.Parse(parts[1]); err != nil {
+		if p.AfterID, err = uuid.Parse(parts[0]); err != nil {
 			return nil, parseErr()
 		}
 	}
@@ -89,7 +88,7 @@ func (r *agreementVersionResolver) Signatories(ctx context.Context, obj *store.A
 		rows, conn.PageInfo.HasNextPage = rows[:n], true
 	}
 	for _, s := range rows {
-		c := cursor(timeCursorPart(s.SignedOn), s.ID.String())
+		c := cursor(s.ID.String())
 		conn.Edges = append(conn.Edges, &model.SignatoryEdge{Cursor: c, Node: s})
 	}
 	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })

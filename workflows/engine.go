@@ -801,24 +801,43 @@ type ActParams struct {
 // change the instance's data), a new version of the instance and the
 // history event fn returns.
 func (e *Engine) Act(ctx context.Context, p ActParams, fn func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (Note, error)) (*store.Instance, error) {
-	return e.write(ctx, writeTarget{InstanceID: p.InstanceID, Kind: p.Kind, ExpectedVersion: p.ExpectedVersion, Actor: p.Actor, Scopes: p.Scopes},
-		fixedAction(p.Action), func(tx pgx.Tx, in *store.Instance, def *Definition) error {
-			if len(p.States) > 0 && !slices.Contains(p.States, State(in.State)) {
-				return apperr.New(apperr.InvalidTransition, "Det går inte när ärendet är i läget %q. / Not possible while the instance is %q.",
-					def.StateTitle(State(in.State)), in.State)
-			}
-			now := e.clock.Now()
-			note, err := fn(ctx, tx, in, now)
-			if err != nil {
-				return err
-			}
-			in.UpdatedAt = now
-			if err := store.UpdateInstance(ctx, tx, in); err != nil {
-				return err
-			}
-			return e.appendEvent(ctx, tx, in, p.Actor, now, Event{Kind: note.Kind, From: State(in.State), To: State(in.State),
-				Input: note.Input, Reason: note.Reason, Public: note.Public})
-		})
+	return e.write(ctx, p.target(), fixedAction(p.Action), func(tx pgx.Tx, in *store.Instance, def *Definition) error {
+		return e.act(ctx, tx, p, in, def, fn)
+	})
+}
+
+// ActTx is Act inside the caller's transaction: one workflow's step that
+// changes instances of another in the same transaction (an adoption moves
+// the open applications to the new version).
+func (e *Engine) ActTx(ctx context.Context, tx pgx.Tx, p ActParams, fn func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (Note, error)) (*store.Instance, error) {
+	in, def, err := e.lockForWrite(ctx, tx, p.target(), fixedAction(p.Action))
+	if err != nil {
+		return nil, err
+	}
+	return in, e.act(ctx, tx, p, in, def, fn)
+}
+
+func (p ActParams) target() writeTarget {
+	return writeTarget{InstanceID: p.InstanceID, Kind: p.Kind, ExpectedVersion: p.ExpectedVersion, Actor: p.Actor, Scopes: p.Scopes}
+}
+
+func (e *Engine) act(ctx context.Context, tx pgx.Tx, p ActParams, in *store.Instance, def *Definition,
+	fn func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (Note, error)) error {
+	if len(p.States) > 0 && !slices.Contains(p.States, State(in.State)) {
+		return apperr.New(apperr.InvalidTransition, "Det går inte när ärendet är i läget %q. / Not possible while the instance is %q.",
+			def.StateTitle(State(in.State)), in.State)
+	}
+	now := e.clock.Now()
+	note, err := fn(ctx, tx, in, now)
+	if err != nil {
+		return err
+	}
+	in.UpdatedAt = now
+	if err := store.UpdateInstance(ctx, tx, in); err != nil {
+		return err
+	}
+	return e.appendEvent(ctx, tx, in, p.Actor, now, Event{Kind: note.Kind, From: State(in.State), To: State(in.State),
+		Input: note.Input, Reason: note.Reason, Public: note.Public})
 }
 
 // Instance reads an instance.

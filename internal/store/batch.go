@@ -161,12 +161,14 @@ func DraftsOf(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Draft, error)
 	})
 }
 
-// SignatoriesFirstPages reads the first page of several versions' lists.
+// SignatoriesFirstPages reads the first page of several versions' lists,
+// each in signing order (see ListSignatories).
 func SignatoriesFirstPages(ctx context.Context, q Querier, versions []uuid.UUID, limit int) ([]*Signatory, error) {
 	rows, err := q.Query(ctx, `SELECT `+signatoryColumns+` FROM (
-			SELECT *, row_number() OVER (PARTITION BY agreement_version_id ORDER BY signed_on, id) AS rn
-			FROM signatories WHERE agreement_version_id = ANY($1) AND ended_on IS NULL
-		) s WHERE rn <= $2 ORDER BY agreement_version_id, signed_on, id`, versions, limit)
+			SELECT s.*, row_number() OVER (PARTITION BY s.agreement_version_id ORDER BY `+signingOrder("s", "o")+`) AS rn
+			FROM signatories s JOIN organisations o ON o.id = s.organisation_id
+			WHERE s.agreement_version_id = ANY($1) AND s.ended_on IS NULL
+		) s WHERE rn <= $2 ORDER BY agreement_version_id, rn`, versions, limit)
 	return collect(rows, err, "list signatories", func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatory(r) })
 }
 

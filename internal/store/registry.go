@@ -267,6 +267,14 @@ func CeremoniesByIDs(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Ceremo
 	return out, translate(err, "read ceremonies")
 }
 
+// MovePlannedCeremonies moves the ceremonies of a version still to be held
+// to another version (the one adopted in its place).
+func MovePlannedCeremonies(ctx context.Context, q Querier, fromVersion, toVersion uuid.UUID) error {
+	_, err := q.Exec(ctx, `UPDATE ceremonies SET agreement_version_id = $2 WHERE agreement_version_id = $1 AND status = 'planned'`,
+		fromVersion, toVersion)
+	return translate(err, "move ceremonies")
+}
+
 // MarkCeremonyHeld records that a ceremony took place.
 func MarkCeremonyHeld(ctx context.Context, q Querier, id uuid.UUID) error {
 	_, err := q.Exec(ctx, `UPDATE ceremonies SET status = 'held' WHERE id = $1`, id)
@@ -289,6 +297,11 @@ type Signatory struct {
 
 const signatoryColumns = `id, agreement_version_id, organisation_id, instance_id, ceremony_id, signed_on, how,
 	ended_on, ended_how, created_at`
+
+// qualifiedSignatoryColumns are signatoryColumns of the signatories table
+// aliased s.
+const qualifiedSignatoryColumns = `s.id, s.agreement_version_id, s.organisation_id, s.instance_id, s.ceremony_id, s.signed_on, s.how,
+	s.ended_on, s.ended_how, s.created_at`
 
 func scanSignatory(r pgx.Row) (*Signatory, error) {
 	var s Signatory
@@ -331,17 +344,36 @@ func CurrentSignatory(ctx context.Context, q Querier, versionID, orgID uuid.UUID
 
 // SignatoryPage pages a version's public list in signing order.
 type SignatoryPage struct {
-	VersionID   uuid.UUID
-	AfterSigned time.Time
-	AfterID     uuid.UUID
-	Limit       int
+	VersionID uuid.UUID
+	// AfterID is the last signatory of the page before (none: the first
+	// page); the next page starts after its place in the order.
+	AfterID uuid.UUID
+	Limit   int
 }
 
-// ListSignatories lists a version's current signatories, by signing date.
+// signingOrder is the public list's order, as users mean "signing order":
+// the day of signing; then the moment of signing, which for everyone who
+// signed at a ceremony is the ceremony's (the start of its day: they sign
+// together, before anyone signs directly that day) and otherwise the moment
+// the signature was recorded; then the organisation's name; the row's id
+// only breaks a tie between equal names. s is the signatories row, o its
+// organisation.
+func signingOrder(s, o string) string {
+	return s + `.signed_on, CASE WHEN ` + s + `.ceremony_id IS NULL THEN ` + s + `.created_at ELSE '-infinity'::timestamptz END, ` +
+		o + `.name, ` + s + `.id`
+}
+
+// ListSignatories lists a version's current signatories in signing order.
 func ListSignatories(ctx context.Context, q Querier, p SignatoryPage) ([]*Signatory, error) {
-	rows, err := q.Query(ctx, `SELECT `+signatoryColumns+` FROM signatories
-		WHERE agreement_version_id = $1 AND ended_on IS NULL AND (signed_on, id) > ($2, $3)
-		ORDER BY signed_on, id LIMIT $4`, p.VersionID, p.AfterSigned, p.AfterID, p.Limit)
+	var after *uuid.UUID
+	if p.AfterID != uuid.Nil {
+		after = &p.AfterID
+	}
+	rows, err := q.Query(ctx, `SELECT `+qualifiedSignatoryColumns+` FROM signatories s JOIN organisations o ON o.id = s.organisation_id
+		WHERE s.agreement_version_id = $1 AND s.ended_on IS NULL
+		  AND ($2::uuid IS NULL OR (`+signingOrder("s", "o")+`) > (SELECT `+signingOrder("a", "ao")+`
+			FROM signatories a JOIN organisations ao ON ao.id = a.organisation_id WHERE a.id = $2))
+		ORDER BY `+signingOrder("s", "o")+` LIMIT $3`, p.VersionID, after, p.Limit)
 	if err != nil {
 		return nil, translate(err, "list signatories")
 	}

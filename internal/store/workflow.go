@@ -109,6 +109,18 @@ func collectInstances(rows pgx.Rows) ([]*Instance, error) {
 	return out, translate(rows.Err(), "read workflow instances")
 }
 
+// OpenInstancesWithData lists the instances of a kind not yet final whose
+// data has value under key (the open applications to an agreement version),
+// oldest first.
+func OpenInstancesWithData(ctx context.Context, q Querier, kind, key, value string) ([]*Instance, error) {
+	rows, err := q.Query(ctx, `SELECT `+instanceColumns+` FROM workflow_instances
+		WHERE kind = $1 AND NOT final AND data->>$2 = $3 ORDER BY created_at, id`, kind, key, value)
+	if err != nil {
+		return nil, translate(err, "list workflow instances")
+	}
+	return collectInstances(rows)
+}
+
 // UpdateInstance writes the instance's state, round, data and flags and
 // bumps its version, provided the version is still the one read.
 func UpdateInstance(ctx context.Context, q Querier, in *Instance) error {

@@ -380,10 +380,18 @@ func (s *Service) AdoptNextPlan(ctx context.Context, pr authz.Principal, st work
 // Reports lists a follow-up's activity reports, for those who may read its
 // private side (others get none).
 func (s *Service) Reports(ctx context.Context, pr authz.Principal, in *store.Instance) ([]*store.ActivityReport, error) {
-	if !s.eng.CanReadPrivate(ctx, pr, in) {
+	if !s.CanReadPrivate(ctx, pr, in) {
 		return []*store.ActivityReport{}, nil
 	}
 	return store.ActivityReports(ctx, s.db.Pool, in.ID)
+}
+
+// CanReadPrivate tells whether pr may read a follow-up's private side (its
+// reports): "followup.read_private" in its scopes. The policy's resource is
+// "followup", not the kind's name (annual_follow_up) that the engine's
+// CanReadPrivate asks for, which nobody holds.
+func (s *Service) CanReadPrivate(ctx context.Context, pr authz.Principal, in *store.Instance) bool {
+	return pr.System || (in.Kind == Kind && s.eng.Policy().Authorize(ctx, pr, "followup.read_private", in.Scopes) == nil)
 }
 
 // MissingReports lists "activity (party)" for each report not yet in.
@@ -398,9 +406,25 @@ func (s *Service) MissingReports(ctx context.Context, in *store.Instance) ([]str
 // IsOverdue tells whether a follow-up's reports are late now.
 func (s *Service) IsOverdue(in *store.Instance) bool { return IsOverdue(in, s.eng.Clock().Now()) }
 
-// FollowUps lists a version's follow-ups, oldest first.
+// FollowUps lists a version's follow-ups, oldest year first.
 func (s *Service) FollowUps(ctx context.Context, versionID uuid.UUID) ([]*store.Instance, error) {
-	return store.InstancesOfKind(ctx, s.db.Pool, Kind, &versionID)
+	all, err := store.InstancesOfKind(ctx, s.db.Pool, Kind, &versionID)
+	byYear(all)
+	return all, err
+}
+
+// FollowUpsOf reads the follow-ups of many versions that pr may see (for
+// batch loaders), each version's oldest year first.
+func (s *Service) FollowUpsOf(ctx context.Context, pr authz.Principal, versionIDs []uuid.UUID) ([]*store.Instance, error) {
+	all, err := s.eng.InstancesOfSubjects(ctx, pr, Kind, versionIDs)
+	byYear(all)
+	return all, err
+}
+
+// byYear orders follow-ups by the year they follow up (the order they were
+// opened in need not be: a year may be opened late, by hand).
+func byYear(all []*store.Instance) {
+	slices.SortStableFunc(all, func(a, b *store.Instance) int { return Year(a) - Year(b) })
 }
 
 // Overdue lists follow-ups still collecting reports after their deadline.

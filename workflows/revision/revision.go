@@ -264,6 +264,10 @@ func adopt(o Options, sign *signing.Service) func(context.Context, pgx.Tx, *work
 			return err
 		}
 		workflows.SetData(f.Instance, keyNewVersion, v.ID)
+		// Applications still open for the old version go on for the new one.
+		if _, err := sign.MoveOpenApplicationsTx(ctx, tx, old, v); err != nil {
+			return err
+		}
 		orgs, err := store.CurrentSignatoryOrganisations(ctx, tx, old.ID)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package signing
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -229,6 +230,51 @@ func (s *Service) RequestReconfirmationTx(ctx context.Context, tx pgx.Tx, orgID,
 		State: ReconfirmationRequested, Data: map[string]any{keyOrganisation: orgID.String(), keyVersion: newVersionID.String(),
 			keyReconfirmDeadline: deadline.UTC().Format(time.RFC3339)},
 	})
+}
+
+// MoveOpenApplicationsTx moves every application to from that is still
+// open (applied, under review, waiting for information, rejected but
+// reopenable, approved, waiting for a ceremony, or a re-confirmation not yet
+// given) to the version adopted in its place, inside the adoption's
+// transaction: each gets a history event saying so and its organisation a
+// notice; ceremonies of from still to be held become ceremonies of to. A
+// signature already given stays on from (its holder is asked to re-confirm).
+// It reports how many applications moved.
+func (s *Service) MoveOpenApplicationsTx(ctx context.Context, tx pgx.Tx, from, to *store.AgreementVersion) (int, error) {
+	open, err := store.OpenInstancesWithData(ctx, tx, Kind, keyVersion, from.ID.String())
+	if err != nil {
+		return 0, err
+	}
+	def := Definition()
+	moved := 0
+	for _, in := range open {
+		if in.State == string(Signed) {
+			continue
+		}
+		_, err := s.eng.ActTx(ctx, tx, workflows.ActParams{InstanceID: in.ID, Kind: Kind, Actor: authz.SystemPrincipal},
+			func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
+				workflows.SetData(in, keyVersion, to.ID)
+				org, _ := ids(in)
+				if err := store.InsertNotification(ctx, tx, &store.Notification{
+					DedupeKey: "moved:" + in.ID.String() + ":" + to.ID.String(), InstanceID: &in.ID, OrganisationID: &org,
+					RecipientRole: authz.RoleSectorRepresentative, Kind: "notice",
+					Subject: fmt.Sprintf("Er ansökan gäller nu version %d av överenskommelsen / Your application is now for version %d of the agreement", to.Number, to.Number),
+					Body: fmt.Sprintf("Version %d har antagits och ersätter version %d. Er pågående ansökan gäller nu version %d; ni behöver inte ansöka igen. / Version %d has been adopted in place of version %d. Your open application is now for version %d; you need not apply again.",
+						to.Number, from.Number, to.Number, to.Number, from.Number, to.Number),
+					CreatedAt: now,
+				}); err != nil {
+					return workflows.Note{}, err
+				}
+				return workflows.Note{Kind: "moved_to_version", Input: map[string]any{"from": from.Number, "to": to.Number},
+					Reason: fmt.Sprintf("Version %d antogs i stället för version %d. / Version %d was adopted in place of version %d.", to.Number, from.Number, to.Number, from.Number),
+					Public: def.Public(in)}, nil
+			})
+		if err != nil {
+			return moved, err
+		}
+		moved++
+	}
+	return moved, store.MovePlannedCeremonies(ctx, tx, from.ID, to.ID)
 }
 
 // Signatories pages a version's public list.

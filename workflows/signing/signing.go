@@ -121,21 +121,21 @@ func Definition() *workflows.Definition {
 				Action: "signing.request_information", RequireReason: true},
 			{Name: tProvideInformation, Title: "komplettera / provide information", From: []workflows.State{NeedsInformation}, To: UnderReview,
 				Action: "signing.provide_information"},
-			{Name: tApprove, Title: "godkänna / approve", From: []workflows.State{UnderReview}, To: Approved, Action: "signing.approve", Guard: eligibilityChecked},
+			{Name: tApprove, Title: "godkänna / approve", From: []workflows.State{UnderReview}, To: Approved, Action: "signing.approve", Guard: all(eligibilityChecked, versionInForce)},
 			{Name: tReject, Title: "avslå / reject", From: []workflows.State{Applied, UnderReview, NeedsInformation}, To: Rejected,
 				Action: "signing.reject", RequireReason: true},
 			{Name: tReopen, Title: "öppna igen / reopen for review", From: []workflows.State{Rejected}, To: UnderReview,
 				Action: "signing.reopen", RequireReason: true},
 			{Name: tAttachToCeremony, Title: "anmäla till signeringsceremoni / attach to a signing ceremony", From: []workflows.State{Approved},
-				To: AwaitingCeremony, Action: "signing.attach_to_ceremony", Guard: ceremonyPlanned, Effect: rememberCeremony},
+				To: AwaitingCeremony, Action: "signing.attach_to_ceremony", Guard: all(ceremonyPlanned, versionInForce), Effect: rememberCeremony},
 			{Name: tDetachFromCeremony, Title: "ta bort från ceremonin / detach from the ceremony", From: []workflows.State{AwaitingCeremony},
 				To: Approved, Action: "signing.detach_from_ceremony", RequireReason: true},
 			{Name: tSign, Title: "underteckna / sign", From: []workflows.State{Approved}, To: Signed, Action: "signing.sign",
-				Effect: addSignatory("direct"), Public: true},
+				Guard: versionInForce, Effect: addSignatory("direct"), Public: true},
 			{Name: tSignAtCeremony, Title: "undertecknad vid ceremonin / signed at the ceremony", From: []workflows.State{AwaitingCeremony},
 				To: Signed, Effect: addSignatory("ceremony"), Public: true},
 			{Name: tConfirm, Title: "bekräfta den nya versionen / confirm the new version", From: []workflows.State{ReconfirmationRequested},
-				To: Signed, Action: "signing.confirm", Effect: addSignatory("reconfirmed"), Public: true},
+				To: Signed, Action: "signing.confirm", Guard: versionInForce, Effect: addSignatory("reconfirmed"), Public: true},
 			{Name: tDrop, Title: "stryka från listan / drop from the list", From: []workflows.State{ReconfirmationRequested}, To: Dropped,
 				Effect: noticeDropped, Public: true},
 			{Name: tWithdraw, Title: "träda ut / withdraw",
@@ -167,6 +167,39 @@ func eligibilityChecked(_ context.Context, f *workflows.Firing) error {
 			}
 			return apperr.Invalid(c.key, "Bekräfta att organisationen har %s innan ansökan godkänns, eller avslå den med ett skäl. / Confirm that the organisation has %s before approving, or reject the application with a reason.", c.sv, c.en)
 		}
+	}
+	return nil
+}
+
+// all passes when every guard passes; the first refusal is the answer.
+func all(guards ...func(context.Context, *workflows.Firing) error) func(context.Context, *workflows.Firing) error {
+	return func(ctx context.Context, f *workflows.Firing) error {
+		for _, g := range guards {
+			if err := g(ctx, f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// versionInForce refuses to approve, attach or sign an application onto a
+// version that a newer one has superseded (an adoption moves the open
+// applications to the new version, so this is a safety net for those left
+// on an old one).
+func versionInForce(ctx context.Context, f *workflows.Firing) error {
+	_, version := ids(f.Instance)
+	v, err := store.GetAgreementVersion(ctx, f.Tx(), version)
+	if err != nil {
+		return err
+	}
+	versions, err := store.AgreementVersions(ctx, f.Tx(), v.AgreementID)
+	if err != nil {
+		return err
+	}
+	if cur := versions[len(versions)-1]; cur.ID != v.ID {
+		return apperr.New(apperr.InvalidTransition, "Version %d har ersatts av version %d; ansökan kan inte godkännas eller undertecknas på den. Ansök om att underteckna den gällande versionen. / Version %d has been superseded by version %d; the application cannot be approved or signed onto it. Apply to sign the version in force.",
+			v.Number, cur.Number, v.Number, cur.Number)
 	}
 	return nil
 }
@@ -264,4 +297,16 @@ func noticeDropped(ctx context.Context, tx pgx.Tx, f *workflows.Firing) error {
 		Body:      "Den nya versionen av överenskommelsen bekräftades inte före tidsfristen. Ni kan ansöka om att underteckna igen. / The new version of the agreement was not confirmed before the deadline. You may apply to sign again.",
 		CreatedAt: f.Now,
 	})
+}
+
+// VersionOf is the agreement version an application or signature is for.
+func VersionOf(in *store.Instance) uuid.UUID {
+	_, v := ids(in)
+	return v
+}
+
+// OrganisationOf is the organisation an application or signature is of.
+func OrganisationOf(in *store.Instance) uuid.UUID {
+	org, _ := ids(in)
+	return org
 }
