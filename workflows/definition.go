@@ -37,8 +37,12 @@ type Definition struct {
 	// PublicStart makes the "started" event public.
 	PublicStart bool
 	// Public tells whether anyone may see an instance (its state and its
-	// public events); otherwise only those allowed "<kind>.read_private".
+	// public events); otherwise only those allowed "<resource>.read_private".
 	Public func(in *store.Instance) bool
+	// Resource is the policy's name for the workflow ("followup" for the
+	// kind annual_follow_up): its private side is "<Resource>.read_private".
+	// Empty means the kind.
+	Resource string
 	// Duties are what people do in a state that is not a transition (a
 	// party reports on its activities, the council answers comments): they
 	// put the instance in the work queue of those allowed their action.
@@ -183,6 +187,14 @@ func (d *Definition) State(name State) (StateSpec, bool) {
 		}
 	}
 	return StateSpec{}, false
+}
+
+// ReadPrivate is the permission to read the workflow's private side.
+func (d *Definition) ReadPrivate() string {
+	if d.Resource != "" {
+		return d.Resource + ".read_private"
+	}
+	return d.Kind + ".read_private"
 }
 
 // StateTitle is a state's title, or its name when it has none.

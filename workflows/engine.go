@@ -726,9 +726,14 @@ func (e *Engine) canRead(ctx context.Context, pr authz.Principal, in *store.Inst
 }
 
 // CanReadPrivate tells whether pr may see the instance's private details
-// (drafts, reports, contributions, …): "<kind>.read_private" in its scopes.
+// (drafts, reports, contributions, …): the definition's ReadPrivate
+// permission in its scopes.
 func (e *Engine) CanReadPrivate(ctx context.Context, pr authz.Principal, in *store.Instance) bool {
-	return pr.System || e.policy.Authorize(ctx, pr, in.Kind+".read_private", in.Scopes) == nil
+	if pr.System {
+		return true
+	}
+	def, err := e.Definition(in.Kind, in.DefinitionVersion)
+	return err == nil && e.policy.Authorize(ctx, pr, def.ReadPrivate(), in.Scopes) == nil
 }
 
 // CanReadPrivateHistory tells whether pr may see the instance's private

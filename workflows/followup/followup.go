@@ -75,7 +75,7 @@ func CouncilQuorum(*store.Instance) workflows.Quorum {
 func Definition() *workflows.Definition {
 	deadline := ReportDeadline
 	return &workflows.Definition{
-		Kind: Kind, Version: 1, Title: "Årlig uppföljning / Annual follow-up", Initial: Opened, PublicStart: true,
+		Kind: Kind, Version: 1, Title: "Årlig uppföljning / Annual follow-up", Initial: Opened, PublicStart: true, Resource: "followup",
 		Public: func(*store.Instance) bool { return true },
 		Duties: []workflows.Duty{{Action: "followup.report", Title: "rapportera om era aktiviteter / report on your activities",
 			States: []workflows.State{CollectingReports}}},

@@ -380,18 +380,10 @@ func (s *Service) AdoptNextPlan(ctx context.Context, pr authz.Principal, st work
 // Reports lists a follow-up's activity reports, for those who may read its
 // private side (others get none).
 func (s *Service) Reports(ctx context.Context, pr authz.Principal, in *store.Instance) ([]*store.ActivityReport, error) {
-	if !s.CanReadPrivate(ctx, pr, in) {
+	if !s.eng.CanReadPrivate(ctx, pr, in) {
 		return []*store.ActivityReport{}, nil
 	}
 	return store.ActivityReports(ctx, s.db.Pool, in.ID)
-}
-
-// CanReadPrivate tells whether pr may read a follow-up's private side (its
-// reports): "followup.read_private" in its scopes. The policy's resource is
-// "followup", not the kind's name (annual_follow_up) that the engine's
-// CanReadPrivate asks for, which nobody holds.
-func (s *Service) CanReadPrivate(ctx context.Context, pr authz.Principal, in *store.Instance) bool {
-	return pr.System || (in.Kind == Kind && s.eng.Policy().Authorize(ctx, pr, "followup.read_private", in.Scopes) == nil)
 }
 
 // MissingReports lists "activity (party)" for each report not yet in.
