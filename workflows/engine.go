@@ -246,48 +246,20 @@ func (e *Engine) Fire(ctx context.Context, p FireParams) (*Result, error) {
 
 // FireTx fires a transition inside the caller's transaction.
 func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (res *Result, err error) {
-	kind := "unknown"
+	var in *store.Instance
 	var t *Transition
 	if e.observer != nil {
-		defer func() {
-			result := string(apperr.CodeOf(err))
-			switch {
-			case err == nil && res.Moved:
-				result = "moved"
-			case err == nil:
-				result = "approval"
-			}
-			name := p.Transition
-			if t != nil {
-				name = t.Name
-			}
-			if name == "" {
-				name = "advance"
-			}
-			e.observer.Transition(kind, name, result)
-		}()
+		defer func() { e.observer.Transition(observed(in, t, p, res, err)) }()
 	}
 	in, def, err := e.lockForWrite(ctx, tx, writeTarget{InstanceID: p.InstanceID, Kind: p.Kind, ExpectedVersion: p.ExpectedVersion, Actor: p.Actor},
 		func(def *Definition, in *store.Instance) (string, error) {
-			name := p.Transition
-			if p.TransitionFor != nil {
-				if name = p.TransitionFor(State(in.State)); name == "" {
-					return "", apperr.New(apperr.InvalidTransition, "Läget %q går vidare på annat sätt. / The state %q moves on another way.",
-						def.StateTitle(State(in.State)), in.State)
-				}
-			}
-			var ok bool
-			if t, ok = def.Transition(name); !ok {
-				return "", apperr.New(apperr.BadInput, "%q är ingen åtgärd i %s. / %q is not an action of %s.", validate.Clip(name), def.Title, validate.Clip(name), def.Kind)
-			}
-			if p.OnlyApproval && t.Quorum == nil {
-				return "", apperr.Invalid("transition", "%q beslutas inte genom godkännanden; använd dess egen mutation. / %q is not decided by approvals; use its own mutation.", t.Name, t.Name)
+			var err error
+			t, err = p.chooseTransition(def, in)
+			if err != nil {
+				return "", err
 			}
 			return t.Action, nil
 		})
-	if in != nil {
-		kind = in.Kind
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -323,6 +295,48 @@ func (e *Engine) FireTx(ctx context.Context, tx pgx.Tx, p FireParams) (res *Resu
 		return nil, err
 	}
 	return &Result{Instance: in, Moved: true}, nil
+}
+
+// chooseTransition finds the transition the parameters name (or choose from
+// the locked instance's state).
+func (p FireParams) chooseTransition(def *Definition, in *store.Instance) (*Transition, error) {
+	name := p.Transition
+	if p.TransitionFor != nil {
+		if name = p.TransitionFor(State(in.State)); name == "" {
+			return nil, apperr.New(apperr.InvalidTransition, "Läget %q går vidare på annat sätt. / The state %q moves on another way.",
+				def.StateTitle(State(in.State)), in.State)
+		}
+	}
+	t, ok := def.Transition(name)
+	if !ok {
+		return nil, apperr.New(apperr.BadInput, "%q är ingen åtgärd i %s. / %q is not an action of %s.", validate.Clip(name), def.Title, validate.Clip(name), def.Kind)
+	}
+	if p.OnlyApproval && t.Quorum == nil {
+		return nil, apperr.Invalid("transition", "%q beslutas inte genom godkännanden; använd dess egen mutation. / %q is not decided by approvals; use its own mutation.", t.Name, t.Name)
+	}
+	return t, nil
+}
+
+// observed is what the observer hears of a firing: the kind, the
+// transition and its result ("moved", "approval" or the refusal's code).
+func observed(in *store.Instance, t *Transition, p FireParams, res *Result, err error) (kind, transition, result string) {
+	kind, transition = "unknown", p.Transition
+	if in != nil {
+		kind = in.Kind
+	}
+	if t != nil {
+		transition = t.Name
+	}
+	if transition == "" {
+		transition = "advance"
+	}
+	switch {
+	case err == nil && res.Moved:
+		return kind, transition, "moved"
+	case err == nil:
+		return kind, transition, "approval"
+	}
+	return kind, transition, string(apperr.CodeOf(err))
 }
 
 func (t *Transition) titleOrName() string {
