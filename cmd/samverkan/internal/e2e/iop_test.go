@@ -25,12 +25,16 @@ func newIOPStory(t *testing.T) *iopStory {
 	return &iopStory{story: s, politician: s.env.NewUser("Petra Politiker", "region_politician@region"), org: s.partner(t, 1)}
 }
 
-// partner registers the n-th partner organisation with its representative.
+// partner registers the n-th partner organisation; an official confirms its
+// representative.
 func (s *story) partner(t *testing.T, n int) applicant {
 	rep := s.env.NewUser(fmt.Sprintf("IOP Rep %d", n))
-	org := s.register(t, rep, client.OrganisationInput{Name: fmt.Sprintf("Partnerföreningen %d", n), OrganisationNumber: orgNumber(600 + n),
-		LegalForm: client.LegalFormIdeellForening, Sector: client.SectorIdeaBased})
-	return applicant{rep: rep, org: org}
+	r, err := client.RegisterOrganisation(t.Context(), s.as(rep), client.OrganisationInput{Name: fmt.Sprintf("Partnerföreningen %d", n),
+		OrganisationNumber: orgNumber(600 + n), LegalForm: client.LegalFormIdeellForening, Sector: client.SectorIdeaBased})
+	require.NoError(t, err)
+	_, err = client.ConfirmRepresentation(t.Context(), s.as(s.official), r.RegisterOrganisation.RepresentationClaim.Id)
+	require.NoError(t, err)
+	return applicant{rep: rep, org: r.RegisterOrganisation.Organisation.Id}
 }
 
 func (s *iopStory) partnership(t *testing.T, id string) client.PartnershipNodePartnership {

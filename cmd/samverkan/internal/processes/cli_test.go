@@ -182,8 +182,8 @@ func TestEachSubcommandListsTheFlagsItUses(t *testing.T) {
 	}
 	server = append(server, "help")
 	require.Len(t, server, 47)
-	tool := []string{"database-url", "data-dir", "pg-user", "log-level", "log-format", "migrate", "db-max-conns"}
-	database := []string{"database-url", "data-dir", "pg-user", "log-level", "log-format", "db-max-conns"}
+	tool := []string{"database-url", "migration-database-url", "data-dir", "pg-user", "log-level", "log-format", "migrate", "db-max-conns"}
+	database := []string{"database-url", "migration-database-url", "data-dir", "pg-user", "log-level", "log-format", "db-max-conns"}
 	for _, c := range []struct {
 		args []string
 		want []string
