@@ -7,7 +7,9 @@ package graph
 
 import (
 	"context"
+	"strings"
 
+	"github.com/google/uuid"
 	"github.com/samverkan/samverkan/graph/model"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/store"
@@ -53,6 +55,60 @@ func (r *mutationResolver) ResendDelivery(ctx context.Context, input model.Resen
 	return &model.ResendDeliveryPayload{DeliveryID: globalID("Delivery", d.ID)}, nil
 }
 
+func (r *mutationResolver) MarkNotificationRead(ctx context.Context, input model.MarkNotificationReadInput) (*model.MarkNotificationReadPayload, error) {
+	id, err := mustID("notificationId", input.NotificationID, "Delivery")
+	if err != nil {
+		return nil, err
+	}
+	pr := identity.FromContext(ctx)
+	if err := r.Notify.MarkRead(ctx, pr, id); err != nil {
+		return nil, err
+	}
+	_, unread, err := r.Notify.Inbox(ctx, pr, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MarkNotificationReadPayload{UnreadCount: unread}, nil
+}
+
+func (r *notificationResolver) ID(ctx context.Context, obj *store.InboxItem) (string, error) {
+	return globalID("Delivery", obj.DeliveryID), nil
+}
+
+func (r *notificationResolver) Kind(ctx context.Context, obj *store.InboxItem) (model.NotificationKind, error) {
+	return model.NotificationKind(strings.ToUpper(obj.Kind)), nil
+}
+
+func (r *notificationResolver) Instance(ctx context.Context, obj *store.InboxItem) (*store.Instance, error) {
+	if obj.InstanceID == nil {
+		return nil, nil
+	}
+	return load(ctx, loaders(ctx).Instance, *obj.InstanceID)
+}
+
+func (r *notificationResolver) Organisation(ctx context.Context, obj *store.InboxItem) (*store.Organisation, error) {
+	if obj.OrganisationID == nil {
+		return nil, nil
+	}
+	return load(ctx, loaders(ctx).Organisation, *obj.OrganisationID)
+}
+
+func (r *notificationResolver) RecipientRole(ctx context.Context, obj *store.InboxItem) (*string, error) {
+	return optional(obj.RecipientRole), nil
+}
+
+func (r *notificationResolver) Recipients(ctx context.Context, obj *store.InboxItem) ([]string, error) {
+	names, err := r.Notify.Recipients(ctx, obj.NotificationID)
+	if names == nil {
+		names = []string{}
+	}
+	return names, err
+}
+
+func (r *notificationResolver) Read(ctx context.Context, obj *store.InboxItem) (bool, error) {
+	return obj.ReadAt != nil, nil
+}
+
 func (r *queryResolver) NotificationPreferences(ctx context.Context) (*store.NotificationPreferences, error) {
 	return r.Notify.Preferences(ctx, identity.FromContext(ctx))
 }
@@ -65,6 +121,45 @@ func (r *queryResolver) FailedDeliveries(ctx context.Context, first *int) ([]*st
 	return r.Notify.FailedDeliveries(ctx, identity.FromContext(ctx), n)
 }
 
+func (r *queryResolver) MyNotifications(ctx context.Context, first *int, after *string) (*model.NotificationConnection, error) {
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	var from *store.InboxCursor
+	if parts, err := parseCursor(after, 2); err != nil {
+		return nil, err
+	} else if parts != nil {
+		t, err := parseTimePart(parts[0])
+		if err != nil {
+			return nil, err
+		}
+		id, err := uuid.Parse(parts[1])
+		if err != nil {
+			return nil, parseErr()
+		}
+		from = &store.InboxCursor{CreatedAt: t, DeliveryID: id}
+	}
+	items, unread, err := r.Notify.Inbox(ctx, identity.FromContext(ctx), from, n+1)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.NotificationConnection{UnreadCount: unread, PageInfo: &model.PageInfo{}, Edges: []*model.NotificationEdge{}}
+	if len(items) > n {
+		items, conn.PageInfo.HasNextPage = items[:n], true
+	}
+	for _, it := range items {
+		conn.Edges = append(conn.Edges, &model.NotificationEdge{Cursor: cursor(timeCursorPart(it.CreatedAt), it.DeliveryID.String()), Node: it})
+	}
+	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
+	return conn, nil
+}
+
 func (r *Resolver) FailedDelivery() FailedDeliveryResolver { return &failedDeliveryResolver{r} }
 
-type failedDeliveryResolver struct{ *Resolver }
+func (r *Resolver) Notification() NotificationResolver { return &notificationResolver{r} }
+
+type (
+	failedDeliveryResolver struct{ *Resolver }
+	notificationResolver   struct{ *Resolver }
+)

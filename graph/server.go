@@ -59,6 +59,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 	cfg.Complexity.Query.Organisations = func(child int, _ *string, first *int, _ *string) int { return connectionCost(child, first) }
 	cfg.Complexity.Query.Users = func(child int, _ *string, first *int) int { return connectionCost(child, first) }
 	cfg.Complexity.Query.Partnerships = func(child int, _ *string, first *int, _ *string) int { return connectionCost(child, first) }
+	cfg.Complexity.Query.MyNotifications = func(child int, first *int, _ *string) int { return connectionCost(child, first) }
 	cfg.Complexity.Query.MyTasks = func(child int, first *int, _ *string) int { return connectionCost(child, first) }
 	cfg.Complexity.Query.PartnershipsExpiring = func(child int, _ int, first *int, _ *string) int { return connectionCost(child, first) }
 	srv := handler.New(NewExecutableSchema(cfg))

@@ -124,6 +124,11 @@ type Timer struct {
 	Reminder string
 	// Recipient says who a reminder is for (a role name).
 	Recipient string
+	// Due is the deadline a reminder warns of. A reminder whose moment has
+	// already passed when its state is entered or its deadline set goes
+	// out at once while that deadline is still ahead (once a round), rather
+	// than not at all.
+	Due func(in *store.Instance) (time.Time, bool)
 }
 
 // Validate checks a definition for mistakes a test would otherwise find

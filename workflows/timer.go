@@ -37,10 +37,26 @@ func (e *Engine) scheduleTimers(ctx context.Context, tx pgx.Tx, def *Definition,
 				continue
 			}
 		}
-		// A reminder whose moment has passed is not worth sending late, nor
-		// again when SetDeadline reschedules the state's timers.
+		// A reminder whose moment has passed goes out at once while the
+		// deadline it warns of is still ahead and it has not gone out this
+		// round; otherwise it is not worth sending late, nor again when
+		// SetDeadline reschedules the state's timers.
 		if tm.Reminder != "" && at.Before(f.Now) {
-			continue
+			due, ok := time.Time{}, false
+			if tm.Due != nil {
+				due, ok = tm.Due(in)
+			}
+			if !ok || !due.After(f.Now) {
+				continue
+			}
+			sent, err := store.TimerFired(ctx, tx, in.ID, in.Round, tm.Name)
+			if err != nil {
+				return err
+			}
+			if sent {
+				continue
+			}
+			at = f.Now
 		}
 		row := &store.Timer{InstanceID: in.ID, Round: in.Round, Name: tm.Name, FireAt: at,
 			Transition: tm.Fire, Reminder: tm.Reminder, CreatedAt: f.Now}
@@ -113,7 +129,7 @@ func (e *Engine) remind(ctx context.Context, tx pgx.Tx, in *store.Instance, tm *
 		return err
 	}
 	return e.appendEvent(ctx, tx, in, authz.SystemPrincipal, now, Event{Kind: "reminder", From: State(in.State), To: State(in.State),
-		Input: map[string]any{"timer": tm.Name}})
+		Input: map[string]any{"timer": tm.Name, "recipient": recipient, "text": tm.Reminder}})
 }
 
 // DeadlineParams change a date in the instance's data that its timers are

@@ -295,7 +295,28 @@ type InviteToConsultationInput struct {
 	OrganisationID  string `json:"organisationId"`
 }
 
+type MarkNotificationReadInput struct {
+	NotificationID string `json:"notificationId"`
+}
+
+type MarkNotificationReadPayload struct {
+	// How many remain unread.
+	UnreadCount int `json:"unreadCount"`
+}
+
 type Mutation struct {
+}
+
+type NotificationConnection struct {
+	Edges    []*NotificationEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+	// How many of your notifications you have not yet read.
+	UnreadCount int `json:"unreadCount"`
+}
+
+type NotificationEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *store.InboxItem `json:"node"`
 }
 
 type OpenAnnualFollowUpInput struct {
@@ -919,6 +940,62 @@ func (e *LegalForm) UnmarshalJSON(b []byte) error {
 }
 
 func (e LegalForm) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A reminder of a deadline, or a notice (dropped from the list, a termination).
+type NotificationKind string
+
+const (
+	NotificationKindReminder NotificationKind = "REMINDER"
+	NotificationKindNotice   NotificationKind = "NOTICE"
+)
+
+var AllNotificationKind = []NotificationKind{
+	NotificationKindReminder,
+	NotificationKindNotice,
+}
+
+func (e NotificationKind) IsValid() bool {
+	switch e {
+	case NotificationKindReminder, NotificationKindNotice:
+		return true
+	}
+	return false
+}
+
+func (e NotificationKind) String() string {
+	return string(e)
+}
+
+func (e *NotificationKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = NotificationKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid NotificationKind", str)
+	}
+	return nil
+}
+
+func (e NotificationKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *NotificationKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e NotificationKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

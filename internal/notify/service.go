@@ -230,3 +230,38 @@ func stockholm() *ical.Component {
 	}
 	return tz
 }
+
+// Inbox lists the notifications delivered to the signed-in person, newest
+// first, with the number still unread.
+func (s *Service) Inbox(ctx context.Context, pr authz.Principal, after *store.InboxCursor, limit int) ([]*store.InboxItem, int, error) {
+	if err := s.Policy.Authorize(ctx, pr, "notification.manage_own", []string{authz.ScopeAll}); err != nil {
+		return nil, 0, err
+	}
+	items, err := store.Inbox(ctx, s.DB.Pool, pr.UserID, after, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	unread, err := store.CountUnread(ctx, s.DB.Pool, pr.UserID)
+	return items, unread, err
+}
+
+// MarkRead marks one of the signed-in person's notifications read; another
+// person's is NOT_FOUND, as one that does not exist.
+func (s *Service) MarkRead(ctx context.Context, pr authz.Principal, deliveryID uuid.UUID) error {
+	if err := s.Policy.Authorize(ctx, pr, "notification.manage_own", []string{authz.ScopeAll}); err != nil {
+		return err
+	}
+	ok, err := store.MarkRead(ctx, s.DB.Pool, pr.UserID, deliveryID, s.Clock.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &apperr.Error{Code: apperr.NotFound, Field: "notificationId", Message: "Meddelandet finns inte. / The notification does not exist."}
+	}
+	return nil
+}
+
+// Recipients lists who a notification the person received was meant for.
+func (s *Service) Recipients(ctx context.Context, notificationID int64) ([]string, error) {
+	return store.RecipientNames(ctx, s.DB.Pool, notificationID)
+}

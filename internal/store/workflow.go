@@ -299,3 +299,12 @@ func OpenInstancesInScopes(ctx context.Context, q Querier, scopes []string, all 
 	}
 	return collectInstances(rows)
 }
+
+// TimerFired tells whether a timer of that name already fired in the
+// instance's round.
+func TimerFired(ctx context.Context, q Querier, instanceID uuid.UUID, round int, name string) (bool, error) {
+	var fired bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM workflow_timers WHERE instance_id = $1 AND round = $2 AND name = $3 AND status = 'fired')`,
+		instanceID, round, name).Scan(&fired)
+	return fired, translate(err, "read timers")
+}

@@ -92,8 +92,8 @@ func Definition() *workflows.Definition {
 				{Name: "start collecting", After: 7 * 24 * time.Hour, Fire: tStartCollecting},
 			}},
 			{Name: CollectingReports, Title: "rapportering pågår / collecting reports", Timers: []workflows.Timer{
-				{Name: "report reminder", Recipient: authz.RoleCouncilMember,
-					Reminder: "Påminnelse: rapporteringen för den årliga uppföljningen ska vara klar om två veckor. / Reminder: reports for the annual follow-up are due in two weeks.",
+				{Name: "report reminder", Recipient: authz.RoleCouncilMember, Due: deadline,
+					Reminder: "Påminnelse: rapporteringen för den årliga uppföljningen ska vara klar före tidsfristen. / Reminder: reports for the annual follow-up are due by the deadline.",
 					At: func(in *store.Instance) (time.Time, bool) {
 						t, ok := deadline(in)
 						return t.AddDate(0, 0, -14), ok

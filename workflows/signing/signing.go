@@ -103,7 +103,7 @@ func Definition() *workflows.Definition {
 			{Name: Signed, Title: "undertecknad / signed"},
 			{Name: Withdrawn, Title: "utträtt / withdrawn", Final: true},
 			{Name: ReconfirmationRequested, Title: "bekräftelse begärd / re-confirmation requested", Timers: []workflows.Timer{
-				{Name: "reconfirmation reminder", Recipient: authz.RoleSectorRepresentative,
+				{Name: "reconfirmation reminder", Recipient: authz.RoleSectorRepresentative, Due: ReconfirmDeadline,
 					Reminder: "Påminnelse: bekräfta den nya versionen av överenskommelsen före tidsfristen. / Reminder: confirm the new version of the agreement before the deadline.",
 					At: func(in *store.Instance) (time.Time, bool) {
 						t, ok := workflows.DataTime(in, keyReconfirmDeadline)

@@ -39,8 +39,10 @@ func RunDue(tb testing.TB, pool *pgxpool.Pool, client *jobs.Client, now time.Tim
 }
 
 // Wait waits until no job of the client's queues is due at now (running,
-// or available or scheduled at or before it: a job written available with
-// a later time, as the e-mail fan-out writes them, waits for the clock), leaving it to River to start
+// or scheduled at or before it, or available: a job made available by
+// RunDue carries River's clock, a moment after now; one written available
+// with a time well ahead, as the e-mail fan-out writes a story's, waits for
+// the clock), leaving it to River to start
 // them. It returns the errors of jobs that failed.
 func Wait(tb testing.TB, pool *pgxpool.Pool, client *jobs.Client, now time.Time, timeout time.Duration) string {
 	tb.Helper()
@@ -59,7 +61,8 @@ func wait(tb testing.TB, pool *pgxpool.Pool, queues []string, now time.Time, tim
 		var failed string
 		require.NoError(tb, pool.QueryRow(ctx, `SELECT
 			count(*) FILTER (WHERE state IN ('running', 'pending')
-				OR (state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= $1)),
+				OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)
+				OR (state = 'available' AND scheduled_at <= $1 + interval '1 minute')),
 			coalesce(string_agg(errors::text, '; ') FILTER (WHERE state IN ('retryable', 'discarded')), '')
 			FROM river_job WHERE queue = ANY($2)`, now, queues).Scan(&due, &failed))
 		if due == 0 {
@@ -69,7 +72,8 @@ func wait(tb testing.TB, pool *pgxpool.Pool, queues []string, now time.Time, tim
 			var kinds string
 			_ = pool.QueryRow(ctx, `SELECT coalesce(string_agg(kind || ' ' || state || ' ' || queue || ' ' || scheduled_at::text, '; '), '')
 				FROM river_job WHERE queue = ANY($2) AND (state IN ('running', 'pending')
-				OR (state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= $1))`, now, queues).Scan(&kinds)
+				OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)
+				OR (state = 'available' AND scheduled_at <= $1 + interval '1 minute'))`, now, queues).Scan(&kinds)
 			tb.Fatalf("%d jobs still due after %s (failures: %q): %s", due, timeout, failed, kinds)
 		}
 		time.Sleep(10 * time.Millisecond)
