@@ -164,6 +164,14 @@ func matrixCases() map[string]matrixCase {
 				legalForm: IDEELL_FORENING, sector: IDEA_BASED}}) { organisation { id } } }`,
 			allowed: []string{"admin", "region_official", "region_politician", "council_region", "council_sector", "rep", "other-rep"},
 		},
+		"markNotificationRead": {
+			// Anyone signed in marks their own; another's (here: none) does
+			// not exist for them.
+			prepare: func(t *testing.T, f *fixture) { f.vars["n"] = gid("Delivery", uuid.New()) },
+			query:   `mutation($n: ID!) { markNotificationRead(input: {notificationId: $n}) { unreadCount } }`,
+			allowed: []string{"admin", "region_official", "region_politician", "council_region", "council_sector", "rep", "other-rep"},
+			loose:   true,
+		},
 		"askToRepresent": {
 			prepare: func(t *testing.T, f *fixture) { f.vars["o"] = f.org },
 			query:   `mutation($o: ID!) { askToRepresent(input: {organisationId: $o}) { claim { id } } }`,
