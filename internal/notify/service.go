@@ -261,6 +261,22 @@ func (s *Service) MarkRead(ctx context.Context, pr authz.Principal, deliveryID u
 	return nil
 }
 
+// Open is one of the signed-in person's notifications, marked read as it
+// is opened; another person's is NOT_FOUND, as one that does not exist.
+func (s *Service) Open(ctx context.Context, pr authz.Principal, deliveryID uuid.UUID) (*store.InboxItem, error) {
+	if err := s.MarkRead(ctx, pr, deliveryID); err != nil {
+		return nil, err
+	}
+	item, err := store.InboxItemOf(ctx, s.DB.Pool, pr.UserID, deliveryID)
+	if err != nil {
+		return nil, err
+	}
+	if item == nil {
+		return nil, &apperr.Error{Code: apperr.NotFound, Field: "notificationId", Message: "Meddelandet finns inte. / The notification does not exist."}
+	}
+	return item, nil
+}
+
 // Recipients lists who a notification the person received was meant for.
 func (s *Service) Recipients(ctx context.Context, notificationID int64) ([]string, error) {
 	return store.RecipientNames(ctx, s.DB.Pool, notificationID)

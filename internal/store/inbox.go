@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // InboxItem is a notification as delivered to one person.
@@ -54,6 +56,21 @@ func Inbox(ctx context.Context, q Querier, userID uuid.UUID, after *InboxCursor,
 		out = append(out, it)
 	}
 	return out, translate(rows.Err(), "read notifications")
+}
+
+// InboxItemOf reads one of a person's deliveries; nil when the person has
+// no such delivery.
+func InboxItemOf(ctx context.Context, q Querier, userID, deliveryID uuid.UUID) (*InboxItem, error) {
+	it := &InboxItem{}
+	err := q.QueryRow(ctx, `SELECT d.id, n.id, n.kind, n.subject, n.body, n.instance_id, n.organisation_id, n.recipient_role,
+			n.created_at, d.read_at
+		FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
+		WHERE d.user_id = $1 AND d.id = $2`, userID, deliveryID).Scan(&it.DeliveryID, &it.NotificationID, &it.Kind, &it.Subject,
+		&it.Body, &it.InstanceID, &it.OrganisationID, &it.RecipientRole, &it.CreatedAt, &it.ReadAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return it, translate(err, "read notification")
 }
 
 // CountUnread counts a person's unread notifications.

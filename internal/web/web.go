@@ -25,6 +25,7 @@ import (
 
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/orgnr"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/session"
@@ -50,6 +51,7 @@ type Options struct {
 	Revision *revision.Service
 	IOP      *iop.Service
 	Engine   *workflows.Engine
+	Notify   *notify.Service
 	Clock    clock.Clock
 	Logger   *slog.Logger
 	// GraphiQL says whether /graphiql/ is served (the footer links to it).
@@ -120,6 +122,10 @@ func New(o Options) (*Handler, error) {
 		h.mux.HandleFunc("GET /sign-in/oidc", h.signInOIDC)
 		h.mux.HandleFunc("GET /sign-in/callback", h.signInCallback)
 		h.mux.HandleFunc("POST /sign-out", h.signOut)
+		h.mux.HandleFunc("GET /tasks", h.tasks)
+		h.mux.HandleFunc("GET /instances/{id}", h.instance)
+		h.mux.HandleFunc("GET /notifications", h.notifications)
+		h.mux.HandleFunc("GET /notifications/{id}", h.notification)
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	h.handler = h.withSessions(h.mux)
@@ -133,7 +139,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.handler.ServeHTTP(w, r)
 }
 
-var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "history_digest", "error", "signin"}
+var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "history_digest", "error", "signin", "tasks", "instance", "notifications", "notification"}
 
 func (h *Handler) parse() error {
 	funcs := template.FuncMap{
@@ -146,6 +152,7 @@ func (h *Handler) parse() error {
 		"paras":   paragraphs,
 		"orgnr":   func(n string) string { return orgnr.Number(n).String() },
 		"deref":   func(t *time.Time) time.Time { return *t },
+		"deref2":  func(id *uuid.UUID) uuid.UUID { return *id },
 		"dated":   func(l Localizer, t time.Time) dated { return dated{L: l, T: t} },
 		"navItem": func(p *Page, nav, href, key string) navLink {
 			return navLink{Href: href, Label: p.L.T(key), Current: p.Nav == nav}

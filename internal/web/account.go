@@ -1,0 +1,177 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
+)
+
+// The signed-in pages: a person's work queue, their notifications and the
+// page of a workflow instance they may read. Each asks the services what
+// the viewer may see and do; none decides it.
+
+// viewer is the signed-in person; a visitor is sent to sign in and back.
+func (h *Handler) viewer(w http.ResponseWriter, r *http.Request) (authz.Principal, bool) {
+	s := sessionOf(r)
+	if !s.SignedIn() {
+		http.Redirect(w, r, "/sign-in?next="+r.URL.RequestURI(), http.StatusSeeOther)
+		return authz.Principal{}, false
+	}
+	return s.Principal(), true
+}
+
+// taskRow is one line of the work queue.
+type taskRow struct {
+	ID       uuid.UUID
+	Workflow string
+	State    string
+	Deadline *time.Time
+	Actions  []string
+}
+
+func (h *Handler) tasks(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.viewer(w, r)
+	if !ok {
+		return
+	}
+	tasks, err := h.o.Engine.Tasks(r.Context(), pr)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := h.page(r, "tasks", "tasks.title", nil)
+	rows := make([]taskRow, 0, len(tasks))
+	for _, t := range tasks {
+		rows = append(rows, h.taskRow(p.L, t))
+	}
+	p.Data = rows
+	h.render(w, r, http.StatusOK, "tasks", p)
+}
+
+func (h *Handler) taskRow(l Localizer, t workflows.Task) taskRow {
+	row := taskRow{ID: t.Instance.ID, Workflow: t.Instance.Kind, State: t.Instance.State, Deadline: t.Deadline}
+	if def, err := h.o.Engine.Definition(t.Instance.Kind, t.Instance.DefinitionVersion); err == nil {
+		row.Workflow = inLanguage(def.Title, l.Lang)
+		row.State = inLanguage(def.StateTitle(workflows.State(t.Instance.State)), l.Lang)
+	}
+	for _, a := range t.Actions {
+		title := a.Title
+		if title == "" {
+			title = a.Transition
+		}
+		row.Actions = append(row.Actions, inLanguage(title, l.Lang))
+	}
+	return row
+}
+
+// instanceData is what the page of one instance shows.
+type instanceData struct {
+	Workflow string
+	State    string
+	Version  int
+	Started  time.Time
+	Changed  time.Time
+	Actions  []string
+	Events   []store.Event
+	Total    int
+}
+
+func (h *Handler) instance(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.viewer(w, r)
+	if !ok {
+		return
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		h.notFound(w, r)
+		return
+	}
+	in, err := h.o.Engine.Read(r.Context(), pr, id)
+	if err != nil {
+		if apperr.IsCode(err, apperr.NotFound) {
+			h.notFound(w, r)
+			return
+		}
+		h.fail(w, r, err)
+		return
+	}
+	approvals, err := h.o.Engine.Approvals(r.Context(), in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	events, total, err := h.o.Engine.History(r.Context(), pr, in, 0, 50)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := h.page(r, "tasks", "instance.title", nil)
+	d := instanceData{Workflow: in.Kind, State: in.State, Version: in.Version,
+		Started: in.CreatedAt, Changed: in.UpdatedAt, Events: events, Total: total}
+	if def, err := h.o.Engine.Definition(in.Kind, in.DefinitionVersion); err == nil {
+		d.Workflow = inLanguage(def.Title, p.L.Lang)
+		d.State = inLanguage(def.StateTitle(workflows.State(in.State)), p.L.Lang)
+	}
+	for _, a := range h.o.Engine.AvailableActions(r.Context(), pr, in, approvals) {
+		title := a.Title
+		if title == "" {
+			title = a.Transition
+		}
+		d.Actions = append(d.Actions, inLanguage(title, p.L.Lang))
+	}
+	p.Title = d.Workflow + ": " + d.State
+	p.Data = d
+	h.render(w, r, http.StatusOK, "instance", p)
+}
+
+// notificationsData is the inbox page.
+type notificationsData struct {
+	Items  []*store.InboxItem
+	Unread int
+}
+
+func (h *Handler) notifications(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.viewer(w, r)
+	if !ok {
+		return
+	}
+	items, unread, err := h.o.Notify.Inbox(r.Context(), pr, nil, 100)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := h.page(r, "notifications", "notifications.title", notificationsData{Items: items, Unread: unread})
+	h.render(w, r, http.StatusOK, "notifications", p)
+}
+
+// notification shows one notification and marks it read: opening it is
+// reading it.
+func (h *Handler) notification(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.viewer(w, r)
+	if !ok {
+		return
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		h.notFound(w, r)
+		return
+	}
+	item, err := h.o.Notify.Open(r.Context(), pr, id)
+	if apperr.IsCode(err, apperr.NotFound) {
+		h.notFound(w, r)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := h.page(r, "notifications", "notification.title", item)
+	p.Title = item.Subject
+	h.render(w, r, http.StatusOK, "notification", p)
+}
