@@ -126,6 +126,9 @@ func New(o Options) (*Handler, error) {
 		h.mux.HandleFunc("GET /instances/{id}", h.instance)
 		h.mux.HandleFunc("GET /notifications", h.notifications)
 		h.mux.HandleFunc("GET /notifications/{id}", h.notification)
+		h.mux.HandleFunc("GET /organisations/new", h.registerForm)
+		h.mux.HandleFunc("POST /organisations", h.register)
+		h.mux.HandleFunc("GET /my-organisations", h.myOrganisations)
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	h.handler = h.withSessions(h.mux)
@@ -139,7 +142,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.handler.ServeHTTP(w, r)
 }
 
-var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "history_digest", "error", "signin", "tasks", "instance", "notifications", "notification"}
+var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "history_digest", "error", "signin", "tasks", "instance", "notifications", "notification", "register", "my_organisations"}
 
 func (h *Handler) parse() error {
 	funcs := template.FuncMap{
@@ -165,6 +168,13 @@ func (h *Handler) parse() error {
 			return u.Query().Get("page")
 		},
 		"eventText": h.eventText,
+		"field": func(p *Page, name, label, hint, value string) textField {
+			f := textField{Name: name, Label: p.L.T(label), Value: value, Error: p.FieldErr(name), Prefix: p.L.T("error.prefix")}
+			if hint != "" {
+				f.Hint = p.L.T(hint)
+			}
+			return f
+		},
 	}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
@@ -179,6 +189,12 @@ func (h *Handler) parse() error {
 type dated struct {
 	L Localizer
 	T time.Time
+}
+
+// textField is one text input of a form with its label, hint, kept value
+// and message.
+type textField struct {
+	Name, Label, Hint, Value, Error, Prefix string
 }
 
 type navLink struct {

@@ -1,0 +1,129 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/google/uuid"
+
+	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/registry"
+	"github.com/samverkan/samverkan/internal/store"
+)
+
+// The representative's pages: registering an organisation (which asks to
+// represent it) and the person's representation requests.
+
+// registerData is the registration form, with the input as sent.
+type registerData struct {
+	In         registry.OrganisationInput
+	LegalForms []string
+}
+
+func (h *Handler) registerForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.viewer(w, r); !ok {
+		return
+	}
+	h.renderRegister(w, r, http.StatusOK, registry.OrganisationInput{}, nil)
+}
+
+func (h *Handler) renderRegister(w http.ResponseWriter, r *http.Request, status int, in registry.OrganisationInput, errs []FieldError) {
+	p := h.page(r, "my-organisations", "register.title", registerData{In: in, LegalForms: registry.LegalForms})
+	p.Errors = errs
+	if len(errs) > 0 {
+		p.Title = p.L.T("error.prefix") + " " + p.Title
+	}
+	h.render(w, r, status, "register", p)
+}
+
+// register decodes the form and calls RegisterOrganisation; bad input
+// comes back with the input kept and the service's message at its field.
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.viewer(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	in := registry.OrganisationInput{Name: f.Get("name"), OrganisationNumber: f.Get("organisationNumber"),
+		LegalForm: f.Get("legalForm"), Sector: registry.SectorIdeaBased, Municipality: f.Get("municipality"),
+		Website: f.Get("website"), Description: f.Get("description"), ContactEmail: f.Get("contactEmail"),
+		ContactPhone: f.Get("contactPhone")}
+	o, _, err := h.o.Registry.RegisterOrganisation(r.Context(), pr, in)
+	if err != nil {
+		errs, err := fieldErrors(h.localizer(r), err)
+		if err != nil {
+			h.actionFailed(w, r, err)
+			return
+		}
+		h.renderRegister(w, r, http.StatusBadRequest, in, errs)
+		return
+	}
+	http.Redirect(w, r, "/my-organisations?registered="+url.QueryEscape(o.Name), http.StatusSeeOther)
+}
+
+// claimRow is one representation request with its organisation's name.
+type claimRow struct {
+	Claim *store.Claim
+	Name  string
+}
+
+type myOrganisationsData struct {
+	Registered string
+	Claims     []claimRow
+}
+
+func (h *Handler) myOrganisations(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.viewer(w, r)
+	if !ok {
+		return
+	}
+	claims, err := h.o.Registry.ClaimsOf(r.Context(), pr)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ids := make([]uuid.UUID, len(claims))
+	for i, c := range claims {
+		ids[i] = c.OrganisationID
+	}
+	orgs, err := h.o.Registry.OrganisationsByIDs(r.Context(), ids)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	names := map[uuid.UUID]string{}
+	for _, o := range orgs {
+		names[o.ID] = o.Name
+	}
+	d := myOrganisationsData{Registered: r.URL.Query().Get("registered")}
+	for _, c := range claims {
+		d.Claims = append(d.Claims, claimRow{Claim: c, Name: names[c.OrganisationID]})
+	}
+	h.render(w, r, http.StatusOK, "my_organisations", h.page(r, "my-organisations", "my_organisations.title", d))
+}
+
+// actionFailed shows a domain error from an action (not allowed, changed
+// by someone else meanwhile, too many) in the page's language; any other
+// error is an internal one.
+func (h *Handler) actionFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) {
+		h.fail(w, r, err)
+		return
+	}
+	status, title := http.StatusBadRequest, "error.action.title"
+	switch ae.Code {
+	case apperr.Forbidden, apperr.Unauthenticated:
+		status = http.StatusForbidden
+	case apperr.Conflict:
+		status, title = http.StatusConflict, "error.conflict.title"
+	case apperr.NotFound:
+		status = http.StatusNotFound
+	case apperr.RateLimited:
+		status = http.StatusTooManyRequests
+	}
+	p := h.page(r, "", title, nil)
+	p.Data = errorData{Heading: p.L.T(title), Message: inLanguage(ae.Message, p.L.Lang)}
+	h.render(w, r, status, "error", p)
+}
