@@ -35,6 +35,13 @@ type taskRow struct {
 	Actions  []string
 }
 
+// tasksData is the work queue and, for those who decide them, how many
+// representation requests wait (-1: not the viewer's to decide).
+type tasksData struct {
+	Rows     []taskRow
+	Requests int
+}
+
 func (h *Handler) tasks(w http.ResponseWriter, r *http.Request) {
 	pr, ok := h.viewer(w, r)
 	if !ok {
@@ -50,7 +57,14 @@ func (h *Handler) tasks(w http.ResponseWriter, r *http.Request) {
 	for _, t := range tasks {
 		rows = append(rows, h.taskRow(p.L, t))
 	}
-	p.Data = rows
+	d := tasksData{Rows: rows, Requests: -1}
+	if claims, err := h.o.Registry.OpenClaims(r.Context(), pr); err == nil {
+		d.Requests = len(claims)
+	} else if !apperr.IsCode(err, apperr.Forbidden) {
+		h.fail(w, r, err)
+		return
+	}
+	p.Data = d
 	h.render(w, r, http.StatusOK, "tasks", p)
 }
 
@@ -72,14 +86,20 @@ func (h *Handler) taskRow(l Localizer, t workflows.Task) taskRow {
 
 // instanceData is what the page of one instance shows.
 type instanceData struct {
+	ID       uuid.UUID
 	Workflow string
 	State    string
 	Version  int
 	Started  time.Time
 	Changed  time.Time
-	Actions  []string
+	Actions  []actionForm
 	Events   []store.Event
 	Total    int
+	// Done is the title of the action just done; Failed and Form are the
+	// action whose form came back with bad input, and what it held.
+	Done   string
+	Failed string
+	Form   map[string]string
 }
 
 func (h *Handler) instance(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +112,10 @@ func (h *Handler) instance(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
+	h.renderInstance(w, r, pr, id, http.StatusOK, "", nil)
+}
+
+func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, pr authz.Principal, id uuid.UUID, status int, failed string, errs []FieldError) {
 	in, err := h.o.Engine.Read(r.Context(), pr, id)
 	if err != nil {
 		if apperr.IsCode(err, apperr.NotFound) {
@@ -112,22 +136,33 @@ func (h *Handler) instance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.page(r, "tasks", "instance.title", nil)
-	d := instanceData{Workflow: in.Kind, State: in.State, Version: in.Version,
-		Started: in.CreatedAt, Changed: in.UpdatedAt, Events: events, Total: total}
-	if def, err := h.o.Engine.Definition(in.Kind, in.DefinitionVersion); err == nil {
+	d := instanceData{ID: in.ID, Workflow: in.Kind, State: in.State, Version: in.Version,
+		Started: in.CreatedAt, Changed: in.UpdatedAt, Events: events, Total: total, Failed: failed, Form: map[string]string{}}
+	def, err := h.o.Engine.Definition(in.Kind, in.DefinitionVersion)
+	if err == nil {
 		d.Workflow = inLanguage(def.Title, p.L.Lang)
 		d.State = inLanguage(def.StateTitle(workflows.State(in.State)), p.L.Lang)
 	}
-	for _, a := range h.o.Engine.AvailableActions(r.Context(), pr, in, approvals) {
-		title := a.Title
-		if title == "" {
-			title = a.Transition
+	d.Actions = h.actionForms(p.L, in, h.o.Engine.AvailableActions(r.Context(), pr, in, approvals))
+	if done := r.URL.Query().Get("done"); done == "apply" {
+		d.Done = p.L.T("apply.done")
+	} else if done != "" && def != nil {
+		if t, ok := def.Transition(done); ok {
+			d.Done = inLanguage(t.Title, p.L.Lang)
 		}
-		d.Actions = append(d.Actions, inLanguage(title, p.L.Lang))
+	}
+	if failed != "" {
+		for _, k := range []string{"reason", "regionalPerspective", "democraticValues", "independent"} {
+			d.Form[k] = r.PostForm.Get(k)
+		}
 	}
 	p.Title = d.Workflow + ": " + d.State
+	if len(errs) > 0 {
+		p.Title = p.L.T("error.prefix") + " " + p.Title
+	}
+	p.Errors = errs
 	p.Data = d
-	h.render(w, r, http.StatusOK, "instance", p)
+	h.render(w, r, status, "instance", p)
 }
 
 // notificationsData is the inbox page.

@@ -8,8 +8,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
+	"github.com/samverkan/samverkan/workflows"
 )
 
 // The representative's pages: registering an organisation (which asks to
@@ -64,8 +66,16 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 
 // claimRow is one representation request with its organisation's name.
 type claimRow struct {
-	Claim *store.Claim
-	Name  string
+	Claim        *store.Claim
+	Name         string
+	Applications []applicationRow
+}
+
+// applicationRow is one of the organisation's signing applications.
+type applicationRow struct {
+	ID      uuid.UUID
+	State   string
+	Applied string
 }
 
 type myOrganisationsData struct {
@@ -97,10 +107,27 @@ func (h *Handler) myOrganisations(w http.ResponseWriter, r *http.Request) {
 		names[o.ID] = o.Name
 	}
 	d := myOrganisationsData{Registered: r.URL.Query().Get("registered")}
+	p := h.page(r, "my-organisations", "my_organisations.title", nil)
 	for _, c := range claims {
-		d.Claims = append(d.Claims, claimRow{Claim: c, Name: names[c.OrganisationID]})
+		row := claimRow{Claim: c, Name: names[c.OrganisationID]}
+		if c.Status == "confirmed" {
+			apps, err := h.o.Signing.Applications(r.Context(), c.OrganisationID)
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			for _, in := range apps {
+				a := applicationRow{ID: in.ID, State: in.State, Applied: p.L.Date(in.CreatedAt)}
+				if def, err := h.o.Engine.Definition(in.Kind, in.DefinitionVersion); err == nil {
+					a.State = inLanguage(def.StateTitle(workflows.State(in.State)), p.L.Lang)
+				}
+				row.Applications = append(row.Applications, a)
+			}
+		}
+		d.Claims = append(d.Claims, row)
 	}
-	h.render(w, r, http.StatusOK, "my_organisations", h.page(r, "my-organisations", "my_organisations.title", d))
+	p.Data = d
+	h.render(w, r, http.StatusOK, "my_organisations", p)
 }
 
 // actionFailed shows a domain error from an action (not allowed, changed
@@ -124,6 +151,106 @@ func (h *Handler) actionFailed(w http.ResponseWriter, r *http.Request, err error
 		status = http.StatusTooManyRequests
 	}
 	p := h.page(r, "", title, nil)
-	p.Data = errorData{Heading: p.L.T(title), Message: inLanguage(ae.Message, p.L.Lang)}
+	p.Data = errorData{Heading: p.L.T(title), Message: inLanguage(ae.Message, p.L.Lang), Back: sameSite(r)}
 	h.render(w, r, status, "error", p)
+}
+
+// sameSite is the page the request came from when it is one of ours.
+func sameSite(r *http.Request) string {
+	u, err := url.Parse(r.Referer())
+	if err != nil || u.Host != r.Host {
+		return ""
+	}
+	return localPath(u.RequestURI())
+}
+
+// requestsData is the official's list of representation requests.
+type requestsData struct {
+	Claims []claimRow
+	Done   string
+}
+
+// representationRequests lists the requests that wait for an official;
+// someone the policy does not allow sees its answer.
+func (h *Handler) representationRequests(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.viewer(w, r)
+	if !ok {
+		return
+	}
+	h.renderRequests(w, r, pr, http.StatusOK, nil)
+}
+
+func (h *Handler) renderRequests(w http.ResponseWriter, r *http.Request, pr authz.Principal, status int, errs []FieldError) {
+	claims, err := h.o.Registry.OpenClaims(r.Context(), pr)
+	if err != nil {
+		h.actionFailed(w, r, err)
+		return
+	}
+	ids := make([]uuid.UUID, len(claims))
+	for i, c := range claims {
+		ids[i] = c.OrganisationID
+	}
+	orgs, err := h.o.Registry.OrganisationsByIDs(r.Context(), ids)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	names := map[uuid.UUID]string{}
+	for _, o := range orgs {
+		names[o.ID] = o.Name
+	}
+	d := requestsData{}
+	p := h.page(r, "tasks", "requests.title", nil)
+	switch r.URL.Query().Get("done") {
+	case "confirm":
+		d.Done = p.L.T("requests.confirmed")
+	case "decline":
+		d.Done = p.L.T("requests.declined")
+	}
+	for _, c := range claims {
+		d.Claims = append(d.Claims, claimRow{Claim: c, Name: names[c.OrganisationID]})
+	}
+	p.Data = d
+	p.Errors = errs
+	if len(errs) > 0 {
+		p.Title = p.L.T("error.prefix") + " " + p.Title
+	}
+	h.render(w, r, status, "requests", p)
+}
+
+// decideRequest confirms or declines a representation request: one
+// registry call.
+func (h *Handler) decideRequest(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.viewer(w, r)
+	if !ok {
+		return
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		h.notFound(w, r)
+		return
+	}
+	decision := r.PathValue("decision")
+	switch decision {
+	case "confirm":
+		_, err = h.o.Registry.ConfirmRepresentation(r.Context(), pr, id)
+	case "decline":
+		_, err = h.o.Registry.DeclineRepresentation(r.Context(), pr, id, r.PostForm.Get("reason"))
+	default:
+		h.notFound(w, r)
+		return
+	}
+	if err != nil {
+		errs, err := fieldErrors(h.localizer(r), err)
+		if err != nil {
+			h.actionFailed(w, r, err)
+			return
+		}
+		for i := range errs {
+			errs[i].Field = errs[i].Field + "-" + id.String()
+		}
+		h.renderRequests(w, r, pr, http.StatusBadRequest, errs)
+		return
+	}
+	http.Redirect(w, r, "/representation-requests?done="+decision, http.StatusSeeOther)
 }

@@ -129,6 +129,11 @@ func New(o Options) (*Handler, error) {
 		h.mux.HandleFunc("GET /organisations/new", h.registerForm)
 		h.mux.HandleFunc("POST /organisations", h.register)
 		h.mux.HandleFunc("GET /my-organisations", h.myOrganisations)
+		h.mux.HandleFunc("GET /organisations/{id}/apply", h.applyForm)
+		h.mux.HandleFunc("POST /organisations/{id}/apply", h.apply)
+		h.mux.HandleFunc("POST /instances/{id}/{transition}", h.act)
+		h.mux.HandleFunc("GET /representation-requests", h.representationRequests)
+		h.mux.HandleFunc("POST /representation-requests/{id}/{decision}", h.decideRequest)
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	h.handler = h.withSessions(h.mux)
@@ -142,7 +147,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.handler.ServeHTTP(w, r)
 }
 
-var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "history_digest", "error", "signin", "tasks", "instance", "notifications", "notification", "register", "my_organisations"}
+var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "history_digest", "error", "signin", "tasks", "instance", "notifications", "notification", "register", "my_organisations", "apply", "requests"}
+
+// shared are the templates every page may use.
+var shared = []string{"templates/layout.html", "templates/criteria.html"}
 
 func (h *Handler) parse() error {
 	funcs := template.FuncMap{
@@ -168,6 +176,16 @@ func (h *Handler) parse() error {
 			return u.Query().Get("page")
 		},
 		"eventText": h.eventText,
+		"criteria":  criteriaOf,
+		"checkedOf": func(d instanceData, transition string) map[string]bool {
+			out := map[string]bool{}
+			if d.Failed == transition {
+				for k, v := range d.Form {
+					out[k] = v == "yes"
+				}
+			}
+			return out
+		},
 		"field": func(p *Page, name, label, hint, value string) textField {
 			f := textField{Name: name, Label: p.L.T(label), Value: value, Error: p.FieldErr(name), Prefix: p.L.T("error.prefix")}
 			if hint != "" {
@@ -177,7 +195,7 @@ func (h *Handler) parse() error {
 		},
 	}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, append(shared, "templates/"+name+".html")...)
 		if err != nil {
 			return fmt.Errorf("template %s: %w", name, err)
 		}
@@ -318,6 +336,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 type errorData struct {
 	Heading string
 	Message string
+	// Back is the page an action was tried on ("" for none).
+	Back string
 }
 
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
