@@ -30,6 +30,8 @@ func (h *Handler) viewer(w http.ResponseWriter, r *http.Request) (authz.Principa
 type taskRow struct {
 	ID       uuid.UUID
 	Workflow string
+	// About is the organisation the case is about ("" for none).
+	About    string
 	State    string
 	Deadline *time.Time
 	Actions  []string
@@ -53,9 +55,24 @@ func (h *Handler) tasks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.page(r, "tasks", "tasks.title", nil)
+	var orgIDs []uuid.UUID
+	for _, t := range tasks {
+		if t.Instance.SubjectType == "organisation" {
+			orgIDs = append(orgIDs, t.Instance.SubjectID)
+		}
+	}
+	names, err := h.organisationNames(r, orgIDs)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	rows := make([]taskRow, 0, len(tasks))
 	for _, t := range tasks {
-		rows = append(rows, h.taskRow(p.L, t))
+		row := h.taskRow(p.L, t)
+		if t.Instance.SubjectType == "organisation" {
+			row.About = names[t.Instance.SubjectID]
+		}
+		rows = append(rows, row)
 	}
 	d := tasksData{Rows: rows, Requests: -1}
 	if claims, err := h.o.Registry.OpenClaims(r.Context(), pr); err == nil {
@@ -84,10 +101,26 @@ func (h *Handler) taskRow(l Localizer, t workflows.Task) taskRow {
 	return row
 }
 
+// organisationNames reads the names of the organisations cases are about,
+// in one call whatever their number.
+func (h *Handler) organisationNames(r *http.Request, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	names := map[uuid.UUID]string{}
+	if len(ids) == 0 {
+		return names, nil
+	}
+	orgs, err := h.o.Registry.OrganisationsByIDs(r.Context(), ids)
+	for _, o := range orgs {
+		names[o.ID] = o.Name
+	}
+	return names, err
+}
+
 // instanceData is what the page of one instance shows.
 type instanceData struct {
 	ID       uuid.UUID
 	Workflow string
+	About    string
+	AboutID  uuid.UUID
 	State    string
 	Version  int
 	Started  time.Time
@@ -130,13 +163,22 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, pr auth
 		h.fail(w, r, err)
 		return
 	}
+	about := ""
 	events, total, err := h.o.Engine.History(r.Context(), pr, in, 0, 50)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	if in.SubjectType == "organisation" {
+		names, err := h.organisationNames(r, []uuid.UUID{in.SubjectID})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		about = names[in.SubjectID]
+	}
 	p := h.page(r, "tasks", "instance.title", nil)
-	d := instanceData{ID: in.ID, Workflow: in.Kind, State: in.State, Version: in.Version,
+	d := instanceData{About: about, AboutID: in.SubjectID, ID: in.ID, Workflow: in.Kind, State: in.State, Version: in.Version,
 		Started: in.CreatedAt, Changed: in.UpdatedAt, Events: events, Total: total, Failed: failed, Form: map[string]string{}}
 	def, err := h.o.Engine.Definition(in.Kind, in.DefinitionVersion)
 	if err == nil {
@@ -157,6 +199,9 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, pr auth
 		}
 	}
 	p.Title = d.Workflow + ": " + d.State
+	if d.About != "" {
+		p.Title = d.About + " – " + p.Title
+	}
 	if len(errs) > 0 {
 		p.Title = p.L.T("error.prefix") + " " + p.Title
 	}
