@@ -66,8 +66,10 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 
 // claimRow is one representation request with its organisation's name.
 type claimRow struct {
-	Claim        *store.Claim
-	Name         string
+	Claim *store.Claim
+	Name  string
+	// Person is who asks (on the official's list).
+	Person       string
 	Applications []applicationRow
 }
 
@@ -199,6 +201,19 @@ func (h *Handler) renderRequests(w http.ResponseWriter, r *http.Request, pr auth
 	for _, o := range orgs {
 		names[o.ID] = o.Name
 	}
+	people := make([]uuid.UUID, len(claims))
+	for i, c := range claims {
+		people[i] = c.UserID
+	}
+	users, err := h.o.Roles.UsersByIDs(r.Context(), people)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	who := map[uuid.UUID]string{}
+	for _, u := range users {
+		who[u.ID] = u.Name
+	}
 	d := requestsData{}
 	p := h.page(r, "tasks", "requests.title", nil)
 	switch r.URL.Query().Get("done") {
@@ -208,7 +223,7 @@ func (h *Handler) renderRequests(w http.ResponseWriter, r *http.Request, pr auth
 		d.Done = p.L.T("requests.declined")
 	}
 	for _, c := range claims {
-		d.Claims = append(d.Claims, claimRow{Claim: c, Name: names[c.OrganisationID]})
+		d.Claims = append(d.Claims, claimRow{Claim: c, Name: names[c.OrganisationID], Person: who[c.UserID]})
 	}
 	p.Data = d
 	p.Errors = errs

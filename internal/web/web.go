@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/orgnr"
@@ -52,6 +53,7 @@ type Options struct {
 	IOP      *iop.Service
 	Engine   *workflows.Engine
 	Notify   *notify.Service
+	Roles    *authz.RoleService
 	Clock    clock.Clock
 	Logger   *slog.Logger
 	// GraphiQL says whether /graphiql/ is served (the footer links to it).

@@ -264,7 +264,7 @@ func (a *App) Start(ctx context.Context) error {
 	var pages http.Handler
 	if a.opts.Mode.runsAPI() {
 		wo := web.Options{Registry: a.Services.Registry, Signing: a.Services.Signing,
-			FollowUp: a.Services.FollowUp, Revision: a.Services.Revision, IOP: a.Services.IOP, Engine: a.Services.Engine, Notify: a.Services.Notify,
+			FollowUp: a.Services.FollowUp, Revision: a.Services.Revision, IOP: a.Services.IOP, Engine: a.Services.Engine, Notify: a.Services.Notify, Roles: a.Services.Roles,
 			Clock: a.opts.Clock, Logger: a.log, GraphiQL: cfg.GraphiQL, Sessions: session.New(a.DB, a.opts.Clock, 0),
 			EnsureUser: func(ctx context.Context, id web.Identity) (uuid.UUID, error) {
 				u := &store.User{Issuer: id.Issuer, Subject: id.Subject, Name: id.Name, Email: id.Email}

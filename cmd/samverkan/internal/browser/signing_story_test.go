@@ -55,6 +55,7 @@ func TestSigningStoryThroughThePages(t *testing.T) {
 	require.Equal(t, "1 begäranden om att företräda en organisation väntar på dig.", b.eval(`document.querySelector('a[href="/representation-requests"]').innerText`))
 	click(`a[href="/representation-requests"]`)
 	require.Equal(t, name, b.eval(`document.querySelector('section.request h2').innerText`))
+	require.True(t, strings.HasPrefix(b.eval(`document.querySelector('section.request p').innerText`), "Rita Representant ber att få företräda organisationen"))
 	clean()
 	b.screenshot("representation-requests-sv")
 	b.open("/lang/en?next=/representation-requests")
