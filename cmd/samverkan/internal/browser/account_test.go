@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
@@ -25,14 +26,16 @@ func (b *browser) signInAs(subject, lang string) {
 	b.follow(chromedp.Click(`form[action="/sign-in/dev"] button`))
 }
 
-// applyForSigning registers a new organisation whose application waits
-// for the Region's official: it is in the official's work queue.
-func applyForSigning(t *testing.T, env *apptest.Env, name, number string) {
+// applyForSigning registers a new organisation, represented by rita (see
+// withRepresentative), whose application waits for the Region's official:
+// it is in the official's work queue.
+func applyForSigning(t *testing.T, env *apptest.Env, name, number string) uuid.UUID {
 	t.Helper()
 	ctx := context.Background()
 	svc := env.App.Services
-	repUser := env.NewUser("Rita Representant")
-	rep := authz.Principal{UserID: repUser.ID, Name: repUser.Name}
+	repID, err := env.App.EnsureUser(ctx, "rita", "Rita Representant")
+	require.NoError(t, err)
+	rep := authz.Principal{UserID: repID, Name: "Rita Representant"}
 	officialID, err := env.App.EnsureUser(ctx, "demo-official", "Oskar Tjänsteperson")
 	require.NoError(t, err)
 	official := authz.Principal{UserID: officialID, Name: "Oskar Tjänsteperson"}
@@ -44,8 +47,9 @@ func applyForSigning(t *testing.T, env *apptest.Env, name, number string) {
 	require.NoError(t, err)
 	versions, err := svc.Registry.CurrentVersions(ctx)
 	require.NoError(t, err)
-	_, err = svc.Signing.Apply(ctx, rep, o.ID, versions[0].ID, signing.Declarations{RegionalPerspective: true, DemocraticValues: true, Independent: true})
+	in, err := svc.Signing.Apply(ctx, rep, o.ID, versions[0].ID, signing.Declarations{RegionalPerspective: true, DemocraticValues: true, Independent: true})
 	require.NoError(t, err)
+	return in.ID
 }
 
 // "Att göra": the official's work queue lists the application that waits

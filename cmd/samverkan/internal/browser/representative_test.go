@@ -8,7 +8,9 @@ import (
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/demo"
+	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/web"
+	"github.com/samverkan/samverkan/workflows"
 )
 
 // withRepresentative is the demo people and a person who represents no
@@ -86,5 +88,53 @@ func TestRepresentativeRegistersAnOrganisation(t *testing.T) {
 	res := b.axe()
 	require.Empty(t, res.Violations, summary(res))
 	b.screenshot("my-organisations-sv")
+	require.Empty(t, b.foreignRequests())
+}
+
+// Following an application: the representative sees the official's request
+// for information in the history, answers it with a comment, and withdraws
+// the application, which needs a reason (without one it comes back at the
+// field, the comment kept out of it and nothing changed).
+func TestRepresentativeAnswersAndWithdrawsAnApplication(t *testing.T) {
+	env := startDemo(t, apptest.Options{DevPeople: withRepresentative()})
+	id := applyForSigning(t, env, "Filipstads Läsecirkel", demo.Number(900))
+	ctx := t.Context()
+	officialID, err := env.App.EnsureUser(ctx, "demo-official", "Oskar Tjänsteperson")
+	require.NoError(t, err)
+	official := authz.Principal{UserID: officialID, Name: "Oskar Tjänsteperson"}
+	_, err = env.App.Services.Signing.StartReview(ctx, official, workflows.Step{ID: id})
+	require.NoError(t, err)
+	_, err = env.App.Services.Signing.RequestInformation(ctx, official, workflows.Step{ID: id, Reason: "Skicka er senaste verksamhetsberättelse."})
+	require.NoError(t, err)
+	state := func() string {
+		var s string
+		require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT state FROM workflow_instances WHERE id = $1`, id).Scan(&s))
+		return s
+	}
+
+	b := newBrowser(t, env.URL)
+	b.signInAs("rita", "sv")
+	b.open("/my-organisations")
+	b.follow(chromedp.Click(`a[href="/instances/` + id.String() + `"]`))
+	actions := b.eval(`[...document.querySelectorAll('ul.actions li')].map(l => l.innerText).join('|')`)
+	require.Contains(t, actions, "komplettera")
+	require.Contains(t, b.eval(`document.querySelector('main table').innerText`), "Skicka er senaste verksamhetsberättelse.")
+	res := b.axe()
+	require.Empty(t, res.Violations, summary(res))
+
+	require.NoError(t, chromedp.Do(b.ctx, chromedp.SetValue(`#reason-provide_information`, "Den finns på vår webbplats.")))
+	b.follow(chromedp.Click(`form[action$="/provide_information"] button`))
+	require.Contains(t, b.eval(`document.querySelector('.notice').innerText`), "Klart:")
+	require.Equal(t, "under_review", state())
+
+	b.follow(chromedp.Click(`form[action$="/withdraw"] button`))
+	require.Equal(t, "#reason-withdraw", b.eval(`document.querySelector('.error-summary a').getAttribute('href')`))
+	require.Equal(t, "under_review", state(), "nothing changed")
+	res = b.axe()
+	require.Empty(t, res.Violations, summary(res))
+	require.NoError(t, chromedp.Do(b.ctx, chromedp.SetValue(`#reason-withdraw`, "Styrelsen vill vänta ett år.")))
+	b.follow(chromedp.Click(`form[action$="/withdraw"] button`))
+	require.Equal(t, "withdrawn", state())
+	require.Contains(t, b.eval(`document.querySelector('main table').innerText`), "Styrelsen vill vänta ett år.")
 	require.Empty(t, b.foreignRequests())
 }
