@@ -12,6 +12,7 @@ import (
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/signing"
 )
 
 // The representative's pages: registering an organisation (which asks to
@@ -110,21 +111,33 @@ func (h *Handler) myOrganisations(w http.ResponseWriter, r *http.Request) {
 	}
 	d := myOrganisationsData{Registered: r.URL.Query().Get("registered")}
 	p := h.page(r, "my-organisations", "my_organisations.title", nil)
+	var confirmed []uuid.UUID
+	for _, c := range claims {
+		if c.Status == "confirmed" {
+			confirmed = append(confirmed, c.OrganisationID)
+		}
+	}
+	// One read of every confirmed organisation's applications, as the
+	// viewer may see them.
+	appsOf := map[uuid.UUID][]applicationRow{}
+	if len(confirmed) > 0 {
+		apps, err := h.o.Engine.InstancesOfSubjects(r.Context(), pr, signing.Kind, confirmed)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		for _, in := range apps {
+			a := applicationRow{ID: in.ID, State: in.State, Applied: p.L.Date(in.CreatedAt)}
+			if def, err := h.o.Engine.Definition(in.Kind, in.DefinitionVersion); err == nil {
+				a.State = inLanguage(def.StateTitle(workflows.State(in.State)), p.L.Lang)
+			}
+			appsOf[in.SubjectID] = append(appsOf[in.SubjectID], a)
+		}
+	}
 	for _, c := range claims {
 		row := claimRow{Claim: c, Name: names[c.OrganisationID]}
 		if c.Status == "confirmed" {
-			apps, err := h.o.Signing.Applications(r.Context(), c.OrganisationID)
-			if err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			for _, in := range apps {
-				a := applicationRow{ID: in.ID, State: in.State, Applied: p.L.Date(in.CreatedAt)}
-				if def, err := h.o.Engine.Definition(in.Kind, in.DefinitionVersion); err == nil {
-					a.State = inLanguage(def.StateTitle(workflows.State(in.State)), p.L.Lang)
-				}
-				row.Applications = append(row.Applications, a)
-			}
+			row.Applications = appsOf[c.OrganisationID]
 		}
 		d.Claims = append(d.Claims, row)
 	}
