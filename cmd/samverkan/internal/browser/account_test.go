@@ -2,6 +2,8 @@ package browser_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -58,8 +60,15 @@ func applyForSigning(t *testing.T, env *apptest.Env, name, number string) uuid.U
 // axe-core in both languages. A visitor is sent to sign in.
 func TestTasksPageListsWhatWaitsForTheViewer(t *testing.T) {
 	env := startDemo(t, apptest.Options{DevPeople: demoPeople()})
-	applyForSigning(t, env, "Filipstads Läsecirkel", demo.Number(900))
+	id := applyForSigning(t, env, "Filipstads Läsecirkel", demo.Number(900))
 	env.WaitForJobs()
+
+	// An action's POST without the session's CSRF token is refused.
+	resp, err := http.PostForm(env.URL+"/instances/"+id.String()+"/start_review", url.Values{"expectedVersion": {"1"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	require.Equal(t, 1, env.Count(`SELECT count(*) FROM workflow_instances WHERE id = $1 AND state = 'applied'`, id))
 
 	b := newBrowser(t, env.URL)
 	b.open("/tasks")
