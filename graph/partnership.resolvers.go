@@ -450,7 +450,13 @@ func (r *queryResolver) Partnerships(ctx context.Context, state *string, first *
 	if err != nil {
 		return nil, err
 	}
-	return partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string { return cursor(p.Record.ID.String()) }), nil
+	conn := partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string { return cursor(p.Record.ID.String()) })
+	if selects(ctx, "totalCount") {
+		if conn.TotalCount, err = r.IOP.CountByState(ctx, identity.FromContext(ctx), page.State); err != nil {
+			return nil, err
+		}
+	}
+	return conn, nil
 }
 
 func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int, first *int, after *string) (*model.PartnershipConnection, error) {
@@ -476,9 +482,15 @@ func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int
 	if err != nil {
 		return nil, err
 	}
-	return partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string {
+	conn := partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string {
 		return cursor(timeCursorPart(p.Record.EndDate), p.Record.ID.String())
-	}), nil
+	})
+	if selects(ctx, "totalCount") {
+		if conn.TotalCount, err = r.IOP.CountExpiringWithin(ctx, identity.FromContext(ctx), withinDays); err != nil {
+			return nil, err
+		}
+	}
+	return conn, nil
 }
 
 func (r *Resolver) Contribution() ContributionResolver { return &contributionResolver{r} }

@@ -174,6 +174,17 @@ func PartnershipsByState(ctx context.Context, q Querier, vis PartnershipVisibili
 	return collectPartnerships(rows, err)
 }
 
+// CountPartnershipsByState counts the visible partnerships whose workflow
+// is in a state (every state when state is empty), as PartnershipsByState
+// lists them.
+func CountPartnershipsByState(ctx context.Context, q Querier, vis PartnershipVisibility, state string) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*)`+partnershipFrom+`
+		WHERE `+visibleClause+` AND w.kind = 'partnership' AND ($3 = '' OR w.state = $3)`,
+		vis.All, vis.Orgs, state).Scan(&n)
+	return n, translate(err, "count partnerships")
+}
+
 // ExpiringPage pages the partnerships in one of States whose end date is
 // between From and To (inclusive), soonest first, after a cursor (the
 // previous page's last end date and id).
@@ -197,6 +208,16 @@ func ExpiringPartnerships(ctx context.Context, q Querier, vis PartnershipVisibil
 		  AND p.end_date BETWEEN $4 AND $5 AND (p.end_date, p.id) > ($6, $7)
 		ORDER BY p.end_date, p.id LIMIT $8`, vis.All, vis.Orgs, p.States, from, p.To, afterEnd, afterID, p.Limit)
 	return collectPartnerships(rows, err)
+}
+
+// CountExpiringPartnerships counts the visible partnerships that end soon,
+// as ExpiringPartnerships lists them (its cursor and limit aside).
+func CountExpiringPartnerships(ctx context.Context, q Querier, vis PartnershipVisibility, p ExpiringPage) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*)`+partnershipFrom+`
+		WHERE `+visibleClause+` AND p.activated_at IS NOT NULL AND w.kind = 'partnership' AND w.state = ANY($3)
+		  AND p.end_date BETWEEN $4 AND $5`, vis.All, vis.Orgs, p.States, p.From, p.To).Scan(&n)
+	return n, translate(err, "count expiring partnerships")
 }
 
 // ActivatePartnership records the decision: both parties approved the

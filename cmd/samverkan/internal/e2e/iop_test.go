@@ -28,9 +28,13 @@ func newIOPStory(t *testing.T) *iopStory {
 // partner registers the n-th partner organisation with its representative.
 func (s *story) partner(t *testing.T, n int) applicant {
 	rep := s.env.NewUser(fmt.Sprintf("IOP Rep %d", n))
-	org := s.register(t, rep, client.OrganisationInput{Name: fmt.Sprintf("Partnerföreningen %d", n), OrganisationNumber: orgNumber(600 + n),
-		LegalForm: client.LegalFormIdeellForening, Sector: client.SectorIdeaBased})
-	return applicant{rep: rep, org: org}
+	r, err := client.RegisterOrganisation(t.Context(), s.as(rep), client.OrganisationInput{Name: fmt.Sprintf("Partnerföreningen %d", n),
+		OrganisationNumber: orgNumber(600 + n), LegalForm: client.LegalFormIdeellForening, Sector: client.SectorIdeaBased})
+	require.NoError(t, err)
+	// Registering grants nothing: the official confirms the representative.
+	_, err = client.ConfirmRepresentation(t.Context(), s.as(s.official), r.RegisterOrganisation.RepresentationClaim.Id)
+	require.NoError(t, err)
+	return applicant{rep: rep, org: r.RegisterOrganisation.Organisation.Id}
 }
 
 func (s *iopStory) partnership(t *testing.T, id string) client.PartnershipNodePartnership {
