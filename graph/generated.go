@@ -393,6 +393,7 @@ type ComplexityRoot struct {
 		DisputeResolution       func(childComplexity int) int
 		Documents               func(childComplexity int) int
 		Drafts                  func(childComplexity int) int
+		EffectiveEndDate        func(childComplexity int) int
 		EndDate                 func(childComplexity int) int
 		ExpectedGains           func(childComplexity int) int
 		FollowUpIndicators      func(childComplexity int) int
@@ -850,6 +851,7 @@ type PartnershipResolver interface {
 	OwnInitiative(ctx context.Context, obj *iop.Partnership) (bool, error)
 	StartDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error)
 	EndDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error)
+	EffectiveEndDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error)
 	NoticeMonths(ctx context.Context, obj *iop.Partnership) (int, error)
 	PublicBody(ctx context.Context, obj *iop.Partnership) (*store.Organisation, error)
 	IdeaBasedParties(ctx context.Context, obj *iop.Partnership) ([]*store.Organisation, error)
@@ -2690,6 +2692,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Partnership.Drafts(childComplexity), true
+	case "Partnership.effectiveEndDate":
+		if e.ComplexityRoot.Partnership.EffectiveEndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.EffectiveEndDate(childComplexity), true
 	case "Partnership.endDate":
 		if e.ComplexityRoot.Partnership.EndDate == nil {
 			break
@@ -4451,6 +4459,8 @@ func (ec *executionContext) childFields_Partnership(ctx context.Context, field g
 		return ec.fieldContext_Partnership_startDate(ctx, field)
 	case "endDate":
 		return ec.fieldContext_Partnership_endDate(ctx, field)
+	case "effectiveEndDate":
+		return ec.fieldContext_Partnership_effectiveEndDate(ctx, field)
 	case "noticeMonths":
 		return ec.fieldContext_Partnership_noticeMonths(ctx, field)
 	case "publicBody":
@@ -13164,6 +13174,29 @@ func (ec *executionContext) _Partnership_endDate(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Partnership_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "Date")
+}
+
+func (ec *executionContext) _Partnership_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_effectiveEndDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().EffectiveEndDate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_effectiveEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Partnership", field, true, true, "Date")
 }
 
@@ -25040,6 +25073,12 @@ func (ec *executionContext) _Partnership(ctx context.Context, sel ast.SelectionS
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Partnership_endDate(ctx, field, obj)
+				})
+		case "effectiveEndDate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_effectiveEndDate(ctx, field, obj)
 				})
 		case "noticeMonths":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,

@@ -255,6 +255,11 @@ func (r *partnershipResolver) EndDate(ctx context.Context, obj *iop.Partnership)
 	return &obj.Record.EndDate, nil
 }
 
+func (r *partnershipResolver) EffectiveEndDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error) {
+	end := obj.EffectiveEnd()
+	return &end, nil
+}
+
 func (r *partnershipResolver) NoticeMonths(ctx context.Context, obj *iop.Partnership) (int, error) {
 	return obj.Record.NoticeMonths, nil
 }
@@ -460,9 +465,6 @@ func (r *queryResolver) Partnerships(ctx context.Context, state *string, first *
 }
 
 func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int, first *int, after *string) (*model.PartnershipConnection, error) {
-	if withinDays < 0 || withinDays > 3650 {
-		return nil, apperr.Invalid("withinDays", "withinDays ska vara 0–3650. / withinDays must be 0–3650.")
-	}
 	n, err := pageSize(first)
 	if err != nil {
 		return nil, err
@@ -483,7 +485,7 @@ func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int
 		return nil, err
 	}
 	conn := partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string {
-		return cursor(timeCursorPart(p.Record.EndDate), p.Record.ID.String())
+		return cursor(timeCursorPart(p.EffectiveEnd()), p.Record.ID.String())
 	})
 	if selects(ctx, "totalCount") {
 		if conn.TotalCount, err = r.IOP.CountExpiringWithin(ctx, identity.FromContext(ctx), withinDays); err != nil {

@@ -185,9 +185,14 @@ func CountPartnershipsByState(ctx context.Context, q Querier, vis PartnershipVis
 	return n, translate(err, "count partnerships")
 }
 
-// ExpiringPage pages the partnerships in one of States whose end date is
+// effectiveEnd is the day a partnership ends: its end date, or the day its
+// termination takes effect when sooner (least ignores a NULL terminated_on).
+const effectiveEnd = `least(p.end_date, p.terminated_on)`
+
+// ExpiringPage pages the partnerships in one of States whose effective end
+// date (the end date, or the day a termination takes effect when sooner) is
 // between From and To (inclusive), soonest first, after a cursor (the
-// previous page's last end date and id).
+// previous page's last effective end date and id).
 type ExpiringPage struct {
 	States   []string
 	From, To time.Time
@@ -205,8 +210,8 @@ func ExpiringPartnerships(ctx context.Context, q Querier, vis PartnershipVisibil
 	}
 	rows, err := q.Query(ctx, `SELECT `+partnershipColumns+partnershipFrom+`
 		WHERE `+visibleClause+` AND p.activated_at IS NOT NULL AND w.kind = 'partnership' AND w.state = ANY($3)
-		  AND p.end_date BETWEEN $4 AND $5 AND (p.end_date, p.id) > ($6, $7)
-		ORDER BY p.end_date, p.id LIMIT $8`, vis.All, vis.Orgs, p.States, from, p.To, afterEnd, afterID, p.Limit)
+		  AND `+effectiveEnd+` BETWEEN $4 AND $5 AND (`+effectiveEnd+`, p.id) > ($6, $7)
+		ORDER BY `+effectiveEnd+`, p.id LIMIT $8`, vis.All, vis.Orgs, p.States, from, p.To, afterEnd, afterID, p.Limit)
 	return collectPartnerships(rows, err)
 }
 
@@ -216,7 +221,7 @@ func CountExpiringPartnerships(ctx context.Context, q Querier, vis PartnershipVi
 	var n int
 	err := q.QueryRow(ctx, `SELECT count(*)`+partnershipFrom+`
 		WHERE `+visibleClause+` AND p.activated_at IS NOT NULL AND w.kind = 'partnership' AND w.state = ANY($3)
-		  AND p.end_date BETWEEN $4 AND $5`, vis.All, vis.Orgs, p.States, p.From, p.To).Scan(&n)
+		  AND `+effectiveEnd+` BETWEEN $4 AND $5`, vis.All, vis.Orgs, p.States, p.From, p.To).Scan(&n)
 	return n, translate(err, "count expiring partnerships")
 }
 

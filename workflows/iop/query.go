@@ -2,6 +2,7 @@ package iop
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -183,9 +184,10 @@ func (s *Service) CountByState(ctx context.Context, pr authz.Principal, state st
 	return store.CountPartnershipsByState(ctx, s.db.Pool, s.visibility(ctx, pr), state)
 }
 
-// ExpiringWithin lists one page of the partnerships in force (active, or
-// with an amendment or renewal open) whose end date falls between today and
-// days from today, soonest first. The page's AfterEnd and AfterID continue
+// ExpiringWithin lists one page of the partnerships in force (active, with
+// an amendment or renewal open, or under notice) whose effective end (see
+// EffectiveEnd) falls between today and days (0–3650) from today, soonest
+// first. The page's AfterEnd and AfterID continue
 // from a previous page; its States, From and To are set here.
 func (s *Service) ExpiringWithin(ctx context.Context, pr authz.Principal, days int, page store.ExpiringPage) ([]*Partnership, error) {
 	page, err := s.expiring(days, page)
@@ -215,11 +217,11 @@ func (s *Service) CountExpiringWithin(ctx context.Context, pr authz.Principal, d
 // expiring sets the states and the period of the partnerships expiring
 // within days from today.
 func (s *Service) expiring(days int, page store.ExpiringPage) (store.ExpiringPage, error) {
-	if days < 0 || days > 3660 {
-		return page, apperr.Invalid("days", "Ange 0–3660 dagar. / Give 0–3660 days.")
+	if days < 0 || days > 3650 {
+		return page, apperr.Invalid("withinDays", "Ange 0–3650 dagar. / Give 0–3650 days.")
 	}
 	day := today(s.eng.Clock().Now())
-	page.States = []string{string(Active), string(AmendmentProposed), string(Renewal)}
+	page.States = []string{string(Active), string(AmendmentProposed), string(Renewal), string(Terminating)}
 	page.From, page.To = day, day.AddDate(0, 0, days)
 	return page, nil
 }
@@ -372,4 +374,19 @@ func (s *Service) Pending(ctx context.Context, pr authz.Principal, id uuid.UUID)
 		return nil, err
 	}
 	return s.eng.PendingApprovals(in, live), nil
+}
+
+// EffectiveEnd is the day the partnership ends: its end date, or the day a
+// termination takes effect when that is sooner.
+func (p *Partnership) EffectiveEnd() time.Time {
+	return EffectiveEnd(p.Record)
+}
+
+// EffectiveEnd is the day a partnership record ends: its end date, or the
+// day its termination takes effect when that is sooner.
+func EffectiveEnd(p *store.Partnership) time.Time {
+	if p.TerminatedOn != nil && p.TerminatedOn.Before(p.EndDate) {
+		return *p.TerminatedOn
+	}
+	return p.EndDate
 }

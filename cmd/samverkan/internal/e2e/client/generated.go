@@ -3574,7 +3574,8 @@ type PartnershipFields struct {
 	Id    string `json:"id"`
 	Title string `json:"title"`
 	// The workflow's state, e.g. `negotiation`, `active`, `ended`.
-	State   string `json:"state"`
+	State string `json:"state"`
+	// The agreed end date (a renewal moves it; a termination does not).
 	EndDate string `json:"endDate"`
 	// The public body's money over all years, SEK (decimal).
 	TotalPublicContribution string                                            `json:"totalPublicContribution"`
@@ -4218,7 +4219,8 @@ func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartn
 // public; the rest is visible to the parties' representatives and officials
 // (null for others).
 type PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership struct {
-	Title            string                                                                                                                         `json:"title"`
+	Title string `json:"title"`
+	// The agreed end date (a renewal moves it; a termination does not).
 	EndDate          string                                                                                                                         `json:"endDate"`
 	PublicBody       *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipPublicBodyOrganisation        `json:"publicBody"`
 	IdeaBasedParties []PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipIdeaBasedPartiesOrganisation `json:"ideaBasedParties"`
@@ -4293,7 +4295,7 @@ func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionPageInfo) 
 
 // PartnershipsExpiringResponse is returned by PartnershipsExpiring on success.
 type PartnershipsExpiringResponse struct {
-	// Running partnerships whose period ends within the given number of days, soonest first (at most 100 per page).
+	// Running partnerships (under notice too) whose effectiveEndDate is within the given number of days (0–3650), soonest first (at most 100 per page).
 	PartnershipsExpiring PartnershipsExpiringPartnershipsExpiringPartnershipConnection `json:"partnershipsExpiring"`
 }
 
