@@ -119,6 +119,14 @@ func (r *indicatorResolver) Values(ctx context.Context, obj *store.Indicator) ([
 	return pointers(vals), err
 }
 
+func (r *indicatorValueResolver) Party(ctx context.Context, obj *store.IndicatorValue) (*model.Party, error) {
+	if obj.Party == "" {
+		return nil, nil // a sum of the parties' values
+	}
+	p := model.Party(strings.ToUpper(obj.Party))
+	return &p, nil
+}
+
 func (r *mutationResolver) CreateActionPlan(ctx context.Context, input model.CreateActionPlanInput) (*model.ActionPlanPayload, error) {
 	ver, err := mustID("agreementVersionId", input.AgreementVersionID, typeAgreementVersion)
 	if err != nil {
@@ -224,6 +232,8 @@ func (r *Resolver) AnnualReport() AnnualReportResolver { return &annualReportRes
 
 func (r *Resolver) Indicator() IndicatorResolver { return &indicatorResolver{r} }
 
+func (r *Resolver) IndicatorValue() IndicatorValueResolver { return &indicatorValueResolver{r} }
+
 type (
 	actionPlanResolver     struct{ *Resolver }
 	activityResolver       struct{ *Resolver }
@@ -231,4 +241,5 @@ type (
 	annualFollowUpResolver struct{ *Resolver }
 	annualReportResolver   struct{ *Resolver }
 	indicatorResolver      struct{ *Resolver }
+	indicatorValueResolver struct{ *Resolver }
 )

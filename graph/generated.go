@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	FailedDelivery() FailedDeliveryResolver
 	HistoryEvent() HistoryEventResolver
 	Indicator() IndicatorResolver
+	IndicatorValue() IndicatorValueResolver
 	Mutation() MutationResolver
 	Organisation() OrganisationResolver
 	Partnership() PartnershipResolver
@@ -265,6 +266,7 @@ type ComplexityRoot struct {
 	}
 
 	IndicatorValue struct {
+		Party func(childComplexity int) int
 		Value func(childComplexity int) int
 		Year  func(childComplexity int) int
 	}
@@ -760,6 +762,9 @@ type IndicatorResolver interface {
 	ID(ctx context.Context, obj *store.Indicator) (string, error)
 
 	Values(ctx context.Context, obj *store.Indicator) ([]*store.IndicatorValue, error)
+}
+type IndicatorValueResolver interface {
+	Party(ctx context.Context, obj *store.IndicatorValue) (*model.Party, error)
 }
 type MutationResolver interface {
 	Ping(ctx context.Context) (bool, error)
@@ -1745,6 +1750,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Indicator.Values(childComplexity), true
 
+	case "IndicatorValue.party":
+		if e.ComplexityRoot.IndicatorValue.Party == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorValue.Party(childComplexity), true
 	case "IndicatorValue.value":
 		if e.ComplexityRoot.IndicatorValue.Value == nil {
 			break
@@ -4345,6 +4356,8 @@ func (ec *executionContext) childFields_IndicatorValue(ctx context.Context, fiel
 		return ec.fieldContext_IndicatorValue_year(ctx, field)
 	case "value":
 		return ec.fieldContext_IndicatorValue_value(ctx, field)
+	case "party":
+		return ec.fieldContext_IndicatorValue_party(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IndicatorValue", field.Name)
 }
@@ -9462,6 +9475,29 @@ func (ec *executionContext) _IndicatorValue_value(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_IndicatorValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorValue", field, false, false, "Float")
+}
+
+func (ec *executionContext) _IndicatorValue_party(ctx context.Context, field graphql.CollectedField, obj *store.IndicatorValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorValue_party(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IndicatorValue().Party(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Party) graphql.Marshaler {
+			return ec.marshalOParty2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorValue_party(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndicatorValue", field, true, true, "Party")
 }
 
 func (ec *executionContext) _Mutation_ping(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -24188,13 +24224,19 @@ func (ec *executionContext) _IndicatorValue(ctx context.Context, sel ast.Selecti
 		case "year":
 			out.Values[i] = ec._IndicatorValue_year(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "value":
 			out.Values[i] = ec._IndicatorValue_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "party":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IndicatorValue_party(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29403,6 +29445,22 @@ func (ec *executionContext) marshalOPartnershipReport2ᚕᚖgithubᚗcomᚋsamve
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOParty2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx context.Context, v any) (*model.Party, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Party)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOParty2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx context.Context, sel ast.SelectionSet, v *model.Party) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx context.Context, v any) ([]model.Principle, error) {

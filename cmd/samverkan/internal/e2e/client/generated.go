@@ -619,7 +619,7 @@ type AnnualReportsNodeAgreementVersion struct {
 	Typename *string `json:"__typename"`
 	// Published annual reports; give a year for one.
 	AnnualReports []AnnualReport `json:"annualReports"`
-	// An indicator's measured values over the years (by indicator name).
+	// An indicator's measured values over the years (by indicator name): one a year, the sum of the parties' values.
 	IndicatorSeries []IndicatorValue `json:"indicatorSeries"`
 }
 
@@ -2186,8 +2186,12 @@ func (v *IndicatorInput) GetUnit() string { return v.Unit }
 func (v *IndicatorInput) GetTarget() *float64 { return v.Target }
 
 // IndicatorValue includes the requested fields of the GraphQL type IndicatorValue.
+// The GraphQL type's documentation follows.
+//
+// A measured value of an indicator for a year.
 type IndicatorValue struct {
-	Year  int     `json:"year"`
+	Year int `json:"year"`
+	// The reporting party's value, or, where one number a year is shown (indicatorSeries), the sum of the parties' values.
 	Value float64 `json:"value"`
 }
 
