@@ -106,6 +106,10 @@ func (r *annualFollowUpResolver) MissingReports(ctx context.Context, obj *store.
 	return r.FollowUp.MissingReports(ctx, obj)
 }
 
+func (r *annualReportResolver) DocumentURL(ctx context.Context, obj *store.AnnualReport) (*string, error) {
+	return optional(obj.DocumentURL), nil
+}
+
 func (r *annualReportResolver) AgreementVersion(ctx context.Context, obj *store.AnnualReport) (*store.AgreementVersion, error) {
 	return load(ctx, loaders(ctx).Version, obj.AgreementVersionID)
 }

@@ -145,6 +145,7 @@ type ComplexityRoot struct {
 	AnnualReport struct {
 		AgreementVersion func(childComplexity int) int
 		Body             func(childComplexity int) int
+		DocumentURL      func(childComplexity int) int
 		PublishedOn      func(childComplexity int) int
 		Title            func(childComplexity int) int
 		Year             func(childComplexity int) int
@@ -721,6 +722,7 @@ type AnnualFollowUpResolver interface {
 	MissingReports(ctx context.Context, obj *store.Instance) ([]string, error)
 }
 type AnnualReportResolver interface {
+	DocumentURL(ctx context.Context, obj *store.AnnualReport) (*string, error)
 	AgreementVersion(ctx context.Context, obj *store.AnnualReport) (*store.AgreementVersion, error)
 }
 type CeremonyResolver interface {
@@ -1313,6 +1315,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AnnualReport.Body(childComplexity), true
+	case "AnnualReport.documentUrl":
+		if e.ComplexityRoot.AnnualReport.DocumentURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualReport.DocumentURL(childComplexity), true
 	case "AnnualReport.publishedOn":
 		if e.ComplexityRoot.AnnualReport.PublishedOn == nil {
 			break
@@ -4114,6 +4122,8 @@ func (ec *executionContext) childFields_AnnualReport(ctx context.Context, field 
 		return ec.fieldContext_AnnualReport_body(ctx, field)
 	case "publishedOn":
 		return ec.fieldContext_AnnualReport_publishedOn(ctx, field)
+	case "documentUrl":
+		return ec.fieldContext_AnnualReport_documentUrl(ctx, field)
 	case "agreementVersion":
 		return ec.fieldContext_AnnualReport_agreementVersion(ctx, field)
 	}
@@ -7730,6 +7740,29 @@ func (ec *executionContext) _AnnualReport_publishedOn(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_AnnualReport_publishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AnnualReport", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AnnualReport_documentUrl(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualReport_documentUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AnnualReport().DocumentURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualReport_documentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnualReport", field, true, true, "String")
 }
 
 func (ec *executionContext) _AnnualReport_agreementVersion(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
@@ -23385,6 +23418,12 @@ func (ec *executionContext) _AnnualReport(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "documentUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnnualReport_documentUrl(ctx, field, obj)
+				})
 		case "agreementVersion":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

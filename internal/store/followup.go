@@ -247,6 +247,8 @@ type AnnualReport struct {
 	Title              string
 	Body               string
 	PublishedOn        time.Time
+	// DocumentURL links to the published document ("" for none).
+	DocumentURL string
 }
 
 // InsertAnnualReport publishes an annual report.
@@ -254,8 +256,8 @@ func InsertAnnualReport(ctx context.Context, q Querier, r *AnnualReport) error {
 	if r.ID == uuid.Nil {
 		r.ID = uuid.New()
 	}
-	_, err := q.Exec(ctx, `INSERT INTO annual_reports (id, agreement_version_id, year, instance_id, title, body, published_on)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.ID, r.AgreementVersionID, r.Year, r.InstanceID, r.Title, r.Body, r.PublishedOn)
+	_, err := q.Exec(ctx, `INSERT INTO annual_reports (id, agreement_version_id, year, instance_id, title, body, published_on, document_url)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, r.ID, r.AgreementVersionID, r.Year, r.InstanceID, r.Title, r.Body, r.PublishedOn, r.DocumentURL)
 	if isUniqueViolation(err) {
 		return conflictf("Årsberättelsen för %d är redan publicerad. / The annual report for %d is already published.", r.Year, r.Year)
 	}
@@ -264,14 +266,14 @@ func InsertAnnualReport(ctx context.Context, q Querier, r *AnnualReport) error {
 
 // AnnualReportsOf lists a version's annual reports (year 0: all).
 func AnnualReportsOf(ctx context.Context, q Querier, versionID uuid.UUID, year int) ([]*AnnualReport, error) {
-	rows, err := q.Query(ctx, `SELECT id, agreement_version_id, year, instance_id, title, body, published_on FROM annual_reports
+	rows, err := q.Query(ctx, `SELECT id, agreement_version_id, year, instance_id, title, body, published_on, document_url FROM annual_reports
 		WHERE agreement_version_id = $1 AND ($2 = 0 OR year = $2) ORDER BY year`, versionID, year)
 	if err != nil {
 		return nil, translate(err, "list annual reports")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*AnnualReport, error) {
 		var a AnnualReport
-		err := r.Scan(&a.ID, &a.AgreementVersionID, &a.Year, &a.InstanceID, &a.Title, &a.Body, &a.PublishedOn)
+		err := r.Scan(&a.ID, &a.AgreementVersionID, &a.Year, &a.InstanceID, &a.Title, &a.Body, &a.PublishedOn, &a.DocumentURL)
 		return &a, err
 	})
 	return out, translate(err, "list annual reports")
