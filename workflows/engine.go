@@ -173,10 +173,12 @@ func (e *Engine) StartTx(ctx context.Context, tx pgx.Tx, p StartParams) (*store.
 	if data == nil {
 		data = map[string]any{}
 	}
+	// An instance may start in a final state (a past year recorded as done).
+	spec, _ := def.State(start)
 	in := &store.Instance{
 		ID: uuid.New(), Kind: def.Kind, DefinitionVersion: def.Version, SubjectType: p.SubjectType,
 		SubjectID: p.SubjectID, Scopes: p.Scopes, State: string(start), StateEnteredAt: now,
-		Round: 1, Data: data, Version: 1, CreatedAt: now, UpdatedAt: now,
+		Round: 1, Data: data, Version: 1, Final: spec.Final, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := store.InsertInstance(ctx, tx, in); err != nil {
 		return nil, err

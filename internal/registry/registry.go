@@ -386,6 +386,12 @@ func (s *Service) ListOrganisations(ctx context.Context, p store.OrganisationPag
 	return store.ListOrganisations(ctx, s.db.Pool, p)
 }
 
+// CountOrganisations counts the organisations ListOrganisations lists for
+// a search, over all its pages (the register is public).
+func (s *Service) CountOrganisations(ctx context.Context, search string) (int, error) {
+	return store.CountOrganisations(ctx, s.db.Pool, search)
+}
+
 // CanSeePrivate tells whether pr may see an organisation's contact details.
 func (s *Service) CanSeePrivate(pr authz.Principal, orgID uuid.UUID) bool {
 	return s.policy.Can(pr, "organisation.read_private", authz.OrgScope(orgID), authz.ScopeRegion)

@@ -101,6 +101,15 @@ func ListOrganisations(ctx context.Context, q Querier, p OrganisationPage) ([]*O
 	return out, translate(err, "list organisations")
 }
 
+// CountOrganisations counts the organisations ListOrganisations lists for
+// a search (every page together).
+func CountOrganisations(ctx context.Context, q Querier, search string) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*) FROM organisations
+		WHERE ($1 = '' OR name ILIKE '%' || $1 || '%' OR organisation_number = $1)`, search).Scan(&n)
+	return n, translate(err, "count organisations")
+}
+
 // Agreement is an Överenskommelse between a public body and the sector.
 type Agreement struct {
 	ID           uuid.UUID

@@ -300,7 +300,7 @@ func (s *Service) SubmitReport(ctx context.Context, pr authz.Principal, r Report
 					if !slices.ContainsFunc(inds, func(i *store.Indicator) bool { return i.ID == id }) {
 						return workflows.Note{}, apperr.Invalid("indicatorValues", "Indikatorn hör inte till aktiviteten. / The indicator does not belong to the activity.")
 					}
-					if err := store.SetIndicatorValue(ctx, tx, id, Year(in), v, pr.UserID, now); err != nil {
+					if err := store.SetIndicatorValue(ctx, tx, id, Year(in), party, v, pr.UserID, now); err != nil {
 						return workflows.Note{}, err
 					}
 				}
