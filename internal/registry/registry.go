@@ -209,10 +209,14 @@ func (s *Service) AskToRepresent(ctx context.Context, pr authz.Principal, orgID 
 
 // ConfirmRepresentation: an official (or an admin) confirms that the person
 // represents the organisation; they become its representative, recorded in
-// the organisation's history in the same transaction.
-func (s *Service) ConfirmRepresentation(ctx context.Context, pr authz.Principal, claimID uuid.UUID) (*store.Claim, error) {
+// the organisation's history in the same transaction, with the official's
+// optional note.
+func (s *Service) ConfirmRepresentation(ctx context.Context, pr authz.Principal, claimID uuid.UUID, note string) (*store.Claim, error) {
+	if err := validate.Text("reason", note, 0, 2000); err != nil {
+		return nil, err
+	}
 	var grant authz.Assignment
-	c, err := s.decide(ctx, pr, claimID, "confirmed", "", func(tx pgx.Tx, c *store.Claim, now time.Time) error {
+	c, err := s.decide(ctx, pr, claimID, "confirmed", note, func(tx pgx.Tx, c *store.Claim, now time.Time) error {
 		if s.publicSide(authz.Principal{UserID: c.UserID}) {
 			return errPublicSideClaim()
 		}

@@ -361,6 +361,9 @@ func (d *DocumentInput) validate() error {
 	if err := validate.Text("title", d.Title, 1, 300); err != nil {
 		return err
 	}
+	if err := validate.Text("mediaType", d.MediaType, 0, 200); err != nil {
+		return err
+	}
 	if (d.URL == "") == (d.Content == nil) {
 		return apperr.Invalid("content", "Bifoga antingen en länk eller en fil. / Attach either a link or a file.")
 	}

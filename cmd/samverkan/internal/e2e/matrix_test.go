@@ -251,8 +251,8 @@ func matrixCases() map[string]matrixCase {
 		},
 		"createActionPlan": {
 			prepare: func(t *testing.T, f *fixture) { f.vars["v"] = f.newVersion(t) },
-			query: `mutation($v: ID!) { createActionPlan(input: {agreementVersionId: $v, year: 2018, activities: [{title: "A", quarters: [1],
-				responsible: BOTH}]}) { actionPlan { year } } }`,
+			query: `mutation($v: ID!) { createActionPlan(input: {agreementVersionId: $v, year: 2018, activities: [{title: "A", description: "Beskrivning", quarters: [1],
+				responsible: BOTH, indicators: [{name: "Deltagare", unit: "personer", target: 10}]}]}) { actionPlan { year } } }`,
 			allowed: []string{"region_official", "council_region", "council_sector"},
 		},
 		"openAnnualFollowUp": {
@@ -273,7 +273,8 @@ func matrixCases() map[string]matrixCase {
 		"sendFollowUpBack": followUpCase("council_review", `sendFollowUpBack(input: {instanceId: $id, reason: "mer"})`,
 			"council_region", "council_sector"),
 		"publishAnnualReport": followUpCase("approved", `publishAnnualReport(input: {instanceId: $id, title: "Å", body: "B"})`, "region_official"),
-		"adoptNextActivityPlan": followUpCase("report_published", `adoptNextActivityPlan(input: {instanceId: $id, activities: []})`,
+		"adoptNextActivityPlan": followUpCase("report_published", `adoptNextActivityPlan(input: {instanceId: $id, activities: [{title: "Nästa", description: "Beskrivning",
+			quarters: [2], responsible: BOTH, indicators: [{name: "Deltagare", unit: "personer"}]}]})`,
 			"region_official", "council_region", "council_sector"),
 		"openRevision": {
 			prepare: func(t *testing.T, f *fixture) { f.vars["v"] = f.newVersion(t) },
