@@ -1,9 +1,12 @@
 package registry
 
 import (
+	"context"
 	"strings"
 	"unicode"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/samverkan/samverkan/internal/apperr"
@@ -98,6 +101,22 @@ func checkName(name string) (string, error) {
 		}
 	}
 	return name, nil
+}
+
+// OrganisationName checks the name of an organisation about to be stored
+// with the organisation number number by another path than this service
+// (the import of a paper list): it returns the name in NFC and its
+// skeleton, or the BAD_INPUT that registering it would get.
+func OrganisationName(ctx context.Context, tx pgx.Tx, name, number string) (string, string, error) {
+	name, err := checkName(name)
+	if err != nil {
+		return "", "", err
+	}
+	skeleton := Skeleton(name)
+	if err := nameUnlike(ctx, tx, skeleton, uuid.Nil, number); err != nil {
+		return "", "", err
+	}
+	return name, skeleton, nil
 }
 
 func errConfusable(existing string) error {
