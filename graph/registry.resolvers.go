@@ -116,7 +116,7 @@ func (r *mutationResolver) ConfirmRepresentation(ctx context.Context, input mode
 	if err != nil {
 		return nil, err
 	}
-	return claimPayload(r.Registry.ConfirmRepresentation(ctx, identity.FromContext(ctx), id))
+	return claimPayload(r.Registry.ConfirmRepresentation(ctx, identity.FromContext(ctx), id, str(input.Reason)))
 }
 
 func (r *mutationResolver) DeclineRepresentation(ctx context.Context, input model.DecideRepresentationInput) (*model.RepresentationClaimPayload, error) {

@@ -230,7 +230,7 @@ type CreateCeremonyInput struct {
 
 type DecideRepresentationInput struct {
 	ClaimID string `json:"claimId"`
-	// Required to decline: the person sees it.
+	// Required to decline (the person sees it); an optional note to confirm.
 	Reason *string `json:"reason,omitempty"`
 }
 

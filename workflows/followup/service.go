@@ -181,6 +181,9 @@ func ValidateActivities(acts []ActivityInput) error {
 			if err := validate.Text(fmt.Sprintf("%s.indicators[%d].name", field, j), ind.Name, 1, 200); err != nil {
 				return err
 			}
+			if err := validate.Text(fmt.Sprintf("%s.indicators[%d].unit", field, j), ind.Unit, 0, 100); err != nil {
+				return err
+			}
 			if ind.Target != nil && !validNumber(*ind.Target) {
 				return apperr.Invalid(field+".indicators.target", "Målvärdet måste vara ett tal mellan 0 och 10^12. / The target must be a number between 0 and 10^12.")
 			}

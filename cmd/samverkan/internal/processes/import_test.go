@@ -79,6 +79,13 @@ func TestImportSignatories(t *testing.T) {
 	out, code = importList(t, db, version, good, "--dry-run")
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "has already signed this version")
+
+	// A look-alike of an organisation already registered (a Greek ο) is
+	// refused as registering it would be.
+	out, code = importList(t, db, version, "name;organisation_number;legal_form;municipality;signed_on\n"+
+		"Föreningen Sοlrosen;802002-5550;ideell förening;Karlstad;2018-04-20\n", "--dry-run")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "confusable with an organisation already registered: Föreningen Solrosen")
 }
 
 // Past years' follow-ups from paper: a dry run reports the bad lines by
