@@ -26,18 +26,21 @@ func TestIndicatorValuesGetTheirPartyOnUpgrade(t *testing.T) {
 	defer sqlDB.Close()
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithDisableGlobalRegistry(true))
 	require.NoError(t, err)
+	// The public body is stored as today's schema has it (later migrations
+	// changed the organisations table), then the schema goes back to
+	// before per-party values.
+	now := time.Now()
+	body := &store.Organisation{Name: "Region Test", OrganisationNumber: "2321000156", LegalForm: "other", Sector: "public", CreatedAt: now}
+	require.NoError(t, store.InsertOrganisation(ctx, db.Pool, body))
 	_, err = p.DownTo(ctx, 13)
 	require.NoError(t, err)
 
-	now := time.Now()
 	user := func(name string) uuid.UUID {
 		u := &store.User{Issuer: "test", Subject: name, Name: name}
 		require.NoError(t, store.UpsertUser(ctx, db.Pool, u))
 		return u.ID
 	}
 	official, sector := user("official"), user("sector")
-	body := &store.Organisation{Name: "Region Test", OrganisationNumber: "2321000156", LegalForm: "other", Sector: "public", CreatedAt: now}
-	require.NoError(t, store.InsertOrganisation(ctx, db.Pool, body))
 	a := &store.Agreement{ID: uuid.New(), Name: "Överenskommelsen", PublicBodyID: body.ID, CreatedAt: now}
 	require.NoError(t, store.InsertAgreement(ctx, db.Pool, a))
 	adopted := time.Date(2018, 1, 30, 0, 0, 0, 0, time.UTC)

@@ -93,7 +93,7 @@ func TestOrganisationNamesCannotImpersonate(t *testing.T) {
 	require.Equal(t, apperr.BadInput, apperr.CodeOf(err), "%v", err)
 }
 
-// Migration 00014 computes the skeleton of the names already stored the
+// Migration 00017 computes the skeleton of the names already stored the
 // way the service does: a name stored before it is found by a look-alike.
 func TestMigrationComputesTheSameSkeletons(t *testing.T) {
 	in := newInstances(t)
