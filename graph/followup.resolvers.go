@@ -106,6 +106,10 @@ func (r *annualFollowUpResolver) MissingReports(ctx context.Context, obj *store.
 	return r.FollowUp.MissingReports(ctx, obj)
 }
 
+func (r *annualReportResolver) DocumentURL(ctx context.Context, obj *store.AnnualReport) (*string, error) {
+	return optional(obj.DocumentURL), nil
+}
+
 func (r *annualReportResolver) AgreementVersion(ctx context.Context, obj *store.AnnualReport) (*store.AgreementVersion, error) {
 	return load(ctx, loaders(ctx).Version, obj.AgreementVersionID)
 }
@@ -117,6 +121,14 @@ func (r *indicatorResolver) ID(ctx context.Context, obj *store.Indicator) (strin
 func (r *indicatorResolver) Values(ctx context.Context, obj *store.Indicator) ([]*store.IndicatorValue, error) {
 	vals, err := loaders(ctx).ValuesOf.Load(ctx, obj.ID)
 	return pointers(vals), err
+}
+
+func (r *indicatorValueResolver) Party(ctx context.Context, obj *store.IndicatorValue) (*model.Party, error) {
+	if obj.Party == "" {
+		return nil, nil // a sum of the parties' values
+	}
+	p := model.Party(strings.ToUpper(obj.Party))
+	return &p, nil
 }
 
 func (r *mutationResolver) CreateActionPlan(ctx context.Context, input model.CreateActionPlanInput) (*model.ActionPlanPayload, error) {
@@ -224,6 +236,8 @@ func (r *Resolver) AnnualReport() AnnualReportResolver { return &annualReportRes
 
 func (r *Resolver) Indicator() IndicatorResolver { return &indicatorResolver{r} }
 
+func (r *Resolver) IndicatorValue() IndicatorValueResolver { return &indicatorValueResolver{r} }
+
 type (
 	actionPlanResolver     struct{ *Resolver }
 	activityResolver       struct{ *Resolver }
@@ -231,4 +245,5 @@ type (
 	annualFollowUpResolver struct{ *Resolver }
 	annualReportResolver   struct{ *Resolver }
 	indicatorResolver      struct{ *Resolver }
+	indicatorValueResolver struct{ *Resolver }
 )

@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	FailedDelivery() FailedDeliveryResolver
 	HistoryEvent() HistoryEventResolver
 	Indicator() IndicatorResolver
+	IndicatorValue() IndicatorValueResolver
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	Organisation() OrganisationResolver
@@ -145,6 +146,7 @@ type ComplexityRoot struct {
 	AnnualReport struct {
 		AgreementVersion func(childComplexity int) int
 		Body             func(childComplexity int) int
+		DocumentURL      func(childComplexity int) int
 		PublishedOn      func(childComplexity int) int
 		Title            func(childComplexity int) int
 		Year             func(childComplexity int) int
@@ -266,6 +268,7 @@ type ComplexityRoot struct {
 	}
 
 	IndicatorValue struct {
+		Party func(childComplexity int) int
 		Value func(childComplexity int) int
 		Year  func(childComplexity int) int
 	}
@@ -391,8 +394,9 @@ type ComplexityRoot struct {
 	}
 
 	OrganisationConnection struct {
-		Edges    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	OrganisationEdge struct {
@@ -423,6 +427,7 @@ type ComplexityRoot struct {
 		DisputeResolution       func(childComplexity int) int
 		Documents               func(childComplexity int) int
 		Drafts                  func(childComplexity int) int
+		EffectiveEndDate        func(childComplexity int) int
 		EndDate                 func(childComplexity int) int
 		ExpectedGains           func(childComplexity int) int
 		FollowUpIndicators      func(childComplexity int) int
@@ -473,8 +478,9 @@ type ComplexityRoot struct {
 	}
 
 	PartnershipConnection struct {
-		Edges    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	PartnershipDocument struct {
@@ -748,6 +754,7 @@ type AnnualFollowUpResolver interface {
 	MissingReports(ctx context.Context, obj *store.Instance) ([]string, error)
 }
 type AnnualReportResolver interface {
+	DocumentURL(ctx context.Context, obj *store.AnnualReport) (*string, error)
 	AgreementVersion(ctx context.Context, obj *store.AnnualReport) (*store.AgreementVersion, error)
 }
 type CeremonyResolver interface {
@@ -789,6 +796,9 @@ type IndicatorResolver interface {
 	ID(ctx context.Context, obj *store.Indicator) (string, error)
 
 	Values(ctx context.Context, obj *store.Indicator) ([]*store.IndicatorValue, error)
+}
+type IndicatorValueResolver interface {
+	Party(ctx context.Context, obj *store.IndicatorValue) (*model.Party, error)
 }
 type MutationResolver interface {
 	Ping(ctx context.Context) (bool, error)
@@ -892,6 +902,7 @@ type PartnershipResolver interface {
 	OwnInitiative(ctx context.Context, obj *iop.Partnership) (bool, error)
 	StartDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error)
 	EndDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error)
+	EffectiveEndDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error)
 	NoticeMonths(ctx context.Context, obj *iop.Partnership) (int, error)
 	PublicBody(ctx context.Context, obj *iop.Partnership) (*store.Organisation, error)
 	IdeaBasedParties(ctx context.Context, obj *iop.Partnership) ([]*store.Organisation, error)
@@ -1349,6 +1360,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AnnualReport.Body(childComplexity), true
+	case "AnnualReport.documentUrl":
+		if e.ComplexityRoot.AnnualReport.DocumentURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnualReport.DocumentURL(childComplexity), true
 	case "AnnualReport.publishedOn":
 		if e.ComplexityRoot.AnnualReport.PublishedOn == nil {
 			break
@@ -1786,6 +1803,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Indicator.Values(childComplexity), true
 
+	case "IndicatorValue.party":
+		if e.ComplexityRoot.IndicatorValue.Party == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorValue.Party(childComplexity), true
 	case "IndicatorValue.value":
 		if e.ComplexityRoot.IndicatorValue.Value == nil {
 			break
@@ -2732,6 +2755,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganisationConnection.PageInfo(childComplexity), true
+	case "OrganisationConnection.totalCount":
+		if e.ComplexityRoot.OrganisationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationConnection.TotalCount(childComplexity), true
 
 	case "OrganisationEdge.cursor":
 		if e.ComplexityRoot.OrganisationEdge.Cursor == nil {
@@ -2844,6 +2873,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Partnership.Drafts(childComplexity), true
+	case "Partnership.effectiveEndDate":
+		if e.ComplexityRoot.Partnership.EffectiveEndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.EffectiveEndDate(childComplexity), true
 	case "Partnership.endDate":
 		if e.ComplexityRoot.Partnership.EndDate == nil {
 			break
@@ -3105,6 +3140,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnershipConnection.PageInfo(childComplexity), true
+	case "PartnershipConnection.totalCount":
+		if e.ComplexityRoot.PartnershipConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipConnection.TotalCount(childComplexity), true
 
 	case "PartnershipDocument.createdAt":
 		if e.ComplexityRoot.PartnershipDocument.CreatedAt == nil {
@@ -4255,6 +4296,8 @@ func (ec *executionContext) childFields_AnnualReport(ctx context.Context, field 
 		return ec.fieldContext_AnnualReport_body(ctx, field)
 	case "publishedOn":
 		return ec.fieldContext_AnnualReport_publishedOn(ctx, field)
+	case "documentUrl":
+		return ec.fieldContext_AnnualReport_documentUrl(ctx, field)
 	case "agreementVersion":
 		return ec.fieldContext_AnnualReport_agreementVersion(ctx, field)
 	}
@@ -4497,6 +4540,8 @@ func (ec *executionContext) childFields_IndicatorValue(ctx context.Context, fiel
 		return ec.fieldContext_IndicatorValue_year(ctx, field)
 	case "value":
 		return ec.fieldContext_IndicatorValue_value(ctx, field)
+	case "party":
+		return ec.fieldContext_IndicatorValue_party(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IndicatorValue", field.Name)
 }
@@ -4611,6 +4656,8 @@ func (ec *executionContext) childFields_OrganisationConnection(ctx context.Conte
 		return ec.fieldContext_OrganisationConnection_edges(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_OrganisationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_OrganisationConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganisationConnection", field.Name)
 }
@@ -4667,6 +4714,8 @@ func (ec *executionContext) childFields_Partnership(ctx context.Context, field g
 		return ec.fieldContext_Partnership_startDate(ctx, field)
 	case "endDate":
 		return ec.fieldContext_Partnership_endDate(ctx, field)
+	case "effectiveEndDate":
+		return ec.fieldContext_Partnership_effectiveEndDate(ctx, field)
 	case "noticeMonths":
 		return ec.fieldContext_Partnership_noticeMonths(ctx, field)
 	case "publicBody":
@@ -4775,6 +4824,8 @@ func (ec *executionContext) childFields_PartnershipConnection(ctx context.Contex
 		return ec.fieldContext_PartnershipConnection_edges(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_PartnershipConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PartnershipConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipConnection", field.Name)
 }
@@ -7959,6 +8010,29 @@ func (ec *executionContext) fieldContext_AnnualReport_publishedOn(_ context.Cont
 	return graphql.NewScalarFieldContext("AnnualReport", field, false, false, "Date")
 }
 
+func (ec *executionContext) _AnnualReport_documentUrl(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnualReport_documentUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AnnualReport().DocumentURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnnualReport_documentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnualReport", field, true, true, "String")
+}
+
 func (ec *executionContext) _AnnualReport_agreementVersion(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9702,6 +9776,29 @@ func (ec *executionContext) _IndicatorValue_value(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_IndicatorValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorValue", field, false, false, "Float")
+}
+
+func (ec *executionContext) _IndicatorValue_party(ctx context.Context, field graphql.CollectedField, obj *store.IndicatorValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorValue_party(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IndicatorValue().Party(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Party) graphql.Marshaler {
+			return ec.marshalOParty2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorValue_party(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndicatorValue", field, true, true, "Party")
 }
 
 func (ec *executionContext) _MarkNotificationReadPayload_unreadCount(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationReadPayload) (ret graphql.Marshaler) {
@@ -13470,6 +13567,29 @@ func (ec *executionContext) fieldContext_OrganisationConnection_pageInfo(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _OrganisationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationConnection", field, false, false, "Int")
+}
+
 func (ec *executionContext) _OrganisationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13871,6 +13991,29 @@ func (ec *executionContext) _Partnership_endDate(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Partnership_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partnership", field, true, true, "Date")
+}
+
+func (ec *executionContext) _Partnership_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partnership_effectiveEndDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partnership().EffectiveEndDate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partnership_effectiveEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Partnership", field, true, true, "Date")
 }
 
@@ -15024,6 +15167,29 @@ func (ec *executionContext) fieldContext_PartnershipConnection_pageInfo(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PartnershipDocument_id(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
@@ -24086,6 +24252,12 @@ func (ec *executionContext) _AnnualReport(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "documentUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnnualReport_documentUrl(ctx, field, obj)
+				})
 		case "agreementVersion":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -24925,13 +25097,19 @@ func (ec *executionContext) _IndicatorValue(ctx context.Context, sel ast.Selecti
 		case "year":
 			out.Values[i] = ec._IndicatorValue_year(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "value":
 			out.Values[i] = ec._IndicatorValue_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "party":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IndicatorValue_party(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25817,6 +25995,11 @@ func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "totalCount":
+			out.Values[i] = ec._OrganisationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26016,6 +26199,12 @@ func (ec *executionContext) _Partnership(ctx context.Context, sel ast.SelectionS
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Partnership_endDate(ctx, field, obj)
+				})
+		case "effectiveEndDate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Partnership_effectiveEndDate(ctx, field, obj)
 				})
 		case "noticeMonths":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -26351,6 +26540,11 @@ func (ec *executionContext) _PartnershipConnection(ctx context.Context, sel ast.
 			}
 		case "pageInfo":
 			out.Values[i] = ec._PartnershipConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PartnershipConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30404,6 +30598,22 @@ func (ec *executionContext) marshalOPartnershipReport2ᚕᚖgithubᚗcomᚋsamve
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOParty2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx context.Context, v any) (*model.Party, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Party)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOParty2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐParty(ctx context.Context, sel ast.SelectionSet, v *model.Party) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOPrinciple2ᚕgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐPrincipleᚄ(ctx context.Context, v any) ([]model.Principle, error) {

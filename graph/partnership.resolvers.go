@@ -255,6 +255,11 @@ func (r *partnershipResolver) EndDate(ctx context.Context, obj *iop.Partnership)
 	return &obj.Record.EndDate, nil
 }
 
+func (r *partnershipResolver) EffectiveEndDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error) {
+	end := obj.EffectiveEnd()
+	return &end, nil
+}
+
 func (r *partnershipResolver) NoticeMonths(ctx context.Context, obj *iop.Partnership) (int, error) {
 	return obj.Record.NoticeMonths, nil
 }
@@ -450,13 +455,16 @@ func (r *queryResolver) Partnerships(ctx context.Context, state *string, first *
 	if err != nil {
 		return nil, err
 	}
-	return partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string { return cursor(p.Record.ID.String()) }), nil
+	conn := partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string { return cursor(p.Record.ID.String()) })
+	if selects(ctx, "totalCount") {
+		if conn.TotalCount, err = r.IOP.CountByState(ctx, identity.FromContext(ctx), page.State); err != nil {
+			return nil, err
+		}
+	}
+	return conn, nil
 }
 
 func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int, first *int, after *string) (*model.PartnershipConnection, error) {
-	if withinDays < 0 || withinDays > 3650 {
-		return nil, apperr.Invalid("withinDays", "withinDays ska vara 0–3650. / withinDays must be 0–3650.")
-	}
 	n, err := pageSize(first)
 	if err != nil {
 		return nil, err
@@ -476,9 +484,15 @@ func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int
 	if err != nil {
 		return nil, err
 	}
-	return partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string {
-		return cursor(timeCursorPart(p.Record.EndDate), p.Record.ID.String())
-	}), nil
+	conn := partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string {
+		return cursor(timeCursorPart(p.EffectiveEnd()), p.Record.ID.String())
+	})
+	if selects(ctx, "totalCount") {
+		if conn.TotalCount, err = r.IOP.CountExpiringWithin(ctx, identity.FromContext(ctx), withinDays); err != nil {
+			return nil, err
+		}
+	}
+	return conn, nil
 }
 
 func (r *Resolver) Contribution() ContributionResolver { return &contributionResolver{r} }

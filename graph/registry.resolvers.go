@@ -116,7 +116,7 @@ func (r *mutationResolver) ConfirmRepresentation(ctx context.Context, input mode
 	if err != nil {
 		return nil, err
 	}
-	return claimPayload(r.Registry.ConfirmRepresentation(ctx, identity.FromContext(ctx), id))
+	return claimPayload(r.Registry.ConfirmRepresentation(ctx, identity.FromContext(ctx), id, str(input.Reason)))
 }
 
 func (r *mutationResolver) DeclineRepresentation(ctx context.Context, input model.DecideRepresentationInput) (*model.RepresentationClaimPayload, error) {
@@ -229,6 +229,11 @@ func (r *queryResolver) Organisations(ctx context.Context, search *string, first
 		return nil, err
 	}
 	conn := &model.OrganisationConnection{PageInfo: &model.PageInfo{}, Edges: []*model.OrganisationEdge{}}
+	if selects(ctx, "totalCount") {
+		if conn.TotalCount, err = r.Registry.CountOrganisations(ctx, p.Search); err != nil {
+			return nil, err
+		}
+	}
 	if len(rows) > n {
 		rows, conn.PageInfo.HasNextPage = rows[:n], true
 	}

@@ -173,10 +173,12 @@ func (e *Engine) StartTx(ctx context.Context, tx pgx.Tx, p StartParams) (*store.
 	if data == nil {
 		data = map[string]any{}
 	}
+	// An instance may start in a final state (a past year recorded as done).
+	spec, _ := def.State(start)
 	in := &store.Instance{
 		ID: uuid.New(), Kind: def.Kind, DefinitionVersion: def.Version, SubjectType: p.SubjectType,
 		SubjectID: p.SubjectID, Scopes: p.Scopes, State: string(start), StateEnteredAt: now,
-		Round: 1, Data: data, Version: 1, CreatedAt: now, UpdatedAt: now,
+		Round: 1, Data: data, Version: 1, Final: spec.Final, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := store.InsertInstance(ctx, tx, in); err != nil {
 		return nil, err
@@ -309,7 +311,7 @@ func (p FireParams) chooseTransition(def *Definition, in *store.Instance) (*Tran
 	}
 	t, ok := def.Transition(name)
 	if !ok {
-		return nil, apperr.New(apperr.BadInput, "%q är ingen åtgärd i %s. / %q is not an action of %s.", validate.Clip(name), def.Title, validate.Clip(name), def.Kind)
+		return nil, apperr.Invalid("transition", "%q är ingen åtgärd i %s. / %q is not an action of %s.", validate.Clip(name), def.Title, validate.Clip(name), def.Kind)
 	}
 	if p.OnlyApproval && t.Quorum == nil {
 		return nil, apperr.Invalid("transition", "%q beslutas inte genom godkännanden; använd dess egen mutation. / %q is not decided by approvals; use its own mutation.", t.Name, t.Name)
@@ -892,6 +894,10 @@ func StartEach[T any](ctx context.Context, e *Engine, items []T, start func(ctx 
 // generic approve command; every other step has a typed command in its
 // workflow's package). When the quorum is complete the state moves.
 func (e *Engine) Approve(ctx context.Context, pr authz.Principal, st Step, transition string) (*store.Instance, error) {
+	// The approval's reason is what the API calls its comment.
+	if err := validate.Text("comment", st.Reason, 0, MaxReason); err != nil {
+		return nil, err
+	}
 	res, err := e.Fire(ctx, FireParams{InstanceID: st.ID, Transition: transition, Actor: pr, ExpectedVersion: st.ExpectedVersion,
 		Reason: st.Reason, OnlyApproval: true})
 	if err != nil {

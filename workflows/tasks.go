@@ -27,46 +27,9 @@ type Task struct {
 // change first). It reads a bounded number of statements whatever the
 // queue's length: the candidates, their approvals and their timers.
 func (e *Engine) Tasks(ctx context.Context, pr authz.Principal) ([]Task, error) {
-	if !pr.Authenticated() {
-		return nil, nil
-	}
-	var scopes []string
-	all := false
-	for _, a := range e.policy.Assignments(pr) {
-		if a.Scope == authz.ScopeAll {
-			all = true
-		}
-		scopes = append(scopes, a.Scope)
-	}
-	if len(scopes) == 0 {
-		return nil, nil
-	}
-	candidates, err := store.OpenInstancesInScopes(ctx, e.db.Pool, scopes, all)
-	if err != nil {
+	candidates, liveOf, soonest, err := e.taskCandidates(ctx, pr)
+	if err != nil || len(candidates) == 0 {
 		return nil, err
-	}
-	candidates = e.visible(ctx, pr, candidates)
-	ids := make([]uuid.UUID, len(candidates))
-	for i, in := range candidates {
-		ids[i] = in.ID
-	}
-	approvals, err := store.LiveApprovalsOf(ctx, e.db.Pool, ids)
-	if err != nil {
-		return nil, err
-	}
-	timers, err := store.PendingTimersOf(ctx, e.db.Pool, ids)
-	if err != nil {
-		return nil, err
-	}
-	liveOf := map[uuid.UUID][]store.Approval{}
-	for _, a := range approvals {
-		liveOf[a.InstanceID] = append(liveOf[a.InstanceID], a)
-	}
-	soonest := map[uuid.UUID]time.Time{}
-	for _, t := range timers {
-		if cur, ok := soonest[t.InstanceID]; !ok || t.FireAt.Before(cur) {
-			soonest[t.InstanceID] = t.FireAt
-		}
 	}
 	var out []Task
 	for _, in := range candidates {
@@ -109,4 +72,49 @@ func (e *Engine) Tasks(ctx context.Context, pr authz.Principal) ([]Task, error) 
 		}
 	})
 	return out, nil
+}
+
+// taskCandidates reads the open instances in pr's scopes that pr may see,
+// with their live approvals and their soonest pending timer.
+func (e *Engine) taskCandidates(ctx context.Context, pr authz.Principal) ([]*store.Instance, map[uuid.UUID][]store.Approval, map[uuid.UUID]time.Time, error) {
+	if !pr.Authenticated() {
+		return nil, nil, nil, nil
+	}
+	var scopes []string
+	all := false
+	for _, a := range e.policy.Assignments(pr) {
+		all = all || a.Scope == authz.ScopeAll
+		scopes = append(scopes, a.Scope)
+	}
+	if len(scopes) == 0 {
+		return nil, nil, nil, nil
+	}
+	candidates, err := store.OpenInstancesInScopes(ctx, e.db.Pool, scopes, all)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	candidates = e.visible(ctx, pr, candidates)
+	ids := make([]uuid.UUID, len(candidates))
+	for i, in := range candidates {
+		ids[i] = in.ID
+	}
+	approvals, err := store.LiveApprovalsOf(ctx, e.db.Pool, ids)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	timers, err := store.PendingTimersOf(ctx, e.db.Pool, ids)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	liveOf := map[uuid.UUID][]store.Approval{}
+	for _, a := range approvals {
+		liveOf[a.InstanceID] = append(liveOf[a.InstanceID], a)
+	}
+	soonest := map[uuid.UUID]time.Time{}
+	for _, t := range timers {
+		if cur, ok := soonest[t.InstanceID]; !ok || t.FireAt.Before(cur) {
+			soonest[t.InstanceID] = t.FireAt
+		}
+	}
+	return candidates, liveOf, soonest, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/config"
+	"github.com/samverkan/samverkan/workflows/followup"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
 
@@ -68,6 +69,60 @@ func importCommand() *cli.Command {
 						"%d rows, %d valid, %d with problems, %d imported (%d new organisations)\n",
 						rep.Rows, rep.Valid, len(rep.Problems), rep.Imported, rep.NewOrganisations,
 						rep.Rows, rep.Valid, len(rep.Problems), rep.Imported, rep.NewOrganisations)
+				}
+				if len(rep.Problems) > 0 {
+					msg := "Inget importerades: rätta raderna ovan och kör igen. / Nothing was imported: fix the lines above and run again."
+					if cmd.Bool("dry-run") {
+						msg = "Listan har problem. / The list has problems."
+					}
+					return cli.Exit(msg, 1)
+				}
+				return nil
+			}),
+		}, {
+			Name: "followups",
+			Usage: "record past years' annual follow-ups, done before the installation, on an agreement version: a CSV with the header " +
+				"year,title,published_on[,url] (comma or semicolon separated; title is the annual report's, url an optional link to it)",
+			Flags: append(config.Flags(config.Tool),
+				&cli.StringFlag{Name: "file", Required: true, Usage: "the CSV file"},
+				&cli.StringFlag{Name: "agreement-version", Required: true, Usage: "the version's id (UUID or GraphQL ID)"},
+				&cli.BoolFlag{Name: "dry-run", Usage: "check every line and report problems; change nothing"},
+				&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+			),
+			Action: withSchema(func(ctx context.Context, a *app.App, cmd *cli.Command) error {
+				version, err := parseVersionID(cmd.String("agreement-version"))
+				if err != nil {
+					return cli.Exit(personMessage(err), 2)
+				}
+				f, err := os.Open(cmd.String("file"))
+				if err != nil {
+					return cli.Exit(fmt.Sprintf("Filen %q går inte att öppna. / The file %q cannot be opened: %v", cmd.String("file"), cmd.String("file"), errors.Unwrap(err)), 2)
+				}
+				defer f.Close()
+				rows, problems, err := followup.ReadImportCSV(f)
+				if err != nil {
+					return cli.Exit(personMessage(err), 2)
+				}
+				if err := a.Build(ctx); err != nil {
+					return err
+				}
+				progress := newProgress(os.Stderr)
+				rep, err := a.Services.FollowUp.Import(ctx, authz.SystemPrincipal, version, rows, problems, cmd.Bool("dry-run"),
+					func(done, total int) { progress.Step("importing", done, total) })
+				if err != nil {
+					return err
+				}
+				if cmd.Bool("json") {
+					if err := json.NewEncoder(cmd.Writer).Encode(rep); err != nil {
+						return err
+					}
+				} else {
+					for _, p := range rep.Problems {
+						fmt.Fprintf(cmd.Writer, "rad %d / line %d: %s\n", p.Line, p.Line, p.Reason)
+					}
+					fmt.Fprintf(cmd.Writer, "%d rader, %d giltiga, %d med problem, %d uppföljningar importerade / "+
+						"%d rows, %d valid, %d with problems, %d follow-ups imported\n",
+						rep.Rows, rep.Valid, len(rep.Problems), rep.Imported, rep.Rows, rep.Valid, len(rep.Problems), rep.Imported)
 				}
 				if len(rep.Problems) > 0 {
 					msg := "Inget importerades: rätta raderna ovan och kör igen. / Nothing was imported: fix the lines above and run again."

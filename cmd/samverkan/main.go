@@ -8,6 +8,7 @@
 //	samverkan admin grant        a role, straight in the database
 //	samverkan seed demo          the demo story
 //	samverkan import signatories a paper list of signatories
+//	samverkan import followups   past years' follow-ups, done before the installation
 //	samverkan audit verify       check the hash-chained history
 //	samverkan healthcheck        for container health checks
 //	samverkan version

@@ -230,7 +230,7 @@ type CreateCeremonyInput struct {
 
 type DecideRepresentationInput struct {
 	ClaimID string `json:"claimId"`
-	// Required to decline: the person sees it.
+	// Required to decline (the person sees it); an optional note to confirm.
 	Reason *string `json:"reason,omitempty"`
 }
 
@@ -338,6 +338,8 @@ type OpenRevisionInput struct {
 type OrganisationConnection struct {
 	Edges    []*OrganisationEdge `json:"edges"`
 	PageInfo *PageInfo           `json:"pageInfo"`
+	// How many organisations match over all pages; counted only when asked for.
+	TotalCount int `json:"totalCount"`
 }
 
 type OrganisationEdge struct {
@@ -386,6 +388,8 @@ type PartnershipActionInput struct {
 type PartnershipConnection struct {
 	Edges    []*PartnershipEdge `json:"edges"`
 	PageInfo *PageInfo          `json:"pageInfo"`
+	// How many partnerships the list holds over all its pages (those the viewer may see); counted only when asked for.
+	TotalCount int `json:"totalCount"`
 }
 
 type PartnershipDraftCommentPayload struct {

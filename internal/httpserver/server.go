@@ -44,6 +44,12 @@ type Options struct {
 	GraphiQL bool
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64
+	// MaxDocumentBodyBytes caps the /graphql bodies of requests that carry
+	// credentials (an Authorization header), which may attach a document
+	// in base64: it is at least MaxBodyBytes, and the wiring makes it fit
+	// the largest document (iop.MaxDocumentBody). Anonymous requests,
+	// which attach nothing, keep MaxBodyBytes.
+	MaxDocumentBodyBytes int64
 	// RequestTimeout bounds a request's context, which pgx honours.
 	RequestTimeout time.Duration
 	// CORSOrigins may call /graphql from a browser.
@@ -63,7 +69,7 @@ type Server struct {
 // New builds the server on ln.
 func New(ln net.Listener, o Options) *Server {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", cors(o.CORSOrigins, csrfGuard(withTimeout(bulky(limitBody(requestGuard(o.GraphQL), o.MaxBodyBytes)), o.RequestTimeout))))
+	mux.Handle("/graphql", cors(o.CORSOrigins, csrfGuard(withTimeout(bulky(limitBody(requestGuard(o.GraphQL), o.MaxBodyBytes, max(o.MaxBodyBytes, o.MaxDocumentBodyBytes))), o.RequestTimeout))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -81,7 +87,7 @@ func New(ln net.Listener, o Options) *Server {
 		mux.Handle("GET /graphiql", http.RedirectHandler("/graphiql/", http.StatusMovedPermanently))
 	}
 	if o.Web != nil {
-		mux.Handle("/", withTimeout(limitBody(o.Web, o.MaxBodyBytes), o.RequestTimeout))
+		mux.Handle("/", withTimeout(limitBody(o.Web, o.MaxBodyBytes, o.MaxBodyBytes), o.RequestTimeout))
 	}
 	for pattern, h := range o.Extra {
 		mux.Handle(pattern, h)
@@ -119,18 +125,31 @@ func (s *Server) Serve() error {
 // Shutdown stops accepting requests and waits for running ones.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
 
-func limitBody(h http.Handler, limit int64) http.Handler {
+// limitBody caps a request's body at limit, or at signedIn when the
+// request carries an Authorization header. A body over the cap is
+// BAD_INPUT (413) saying both.
+func limitBody(h http.Handler, limit, signedIn int64) http.Handler {
 	if limit <= 0 {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := limit
+		if r.Header.Get("Authorization") != "" {
+			limit = max(limit, signedIn)
+		}
 		if r.ContentLength > limit {
-			writeJSON(w, http.StatusRequestEntityTooLarge, graphQLError("BAD_INPUT", "Förfrågan är för stor. / The request body is too large."))
+			writeJSON(w, http.StatusRequestEntityTooLarge, errBodyTooLarge(limit))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		h.ServeHTTP(w, r)
 	})
+}
+
+func errBodyTooLarge(limit int64) any {
+	mib := float64(limit) / (1 << 20)
+	return graphQLError("BAD_INPUT", fmt.Sprintf("Förfrågan är för stor: högst %.1f MiB (en inloggad förfrågan rymmer ett dokument på högst 5 MB i base64). / "+
+		"The request body is too large: at most %.1f MiB (a signed-in request holds a document of at most 5 MB in base64).", mib, mib))
 }
 
 // bulkyBytes is the size above which a request counts as bulky: twice the
@@ -275,7 +294,12 @@ func requestGuard(h http.Handler) http.Handler {
 		}
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			writeJSON(w, http.StatusRequestEntityTooLarge, graphQLError("BAD_INPUT", "Förfrågan är för stor. / The request body is too large."))
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				writeJSON(w, http.StatusRequestEntityTooLarge, errBodyTooLarge(tooLarge.Limit))
+			} else {
+				writeJSON(w, http.StatusBadRequest, graphQLError("BAD_INPUT", "Förfrågan kunde inte läsas. / The request body could not be read."))
+			}
 			return
 		}
 		if !utf8.Valid(body) {

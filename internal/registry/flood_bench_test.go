@@ -89,7 +89,7 @@ func BenchmarkOthersReadDuringRegistrationFlood(b *testing.B) {
 				// Each registration that gets through is confirmed, so that
 				// each changes the policy as registering once did.
 				if _, c, err := reg.RegisterOrganisation(context.Background(), flooder, organisation(first+i)); err == nil {
-					if _, err := reg.ConfirmRepresentation(context.Background(), confirmer, c.ID); err == nil {
+					if _, err := reg.ConfirmRepresentation(context.Background(), confirmer, c.ID, ""); err == nil {
 						ok.Add(1)
 					}
 				}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/mail"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -120,10 +119,13 @@ func (s *Service) RegisterOrganisation(ctx context.Context, pr authz.Principal, 
 	now := s.clock.Now()
 	o := &store.Organisation{Name: in.Name, OrganisationNumber: string(num), LegalForm: in.LegalForm, Sector: in.Sector,
 		Municipality: in.Municipality, Website: in.Website, Description: in.Description,
-		ContactEmail: in.ContactEmail, ContactPhone: in.ContactPhone, CreatedAt: now}
+		ContactEmail: in.ContactEmail, ContactPhone: in.ContactPhone, CreatedAt: now, NameSkeleton: Skeleton(in.Name)}
 	var claim *store.Claim
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := s.registrations.TakeTx(ctx, tx, pr.UserID, now); err != nil {
+			return err
+		}
+		if err := nameUnlike(ctx, tx, o.NameSkeleton, uuid.Nil, o.OrganisationNumber); err != nil {
 			return err
 		}
 		if err := store.InsertOrganisation(ctx, tx, o); err != nil {
@@ -207,10 +209,14 @@ func (s *Service) AskToRepresent(ctx context.Context, pr authz.Principal, orgID 
 
 // ConfirmRepresentation: an official (or an admin) confirms that the person
 // represents the organisation; they become its representative, recorded in
-// the organisation's history in the same transaction.
-func (s *Service) ConfirmRepresentation(ctx context.Context, pr authz.Principal, claimID uuid.UUID) (*store.Claim, error) {
+// the organisation's history in the same transaction, with the official's
+// optional note.
+func (s *Service) ConfirmRepresentation(ctx context.Context, pr authz.Principal, claimID uuid.UUID, note string) (*store.Claim, error) {
+	if err := validate.Text("reason", note, 0, 2000); err != nil {
+		return nil, err
+	}
 	var grant authz.Assignment
-	c, err := s.decide(ctx, pr, claimID, "confirmed", "", func(tx pgx.Tx, c *store.Claim, now time.Time) error {
+	c, err := s.decide(ctx, pr, claimID, "confirmed", note, func(tx pgx.Tx, c *store.Claim, now time.Time) error {
 		if s.publicSide(authz.Principal{UserID: c.UserID}) {
 			return errPublicSideClaim()
 		}
@@ -318,6 +324,10 @@ func (s *Service) UpdateOrganisation(ctx context.Context, pr authz.Principal, id
 			return err
 		}
 		o.Name, o.LegalForm, o.Municipality, o.Website = in.Name, in.LegalForm, in.Municipality, in.Website
+		o.NameSkeleton = Skeleton(in.Name)
+		if err := nameUnlike(ctx, tx, o.NameSkeleton, o.ID, o.OrganisationNumber); err != nil {
+			return err
+		}
 		o.Description, o.ContactEmail, o.ContactPhone = in.Description, in.ContactEmail, in.ContactPhone
 		o.UpdatedAt = s.clock.Now()
 		if err := store.UpdateOrganisation(ctx, tx, o); err != nil {
@@ -329,6 +339,20 @@ func (s *Service) UpdateOrganisation(ctx context.Context, pr authz.Principal, id
 	return o, err
 }
 
+// nameUnlike refuses a name whose skeleton another organisation's name
+// (not except's) has; registering a number already registered is the
+// store's CONFLICT instead.
+func nameUnlike(ctx context.Context, tx pgx.Tx, skeleton string, except uuid.UUID, number string) error {
+	existing, err := store.OrganisationNamedLike(ctx, tx, skeleton, except, number)
+	if err != nil {
+		return err
+	}
+	if existing != "" {
+		return errConfusable(existing)
+	}
+	return nil
+}
+
 func actorID(pr authz.Principal) *uuid.UUID {
 	if pr.Authenticated() {
 		return &pr.UserID
@@ -337,10 +361,11 @@ func actorID(pr authz.Principal) *uuid.UUID {
 }
 
 func validateOrganisation(in *OrganisationInput, registering bool) error {
-	in.Name = strings.TrimSpace(in.Name)
-	if err := validate.Text("name", in.Name, 1, 300); err != nil {
+	name, err := checkName(in.Name)
+	if err != nil {
 		return err
 	}
+	in.Name = name
 	if !slices.Contains(LegalForms, in.LegalForm) {
 		return apperr.Invalid("legalForm", "Okänd organisationsform %q. / Unknown legal form %q.", validate.Clip(in.LegalForm), validate.Clip(in.LegalForm))
 	}
@@ -384,6 +409,12 @@ func (s *Service) OrganisationsByIDs(ctx context.Context, ids []uuid.UUID) ([]*s
 // ListOrganisations pages through organisations by name.
 func (s *Service) ListOrganisations(ctx context.Context, p store.OrganisationPage) ([]*store.Organisation, error) {
 	return store.ListOrganisations(ctx, s.db.Pool, p)
+}
+
+// CountOrganisations counts the organisations ListOrganisations lists for
+// a search, over all its pages (the register is public).
+func (s *Service) CountOrganisations(ctx context.Context, search string) (int, error) {
+	return store.CountOrganisations(ctx, s.db.Pool, search)
 }
 
 // CanSeePrivate tells whether pr may see an organisation's contact details.

@@ -114,7 +114,7 @@ func TestRegistrationFloodKeepsEveryInstanceRightAndStopsAtTheLimit(t *testing.T
 		for i := range attempts {
 			o, c, err := reg.RegisterOrganisation(context.Background(), flooder, organisation(i))
 			if err == nil {
-				_, err = reg.ConfirmRepresentation(context.Background(), admin, c.ID)
+				_, err = reg.ConfirmRepresentation(context.Background(), admin, c.ID, "")
 			}
 			mu.Lock()
 			if err != nil {

@@ -144,29 +144,36 @@ func IndicatorsOf(ctx context.Context, q Querier, activityIDs []uuid.UUID) ([]*I
 	return out, translate(err, "list indicators")
 }
 
-// IndicatorValue is a measured value.
+// IndicatorValue is a measured value: one party's for a year, or, in a
+// series, the year's sum of the parties' values (Party "", ReportedBy nil).
 type IndicatorValue struct {
 	IndicatorID uuid.UUID
 	Year        int
-	Value       float64
+	// Party is "region" or "sector".
+	Party      string
+	Value      float64
+	ReportedBy uuid.UUID
 }
 
-// SetIndicatorValue records a year's measured value.
-func SetIndicatorValue(ctx context.Context, q Querier, indicatorID uuid.UUID, year int, value float64, by uuid.UUID, at time.Time) error {
-	_, err := q.Exec(ctx, `INSERT INTO indicator_values (indicator_id, year, value, reported_by, reported_at) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (indicator_id, year) DO UPDATE SET value = EXCLUDED.value, reported_by = EXCLUDED.reported_by, reported_at = EXCLUDED.reported_at`,
-		indicatorID, year, value, by, at)
+// SetIndicatorValue records a party's measured value for a year; a later
+// report of the same party and year replaces it, and leaves the other
+// party's value alone.
+func SetIndicatorValue(ctx context.Context, q Querier, indicatorID uuid.UUID, year int, party string, value float64, by uuid.UUID, at time.Time) error {
+	_, err := q.Exec(ctx, `INSERT INTO indicator_values (indicator_id, year, party, value, reported_by, reported_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (indicator_id, year, party) DO UPDATE SET value = EXCLUDED.value, reported_by = EXCLUDED.reported_by, reported_at = EXCLUDED.reported_at`,
+		indicatorID, year, party, value, by, at)
 	return translate(err, "store indicator value")
 }
 
 // IndicatorSeries is an indicator's values over the years, found by name
-// across a version's plans (activities are planned anew each year).
+// across a version's plans (activities are planned anew each year): one
+// value a year, the sum of the parties' values.
 func IndicatorSeries(ctx context.Context, q Querier, versionID uuid.UUID, name string) ([]IndicatorValue, error) {
-	rows, err := q.Query(ctx, `SELECT v.indicator_id, v.year, v.value::float8 FROM indicator_values v
+	rows, err := q.Query(ctx, `SELECT v.indicator_id, v.year, sum(v.value)::float8 FROM indicator_values v
 		JOIN indicators i ON i.id = v.indicator_id
 		JOIN activities a ON a.id = i.activity_id
 		JOIN action_plans p ON p.id = a.action_plan_id
-		WHERE p.agreement_version_id = $1 AND i.name = $2 ORDER BY v.year`, versionID, name)
+		WHERE p.agreement_version_id = $1 AND i.name = $2 GROUP BY v.indicator_id, v.year ORDER BY v.year, v.indicator_id`, versionID, name)
 	if err != nil {
 		return nil, translate(err, "read indicator series")
 	}
@@ -178,15 +185,17 @@ func IndicatorSeries(ctx context.Context, q Querier, versionID uuid.UUID, name s
 	return out, translate(err, "read indicator series")
 }
 
-// IndicatorValues reads the values of indicators.
+// IndicatorValues reads the values of indicators, each party's, by year
+// (the Region's first).
 func IndicatorValues(ctx context.Context, q Querier, ids []uuid.UUID) ([]IndicatorValue, error) {
-	rows, err := q.Query(ctx, `SELECT indicator_id, year, value::float8 FROM indicator_values WHERE indicator_id = ANY($1) ORDER BY year`, ids)
+	rows, err := q.Query(ctx, `SELECT indicator_id, year, party, value::float8, coalesce(reported_by, '00000000-0000-0000-0000-000000000000'::uuid)
+		FROM indicator_values WHERE indicator_id = ANY($1) ORDER BY year, party`, ids)
 	if err != nil {
 		return nil, translate(err, "read indicator values")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (IndicatorValue, error) {
 		var v IndicatorValue
-		err := r.Scan(&v.IndicatorID, &v.Year, &v.Value)
+		err := r.Scan(&v.IndicatorID, &v.Year, &v.Party, &v.Value, &v.ReportedBy)
 		return v, err
 	})
 	return out, translate(err, "read indicator values")
@@ -238,6 +247,8 @@ type AnnualReport struct {
 	Title              string
 	Body               string
 	PublishedOn        time.Time
+	// DocumentURL links to the published document ("" for none).
+	DocumentURL string
 }
 
 // InsertAnnualReport publishes an annual report.
@@ -245,8 +256,8 @@ func InsertAnnualReport(ctx context.Context, q Querier, r *AnnualReport) error {
 	if r.ID == uuid.Nil {
 		r.ID = uuid.New()
 	}
-	_, err := q.Exec(ctx, `INSERT INTO annual_reports (id, agreement_version_id, year, instance_id, title, body, published_on)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.ID, r.AgreementVersionID, r.Year, r.InstanceID, r.Title, r.Body, r.PublishedOn)
+	_, err := q.Exec(ctx, `INSERT INTO annual_reports (id, agreement_version_id, year, instance_id, title, body, published_on, document_url)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, r.ID, r.AgreementVersionID, r.Year, r.InstanceID, r.Title, r.Body, r.PublishedOn, r.DocumentURL)
 	if isUniqueViolation(err) {
 		return conflictf("Årsberättelsen för %d är redan publicerad. / The annual report for %d is already published.", r.Year, r.Year)
 	}
@@ -255,14 +266,14 @@ func InsertAnnualReport(ctx context.Context, q Querier, r *AnnualReport) error {
 
 // AnnualReportsOf lists a version's annual reports (year 0: all).
 func AnnualReportsOf(ctx context.Context, q Querier, versionID uuid.UUID, year int) ([]*AnnualReport, error) {
-	rows, err := q.Query(ctx, `SELECT id, agreement_version_id, year, instance_id, title, body, published_on FROM annual_reports
+	rows, err := q.Query(ctx, `SELECT id, agreement_version_id, year, instance_id, title, body, published_on, document_url FROM annual_reports
 		WHERE agreement_version_id = $1 AND ($2 = 0 OR year = $2) ORDER BY year`, versionID, year)
 	if err != nil {
 		return nil, translate(err, "list annual reports")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*AnnualReport, error) {
 		var a AnnualReport
-		err := r.Scan(&a.ID, &a.AgreementVersionID, &a.Year, &a.InstanceID, &a.Title, &a.Body, &a.PublishedOn)
+		err := r.Scan(&a.ID, &a.AgreementVersionID, &a.Year, &a.InstanceID, &a.Title, &a.Body, &a.PublishedOn, &a.DocumentURL)
 		return &a, err
 	})
 	return out, translate(err, "list annual reports")

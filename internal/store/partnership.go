@@ -174,9 +174,25 @@ func PartnershipsByState(ctx context.Context, q Querier, vis PartnershipVisibili
 	return collectPartnerships(rows, err)
 }
 
-// ExpiringPage pages the partnerships in one of States whose end date is
+// CountPartnershipsByState counts the visible partnerships whose workflow
+// is in a state (every state when state is empty), as PartnershipsByState
+// lists them.
+func CountPartnershipsByState(ctx context.Context, q Querier, vis PartnershipVisibility, state string) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*)`+partnershipFrom+`
+		WHERE `+visibleClause+` AND w.kind = 'partnership' AND ($3 = '' OR w.state = $3)`,
+		vis.All, vis.Orgs, state).Scan(&n)
+	return n, translate(err, "count partnerships")
+}
+
+// effectiveEnd is the day a partnership ends: its end date, or the day its
+// termination takes effect when sooner (least ignores a NULL terminated_on).
+const effectiveEnd = `least(p.end_date, p.terminated_on)`
+
+// ExpiringPage pages the partnerships in one of States whose effective end
+// date (the end date, or the day a termination takes effect when sooner) is
 // between From and To (inclusive), soonest first, after a cursor (the
-// previous page's last end date and id).
+// previous page's last effective end date and id).
 type ExpiringPage struct {
 	States   []string
 	From, To time.Time
@@ -194,9 +210,19 @@ func ExpiringPartnerships(ctx context.Context, q Querier, vis PartnershipVisibil
 	}
 	rows, err := q.Query(ctx, `SELECT `+partnershipColumns+partnershipFrom+`
 		WHERE `+visibleClause+` AND p.activated_at IS NOT NULL AND w.kind = 'partnership' AND w.state = ANY($3)
-		  AND p.end_date BETWEEN $4 AND $5 AND (p.end_date, p.id) > ($6, $7)
-		ORDER BY p.end_date, p.id LIMIT $8`, vis.All, vis.Orgs, p.States, from, p.To, afterEnd, afterID, p.Limit)
+		  AND `+effectiveEnd+` BETWEEN $4 AND $5 AND (`+effectiveEnd+`, p.id) > ($6, $7)
+		ORDER BY `+effectiveEnd+`, p.id LIMIT $8`, vis.All, vis.Orgs, p.States, from, p.To, afterEnd, afterID, p.Limit)
 	return collectPartnerships(rows, err)
+}
+
+// CountExpiringPartnerships counts the visible partnerships that end soon,
+// as ExpiringPartnerships lists them (its cursor and limit aside).
+func CountExpiringPartnerships(ctx context.Context, q Querier, vis PartnershipVisibility, p ExpiringPage) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*)`+partnershipFrom+`
+		WHERE `+visibleClause+` AND p.activated_at IS NOT NULL AND w.kind = 'partnership' AND w.state = ANY($3)
+		  AND `+effectiveEnd+` BETWEEN $4 AND $5`, vis.All, vis.Orgs, p.States, p.From, p.To).Scan(&n)
+	return n, translate(err, "count expiring partnerships")
 }
 
 // ActivatePartnership records the decision: both parties approved the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,6 +23,9 @@ type Organisation struct {
 	ContactPhone       string
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	// NameSkeleton is the form of the name that names which look alike
+	// share (registry.Skeleton); written, never read back.
+	NameSkeleton string
 }
 
 const orgColumns = `id, name, organisation_number, legal_form, sector, municipality, website, description,
@@ -39,9 +43,9 @@ func InsertOrganisation(ctx context.Context, q Querier, o *Organisation) error {
 	if o.ID == uuid.Nil {
 		o.ID = uuid.New()
 	}
-	_, err := q.Exec(ctx, `INSERT INTO organisations (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
+	_, err := q.Exec(ctx, `INSERT INTO organisations (`+orgColumns+`, name_skeleton) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)`,
 		o.ID, o.Name, o.OrganisationNumber, o.LegalForm, o.Sector, o.Municipality, o.Website, o.Description,
-		o.ContactEmail, o.ContactPhone, o.CreatedAt)
+		o.ContactEmail, o.ContactPhone, o.CreatedAt, o.NameSkeleton)
 	if isUniqueViolation(err) {
 		return conflictf("Organisationsnumret %s är redan registrerat. Be organisationens företrädare eller en administratör om behörighet. / Organisation number %s is already registered; ask its representative or an administrator for access.",
 			o.OrganisationNumber[:6]+"-"+o.OrganisationNumber[6:], o.OrganisationNumber[:6]+"-"+o.OrganisationNumber[6:])
@@ -53,8 +57,8 @@ func InsertOrganisation(ctx context.Context, q Querier, o *Organisation) error {
 // UpdateOrganisation writes an organisation's editable fields.
 func UpdateOrganisation(ctx context.Context, q Querier, o *Organisation) error {
 	_, err := q.Exec(ctx, `UPDATE organisations SET name = $2, legal_form = $3, municipality = $4, website = $5,
-		description = $6, contact_email = $7, contact_phone = $8, updated_at = $9 WHERE id = $1`,
-		o.ID, o.Name, o.LegalForm, o.Municipality, o.Website, o.Description, o.ContactEmail, o.ContactPhone, o.UpdatedAt)
+		description = $6, contact_email = $7, contact_phone = $8, updated_at = $9, name_skeleton = $10 WHERE id = $1`,
+		o.ID, o.Name, o.LegalForm, o.Municipality, o.Website, o.Description, o.ContactEmail, o.ContactPhone, o.UpdatedAt, o.NameSkeleton)
 	return translate(err, "update organisation")
 }
 
@@ -62,6 +66,25 @@ func UpdateOrganisation(ctx context.Context, q Querier, o *Organisation) error {
 func GetOrganisation(ctx context.Context, q Querier, id uuid.UUID) (*Organisation, error) {
 	o, err := scanOrg(q.QueryRow(ctx, `SELECT `+orgColumns+` FROM organisations WHERE id = $1`, id))
 	return o, translate(err, "read organisation")
+}
+
+// OrganisationNamedLike returns the name of another organisation (not
+// except, and not one with the organisation number number, which is a
+// conflict of its own) whose name has the skeleton, or "" when there is none: one
+// lookup in the index of skeletons. It holds, until q's transaction ends,
+// a lock on the skeleton, so that two confusable names registered at once
+// do not both pass.
+func OrganisationNamedLike(ctx context.Context, q Querier, skeleton string, except uuid.UUID, number string) (string, error) {
+	if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('organisation name:' || $1, 0))`, skeleton); err != nil {
+		return "", translate(err, "lock an organisation name")
+	}
+	var name string
+	err := q.QueryRow(ctx, `SELECT name FROM organisations WHERE name_skeleton = $1 AND id <> $2 AND organisation_number <> $3
+		ORDER BY created_at LIMIT 1`, skeleton, except, number).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return name, translate(err, "find a confusable organisation name")
 }
 
 // OrganisationByNumber reads the organisation with a number.
@@ -99,6 +122,15 @@ func ListOrganisations(ctx context.Context, q Querier, p OrganisationPage) ([]*O
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Organisation, error) { return scanOrg(r) })
 	return out, translate(err, "list organisations")
+}
+
+// CountOrganisations counts the organisations ListOrganisations lists for
+// a search (every page together).
+func CountOrganisations(ctx context.Context, q Querier, search string) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*) FROM organisations
+		WHERE ($1 = '' OR name ILIKE '%' || $1 || '%' OR organisation_number = $1)`, search).Scan(&n)
+	return n, translate(err, "count organisations")
 }
 
 // Agreement is an Överenskommelse between a public body and the sector.

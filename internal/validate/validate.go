@@ -12,14 +12,23 @@ import (
 )
 
 // Text checks a free-text field: valid UTF-8, no control characters other
-// than line breaks and tabs, and a length in characters between min and max.
+// than line breaks and tabs (so no ANSI escapes, no BEL), no format
+// characters (Unicode category Cf: bidirectional overrides and isolates
+// such as U+202E, zero-width spaces, the byte-order mark, soft hyphens)
+// other than the zero-width joiner and non-joiner (U+200D, U+200C), which
+// emoji sequences and scripts such as Persian and the Indic ones need, and
+// a length in characters between min and max. Every free text a command
+// takes goes through it, in the domain.
 func Text(field, s string, min, max int) error {
 	if !utf8.ValidString(s) {
 		return apperr.Invalid(field, "Texten i %s är inte giltig UTF-8. / The text of %s is not valid UTF-8.", field, field)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
-			return apperr.Invalid(field, "Texten i %s innehåller otillåtna kontrolltecken. / The text of %s contains control characters.", field, field)
+			return apperr.Invalid(field, "Texten i %s innehåller otillåtna kontrolltecken (U+%04X). / The text of %s contains control characters (U+%04X).", field, r, field, r)
+		}
+		if unicode.Is(unicode.Cf, r) && r != zwnj && r != zwj {
+			return apperr.Invalid(field, "Texten i %s innehåller ett osynligt formateringstecken (U+%04X). / The text of %s contains an invisible format character (U+%04X).", field, r, field, r)
 		}
 	}
 	n := utf8.RuneCountInString(s)
@@ -34,6 +43,12 @@ func Text(field, s string, min, max int) error {
 	}
 	return nil
 }
+
+// The joiners that Text allows among the format characters.
+const (
+	zwnj = '\u200c'
+	zwj  = '\u200d'
+)
 
 // URL checks an optional http(s) link.
 func URL(field, s string) error {

@@ -76,6 +76,9 @@ func Definition() *workflows.Definition {
 	deadline := ReportDeadline
 	return &workflows.Definition{
 		Kind: Kind, Version: 1, Title: "Årlig uppföljning / Annual follow-up", Initial: Opened, PublicStart: true, Resource: "followup",
+		// A past year's follow-up done before the installation is imported
+		// as finished.
+		Entry:  []workflows.State{PlanAdopted},
 		Public: func(*store.Instance) bool { return true },
 		Duties: []workflows.Duty{{Action: "followup.report", Title: "rapportera om era aktiviteter / report on your activities",
 			States: []workflows.State{CollectingReports}}},

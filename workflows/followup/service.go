@@ -181,6 +181,9 @@ func ValidateActivities(acts []ActivityInput) error {
 			if err := validate.Text(fmt.Sprintf("%s.indicators[%d].name", field, j), ind.Name, 1, 200); err != nil {
 				return err
 			}
+			if err := validate.Text(fmt.Sprintf("%s.indicators[%d].unit", field, j), ind.Unit, 0, 100); err != nil {
+				return err
+			}
 			if ind.Target != nil && !validNumber(*ind.Target) {
 				return apperr.Invalid(field+".indicators.target", "Målvärdet måste vara ett tal mellan 0 och 10^12. / The target must be a number between 0 and 10^12.")
 			}
@@ -300,7 +303,7 @@ func (s *Service) SubmitReport(ctx context.Context, pr authz.Principal, r Report
 					if !slices.ContainsFunc(inds, func(i *store.Indicator) bool { return i.ID == id }) {
 						return workflows.Note{}, apperr.Invalid("indicatorValues", "Indikatorn hör inte till aktiviteten. / The indicator does not belong to the activity.")
 					}
-					if err := store.SetIndicatorValue(ctx, tx, id, Year(in), v, pr.UserID, now); err != nil {
+					if err := store.SetIndicatorValue(ctx, tx, id, Year(in), party, v, pr.UserID, now); err != nil {
 						return workflows.Note{}, err
 					}
 				}

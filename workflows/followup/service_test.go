@@ -308,3 +308,40 @@ func TestFollowUpsOldestYearFirst(t *testing.T) {
 	}
 	require.Equal(t, []int{2038, 2039, 2040}, years, "as agreementVersion.followUps reads them")
 }
+
+// Both parties report the same indicator of a shared activity: each
+// party's value is kept with who reported it (the second used to overwrite
+// the first), a party's new report replaces only its own value, and the
+// series shows the year's sum of the parties' values.
+func TestSharedIndicatorKeepsEachPartysValue(t *testing.T) {
+	f := newFixture(t)
+	in := f.collecting(t)
+	inds, err := f.FollowUp.Indicators(ctx, []uuid.UUID{f.sharedAct.ID})
+	require.NoError(t, err)
+	ind := inds[0].ID
+
+	in = f.report(t, f.official, in, f.sharedAct, map[uuid.UUID]float64{ind: 9})
+	in = f.report(t, f.councilSector, in, f.sharedAct, map[uuid.UUID]float64{ind: 5})
+	values := func() []store.IndicatorValue {
+		t.Helper()
+		vs, err := f.FollowUp.IndicatorValues(ctx, []uuid.UUID{ind})
+		require.NoError(t, err)
+		return vs
+	}
+	require.Equal(t, []store.IndicatorValue{
+		{IndicatorID: ind, Year: 2040, Party: "region", Value: 9, ReportedBy: f.official.UserID},
+		{IndicatorID: ind, Year: 2040, Party: "sector", Value: 5, ReportedBy: f.councilSector.UserID},
+	}, values())
+
+	// Another official corrects the Region's figure; the sector's stays.
+	other := f.User(t, "Anna Annan", "region_official@region")
+	f.report(t, other, in, f.sharedAct, map[uuid.UUID]float64{ind: 10})
+	require.Equal(t, []store.IndicatorValue{
+		{IndicatorID: ind, Year: 2040, Party: "region", Value: 10, ReportedBy: other.UserID},
+		{IndicatorID: ind, Year: 2040, Party: "sector", Value: 5, ReportedBy: f.councilSector.UserID},
+	}, values())
+
+	series, err := f.FollowUp.IndicatorSeries(ctx, f.version, "Deltagare")
+	require.NoError(t, err)
+	require.Equal(t, []store.IndicatorValue{{IndicatorID: ind, Year: 2040, Value: 15}}, series, "one number a year: the parties' sum")
+}

@@ -2,6 +2,7 @@ package iop
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -177,25 +178,52 @@ func (s *Service) ByState(ctx context.Context, pr authz.Principal, page store.Pa
 	return s.views(ctx, pr, records)
 }
 
-// ExpiringWithin lists one page of the partnerships in force (active, or
-// with an amendment or renewal open) whose end date falls between today and
-// days from today, soonest first. The page's AfterEnd and AfterID continue
+// CountByState counts the partnerships in a state (every state when state
+// is empty) that pr may see, as ByState lists them.
+func (s *Service) CountByState(ctx context.Context, pr authz.Principal, state string) (int, error) {
+	return store.CountPartnershipsByState(ctx, s.db.Pool, s.visibility(ctx, pr), state)
+}
+
+// ExpiringWithin lists one page of the partnerships in force (active, with
+// an amendment or renewal open, or under notice) whose effective end (see
+// EffectiveEnd) falls between today and days (0–3650) from today, soonest
+// first. The page's AfterEnd and AfterID continue
 // from a previous page; its States, From and To are set here.
 func (s *Service) ExpiringWithin(ctx context.Context, pr authz.Principal, days int, page store.ExpiringPage) ([]*Partnership, error) {
-	if days < 0 || days > 3660 {
-		return nil, apperr.Invalid("days", "Ange 0–3660 dagar. / Give 0–3660 days.")
+	page, err := s.expiring(days, page)
+	if err != nil {
+		return nil, err
 	}
 	if page.Limit <= 0 || page.Limit > 500 {
 		page.Limit = 100
 	}
-	day := today(s.eng.Clock().Now())
-	page.States = []string{string(Active), string(AmendmentProposed), string(Renewal)}
-	page.From, page.To = day, day.AddDate(0, 0, days)
 	records, err := store.ExpiringPartnerships(ctx, s.db.Pool, s.visibility(ctx, pr), page)
 	if err != nil {
 		return nil, err
 	}
 	return s.views(ctx, pr, records)
+}
+
+// CountExpiringWithin counts the partnerships ExpiringWithin lists over
+// all its pages.
+func (s *Service) CountExpiringWithin(ctx context.Context, pr authz.Principal, days int) (int, error) {
+	page, err := s.expiring(days, store.ExpiringPage{})
+	if err != nil {
+		return 0, err
+	}
+	return store.CountExpiringPartnerships(ctx, s.db.Pool, s.visibility(ctx, pr), page)
+}
+
+// expiring sets the states and the period of the partnerships expiring
+// within days from today.
+func (s *Service) expiring(days int, page store.ExpiringPage) (store.ExpiringPage, error) {
+	if days < 0 || days > 3650 {
+		return page, apperr.Invalid("withinDays", "Ange 0–3650 dagar. / Give 0–3650 days.")
+	}
+	day := today(s.eng.Clock().Now())
+	page.States = []string{string(Active), string(AmendmentProposed), string(Renewal), string(Terminating)}
+	page.From, page.To = day, day.AddDate(0, 0, days)
+	return page, nil
 }
 
 // ContributionSums sums a partnership's contributions per party, year and
@@ -346,4 +374,19 @@ func (s *Service) Pending(ctx context.Context, pr authz.Principal, id uuid.UUID)
 		return nil, err
 	}
 	return s.eng.PendingApprovals(in, live), nil
+}
+
+// EffectiveEnd is the day the partnership ends: its end date, or the day a
+// termination takes effect when that is sooner.
+func (p *Partnership) EffectiveEnd() time.Time {
+	return EffectiveEnd(p.Record)
+}
+
+// EffectiveEnd is the day a partnership record ends: its end date, or the
+// day its termination takes effect when that is sooner.
+func EffectiveEnd(p *store.Partnership) time.Time {
+	if p.TerminatedOn != nil && p.TerminatedOn.Before(p.EndDate) {
+		return *p.TerminatedOn
+	}
+	return p.EndDate
 }

@@ -28,6 +28,11 @@ const (
 	MaxNoticeMonths = 36
 	// MaxDocumentSize is the largest attached file, 5 MB.
 	MaxDocumentSize = 5 << 20
+	// MaxDocumentBody is the largest request body that attaches a
+	// document: MaxDocumentSize in base64 (4 characters for every 3
+	// bytes) and 64 KiB for the rest of the request. The HTTP server
+	// accepts bodies this large from signed-in callers.
+	MaxDocumentBody = (MaxDocumentSize+2)/3*4 + 64<<10
 	// MaxIdeaBasedParties is the most idea-based parties of one IOP.
 	MaxIdeaBasedParties = 50
 	// MaxContributions is the most contribution lines of one IOP.
@@ -359,6 +364,9 @@ func (d *DocumentInput) validate() error {
 	}
 	d.Title = strings.TrimSpace(d.Title)
 	if err := validate.Text("title", d.Title, 1, 300); err != nil {
+		return err
+	}
+	if err := validate.Text("mediaType", d.MediaType, 0, 200); err != nil {
 		return err
 	}
 	if (d.URL == "") == (d.Content == nil) {

@@ -32,6 +32,7 @@ type ImportRow struct {
 	Municipality       string
 	SignedOn           time.Time
 	number             orgnr.Number
+	skeleton           string
 }
 
 // ImportProblem is an invalid line and why.
@@ -193,6 +194,11 @@ func (s *Service) checkRow(ctx context.Context, tx pgx.Tx, r *ImportRow, v *stor
 		return message(err)
 	}
 	r.number = n
+	name, skeleton, err := registry.OrganisationName(ctx, tx, r.Name, string(n))
+	if err != nil {
+		return message(err)
+	}
+	r.Name, r.skeleton = name, skeleton
 	if prev, dup := seen[n]; dup {
 		return fmt.Sprintf("organisationsnumret %s finns redan på rad %d / organisation number %s is already on line %d", n, prev, n, prev)
 	}
@@ -230,7 +236,7 @@ func (s *Service) importRow(ctx context.Context, tx pgx.Tx, pr authz.Principal, 
 	org, err := store.OrganisationByNumber(ctx, tx, string(r.number))
 	if apperr.IsCode(err, apperr.NotFound) {
 		org = &store.Organisation{Name: r.Name, OrganisationNumber: string(r.number), LegalForm: r.LegalForm,
-			Sector: registry.SectorIdeaBased, Municipality: r.Municipality, CreatedAt: now}
+			Sector: registry.SectorIdeaBased, Municipality: r.Municipality, CreatedAt: now, NameSkeleton: r.skeleton}
 		if err := store.InsertOrganisation(ctx, tx, org); err != nil {
 			return false, err
 		}

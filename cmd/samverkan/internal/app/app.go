@@ -307,16 +307,18 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}
 	a.http = httpserver.New(ln, httpserver.Options{
-		GraphQL:        gql,
-		Web:            pages,
-		Ready:          a.ready,
-		Extra:          extra,
-		Tracing:        cfg.OTLPEndpoint != "",
-		GraphiQL:       cfg.GraphiQL && a.opts.Mode.runsAPI(),
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		RequestTimeout: cfg.RequestTimeout,
-		CORSOrigins:    cfg.CORSOrigins,
-		Logger:         a.log,
+		GraphQL:      gql,
+		Web:          pages,
+		Ready:        a.ready,
+		Extra:        extra,
+		Tracing:      cfg.OTLPEndpoint != "",
+		GraphiQL:     cfg.GraphiQL && a.opts.Mode.runsAPI(),
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		// A signed-in request may attach a document of the size promised.
+		MaxDocumentBodyBytes: iop.MaxDocumentBody,
+		RequestTimeout:       cfg.RequestTimeout,
+		CORSOrigins:          cfg.CORSOrigins,
+		Logger:               a.log,
 	})
 	a.serveCh = make(chan error, 1)
 	go func() { a.serveCh <- a.http.Serve() }()

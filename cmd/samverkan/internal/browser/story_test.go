@@ -109,15 +109,17 @@ func startStory(t *testing.T, o apptest.Options) (*apptest.Env, published) {
 			[]client.IndicatorValueInput{{IndicatorId: a.Indicators[0].Id, Value: value}})
 		require.NoError(t, err)
 	}
+	// Each party reports its own participants; the public page shows the sum.
 	participants := map[int]float64{2018: 120, 2019: 164, 2020: 45}
+	regionShare := map[int]float64{2018: 70, 2019: 94, 2020: 25}
 	for year := 2018; year <= 2020; year++ {
 		env.AdvanceTo(at(year+1, 1, 15, 7))
 		followUp(year) // opened by the periodic job; reporting starts a week later
 		env.AdvanceTo(at(year+1, 1, 23, 9))
 		f := followUp(year)
 		require.Equal(t, "collecting_reports", f.Instance.State)
-		report(official, f, 0, participants[year])
-		report(sector, f, 0, participants[year])
+		report(official, f, 0, regionShare[year])
+		report(sector, f, 0, participants[year]-regionShare[year])
 		report(sector, f, 1, float64(4+year-2018))
 		_, err := client.SubmitFollowUpToCouncil(ctx, as(env, official), f.Instance.Id, "")
 		require.NoError(t, err)

@@ -214,7 +214,7 @@ func register(ctx context.Context, reg *registry.Service, sign *signing.Service,
 		return nil, err
 	}
 	// The official confirms that the registrant represents it.
-	if _, err := reg.ConfirmRepresentation(ctx, official, claim.ID); err != nil {
+	if _, err := reg.ConfirmRepresentation(ctx, official, claim.ID, ""); err != nil {
 		return nil, err
 	}
 	in, err := sign.Apply(ctx, rep, o.ID, version, signing.Declarations{RegionalPerspective: true, DemocraticValues: true, Independent: true})

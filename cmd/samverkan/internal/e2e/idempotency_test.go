@@ -11,7 +11,7 @@ import (
 )
 
 func registerVars(number string) map[string]any {
-	return map[string]any{"o": map[string]any{"name": "Idempotenta föreningen", "organisationNumber": number,
+	return map[string]any{"o": map[string]any{"name": "Idempotenta föreningen " + number, "organisationNumber": number,
 		"legalForm": "IDEELL_FORENING", "sector": "IDEA_BASED"}}
 }
 

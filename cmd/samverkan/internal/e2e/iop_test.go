@@ -187,6 +187,23 @@ func TestPartnershipEndings(t *testing.T) {
 	tr, err := client.TerminatePartnership(ctx, s.as(s.org.rep), id, s.org.org, "Föreningen läggs ned.")
 	require.NoError(t, err)
 	require.Equal(t, "terminating", tr.TerminatePartnership.Partnership.State)
+	// Under notice it ends when the termination takes effect, and is listed
+	// among those expiring by that day.
+	var shown struct {
+		Node                 struct{ EndDate, EffectiveEndDate string }
+		PartnershipsExpiring struct {
+			TotalCount int
+			Edges      []struct {
+				Node struct{ ID, EffectiveEndDate string }
+			}
+		}
+	}
+	s.env.MustDo(nil, `query($id: ID!) { node(id: $id) { ... on Partnership { endDate effectiveEndDate } }
+		partnershipsExpiring(withinDays: 120) { totalCount edges { node { id effectiveEndDate } } } }`, map[string]any{"id": id}, &shown)
+	require.Equal(t, "2021-12-31", shown.Node.EndDate)
+	require.Equal(t, "2019-08-10", shown.Node.EffectiveEndDate)
+	require.Equal(t, 1, shown.PartnershipsExpiring.TotalCount)
+	require.Equal(t, id, shown.PartnershipsExpiring.Edges[0].Node.ID)
 	s.env.AdvanceTo(at(2019, 8, 9, 12))
 	require.Equal(t, "terminating", s.partnership(t, id).State, "the notice period runs three months")
 	s.env.AdvanceTo(at(2019, 8, 10, 12))

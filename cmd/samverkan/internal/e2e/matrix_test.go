@@ -158,9 +158,11 @@ func matrixCases() map[string]matrixCase {
 		},
 		"registerOrganisation": {
 			prepare: func(t *testing.T, f *fixture) {
-				f.vars["number"] = orgNumber(900 + f.s.env.Count("SELECT count(*) FROM organisations"))
+				n := f.s.env.Count("SELECT count(*) FROM organisations")
+				f.vars["number"] = orgNumber(900 + n)
+				f.vars["name"] = fmt.Sprintf("Ny förening %d", n) // names that look alike are refused
 			},
-			query: `mutation($number: String!) { registerOrganisation(input: {organisation: {name: "Ny förening", organisationNumber: $number,
+			query: `mutation($number: String!, $name: String!) { registerOrganisation(input: {organisation: {name: $name, organisationNumber: $number,
 				legalForm: IDEELL_FORENING, sector: IDEA_BASED}}) { organisation { id } } }`,
 			allowed: []string{"admin", "region_official", "region_politician", "council_region", "council_sector", "rep", "other-rep"},
 		},
@@ -191,8 +193,11 @@ func matrixCases() map[string]matrixCase {
 			allowed: []string{"admin", "region_official"},
 		},
 		"updateOrganisation": {
-			prepare: func(t *testing.T, f *fixture) { f.vars["id"] = f.org },
-			query:   `mutation($id: ID!) { updateOrganisation(input: {id: $id, name: "Nytt namn", legalForm: IDEELL_FORENING}) { organisation { name } } }`,
+			prepare: func(t *testing.T, f *fixture) {
+				f.vars["id"] = f.org
+				f.vars["name"] = "Nytt namn " + f.orgUUID.String()[:8] // names that look alike are refused
+			},
+			query:   `mutation($id: ID!, $name: String!) { updateOrganisation(input: {id: $id, name: $name, legalForm: IDEELL_FORENING}) { organisation { name } } }`,
 			allowed: []string{"region_official", "rep"},
 		},
 		"createAgreement": {
@@ -254,8 +259,8 @@ func matrixCases() map[string]matrixCase {
 		},
 		"createActionPlan": {
 			prepare: func(t *testing.T, f *fixture) { f.vars["v"] = f.newVersion(t) },
-			query: `mutation($v: ID!) { createActionPlan(input: {agreementVersionId: $v, year: 2018, activities: [{title: "A", quarters: [1],
-				responsible: BOTH}]}) { actionPlan { year } } }`,
+			query: `mutation($v: ID!) { createActionPlan(input: {agreementVersionId: $v, year: 2018, activities: [{title: "A", description: "Beskrivning", quarters: [1],
+				responsible: BOTH, indicators: [{name: "Deltagare", unit: "personer", target: 10}]}]}) { actionPlan { year } } }`,
 			allowed: []string{"region_official", "council_region", "council_sector"},
 		},
 		"openAnnualFollowUp": {
@@ -276,7 +281,8 @@ func matrixCases() map[string]matrixCase {
 		"sendFollowUpBack": followUpCase("council_review", `sendFollowUpBack(input: {instanceId: $id, reason: "mer"})`,
 			"council_region", "council_sector"),
 		"publishAnnualReport": followUpCase("approved", `publishAnnualReport(input: {instanceId: $id, title: "Å", body: "B"})`, "region_official"),
-		"adoptNextActivityPlan": followUpCase("report_published", `adoptNextActivityPlan(input: {instanceId: $id, activities: []})`,
+		"adoptNextActivityPlan": followUpCase("report_published", `adoptNextActivityPlan(input: {instanceId: $id, activities: [{title: "Nästa", description: "Beskrivning",
+			quarters: [2], responsible: BOTH, indicators: [{name: "Deltagare", unit: "personer"}]}]})`,
 			"region_official", "council_region", "council_sector"),
 		"openRevision": {
 			prepare: func(t *testing.T, f *fixture) { f.vars["v"] = f.newVersion(t) },

@@ -20,7 +20,7 @@ func TestRepresentingAnOrganisationNeedsAnOfficialsConfirmation(t *testing.T) {
 	ctx := t.Context()
 	s.env.AdvanceTo(time.Date(2018, 6, 1, 9, 0, 0, 0, clock.Stockholm))
 	input := func(n int) client.OrganisationInput {
-		return client.OrganisationInput{Name: "Filipstads hembygdsförening", OrganisationNumber: orgNumber(700 + n),
+		return client.OrganisationInput{Name: []string{"Filipstads hembygdsförening", "Filipstads konstförening", "Filipstads schackklubb"}[n], OrganisationNumber: orgNumber(700 + n),
 			LegalForm: client.LegalFormIdeellForening, Sector: client.SectorIdeaBased, Municipality: "Filipstad"}
 	}
 	history := func(kind string) int {

@@ -122,8 +122,9 @@ func TestAgreementRhythm2018To2023(t *testing.T) {
 		f = s.waitForFollowUp(t, year)
 		require.Equal(t, "collecting_reports", f.Instance.State)
 		require.Len(t, f.MissingReports, 3, "region and sector on the shared activity, sector on its own")
-		s.report(t, s.official, f, 0, float64(100+10*(year-2018)))
-		s.report(t, c.sector, f, 0, float64(100+10*(year-2018)))
+		// Each party reports its own participants at the shared conference.
+		s.report(t, s.official, f, 0, float64(60+5*(year-2018)))
+		s.report(t, c.sector, f, 0, float64(40+5*(year-2018)))
 
 		switch year {
 		case 2019:
@@ -175,7 +176,35 @@ func TestAgreementRhythm2018To2023(t *testing.T) {
 	require.Len(t, pub.AnnualReports, 4)
 	require.Equal(t, "Årsberättelse 2020", pub.AnnualReports[2].Title)
 	require.Equal(t, []client.IndicatorValue{{Year: 2018, Value: 100}, {Year: 2019, Value: 110}, {Year: 2020, Value: 120}, {Year: 2021, Value: 130}},
-		pub.IndicatorSeries)
+		pub.IndicatorSeries, "one number a year: the sum of the parties' values")
+	// The indicator keeps each party's value.
+	var plans struct {
+		Node struct {
+			ActionPlans []struct {
+				Year       int
+				Activities []struct {
+					Indicators []struct {
+						Name   string
+						Values []struct {
+							Year  int
+							Party *string
+							Value float64
+						}
+					}
+				}
+			}
+		}
+	}
+	env.MustDo(nil, `query($v: ID!) { node(id: $v) { ... on AgreementVersion { actionPlans { year
+		activities { indicators { name values { year party value } } } } } } }`, map[string]any{"v": s.version}, &plans)
+	require.Equal(t, 2018, plans.Node.ActionPlans[0].Year)
+	shared := plans.Node.ActionPlans[0].Activities[0].Indicators[0]
+	require.Equal(t, "Deltagare", shared.Name)
+	require.Len(t, shared.Values, 2)
+	require.Equal(t, "REGION", *shared.Values[0].Party)
+	require.Equal(t, 60.0, shared.Values[0].Value)
+	require.Equal(t, "SECTOR", *shared.Values[1].Party)
+	require.Equal(t, 40.0, shared.Values[1].Value)
 
 	revisionStory(t, s, c, signers)
 }

@@ -196,6 +196,7 @@ func TestEachSubcommandListsTheFlagsItUses(t *testing.T) {
 		{[]string{"admin", "grant"}, append(slices.Insert(slices.Clone(tool), 7, "oidc-issuer"), "subject", "name", "role", "scope", "help")},
 		{[]string{"seed", "demo"}, append(slices.Insert(slices.Clone(tool), 7, "oidc-issuer"), "help")},
 		{[]string{"import", "signatories"}, append(slices.Clone(tool), "file", "agreement-version", "dry-run", "json", "help")},
+		{[]string{"import", "followups"}, append(slices.Clone(tool), "file", "agreement-version", "dry-run", "json", "help")},
 		{[]string{"audit", "verify"}, append(slices.Clone(database), "json", "help")},
 		{[]string{"migrate", "up"}, append(slices.Clone(database), "help")},
 		{[]string{"migrate", "down"}, append(slices.Clone(database), "yes", "help")},

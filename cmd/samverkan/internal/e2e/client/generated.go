@@ -619,7 +619,7 @@ type AnnualReportsNodeAgreementVersion struct {
 	Typename *string `json:"__typename"`
 	// Published annual reports; give a year for one.
 	AnnualReports []AnnualReport `json:"annualReports"`
-	// An indicator's measured values over the years (by indicator name).
+	// An indicator's measured values over the years (by indicator name): one a year, the sum of the parties' values.
 	IndicatorSeries []IndicatorValue `json:"indicatorSeries"`
 }
 
@@ -2186,8 +2186,12 @@ func (v *IndicatorInput) GetUnit() string { return v.Unit }
 func (v *IndicatorInput) GetTarget() *float64 { return v.Target }
 
 // IndicatorValue includes the requested fields of the GraphQL type IndicatorValue.
+// The GraphQL type's documentation follows.
+//
+// A measured value of an indicator for a year.
 type IndicatorValue struct {
-	Year  int     `json:"year"`
+	Year int `json:"year"`
+	// The reporting party's value, or, where one number a year is shown (indicatorSeries), the sum of the parties' values.
 	Value float64 `json:"value"`
 }
 
@@ -3574,7 +3578,8 @@ type PartnershipFields struct {
 	Id    string `json:"id"`
 	Title string `json:"title"`
 	// The workflow's state, e.g. `negotiation`, `active`, `ended`.
-	State   string `json:"state"`
+	State string `json:"state"`
+	// The agreed end date (a renewal moves it; a termination does not).
 	EndDate string `json:"endDate"`
 	// The public body's money over all years, SEK (decimal).
 	TotalPublicContribution string                                            `json:"totalPublicContribution"`
@@ -4218,7 +4223,8 @@ func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartn
 // public; the rest is visible to the parties' representatives and officials
 // (null for others).
 type PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnership struct {
-	Title            string                                                                                                                         `json:"title"`
+	Title string `json:"title"`
+	// The agreed end date (a renewal moves it; a termination does not).
 	EndDate          string                                                                                                                         `json:"endDate"`
 	PublicBody       *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipPublicBodyOrganisation        `json:"publicBody"`
 	IdeaBasedParties []PartnershipsExpiringPartnershipsExpiringPartnershipConnectionEdgesPartnershipEdgeNodePartnershipIdeaBasedPartiesOrganisation `json:"ideaBasedParties"`
@@ -4293,7 +4299,7 @@ func (v *PartnershipsExpiringPartnershipsExpiringPartnershipConnectionPageInfo) 
 
 // PartnershipsExpiringResponse is returned by PartnershipsExpiring on success.
 type PartnershipsExpiringResponse struct {
-	// Running partnerships whose period ends within the given number of days, soonest first (at most 100 per page).
+	// Running partnerships (under notice too) whose effectiveEndDate is within the given number of days (0–3650), soonest first (at most 100 per page).
 	PartnershipsExpiring PartnershipsExpiringPartnershipsExpiringPartnershipConnection `json:"partnershipsExpiring"`
 }
 
