@@ -261,7 +261,7 @@ func (h *Handler) decideRequest(w http.ResponseWriter, r *http.Request) {
 	decision := r.PathValue("decision")
 	switch decision {
 	case "confirm":
-		_, err = h.o.Registry.ConfirmRepresentation(r.Context(), pr, id)
+		_, err = h.o.Registry.ConfirmRepresentation(r.Context(), pr, id, r.PostForm.Get("note"))
 	case "decline":
 		_, err = h.o.Registry.DeclineRepresentation(r.Context(), pr, id, r.PostForm.Get("reason"))
 	default:

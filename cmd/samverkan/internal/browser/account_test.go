@@ -45,7 +45,7 @@ func applyForSigning(t *testing.T, env *apptest.Env, name, number string) uuid.U
 		LegalForm: "ideell_forening", Sector: registry.SectorIdeaBased, Municipality: "Filipstad",
 		Description: "En förening i Filipstad.", ContactEmail: "kontakt@example.org"})
 	require.NoError(t, err)
-	_, err = svc.Registry.ConfirmRepresentation(ctx, official, claim.ID)
+	_, err = svc.Registry.ConfirmRepresentation(ctx, official, claim.ID, "")
 	require.NoError(t, err)
 	versions, err := svc.Registry.CurrentVersions(ctx)
 	require.NoError(t, err)
