@@ -73,7 +73,9 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
-		if e := c.get(key, gen); e != nil {
+		// A client's Cache-Control: no-cache asks for an answer computed
+		// now (which is then kept).
+		if e := c.get(key, gen); e != nil && !strings.Contains(r.Header.Get("Cache-Control"), "no-cache") {
 			c.hits.Add(1)
 			c.write(w, r, e, "hit")
 			return
