@@ -11,11 +11,11 @@ import (
 // the new public generation (migration 00020).
 const PublicChannel = "samverkan_public"
 
-// PublicGeneration reads the number of committed changes to public data.
-// Numbers become visible in commit order.
+// PublicGeneration reads the number of committed changes to public data:
+// every change it counts is visible to statements that start after it.
 func PublicGeneration(ctx context.Context, q Querier) (int64, error) {
 	var n int64
-	err := q.QueryRow(ctx, `SELECT seq FROM public_generation`).Scan(&n)
+	err := q.QueryRow(ctx, `SELECT public_generation_now()`).Scan(&n)
 	return n, translate(err, "read the public generation")
 }
 
@@ -45,7 +45,7 @@ func TablesWithoutPublicTrigger(ctx context.Context, q Querier) ([]string, error
 		WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
 		  AND c.relname NOT LIKE 'river%'
 		  AND c.relname NOT IN ('goose_db_version', 'idempotency_keys', 'rate_limit_hits', 'web_sessions',
-		                        'policy_version', 'public_generation', 'public_generation_pending')
+		                        'policy_version', 'public_generation_pending')
 		  AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'public_data_changed')
 		ORDER BY 1`)
 	if err != nil {
