@@ -154,7 +154,7 @@ func loadTargets(ctx context.Context, db *pgxpool.Pool) (*targets, error) {
 		if n%100 == 0 {
 			c := &t.cursors[len(t.cursors)-1]
 			*c = append(*c, pageCursor{signed: signed, id: id,
-				text: base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(signed.UnixMicro(), 10) + "|" + id.String()))})
+				text: signatoryCursor(id)})
 		}
 		return nil
 	}); err != nil {
@@ -176,6 +176,13 @@ func loadTargets(ctx context.Context, db *pgxpool.Pool) (*targets, error) {
 		return nil, errors.New("the dataset has no signatories or no instances with a long history")
 	}
 	return t, nil
+}
+
+// signatoryCursor is the service's cursor after a signatory (graph/relay.go:
+// the JSON list of its parts, base64url).
+func signatoryCursor(id uuid.UUID) string {
+	raw, _ := json.Marshal([]string{id.String()})
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
 // rngs gives each worker its own random source.
