@@ -18,10 +18,9 @@ type ctxKey struct{}
 
 // request is what the GraphQL layer reports about one request.
 type request struct {
-	c         *Cache
-	considers bool // the request is anonymous and its answer may be kept
-	query     bool // the operation was a query by the anonymous principal
-	failed    bool
+	c      *Cache
+	query  bool // the operation was a query by the anonymous principal
+	failed bool
 }
 
 // Outcome is what the GraphQL layer knows once an operation has answered.
