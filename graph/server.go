@@ -21,8 +21,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/samverkan/samverkan/internal/apperr"
+	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/observe"
+	"github.com/samverkan/samverkan/internal/publiccache"
 )
 
 // HandlerOptions configure the GraphQL endpoint.
@@ -124,6 +126,13 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 			name = oc.OperationName
 			if name == "" && oc.Operation != nil {
 				name = oc.Operation.Name
+			}
+			if oc.Operation != nil {
+				publiccache.Report(ctx, publiccache.Outcome{
+					Mutation:       oc.Operation.Operation != ast.Query,
+					AnonymousQuery: oc.Operation.Operation == ast.Query && identity.FromContext(ctx) == authz.Anonymous,
+					Errors:         resp == nil || len(resp.Errors) > 0,
+				})
 			}
 		}
 		observe.Info(ctx).SetOperation(name)

@@ -101,6 +101,12 @@ type Config struct {
 	// register in any hour, counted across every process; 0 allows any
 	// number.
 	RegistrationsPerHour int
+	// PublicCacheBytes bounds the public-read cache (answers to anonymous
+	// queries); 0 turns it off.
+	PublicCacheBytes int
+	// PublicCacheTrustNotify lets the cache rely on the database's
+	// notifications instead of reading the public generation on every hit.
+	PublicCacheTrustNotify bool
 	// DBMaxConns is the connection pool's size per process.
 	DBMaxConns int
 	// OTLPEndpoint receives traces over OTLP/HTTP; empty exports nothing.
@@ -273,6 +279,10 @@ func settings() []setting {
 			func(c *Config, v values) { c.IdempotencyTTL = v.Duration("idempotency-ttl") }},
 		{Server, &cli.IntFlag{Name: "registrations-per-hour", Local: true, Value: 20, Usage: "organisations one person may register in any hour (0: no limit)", Sources: cli.EnvVars("SAMVERKAN_REGISTRATIONS_PER_HOUR")},
 			func(c *Config, v values) { c.RegistrationsPerHour = v.Int("registrations-per-hour") }},
+		{Server, &cli.IntFlag{Name: "public-cache-bytes", Local: true, Value: 64 << 20, Usage: "bytes of answers to anonymous queries kept in memory (0: no cache)", Sources: cli.EnvVars("SAMVERKAN_PUBLIC_CACHE_BYTES")},
+			func(c *Config, v values) { c.PublicCacheBytes = v.Int("public-cache-bytes") }},
+		{Server, &cli.BoolFlag{Name: "public-cache-trust-notify", Local: true, Usage: "serve cached public answers on the database's notifications alone, without reading the generation on each hit", Sources: cli.EnvVars("SAMVERKAN_PUBLIC_CACHE_TRUST_NOTIFY")},
+			func(c *Config, v values) { c.PublicCacheTrustNotify = v.Bool("public-cache-trust-notify") }},
 		{Database, &cli.IntFlag{Name: "db-max-conns", Local: true, Value: 40, Usage: "database connections per process", Sources: cli.EnvVars("SAMVERKAN_DB_MAX_CONNS")},
 			func(c *Config, v values) { c.DBMaxConns = v.Int("db-max-conns") }},
 		{Server, &cli.StringFlag{Name: "otlp-endpoint", Local: true, Usage: "OpenTelemetry collector (OTLP/HTTP), e.g. http://collector:4318; traces are exported only when set", Sources: cli.EnvVars("OTEL_EXPORTER_OTLP_ENDPOINT")},

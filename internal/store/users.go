@@ -23,7 +23,20 @@ type User struct {
 // not in the token (OIDC access tokens often carry neither): it keeps what
 // is stored. On return u holds the stored name and e-mail.
 func UpsertUser(ctx context.Context, q Querier, u *User) error {
-	err := q.QueryRow(ctx, `INSERT INTO users (issuer, subject, name, email) VALUES ($1, $2, $3, $4)
+	// Most calls find the user as they are: a read, so that a request
+	// changes nothing (not even the public generation, which every writing
+	// statement bumps).
+	var name, email string
+	err := q.QueryRow(ctx, `SELECT id, name, email, created_at FROM users WHERE issuer = $1 AND subject = $2`, u.Issuer, u.Subject).
+		Scan(&u.ID, &name, &email, &u.CreatedAt)
+	if err == nil && (u.Name == "" || u.Name == name) && (u.Email == "" || u.Email == email) {
+		u.Name, u.Email = name, email
+		return nil
+	}
+	if err != nil && err != pgx.ErrNoRows {
+		return translate(err, "store user")
+	}
+	err = q.QueryRow(ctx, `INSERT INTO users (issuer, subject, name, email) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (issuer, subject) DO UPDATE SET
 			name = COALESCE(NULLIF(EXCLUDED.name, ''), users.name),
 			email = COALESCE(NULLIF(EXCLUDED.email, ''), users.email),

@@ -35,6 +35,7 @@ import (
 	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/observe"
 	"github.com/samverkan/samverkan/internal/pgembed"
+	"github.com/samverkan/samverkan/internal/publiccache"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/session"
 	"github.com/samverkan/samverkan/internal/store"
@@ -91,8 +92,10 @@ type App struct {
 	// Services are built by Start (or Build).
 	Services Services
 	http     *httpserver.Server
-	serveCh  chan error
-	working  atomic.Bool
+	// PublicCache keeps answers to anonymous queries (nil when off).
+	PublicCache *publiccache.Cache
+	serveCh     chan error
+	working     atomic.Bool
 	// stopTracing flushes exported traces on shutdown.
 	stopTracing func(context.Context) error
 	// stopUI stops the River UI's background polling of the database.
@@ -295,10 +298,16 @@ func (a *App) Start(ctx context.Context) error {
 		resolver := &graph.Resolver{Version: a.opts.Version, Log: a.log,
 			Engine: a.Services.Engine, Registry: a.Services.Registry, Signing: a.Services.Signing, Roles: a.Services.Roles,
 			FollowUp: a.Services.FollowUp, Revisions: a.Services.Revision, IOP: a.Services.IOP, Notify: a.Services.Notify}
-		gql = metrics.Middleware("graphql", a.log, auth.Middleware(a.Services.Keys.Middleware(
+		gql = auth.Middleware(a.Services.Keys.Middleware(
 			graph.NewHandler(resolver, graph.HandlerOptions{Logger: a.log, Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 				Limits:        graph.Limits{MaxDepth: cfg.MaxDepth, MaxFields: cfg.MaxFields, MaxAliases: cfg.MaxAliases},
-				MaxComplexity: cfg.MaxComplexity, MaxTokens: cfg.MaxTokens, MaxTokensAnonymous: cfg.MaxTokensAnonymous, Observer: metrics, Tracing: cfg.OTLPEndpoint != ""}))))
+				MaxComplexity: cfg.MaxComplexity, MaxTokens: cfg.MaxTokens, MaxTokensAnonymous: cfg.MaxTokensAnonymous, Observer: metrics, Tracing: cfg.OTLPEndpoint != ""})))
+		if cfg.PublicCacheBytes > 0 {
+			a.PublicCache = publiccache.New(context.WithoutCancel(ctx), a.Pool, publiccache.Options{
+				MaxBytes: int64(cfg.PublicCacheBytes), TrustNotifications: cfg.PublicCacheTrustNotify, Logger: a.log, Now: a.opts.Clock.Now})
+			gql = a.PublicCache.Middleware(gql)
+		}
+		gql = metrics.Middleware("graphql", a.log, gql)
 	}
 	ln := a.opts.Listener
 	if ln == nil {
@@ -520,6 +529,9 @@ func (a *App) Close() error {
 	}
 	if a.Services.Policy != nil {
 		a.Services.Policy.Close()
+	}
+	if a.PublicCache != nil {
+		a.PublicCache.Close()
 	}
 	if a.River != nil && a.working.Load() {
 		if err := a.River.Stop(ctx); err != nil {

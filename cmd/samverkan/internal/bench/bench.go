@@ -194,9 +194,12 @@ type Compared struct {
 	P95    float64 `json:"p95_ms"`
 	P99    float64 `json:"p99_ms"`
 	// JobsPerRequest is set for transitions: River jobs each inserts.
-	JobsPerRequest *int        `json:"jobs_per_transition,omitempty"`
-	Service        Measurement `json:"service"`
-	Raw            Measurement `json:"raw"`
+	JobsPerRequest *int `json:"jobs_per_transition,omitempty"`
+	// HitRatio is set for the public reads: the share the public-read
+	// cache answered.
+	HitRatio *float64    `json:"cache_hit_ratio,omitempty"`
+	Service  Measurement `json:"service"`
+	Raw      Measurement `json:"raw"`
 }
 
 // Fanout is the annual opening of partnership reports.
@@ -665,6 +668,8 @@ func (r *run) reads(ctx context.Context, c *client, t *targets, today time.Time)
 	rs := rngs(o.Concurrency)
 	for _, rd := range reads(c, r.db.pool, t, today) {
 		cmp := Compared{Name: rd.name}
+		c.public.Store(0)
+		c.hits.Store(0)
 		if err := r.profile("service "+rd.name, func() {
 			cmp.Service = runLoad(ctx, o.Concurrency, o.Warmup, o.Duration, func(ctx context.Context, w int) error {
 				return rd.service(ctx, rs[w])
@@ -676,6 +681,10 @@ func (r *run) reads(ctx context.Context, c *client, t *targets, today time.Time)
 			return rd.raw(ctx, rs[w])
 		}, r.watch)
 		cmp.Raw.MaxRSSMB, cmp.Raw.ServerCPUMs, cmp.Raw.StatementsPerReq = 0, 0, 0
+		if n := c.public.Load(); rd.public && n > 0 {
+			ratio := float64(c.hits.Load()) / float64(n)
+			cmp.HitRatio = &ratio
+		}
 		r.res.RSSMB = max(r.res.RSSMB, cmp.Service.MaxRSSMB)
 		r.finishCompared(&cmp)
 		r.res.Reads = append(r.res.Reads, cmp)

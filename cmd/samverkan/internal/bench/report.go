@@ -104,7 +104,11 @@ func (r *run) printTable() {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "measurement\tservice/s\traw/s\tratio\tp50 ms\tp95 ms\tp99 ms\traw p99 ms\tsrv CPU ms/req\tdb CPU ms/req\ttarget met\t")
 	row := func(c Compared, met bool) {
-		fmt.Fprintf(w, "%s\t%.0f\t%.0f\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%s\t\n", c.Name, c.RPS, c.RawRPS, c.Ratio, c.P50, c.P95, c.P99,
+		name := c.Name
+		if c.HitRatio != nil {
+			name += fmt.Sprintf(" (hits %.0f%%)", 100**c.HitRatio)
+		}
+		fmt.Fprintf(w, "%s\t%.0f\t%.0f\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%s\t\n", name, c.RPS, c.RawRPS, c.Ratio, c.P50, c.P95, c.P99,
 			c.Raw.P99, c.Service.ServerCPUMs, c.Service.DBCPUMs, yes(met))
 	}
 	for _, c := range res.Reads {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/orgnr"
+	"github.com/samverkan/samverkan/internal/publiccache"
 )
 
 // The GraphQL operations of the benchmark, as a client would send them.
@@ -48,6 +49,9 @@ type client struct {
 	url   string
 	token string
 	bufs  sync.Pool
+	// public counts the anonymous requests and the public-read cache's
+	// hits among them.
+	public, hits atomic.Int64
 }
 
 func newClient(url, token string, conc int) *client {
@@ -60,6 +64,21 @@ func newClient(url, token string, conc int) *client {
 // do posts a query and fails on a non-200 answer or GraphQL errors; the
 // answer is read whole (and into out, when given).
 func (c *client) do(ctx context.Context, query string, vars map[string]any, out any) error {
+	return c.send(ctx, query, vars, out, asOfficial)
+}
+
+// how a request is sent: with the official's token, or anonymously (the
+// public-read cache may answer), or anonymously asking the cache not to
+// answer (Cache-Control: no-cache).
+type how int
+
+const (
+	asOfficial how = iota
+	asPublic
+	asPublicUncached
+)
+
+func (c *client) send(ctx context.Context, query string, vars map[string]any, out any, as how) error {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		return err
@@ -69,12 +88,23 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	switch as {
+	case asOfficial:
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	case asPublicUncached:
+		req.Header.Set("Cache-Control", "no-cache")
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	if as != asOfficial {
+		c.public.Add(1)
+		if resp.Header.Get(publiccache.HitHeader) == "hit" {
+			c.hits.Add(1)
+		}
+	}
 	buf := c.bufs.Get().(*bytes.Buffer)
 	defer c.bufs.Put(buf)
 	buf.Reset()
@@ -124,7 +154,7 @@ func loadTargets(ctx context.Context, db *pgxpool.Pool) (*targets, error) {
 		if n%100 == 0 {
 			c := &t.cursors[len(t.cursors)-1]
 			*c = append(*c, pageCursor{signed: signed, id: id,
-				text: base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(signed.UnixMicro(), 10) + "|" + id.String()))})
+				text: signatoryCursor(id)})
 		}
 		return nil
 	}); err != nil {
@@ -148,6 +178,13 @@ func loadTargets(ctx context.Context, db *pgxpool.Pool) (*targets, error) {
 	return t, nil
 }
 
+// signatoryCursor is the service's cursor after a signatory (graph/relay.go:
+// the JSON list of its parts, base64url).
+func signatoryCursor(id uuid.UUID) string {
+	raw, _ := json.Marshal([]string{id.String()})
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
 // rngs gives each worker its own random source.
 func rngs(n int) []*rand.Rand {
 	out := make([]*rand.Rand, n)
@@ -163,6 +200,8 @@ type read struct {
 	name    string
 	service func(ctx context.Context, r *rand.Rand) error
 	raw     func(ctx context.Context, r *rand.Rand) error
+	// public: anonymous requests, whose cache hit ratio is reported.
+	public bool
 }
 
 func reads(c *client, db *pgxpool.Pool, t *targets, today time.Time) []read {
@@ -170,22 +209,24 @@ func reads(c *client, db *pgxpool.Pool, t *targets, today time.Time) []read {
 		v := r.IntN(len(t.versions))
 		return v, r.IntN(len(t.cursors[v]))
 	}
+	signatories := func(as how) func(ctx context.Context, r *rand.Rand) error {
+		return func(ctx context.Context, r *rand.Rand) error {
+			v, k := page(r)
+			vars := map[string]any{"id": globalID("AgreementVersion", t.versions[v]), "after": nil}
+			if k > 0 {
+				vars["after"] = t.cursors[v][k].text
+			}
+			return c.send(ctx, querySignatories, vars, nil, as)
+		}
+	}
+	rawPage := func(ctx context.Context, r *rand.Rand) error {
+		v, k := page(r)
+		return rawSignatories(ctx, db, t.versions[v], t.cursors[v][k])
+	}
 	return []read{
-		{
-			name: "signatory list (100/page)",
-			service: func(ctx context.Context, r *rand.Rand) error {
-				v, k := page(r)
-				vars := map[string]any{"id": globalID("AgreementVersion", t.versions[v]), "after": nil}
-				if k > 0 {
-					vars["after"] = t.cursors[v][k].text
-				}
-				return c.do(ctx, querySignatories, vars, nil)
-			},
-			raw: func(ctx context.Context, r *rand.Rand) error {
-				v, k := page(r)
-				return rawSignatories(ctx, db, t.versions[v], t.cursors[v][k])
-			},
-		},
+		{name: "signatory list (100/page)", service: signatories(asOfficial), raw: rawPage},
+		{name: "signatory list public, cached", service: signatories(asPublic), raw: rawPage, public: true},
+		{name: "signatory list public, uncached", service: signatories(asPublicUncached), raw: rawPage, public: true},
 		{
 			name: "instance + actions + 50 events",
 			service: func(ctx context.Context, r *rand.Rand) error {

@@ -197,7 +197,7 @@ func TestBackupRestoreKeepsHistoryAndAnswers(t *testing.T) {
 		triggers = append(triggers, n)
 	}
 	require.NoError(t, rows.Err())
-	require.Equal(t, []string{"history_events_chain:O", "history_events_no_truncate:O", "history_events_no_update:O"}, triggers)
+	require.Equal(t, []string{"history_events_chain:O", "history_events_no_truncate:O", "history_events_no_update:O", "public_data_changed:O"}, triggers)
 	_, err = restored.Pool.Exec(ctx, `UPDATE history_events SET reason = 'x' WHERE seq = 1`)
 	require.ErrorContains(t, err, "append-only")
 
