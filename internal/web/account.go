@@ -194,8 +194,10 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, pr auth
 		}
 	}
 	if failed != "" {
-		for _, k := range []string{"reason", "regionalPerspective", "democraticValues", "independent"} {
-			d.Form[k] = r.PostForm.Get(k)
+		for k := range r.PostForm {
+			if k != "csrf" && k != "expectedVersion" {
+				d.Form[k] = r.PostForm.Get(k)
+			}
 		}
 	}
 	p.Title = d.Workflow + ": " + d.State

@@ -4,7 +4,9 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -24,27 +26,47 @@ const langCookie = "samverkan_lang"
 // catalogues maps a language to its messages (key → text with fmt verbs).
 type catalogues map[string]map[string]string
 
+// loadCatalogues reads every messages/*.json: "sv.json" and "en.json", and
+// one pair per area of the pages, "<area>.sv.json" and "<area>.en.json", so
+// that each area keeps its own texts. A key may be defined only once.
 func loadCatalogues() (catalogues, error) {
 	out := catalogues{}
 	for _, lang := range Languages {
-		b, err := messageFiles.ReadFile("messages/" + lang + ".json")
+		out[lang] = map[string]string{}
+	}
+	files, err := fs.Glob(messageFiles, "messages/*.json")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range files {
+		base := strings.TrimSuffix(path.Base(name), ".json")
+		lang := base[strings.LastIndex(base, ".")+1:]
+		if !supported(lang) {
+			return nil, fmt.Errorf("%s: the file name ends in no supported language", name)
+		}
+		b, err := messageFiles.ReadFile(name)
 		if err != nil {
 			return nil, err
 		}
 		m := map[string]string{}
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("messages/%s.json: %w", lang, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		out[lang] = m
+		for k, v := range m {
+			if _, dup := out[lang][k]; dup {
+				return nil, fmt.Errorf("%s: %q is defined in another %s catalogue too", name, k, lang)
+			}
+			out[lang][k] = v
+		}
 	}
 	for key := range out["sv"] {
 		if _, ok := out["en"][key]; !ok {
-			return nil, fmt.Errorf("messages/en.json lacks %q", key)
+			return nil, fmt.Errorf("the English catalogues lack %q", key)
 		}
 	}
 	for key := range out["en"] {
 		if _, ok := out["sv"][key]; !ok {
-			return nil, fmt.Errorf("messages/sv.json lacks %q", key)
+			return nil, fmt.Errorf("the Swedish catalogues lack %q", key)
 		}
 	}
 	return out, nil

@@ -104,16 +104,51 @@ type actionForm struct {
 	Title      string
 	Form       bool
 	Reason     bool
-	Criteria   bool
+	formSpec
 }
 
-// signingForms are the signing actions the pages have a form for, and
-// which of them ask for the criteria.
-var signingForms = map[string]bool{"start_review": false, "request_information": false, "provide_information": false,
-	"approve": true, "reject": false, "reopen": false, "sign": false, "withdraw": false, "confirm": false, "detach_from_ceremony": false}
+// formSpec is how one action's form looks beyond its reason field.
+type formSpec struct {
+	// Criteria asks for the three signing criteria.
+	Criteria bool
+	// Fields names a partial template (templates/part_*.html) with the
+	// form's other inputs; it gets a subformData.
+	Fields string
+	// Warning draws the button as one that cannot easily be undone.
+	Warning bool
+}
+
+// workflowForms is, for one workflow kind, the actions the pages have a
+// form for and the one service method each form calls.
+type workflowForms struct {
+	forms map[string]formSpec
+	fire  func(r *http.Request, pr authz.Principal, transition string, st workflows.Step) (*store.Instance, error)
+}
+
+// formsByKind lists the workflows whose actions the case page offers.
+func (h *Handler) formsByKind() map[string]workflowForms {
+	return map[string]workflowForms{
+		signing.Kind: {forms: signingForms, fire: h.fireSigning},
+	}
+}
+
+// signingForms are the signing actions the pages have a form for.
+var signingForms = map[string]formSpec{"start_review": {}, "request_information": {}, "provide_information": {},
+	"approve": {Criteria: true}, "reject": {Warning: true}, "reopen": {}, "sign": {}, "withdraw": {Warning: true},
+	"confirm": {}, "detach_from_ceremony": {}}
+
+// subformData is what a form's partial template gets: the page (for texts,
+// field errors and kept input) and the action.
+type subformData struct {
+	P      *Page
+	Action actionForm
+	// Kept is what the person typed, when this action's form came back.
+	Kept map[string]string
+}
 
 func (h *Handler) actionForms(l Localizer, in *store.Instance, actions []workflows.Action) []actionForm {
 	def, _ := h.o.Engine.Definition(in.Kind, in.DefinitionVersion)
+	kind := h.forms[in.Kind]
 	var out []actionForm
 	for _, a := range actions {
 		f := actionForm{Transition: a.Transition, Title: a.Title}
@@ -121,8 +156,8 @@ func (h *Handler) actionForms(l Localizer, in *store.Instance, actions []workflo
 			f.Title = a.Transition
 		}
 		f.Title = inLanguage(f.Title, l.Lang)
-		if criteria, ok := signingForms[a.Transition]; ok && in.Kind == signing.Kind {
-			f.Form, f.Criteria = true, criteria
+		if spec, ok := kind.forms[a.Transition]; ok {
+			f.Form, f.formSpec = true, spec
 		}
 		if def != nil {
 			if t, ok := def.Transition(a.Transition); ok {
@@ -134,7 +169,8 @@ func (h *Handler) actionForms(l Localizer, in *store.Instance, actions []workflo
 	return out
 }
 
-// act decodes an action's form and calls the one signing method it names.
+// act decodes an action's form and calls the one service method it names,
+// chosen by the instance's workflow.
 func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 	pr, ok := h.viewer(w, r)
 	if !ok {
@@ -152,8 +188,18 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 		h.actionFailed(w, r, apperr.Invalid("expectedVersion", "Formuläret saknar ärendets version; ladda om sidan. / The form lacks the case's version; reload the page."))
 		return
 	}
+	in, err := h.o.Engine.Read(r.Context(), pr, id)
+	if err != nil {
+		h.actionFailed(w, r, err)
+		return
+	}
+	kind, ok := h.forms[in.Kind]
+	if _, has := kind.forms[transition]; !ok || !has {
+		h.actionFailed(w, r, apperr.New(apperr.NotFound, "Det finns ingen sådan åtgärd. / There is no such action."))
+		return
+	}
 	st := workflows.Step{ID: id, ExpectedVersion: version, Reason: f.Get("reason")}
-	_, err = h.fireSigning(r, pr, transition, st)
+	_, err = kind.fire(r, pr, transition, st)
 	if err != nil {
 		errs, err := fieldErrors(h.localizer(r), err)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -78,6 +79,7 @@ type Handler struct {
 	o       Options
 	msgs    catalogues
 	pages   map[string]*template.Template
+	forms   map[string]workflowForms
 	mux     *http.ServeMux
 	handler http.Handler
 }
@@ -95,6 +97,7 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{o: o, msgs: msgs, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	h.forms = h.formsByKind()
 	if err := h.parse(); err != nil {
 		return nil, err
 	}
@@ -149,12 +152,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.handler.ServeHTTP(w, r)
 }
 
-var pageNames = []string{"start", "signatories", "organisation", "annual_reports", "revision", "partnerships", "history", "history_digest", "error", "signin", "tasks", "instance", "notifications", "notification", "register", "my_organisations", "apply", "requests"}
-
-// shared are the templates every page may use.
-var shared = []string{"templates/layout.html", "templates/criteria.html"}
+// Every templates/*.html is a page of its own name, except the layout and
+// the partials (templates/part_*.html: named templates any page may use,
+// such as the extra inputs of an action's form).
+const layoutFile = "templates/layout.html"
 
 func (h *Handler) parse() error {
+	files, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	shared := []string{layoutFile}
+	var pageNames []string
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		switch {
+		case f == layoutFile:
+		case strings.HasPrefix(name, "part_"):
+			shared = append(shared, f)
+		default:
+			pageNames = append(pageNames, name)
+		}
+	}
 	funcs := template.FuncMap{
 		"number":  func(n int) string { return Number(int64(n)) },
 		"decimal": Decimal,
@@ -178,7 +197,18 @@ func (h *Handler) parse() error {
 			return u.Query().Get("page")
 		},
 		"eventText": h.eventText,
-		"criteria":  criteriaOf,
+		"subform": func(name string, p *Page, a actionForm) (template.HTML, error) {
+			d := subformData{P: p, Action: a, Kept: map[string]string{}}
+			if in, ok := p.Data.(instanceData); ok && in.Failed == a.Transition {
+				d.Kept = in.Form
+			}
+			var buf bytes.Buffer
+			if err := h.pages["instance"].ExecuteTemplate(&buf, name, d); err != nil {
+				return "", err
+			}
+			return template.HTML(buf.String()), nil
+		},
+		"criteria": criteriaOf,
 		"checkedOf": func(d instanceData, transition string) map[string]bool {
 			out := map[string]bool{}
 			if d.Failed == transition {
