@@ -75,9 +75,11 @@ func (s *Service) OpenDue(ctx context.Context) (int, error) {
 	})
 }
 
-func (s *Service) act(ctx context.Context, pr authz.Principal, st workflows.Step, action string, states []workflows.State,
+// command runs one of the commands by its rule (see commands.go).
+func (s *Service) command(ctx context.Context, pr authz.Principal, st workflows.Step, c Command,
 	fn func(context.Context, pgx.Tx, *store.Instance, time.Time) (workflows.Note, error)) (*store.Instance, error) {
-	return s.eng.Act(ctx, workflows.ActParams{InstanceID: st.ID, Kind: Kind, Actor: pr, Action: action, States: states,
+	r := commandRules[c]
+	return s.eng.Act(ctx, workflows.ActParams{InstanceID: st.ID, Kind: Kind, Actor: pr, Action: r.action, States: r.states,
 		ExpectedVersion: st.ExpectedVersion}, fn)
 }
 
@@ -122,7 +124,7 @@ func (s *Service) AddDraft(ctx context.Context, pr authz.Principal, st workflows
 	if pr.Authenticated() {
 		d.CreatedBy = &pr.UserID
 	}
-	in, err := s.act(ctx, pr, st, "revision.draft", []workflows.State{Drafting},
+	in, err := s.command(ctx, pr, st, AddDraftCommand,
 		func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
 			d.CreatedAt = now
 			if err := store.InsertDraft(ctx, tx, d); err != nil {
@@ -156,7 +158,7 @@ func (s *Service) SetDecision(ctx context.Context, pr authz.Principal, st workfl
 	if err := validate.Text("scopeNote", d.ScopeNote, 0, 2000); err != nil {
 		return nil, err
 	}
-	return s.act(ctx, pr, st, "revision.advance", []workflows.State{Drafting, Consultation, Decision},
+	return s.command(ctx, pr, st, SetDecisionCommand,
 		func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
 			workflows.SetData(in, keyNewTitle, d.Title)
 			workflows.SetData(in, keyDecisionReference, d.DecisionReference)
@@ -168,7 +170,7 @@ func (s *Service) SetDecision(ctx context.Context, pr authz.Principal, st workfl
 
 // Invite lets an organisation that has not signed comment in the round.
 func (s *Service) Invite(ctx context.Context, pr authz.Principal, st workflows.Step, orgID uuid.UUID) (*store.Instance, error) {
-	return s.act(ctx, pr, st, "revision.invite", []workflows.State{Drafting, Consultation},
+	return s.command(ctx, pr, st, InviteCommand,
 		func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
 			org, err := store.GetOrganisation(ctx, tx, orgID)
 			if err != nil {
@@ -201,7 +203,7 @@ func (s *Service) Comment(ctx context.Context, pr authz.Principal, c CommentInpu
 		return nil, err
 	}
 	var out *store.Comment
-	_, err := s.eng.Act(ctx, workflows.ActParams{InstanceID: c.ID, Kind: Kind, Actor: pr, Action: "revision.comment",
+	_, err := s.eng.Act(ctx, workflows.ActParams{InstanceID: c.ID, Kind: Kind, Actor: pr, Action: commandRules[CommentCommand].action,
 		Scopes: []string{authz.OrgScope(c.OrganisationID)}, ExpectedVersion: c.ExpectedVersion},
 		func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
 			deadline, open := ConsultationDeadline(in)
@@ -251,7 +253,7 @@ func (s *Service) Respond(ctx context.Context, pr authz.Principal, commentID uui
 		}
 		return nil, err
 	}
-	_, err = s.act(ctx, pr, workflows.Step{ID: c.InstanceID}, "revision.respond", []workflows.State{Consultation, Decision},
+	_, err = s.command(ctx, pr, workflows.Step{ID: c.InstanceID}, RespondCommand,
 		func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
 			if err := store.RespondToComment(ctx, tx, c.ID, response, pr.UserID, now); err != nil {
 				return workflows.Note{}, err

@@ -423,3 +423,45 @@ func TestAdoptionMovesOpenApplications(t *testing.T) {
 	require.Equal(t, []uuid.UUID{f.signatory}, list(f.v1.ID), "nobody signs the superseded v1")
 	require.ElementsMatch(t, []uuid.UUID{a, b}, list(v2.ID))
 }
+
+// Offered and CommentingFor tell each person the commands the policy and
+// the phase allow them now: the official drafts and records the decision,
+// the council invites and responds, the signatory's representative
+// comments for its organisation while the round is open, and nobody
+// comments once it has closed.
+func TestOfferedCommands(t *testing.T) {
+	f := newFixture(t)
+	offered := func(pr authz.Principal, in *store.Instance) []revision.Command {
+		return f.Revision.Offered(ctx, pr, f.read(t, in.ID))
+	}
+	in, err := f.Revision.Open(ctx, f.official, f.v1.ID)
+	require.NoError(t, err)
+	require.Empty(t, offered(f.official, in), "nothing but the phase moves in the pre-phase")
+	for range 3 {
+		in, err = f.Revision.Advance(ctx, f.official, step(in, ""))
+		require.NoError(t, err)
+	}
+	require.Equal(t, []revision.Command{revision.AddDraftCommand, revision.SetDecisionCommand}, offered(f.official, in))
+	require.Equal(t, []revision.Command{revision.InviteCommand}, offered(f.councilRegion, in))
+	require.Empty(t, offered(f.rep, in))
+	require.Empty(t, offered(authz.Principal{}, in))
+	require.Empty(t, f.Revision.CommentingFor(ctx, f.rep, f.read(t, in.ID), []uuid.UUID{f.signatory}), "no round is open")
+
+	in, _ = f.draft(t, in, "Utkast 1")
+	deadline := f.Clock.Now().Add(14 * 24 * time.Hour)
+	in, err = f.Revision.OpenConsultation(ctx, f.official, step(in, ""), deadline)
+	require.NoError(t, err)
+	require.Equal(t, []revision.Command{revision.SetDecisionCommand}, offered(f.official, in))
+	require.Equal(t, []revision.Command{revision.InviteCommand, revision.RespondCommand}, offered(f.councilSector, in))
+	other := f.Organisation(t, "Klarälvens Vänner", registry.SectorIdeaBased)
+	require.Equal(t, []uuid.UUID{f.signatory}, f.Revision.CommentingFor(ctx, f.rep, in, []uuid.UUID{f.signatory, other}),
+		"a representative comments only for the organisation they represent")
+	require.Empty(t, f.Revision.CommentingFor(ctx, f.official, in, []uuid.UUID{f.signatory}))
+
+	f.RunDue(t, deadline.Add(time.Minute))
+	in = f.read(t, in.ID)
+	require.Equal(t, string(revision.Decision), in.State)
+	require.Empty(t, f.Revision.CommentingFor(ctx, f.rep, in, []uuid.UUID{f.signatory}), "the round has closed")
+	require.Equal(t, []revision.Command{revision.RespondCommand}, offered(f.councilSector, in))
+	require.Equal(t, []revision.Command{revision.SetDecisionCommand}, offered(f.official, in))
+}
