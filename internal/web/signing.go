@@ -10,6 +10,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/revision"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
 
@@ -129,6 +130,7 @@ type workflowForms struct {
 func (h *Handler) formsByKind() map[string]workflowForms {
 	return map[string]workflowForms{
 		signing.Kind: {forms: signingForms, fire: h.fireSigning},
+		revision.Kind: {forms: revisionForms, fire: h.fireRevision},
 	}
 }
 

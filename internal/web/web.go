@@ -139,6 +139,11 @@ func New(o Options) (*Handler, error) {
 		h.mux.HandleFunc("POST /instances/{id}/{transition}", h.act)
 		h.mux.HandleFunc("GET /representation-requests", h.representationRequests)
 		h.mux.HandleFunc("POST /representation-requests/{id}/{decision}", h.decideRequest)
+		// The revision's workspace and the council's page (revision_forms.go, council.go).
+		h.mux.HandleFunc("GET /revisions/{id}", h.revisionWorkspace)
+		h.mux.HandleFunc("POST /revisions/{id}/{command}", h.reviseCommand)
+		h.mux.HandleFunc("GET /council", h.council)
+		h.mux.HandleFunc("POST /council/{id}/{decision}", h.councilDecide)
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	h.handler = h.withSessions(h.mux)

@@ -83,3 +83,10 @@ func (s *Service) CommentingFor(ctx context.Context, pr authz.Principal, in *sto
 	}
 	return out
 }
+
+// DecisionOf is what SetDecision recorded for the version the revision will
+// adopt (empty fields: not given).
+func DecisionOf(in *store.Instance) DecisionDetails {
+	return DecisionDetails{Title: workflows.DataString(in, keyNewTitle), DecisionReference: workflows.DataString(in, keyDecisionReference),
+		ScopeNote: workflows.DataString(in, keyScopeNote)}
+}

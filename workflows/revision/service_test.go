@@ -209,6 +209,8 @@ func TestRevisionToAdoption(t *testing.T) {
 	in, err = f.Revision.SetDecision(ctx, f.official, step(f.read(t, in.ID), ""), revision.DecisionDetails{
 		Title: "Överenskommelsen Värmland 2041", DecisionReference: "RS 2041/17", ScopeNote: "Gäller hela länet."})
 	require.NoError(t, err)
+	require.Equal(t, revision.DecisionDetails{Title: "Överenskommelsen Värmland 2041", DecisionReference: "RS 2041/17",
+		ScopeNote: "Gäller hela länet."}, revision.DecisionOf(in), "what the council is asked to approve")
 	in = f.adopt(t, in)
 
 	vs := f.versions(t)
