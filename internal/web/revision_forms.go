@@ -60,8 +60,11 @@ type section struct {
 	// Label is how the section is referred to ("3.1", or its ordinal).
 	Label string
 	// Key is the label as a form field suffix.
-	Key   string
-	Lines []string
+	Key string
+	// Heading is the section's own first line when it is numbered ("3.1
+	// Dialog"), otherwise empty; Lines are the rest.
+	Heading string
+	Lines   []string
 }
 
 var sectionNumber = regexp.MustCompile(`^(?:§\s*)?(\d+(?:\.\d+)*)\.?\s`)
@@ -71,11 +74,15 @@ var sectionNumber = regexp.MustCompile(`^(?:§\s*)?(\d+(?:\.\d+)*)\.?\s`)
 func sectionsOf(body string) []section {
 	var out []section
 	for i, p := range paragraphs(body) {
-		label := strconv.Itoa(i + 1)
+		sec := section{Label: strconv.Itoa(i + 1), Lines: strings.Split(p, "\n")}
 		if m := sectionNumber.FindStringSubmatch(p); m != nil {
-			label = m[1]
+			sec.Label = m[1]
+			if len(sec.Lines) > 1 {
+				sec.Heading, sec.Lines = sec.Lines[0], sec.Lines[1:]
+			}
 		}
-		out = append(out, section{Label: label, Key: strings.ReplaceAll(label, ".", "-"), Lines: strings.Split(p, "\n")})
+		sec.Key = sectionKey(sec.Label)
+		out = append(out, sec)
 	}
 	return out
 }
