@@ -129,7 +129,7 @@ type workflowForms struct {
 // formsByKind lists the workflows whose actions the case page offers.
 func (h *Handler) formsByKind() map[string]workflowForms {
 	return map[string]workflowForms{
-		signing.Kind: {forms: signingForms, fire: h.fireSigning},
+		signing.Kind:  {forms: signingForms, fire: h.fireSigning},
 		revision.Kind: {forms: revisionForms, fire: h.fireRevision},
 	}
 }
