@@ -411,6 +411,7 @@ type revisionData struct {
 	Phases   []phase
 	Events   []store.Event
 	Draft    *store.Draft
+	Sections []section
 	Deadline time.Time
 	Comments []comment
 }
@@ -457,6 +458,7 @@ func (h *Handler) revision(w http.ResponseWriter, r *http.Request) {
 		slices.Reverse(d.Events)
 		if len(d.View.Drafts) > 0 {
 			d.Draft = d.View.Drafts[len(d.View.Drafts)-1]
+			d.Sections = sectionsOf(d.Draft.Body)
 		}
 		d.Deadline, _ = revision.ConsultationDeadline(in)
 		orgIDs := make([]uuid.UUID, 0, len(d.View.Comments))

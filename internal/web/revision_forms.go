@@ -13,6 +13,7 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/orgnr"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/revision"
@@ -258,13 +259,15 @@ func (h *Handler) reviseCommand(w http.ResponseWriter, r *http.Request) {
 			DecisionReference: f.Get("decisionReference"), ScopeNote: f.Get("scopeNote")})
 	case revision.InviteCommand:
 		var org uuid.UUID
-		if number := strings.TrimSpace(f.Get("organisationNumber")); number != "" {
-			found, err := h.o.Registry.ListOrganisations(ctx, store.OrganisationPage{Search: number, Limit: 2})
+		// The organisation by its number; none found is the nil ID, which
+		// the service refuses at the field.
+		if number, err := orgnr.Parse(f.Get("organisationNumber")); err == nil {
+			found, err := h.o.Registry.ListOrganisations(ctx, store.OrganisationPage{Search: string(number), Limit: 2})
 			if err != nil {
 				h.fail(w, r, err)
 				return
 			}
-			if len(found) == 1 && found[0].OrganisationNumber == number {
+			if len(found) == 1 && found[0].OrganisationNumber == string(number) {
 				org = found[0].ID
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/demo"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/web"
@@ -149,12 +150,24 @@ func TestRevisionAndCouncilThroughThePages(t *testing.T) {
 	fill(`form[action$="/respond"] textarea`, "Tillagt i avsnitt 3.1.")
 	click(`form[action$="/respond"] button`)
 	require.Equal(t, "Klart: svaret är sparat och publicerat.", notice())
+	// The council invites the organisation that withdrew; an unknown
+	// number comes back at its field, kept.
+	fill(`#organisationNumber-invite`, "802999-9999")
+	click(`form[action$="/invite"] button`)
+	require.Equal(t, "#organisationNumber-invite", b.eval(`document.querySelector('.error-summary a').getAttribute('href')`))
+	require.Equal(t, "802999-9999", b.eval(`document.getElementById('organisationNumber-invite').value`))
+	clean()
+	fill(`#organisationNumber-invite`, demo.Number(8))
+	click(`form[action$="/invite"] button`)
+	require.Equal(t, "Klart: organisationen är inbjuden.", notice())
 	signOut()
 	b.open("/revision")
 	public := b.eval(`document.querySelector('article.comment').innerText`)
 	require.Contains(t, public, "Lägg till att dialogen också sker i kommunerna.")
 	require.Contains(t, public, "Tillagt i avsnitt 3.1.")
 	require.Contains(t, public, "Avsnitt 3.1")
+	require.Equal(t, "1 Syfte|2 Principer|3.1 Dialog", b.eval(`[...document.querySelectorAll('.draft-part h4')].map(h => h.innerText).join('|')`),
+		"the public draft in its sections")
 	clean()
 	b.screenshot("revision-public-sv")
 
