@@ -290,9 +290,13 @@ func (h *Handler) reviseCommand(w http.ResponseWriter, r *http.Request) {
 			h.actionFailed(w, r, err)
 			return
 		}
+		l := h.localizer(r)
 		for i := range errs {
 			if errs[i].Field == "organisationId" && command == revision.InviteCommand {
 				errs[i].Field = "organisationNumber"
+			}
+			if key, ok := workspaceLabels[string(command)+"."+errs[i].Field]; ok {
+				errs[i].Message = namedField(l, errs[i].Message, errs[i].Field, l.T(key))
 			}
 			errs[i].Field += "-" + form
 		}
@@ -333,4 +337,24 @@ func (d workspaceData) Field(p *Page, form, name, label, hint string, rows int) 
 // Field is an input of one of the council's forms.
 func (d councilData) Field(p *Page, form, name, label, hint string, rows int) revisionField {
 	return newRevisionField(p, d.Kept, form, name, label, hint, rows)
+}
+
+// workspaceLabels are the labels of the workspace's fields by command and
+// field name, as the messages name them.
+var workspaceLabels = map[string]string{
+	"add_draft.title": "revision.ws.draft_title", "add_draft.body": "revision.ws.draft_body",
+	"set_decision.title": "revision.ws.decision_title", "set_decision.decisionReference": "revision.ws.decision_reference",
+	"set_decision.scopeNote": "revision.ws.scope_note", "comment.body": "revision.ws.comment_label",
+	"respond.response": "revision.ws.response_label",
+}
+
+// namedField puts a field's label where a service's message begins with
+// the field's name ("body får inte vara tomt." becomes "Fältet ”Din
+// synpunkt på avsnittet” får inte vara tomt.").
+func namedField(l Localizer, msg, field, label string) string {
+	rest, ok := strings.CutPrefix(msg, field+" ")
+	if !ok {
+		return msg
+	}
+	return l.T("revision.ws.the_field", label) + " " + rest
 }

@@ -31,3 +31,14 @@ func TestDeadlineOfADate(t *testing.T) {
 	require.True(t, deadlineOf("15 mars").IsZero())
 	require.True(t, deadlineOf("").IsZero())
 }
+
+// A service's message that begins with a field's name names the field by
+// its label instead; any other message is left as it is.
+func TestMessagesNameTheFieldByItsLabel(t *testing.T) {
+	msgs, err := loadCatalogues()
+	require.NoError(t, err)
+	sv, en := Localizer{Lang: "sv", msgs: msgs["sv"]}, Localizer{Lang: "en", msgs: msgs["en"]}
+	require.Equal(t, "Fältet ”Svaret” får inte vara tomt.", namedField(sv, "response får inte vara tomt.", "response", "Svaret"))
+	require.Equal(t, "The field “Response” must not be empty.", namedField(en, "response must not be empty.", "response", "Response"))
+	require.Equal(t, "Ange ett skäl.", namedField(sv, "Ange ett skäl.", "reason", "Skäl"))
+}

@@ -130,6 +130,7 @@ func TestRevisionAndCouncilThroughThePages(t *testing.T) {
 	click(`#section-3-1 ~ form button`)
 	require.Equal(t, "#body-comment-3-1", b.eval(`document.querySelector('.error-summary a').getAttribute('href')`))
 	require.Equal(t, "true", b.eval(`document.getElementById('body-comment-3-1').getAttribute('aria-invalid')`))
+	require.Equal(t, "Fältet ”Din synpunkt på avsnittet” får inte vara tomt.", b.eval(`document.querySelector('.error-summary a').innerText`))
 	require.Equal(t, 0, env.Count(`SELECT count(*) FROM consultation_comments WHERE instance_id = $1`, rev.ID), "nothing saved")
 	clean()
 	b.screenshot("revision-comment-error-sv")
