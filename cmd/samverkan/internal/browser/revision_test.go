@@ -138,6 +138,7 @@ func TestRevisionAndCouncilThroughThePages(t *testing.T) {
 	click(`#section-3-1 ~ form button`)
 	require.Equal(t, "Klart: din synpunkt är lämnad. Den blir offentlig med rådets svar.", notice())
 	require.Equal(t, 1, env.Count(`SELECT count(*) FROM consultation_comments WHERE instance_id = $1 AND section = '3.1'`, rev.ID))
+	t.Logf("%s: %s ms from request to the last byte", workspace, b.eval(`String(Math.round(performance.getEntriesByType('navigation')[0].responseEnd - performance.getEntriesByType('navigation')[0].requestStart))`))
 	bothLanguages("Revision workspace: Consultation round")
 	b.screenshot("revision-workspace-sv")
 	signOut()
@@ -231,6 +232,14 @@ func TestRevisionAndCouncilThroughThePages(t *testing.T) {
 	require.Equal(t, "Regionen (förtroendevald) 1 Petra Förtroendevald|Sektorn (rådets ledamot för sektorn) 1 ingen ännu", sides(rev.ID))
 	clean()
 	b.screenshot("council-sv")
+	// How long the page takes, from the request to its last byte (logged:
+	// the machine the tests run on is shared, so it is not asserted).
+	var took []string
+	for range 5 {
+		b.open("/council")
+		took = append(took, b.eval(`String(Math.round(performance.getEntriesByType('navigation')[0].responseEnd - performance.getEntriesByType('navigation')[0].requestStart))`))
+	}
+	t.Logf("/council, five loads: %s ms", strings.Join(took, ", "))
 	click(`#item-` + fu.ID.String() + ` ~ form[action$="/approve"] button`)
 	require.Equal(t, "Klart: ditt godkännande är registrerat.", notice())
 	click(`#item-` + rev.ID.String() + ` ~ form[action$="/approve"] button`)
