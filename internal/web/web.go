@@ -139,6 +139,10 @@ func New(o Options) (*Handler, error) {
 		h.mux.HandleFunc("POST /instances/{id}/{transition}", h.act)
 		h.mux.HandleFunc("GET /representation-requests", h.representationRequests)
 		h.mux.HandleFunc("POST /representation-requests/{id}/{decision}", h.decideRequest)
+		// The annual follow-up's page: the year's reports and approvals, a
+		// party's report, the deadline and the follow-up's actions.
+		h.mux.HandleFunc("GET /followups/{id}", h.followUpPage)
+		h.mux.HandleFunc("POST /followups/{id}/{action}", h.followUpAct)
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	h.handler = h.withSessions(h.mux)
