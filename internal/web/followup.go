@@ -281,7 +281,9 @@ type followupData struct {
 	Deadline *time.Time
 	Overdue  bool
 	// HasPlan tells whether the year has an action plan.
-	HasPlan    bool
+	HasPlan bool
+	// Private tells whether the viewer may read the parties' reports.
+	Private    bool
 	Activities []followupActivity
 	Missing    []string
 	// Council is, while the council reviews, each side's approvals.
@@ -381,7 +383,8 @@ func (h *Handler) renderFollowUp(w http.ResponseWriter, r *http.Request, pr auth
 	p := h.page(r, "tasks", "followup.title", nil)
 	p.Errors = errs
 	year := followup.Year(in)
-	d := followupData{ID: in.ID, Year: year, Workflow: in.Kind, State: in.State, Version: in.Version, Overdue: h.o.FollowUp.IsOverdue(in)}
+	d := followupData{ID: in.ID, Year: year, Workflow: in.Kind, State: in.State, Version: in.Version, Overdue: h.o.FollowUp.IsOverdue(in),
+		Private: h.o.Engine.CanReadPrivate(ctx, pr, in)}
 	def, err := h.o.Engine.Definition(in.Kind, in.DefinitionVersion)
 	if err == nil {
 		d.Workflow = inLanguage(def.Title, p.L.Lang)
@@ -712,4 +715,41 @@ func (h *Handler) submitReport(r *http.Request, pr authz.Principal, st workflows
 	_, err := h.o.FollowUp.SubmitReport(r.Context(), pr, followup.ReportInput{Step: st, ActivityID: activity,
 		Outcome: f.Get("outcome"), Comments: f.Get("comments"), IndicatorValues: values})
 	return renamed(err, map[string]string{"activityId": "outcome"})
+}
+
+// openFollowUp is an annual follow-up of the agreement in force that has
+// not ended, for a link to its page.
+type openFollowUp struct {
+	ID       uuid.UUID
+	Year     int
+	State    string
+	Deadline *time.Time
+}
+
+// openFollowUps are the follow-ups under way, so that those who take part
+// find where the year is reported on (from "Mina organisationer").
+func (h *Handler) openFollowUps(r *http.Request, l Localizer) ([]openFollowUp, error) {
+	_, v, err := h.agreementInForce(r.Context())
+	if err != nil || v == nil {
+		return nil, err
+	}
+	all, err := h.o.FollowUp.FollowUps(r.Context(), v.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []openFollowUp
+	for _, in := range all {
+		if in.Final {
+			continue
+		}
+		o := openFollowUp{ID: in.ID, Year: followup.Year(in), State: in.State}
+		if def, err := h.o.Engine.Definition(in.Kind, in.DefinitionVersion); err == nil {
+			o.State = inLanguage(def.StateTitle(workflows.State(in.State)), l.Lang)
+		}
+		if t, ok := followup.ReportDeadline(in); ok && in.State == string(followup.CollectingReports) {
+			o.Deadline = &t
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

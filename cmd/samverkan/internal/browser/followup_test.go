@@ -19,14 +19,16 @@ import (
 // the Swedish form comes back at its field with the input kept, nothing
 // saved); the sector's council member, who reports for the idea-based
 // sector, finds the report duty in "Att göra", and a negative value comes
-// back the same way before the report goes in; the official submits to the
+// back the same way before the report goes in; a representative finds the
+// follow-up from "Mina organisationer" (reading, as the sector reports
+// through its council members); the official submits to the
 // council, which sees what it approves and who has approved on each side;
 // both sides approve; the official publishes the annual report (an empty
 // text comes back) and adopts next year's plan; the public annual reports
 // page shows the report and the reported value. Every new form passes
 // axe-core, in Swedish and in English.
 func TestAnnualFollowUpThroughThePages(t *testing.T) {
-	env := startDemo(t, apptest.Options{DevPeople: demoPeople()})
+	env := startDemo(t, apptest.Options{DevPeople: withRepresentative()})
 	ctx := t.Context()
 	svc := env.App.Services
 	// Before the opening moment of 2020, the 2019 follow-up is opened by
@@ -116,6 +118,21 @@ func TestAnnualFollowUpThroughThePages(t *testing.T) {
 	inBoth(page, func(lang string) {
 		require.Equal(t, map[string]string{"sv": "Ny tidsfrist", "en": "New deadline"}[lang], text(`label[for="reportDeadline-extend_deadline"]`))
 	})
+	// A deadline in the past comes back at its field; then it moves.
+	before = env.Checksums()
+	fill(`#reportDeadline-extend_deadline`, "2019-12-01")
+	fill(`#reason-extend_deadline`, "Föreningarna behöver mer tid.")
+	click(`form[action$="/extend_deadline"] button`)
+	require.Equal(t, "#reportDeadline-extend_deadline", summaryLink())
+	require.Contains(t, text(`#reportDeadline-extend_deadline-error`), "Den nya tidsfristen måste ligga i framtiden")
+	require.Equal(t, "2019-12-01", value(`#reportDeadline-extend_deadline`))
+	require.Equal(t, "Föreningarna behöver mer tid.", value(`#reason-extend_deadline`), "the reason is kept")
+	require.Equal(t, before, env.Checksums(), "nothing saved")
+	clean()
+	fill(`#reportDeadline-extend_deadline`, "2020-04-15")
+	click(`form[action$="/extend_deadline"] button`)
+	require.Equal(t, "Klart: tidsfristen är ändrad.", text(`.notice`))
+	require.Contains(t, text(`.summary-list`), "15 april 2020 kl. 23.59")
 	click(`form.sign-out button`)
 
 	// The sector's council member reports for the sector: the duty is in
@@ -153,6 +170,20 @@ func TestAnnualFollowUpThroughThePages(t *testing.T) {
 	require.Contains(t, text(`main table`), "Den idéburna sektorn: 1\u00a0250")
 	require.Equal(t, "Alla rapporter är inne.", text(`h3 + p`))
 	require.Equal(t, "1250", value(`#indicatorValues-`+act), "the saved value is in the form")
+	click(`form.sign-out button`)
+
+	// A representative finds the follow-up from "Mina organisationer": the
+	// plan and the public values, who reports for the sector, no form.
+	b.signInAs("rita", "sv")
+	b.open("/my-organisations")
+	require.Contains(t, text(`a[href="`+page+`"]`), "Uppföljning av 2019")
+	clean()
+	click(`a[href="` + page + `"]`)
+	require.Contains(t, text(`main`), "Företräder du en organisation lämnar du ert underlag till sektorns ledamöter i rådet.")
+	require.Contains(t, text(`main table`), "Den idéburna sektorn: 1\u00a0250")
+	require.NotContains(t, text(`main`), "Sex dialogträffar", "the reports are not public")
+	require.Equal(t, "0", b.eval(`String(document.querySelectorAll('form[action^="/followups/"]').length)`))
+	clean()
 	click(`form.sign-out button`)
 
 	// The official submits the reports to the council.
