@@ -291,7 +291,9 @@ type followupData struct {
 	// Party is the viewer's party when they may report now.
 	Party   string
 	Actions []followupAction
-	Report  *store.AnnualReport
+	// Approved tells that the viewer has given their approval.
+	Approved bool
+	Report   *store.AnnualReport
 	Done    string
 }
 
@@ -482,7 +484,13 @@ func (h *Handler) renderFollowUp(w http.ResponseWriter, r *http.Request, pr auth
 		forms = append(forms, actionForm{Transition: followupExtend, Title: p.L.T("followup.extend"), Form: true,
 			formSpec: formSpec{Fields: "followup-deadline"}})
 	}
-	for _, a := range h.actionForms(p.L, in, h.o.Engine.AvailableActions(ctx, pr, in, approvals)) {
+	available := h.o.Engine.AvailableActions(ctx, pr, in, approvals)
+	for i, a := range h.actionForms(p.L, in, available) {
+		// An approval the viewer has given is said, not offered again.
+		if available[i].Approved {
+			d.Approved = true
+			continue
+		}
 		if a.Form {
 			forms = append(forms, a)
 		}

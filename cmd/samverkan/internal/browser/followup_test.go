@@ -207,9 +207,18 @@ func TestAnnualFollowUpThroughThePages(t *testing.T) {
 	inBoth(page, func(lang string) {
 		require.Equal(t, map[string]string{"sv": "rådet godkänner", "en": "the council approves"}[lang], text(`form[action$="/council_approve"] h3`))
 	})
+	// Sending back needs a reason: without one it comes back at the field.
+	before = env.Checksums()
+	click(`form[action$="/send_back"] button`)
+	require.Equal(t, "#reason-send_back", summaryLink())
+	require.Equal(t, "true", b.eval(`document.getElementById('reason-send_back').getAttribute('aria-invalid')`))
+	require.Equal(t, before, env.Checksums(), "nothing saved")
+	clean()
 	fill(`#reason-council_approve`, "Bra arbete i hela länet.")
 	click(`form[action$="/council_approve"] button`)
 	require.Equal(t, "Klart: rådet godkänner.", text(`.notice`))
+	require.True(t, strings.HasPrefix(text(`p.approved`), "Du har godkänt uppföljningen."))
+	require.Equal(t, "0", b.eval(`String(document.querySelectorAll('form[action$="/council_approve"]').length)`), "an approval is given once")
 	require.Contains(t, b.eval(`[...document.querySelectorAll('table.table-council tbody tr')].map(r => r.innerText).join('|')`), "Rune Rådsledamot")
 	require.Equal(t, string(followup.CouncilReview), state(), "one side is not the council")
 	click(`form.sign-out button`)
