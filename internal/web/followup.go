@@ -294,7 +294,7 @@ type followupData struct {
 	// Approved tells that the viewer has given their approval.
 	Approved bool
 	Report   *store.AnnualReport
-	Done    string
+	Done     string
 }
 
 type followupActivity struct {
