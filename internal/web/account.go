@@ -133,6 +133,8 @@ type instanceData struct {
 	Done   string
 	Failed string
 	Form   map[string]string
+	// Page links to the workflow's own page of the instance, if it has one.
+	Page *navLink
 }
 
 func (h *Handler) instance(w http.ResponseWriter, r *http.Request) {
@@ -184,6 +186,9 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, pr auth
 	if err == nil {
 		d.Workflow = inLanguage(def.Title, p.L.Lang)
 		d.State = inLanguage(def.StateTitle(workflows.State(in.State)), p.L.Lang)
+	}
+	if k := h.forms[in.Kind]; k.page != "" {
+		d.Page = &navLink{Href: k.page + in.ID.String(), Label: p.L.T(k.pageLink)}
 	}
 	d.Actions = h.actionForms(p.L, in, h.o.Engine.AvailableActions(r.Context(), pr, in, approvals))
 	if done := r.URL.Query().Get("done"); done == "apply" {

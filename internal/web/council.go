@@ -54,6 +54,23 @@ type councilSide struct {
 	Approvers []string
 }
 
+// approvalSides is, per side, who has approved transition so far (every
+// transition needing approval when transition is ""), by name.
+func approvalSides(l Localizer, pending []workflows.Progress, transition string, names map[uuid.UUID]string) []councilSide {
+	var out []councilSide
+	for _, pg := range pending {
+		if transition != "" && pg.Transition != transition {
+			continue
+		}
+		side := councilSide{Title: inLanguage(pg.Requirement.Title, l.Lang), Required: pg.Requirement.Count}
+		for _, id := range pg.Approvers {
+			side.Approvers = append(side.Approvers, names[id])
+		}
+		out = append(out, side)
+	}
+	return out
+}
+
 type councilData struct {
 	Items []councilItem
 	Done  string
@@ -181,16 +198,7 @@ func (h *Handler) councilItem(r *http.Request, l Localizer, pr authz.Principal, 
 		item.Workflow = inLanguage(def.Title, l.Lang)
 		item.State = inLanguage(def.StateTitle(workflows.State(in.State)), l.Lang)
 	}
-	for _, pg := range h.o.Engine.PendingApprovals(in, live) {
-		if pg.Transition != item.Approve {
-			continue
-		}
-		side := councilSide{Title: inLanguage(pg.Requirement.Title, l.Lang), Required: pg.Requirement.Count}
-		for _, id := range pg.Approvers {
-			side.Approvers = append(side.Approvers, names[id])
-		}
-		item.Sides = append(item.Sides, side)
-	}
+	item.Sides = approvalSides(l, h.o.Engine.PendingApprovals(in, live), item.Approve, names)
 	if in.Kind == followup.Kind {
 		item.Year = followup.Year(in)
 	}

@@ -84,6 +84,8 @@ type applicationRow struct {
 type myOrganisationsData struct {
 	Registered string
 	Claims     []claimRow
+	// FollowUps are the annual follow-ups under way (see followup.go).
+	FollowUps []openFollowUp
 }
 
 func (h *Handler) myOrganisations(w http.ResponseWriter, r *http.Request) {
@@ -111,6 +113,10 @@ func (h *Handler) myOrganisations(w http.ResponseWriter, r *http.Request) {
 	}
 	d := myOrganisationsData{Registered: r.URL.Query().Get("registered")}
 	p := h.page(r, "my-organisations", "my_organisations.title", nil)
+	if d.FollowUps, err = h.openFollowUps(r, p.L); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	var confirmed []uuid.UUID
 	for _, c := range claims {
 		if c.Status == "confirmed" {

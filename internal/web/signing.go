@@ -10,6 +10,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/followup"
 	"github.com/samverkan/samverkan/workflows/revision"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
@@ -124,13 +125,17 @@ type formSpec struct {
 type workflowForms struct {
 	forms map[string]formSpec
 	fire  func(r *http.Request, pr authz.Principal, transition string, st workflows.Step) (*store.Instance, error)
+	// page is the workflow's own page of an instance ("" for none): the
+	// path before the instance's id and the key of the link's text.
+	page, pageLink string
 }
 
 // formsByKind lists the workflows whose actions the case page offers.
 func (h *Handler) formsByKind() map[string]workflowForms {
 	return map[string]workflowForms{
 		signing.Kind:  {forms: signingForms, fire: h.fireSigning},
-		revision.Kind: {forms: revisionForms, fire: h.fireRevision},
+		revision.Kind: {forms: revisionForms, fire: h.fireRevision, page: "/revisions/", pageLink: "revision.ws.open"},
+		followup.Kind: {forms: followupForms, fire: h.fireFollowUp, page: "/followups/", pageLink: "followup.page_link"},
 	}
 }
 

@@ -144,6 +144,10 @@ func New(o Options) (*Handler, error) {
 		h.mux.HandleFunc("POST /revisions/{id}/{command}", h.reviseCommand)
 		h.mux.HandleFunc("GET /council", h.council)
 		h.mux.HandleFunc("POST /council/{id}/{decision}", h.councilDecide)
+		// The annual follow-up's page: the year's reports and approvals, a
+		// party's report, the deadline and the follow-up's actions.
+		h.mux.HandleFunc("GET /followups/{id}", h.followUpPage)
+		h.mux.HandleFunc("POST /followups/{id}/{action}", h.followUpAct)
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	h.handler = h.withSessions(h.mux)

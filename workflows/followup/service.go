@@ -270,13 +270,7 @@ func (s *Service) SubmitReport(ctx context.Context, pr authz.Principal, r Report
 			return nil, apperr.Invalid("indicatorValues", "Ett mätvärde måste vara ett tal mellan 0 och 10^12. / A measured value must be a number between 0 and 10^12.")
 		}
 	}
-	party := ""
-	for _, a := range s.eng.Policy().Assignments(pr) {
-		if p, ok := a.Party(); ok && (a.Role == authz.RoleRegionOfficial || a.Role == authz.RoleCouncilMember) {
-			party = string(p)
-			break
-		}
-	}
+	party := s.PartyOf(pr)
 	return s.eng.Act(ctx, workflows.ActParams{InstanceID: r.ID, Kind: Kind, Actor: pr, Action: "followup.report",
 		ExpectedVersion: r.ExpectedVersion, States: []workflows.State{CollectingReports}},
 		func(ctx context.Context, tx pgx.Tx, in *store.Instance, now time.Time) (workflows.Note, error) {
@@ -321,7 +315,7 @@ func (s *Service) SubmitReport(ctx context.Context, pr authz.Principal, r Report
 func (s *Service) ExtendDeadline(ctx context.Context, pr authz.Principal, st workflows.Step, to time.Time) (*store.Instance, error) {
 	return s.eng.SetDeadline(ctx, workflows.DeadlineParams{InstanceID: st.ID, Kind: Kind, ExpectedVersion: st.ExpectedVersion,
 		Key: keyDeadline, At: to, Actor: pr, Action: "followup.extend_deadline", Reason: st.Reason,
-		States: []workflows.State{Opened, CollectingReports}})
+		States: deadlineStates})
 }
 
 func (s *Service) fire(ctx context.Context, pr authz.Principal, st workflows.Step, transition string, input map[string]any) (*store.Instance, error) {
