@@ -10,6 +10,7 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/iop"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
 
@@ -129,6 +130,7 @@ type workflowForms struct {
 func (h *Handler) formsByKind() map[string]workflowForms {
 	return map[string]workflowForms{
 		signing.Kind: {forms: signingForms, fire: h.fireSigning},
+		iop.Kind:     {forms: iopForms, fire: h.fireIOP},
 	}
 }
 

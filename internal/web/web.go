@@ -139,6 +139,11 @@ func New(o Options) (*Handler, error) {
 		h.mux.HandleFunc("POST /instances/{id}/{transition}", h.act)
 		h.mux.HandleFunc("GET /representation-requests", h.representationRequests)
 		h.mux.HandleFunc("POST /representation-requests/{id}/{decision}", h.decideRequest)
+		// IOP: proposing a partnership, and its page for the parties and officials.
+		h.mux.HandleFunc("GET /partnerships/new", h.proposeForm)
+		h.mux.HandleFunc("POST /partnerships", h.propose)
+		h.mux.HandleFunc("GET /partnerships/{id}/case", h.partnershipCase)
+		h.mux.HandleFunc("POST /partnerships/{id}/case/{command}", h.caseCommand)
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	h.handler = h.withSessions(h.mux)

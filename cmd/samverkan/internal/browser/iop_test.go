@@ -1,0 +1,201 @@
+package browser_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/demo"
+	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/registry"
+)
+
+// representedOrganisation registers an idea-based organisation that rita
+// (see withRepresentative) represents, confirmed by the Region's official.
+func representedOrganisation(t *testing.T, env *apptest.Env, name, number string) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	svc := env.App.Services
+	repID, err := env.App.EnsureUser(ctx, "rita", "Rita Representant")
+	require.NoError(t, err)
+	officialID, err := env.App.EnsureUser(ctx, "demo-official", "Oskar Tjänsteperson")
+	require.NoError(t, err)
+	o, claim, err := svc.Registry.RegisterOrganisation(ctx, authz.Principal{UserID: repID, Name: "Rita Representant"},
+		registry.OrganisationInput{Name: name, OrganisationNumber: number, LegalForm: "ideell_forening", Sector: registry.SectorIdeaBased,
+			Municipality: "Filipstad", Description: "En förening i Filipstad.", ContactEmail: "kontakt@example.org"})
+	require.NoError(t, err)
+	_, err = svc.Registry.ConfirmRepresentation(ctx, authz.Principal{UserID: officialID, Name: "Oskar Tjänsteperson"}, claim.ID, "")
+	require.NoError(t, err)
+	return o.ID
+}
+
+// A partnership through the pages alone: a representative proposes one (a
+// bad amount comes back at its field with the input kept and nothing
+// saved), the official assesses it with the checklist (a checklist that
+// contradicts the chosen conclusion comes back and records nothing) and
+// writes a draft, the representative comments on it, the official puts it
+// before the parties, the Region's decision-maker and the organisation's
+// representative approve it, and the public IOP register shows its public
+// facts. Every page passes axe-core; nothing is loaded from elsewhere.
+func TestPartnershipThroughThePages(t *testing.T) {
+	env := startDemo(t, apptest.Options{DevPeople: withRepresentative()})
+	b := newBrowser(t, env.URL)
+	fill := func(sel, v string) { require.NoError(t, chromedp.Do(b.ctx, chromedp.SetValue(sel, v))) }
+	click := func(sel string) { b.follow(chromedp.Click(sel)) }
+	clean := func() {
+		t.Helper()
+		res := b.axe()
+		require.Empty(t, res.Violations, summary(res))
+	}
+	text := func(sel string) string {
+		return b.eval(`(document.querySelector('` + sel + `') || {innerText: ''}).innerText.replace(/\u00a0/g, ' ')`)
+	}
+	value := func(sel string) string { return b.eval(`document.querySelector('` + sel + `').value`) }
+	actions := func() string {
+		return b.eval(`[...document.querySelectorAll('ul.actions li')].map(l => l.innerText).join('|')`)
+	}
+	const org, title = "Filipstads Mötesplats", "Mötesplats för nyanlända i Filipstad"
+	orgID := representedOrganisation(t, env, org, demo.Number(901))
+	before := env.Count(`SELECT count(*) FROM partnerships`)
+
+	// The representative proposes; a bad amount comes back at its field.
+	b.signInAs("rita", "sv")
+	b.open("/my-organisations")
+	click(`a[href="/partnerships/new?org=` + orgID.String() + `"]`)
+	require.Equal(t, "Föreslå ett partnerskap (IOP)", text("h1"))
+	require.Equal(t, orgID.String(), value(`#organisation`), "the organisation the link was for")
+	require.Equal(t, "Region Värmland", b.eval(`document.querySelector('#publicBody').selectedOptions[0].innerText`))
+	clean()
+	fill(`#title`, title)
+	fill(`#purpose`, "Minska ensamheten bland nyanlända och öka deras delaktighet i föreningslivet.")
+	fill(`#startDate`, "2018-03-01")
+	fill(`#endDate`, "2020-12-31")
+	fill(`#publicContribution`, "1,25 miljoner")
+	fill(`#volunteerHours`, "2000")
+	click(`form[action="/partnerships"] button`)
+	require.Equal(t, "#publicContribution", b.eval(`document.querySelector('.error-summary a').getAttribute('href')`))
+	require.Equal(t, "1", b.eval(`String(document.querySelectorAll('.error-summary li').length)`), "one message, for the one field in error")
+	require.Contains(t, text(`#publicContribution-error`), "”1,25 miljoner” är inget belopp. Skriv beloppet i kronor med siffror, till exempel 1 250 000 eller 1250000.")
+	require.Equal(t, "true", b.eval(`document.getElementById('publicContribution').getAttribute('aria-invalid')`))
+	require.Equal(t, title, value(`#title`), "the input is kept")
+	require.Equal(t, "1,25 miljoner", value(`#publicContribution`))
+	require.Equal(t, "2020-12-31", value(`#endDate`))
+	require.Equal(t, before, env.Count(`SELECT count(*) FROM partnerships`), "nothing saved")
+	clean()
+	b.screenshot("iop-propose-error-sv")
+	b.open("/lang/en?next=/partnerships/new?org=" + orgID.String())
+	require.Equal(t, "Propose a partnership (IOP)", text("h1"))
+	clean()
+	b.open("/lang/sv?next=/partnerships/new?org=" + orgID.String())
+	fill(`#title`, title)
+	fill(`#purpose`, "Minska ensamheten bland nyanlända och öka deras delaktighet i föreningslivet.")
+	fill(`#startDate`, "2018-03-01")
+	fill(`#endDate`, "2020-12-31")
+	fill(`#publicContribution`, "1 250 000")
+	fill(`#volunteerHours`, "2000")
+	click(`form[action="/partnerships"] button`)
+	casePath := b.eval(`location.pathname`)
+	require.True(t, strings.HasPrefix(casePath, "/partnerships/") && strings.HasSuffix(casePath, "/case"), casePath)
+	require.Equal(t, "Klart: förslaget är skickat. En tjänsteperson på Regionen bedömer det.", text(".notice"))
+	require.Equal(t, before+1, env.Count(`SELECT count(*) FROM partnerships`))
+	require.Contains(t, text(`table.table-contributions tbody`), "2018\tRegion Värmland\tpengar\t1 250 000 kr")
+	require.Contains(t, text(`table.table-contributions tbody`), "2020\t"+org+"\tideella timmar\t2 000 h")
+	require.Contains(t, text(`main dl`), "3 750 000 kr", "the public contribution over the three years")
+	clean()
+	click(`form.sign-out button`)
+
+	// The official assesses: the checklist must agree with the conclusion.
+	b.signInAs("demo-official", "sv")
+	b.open(casePath)
+	require.Equal(t, title, text("h1"))
+	click(`a[href^="/instances/"]`)
+	instance := b.eval(`location.pathname`)
+	require.Equal(t, "börja bedöma|bedöma att IOP passar|bedöma att IOP inte passar|återkalla", actions())
+	for _, q := range []string{"economicActivity", "marketOrCompetition", "possibleStateAid", "ideaBasedOrganisation"} {
+		fill(`#`+q+`Justification-assess_suitable`, "Motivering av punkten "+q+".")
+	}
+	version := env.Count(`SELECT version FROM workflow_instances WHERE id = $1`, strings.TrimPrefix(instance, "/instances/"))
+	click(`form[action$="/assess_suitable"] button`)
+	require.Equal(t, "#ideaBasedOrganisation-assess_suitable", b.eval(`document.querySelector('.error-summary a').getAttribute('href')`))
+	require.Contains(t, text(`#ideaBasedOrganisation-assess_suitable-error`), "Enligt checklistan passar IOP inte.")
+	require.Equal(t, "Motivering av punkten possibleStateAid.", value(`#possibleStateAidJustification-assess_suitable`), "the input is kept")
+	require.Equal(t, version, env.Count(`SELECT version FROM workflow_instances WHERE id = $1`, strings.TrimPrefix(instance, "/instances/")), "nothing recorded")
+	require.Zero(t, env.Count(`SELECT count(*) FROM partnership_assessments`))
+	clean()
+	b.screenshot("iop-assessment-sv")
+	require.NoError(t, chromedp.Do(b.ctx, chromedp.Click(`#ideaBasedOrganisation-assess_suitable`)))
+	click(`form[action$="/assess_suitable"] button`)
+	require.Equal(t, "Klart: bedöma att IOP passar.", text(".notice"))
+	require.Equal(t, "förhandling", text("h1"))
+	clean()
+
+	// The official drafts the agreement text on the partnership's page.
+	b.open(casePath)
+	require.Equal(t, "Ja. Motivering av punkten ideaBasedOrganisation.", b.eval(`[...document.querySelectorAll('main dl')][1].querySelectorAll('dd')[3].innerText`))
+	click(`form[action$="/case/draft"] button`)
+	require.Equal(t, "#draft-body", b.eval(`document.querySelector('.error-summary a').getAttribute('href')`), "an empty draft comes back")
+	require.Zero(t, env.Count(`SELECT count(*) FROM partnership_drafts`))
+	clean()
+	fill(`#draft-body`, "Överenskommelse om idéburet offentligt partnerskap mellan Region Värmland och "+org+".\n\nParterna driver tillsammans en mötesplats.")
+	click(`form[action$="/case/draft"] button`)
+	require.Equal(t, "Klart: utkastet är tillagt.", text(".notice"))
+	require.Equal(t, "Utkast 1", strings.Fields(text(`#draft-latest`))[0]+" "+strings.Fields(text(`#draft-latest`))[1])
+	click(`form.sign-out button`)
+
+	// The representative comments on the draft.
+	b.signInAs("rita", "sv")
+	b.open(casePath)
+	fill(`#comment-body`, "Vi vill att mötesplatsen har öppet även på lördagar.")
+	click(`form[action$="/case/comment"] button`)
+	require.Equal(t, "Klart: kommentaren är skickad.", text(".notice"))
+	require.Contains(t, text(`.comment`), "Vi vill att mötesplatsen har öppet även på lördagar.")
+	require.Contains(t, text(`.comment`), "Rita Representant ("+org+")")
+	clean()
+	click(`form.sign-out button`)
+
+	// The official puts the draft before the parties.
+	b.signInAs("demo-official", "sv")
+	b.open(instance)
+	click(`form[action$="/submit_for_decision"] button`)
+	require.Equal(t, "beslut", text("h1"))
+	click(`form.sign-out button`)
+
+	// Both parties approve: the Region's decision-maker, then the organisation.
+	b.signInAs("demo-politician", "sv")
+	b.open(instance)
+	require.Contains(t, actions(), "godkänna partnerskapet")
+	click(`form[action$="/approve"] button`)
+	require.Equal(t, "Klart: godkänna partnerskapet.", text(".notice"))
+	require.Equal(t, 0, env.Count(`SELECT count(*) FROM partnerships WHERE activated_at IS NOT NULL`))
+	click(`form.sign-out button`)
+	b.signInAs("rita", "sv")
+	b.open(casePath)
+	approvals := text(`table.table-approvals tbody`)
+	require.Contains(t, approvals, "Petra Förtroendevald")
+	require.Contains(t, approvals, org+" (styrelsens företrädare)\tinte ännu")
+	clean()
+	b.screenshot("iop-case-sv")
+	b.open("/lang/en?next=" + casePath)
+	require.Equal(t, "Decisions and steps of the case", text("main h2"))
+	clean()
+	b.open("/lang/sv?next=" + instance)
+	click(`form[action$="/approve"] button`)
+	require.Equal(t, "aktivt", text("h1"))
+	click(`form.sign-out button`)
+
+	// The public register shows the partnership's public facts.
+	b.open("/partnerships")
+	row := text(`table tbody tr`)
+	for _, s := range []string{title, "Minska ensamheten", "Region Värmland", org, "1 mars 2018", "31 december 2020", "3 750 000 kr"} {
+		require.Contains(t, row, s)
+	}
+	require.NotContains(t, b.eval(`document.querySelector('main').innerText`), "lördagar", "the negotiation stays private")
+	clean()
+	b.screenshot("iop-register-sv")
+	require.Empty(t, b.foreignRequests())
+}
