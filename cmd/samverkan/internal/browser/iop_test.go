@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/demo"
 	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/registry"
 )
 
@@ -116,6 +118,10 @@ func TestPartnershipThroughThePages(t *testing.T) {
 	click(`a[href^="/instances/"]`)
 	instance := b.eval(`location.pathname`)
 	require.Equal(t, "börja bedöma|bedöma att IOP passar|bedöma att IOP inte passar|återkalla", actions())
+	b.open("/lang/en?next=" + instance)
+	require.Equal(t, "start the assessment|assess that an IOP fits|assess that an IOP does not fit|withdraw", actions())
+	clean()
+	b.open("/lang/sv?next=" + instance)
 	for _, q := range []string{"economicActivity", "marketOrCompetition", "possibleStateAid", "ideaBasedOrganisation"} {
 		fill(`#`+q+`Justification-assess_suitable`, "Motivering av punkten "+q+".")
 	}
@@ -186,6 +192,27 @@ func TestPartnershipThroughThePages(t *testing.T) {
 	b.open("/lang/sv?next=" + instance)
 	click(`form[action$="/approve"] button`)
 	require.Equal(t, "aktivt", text("h1"))
+	click(`form.sign-out button`)
+
+	// A year on, the report on 2018 opens (the yearly job's work); the
+	// representative submits it, and an empty one comes back.
+	env.AdvanceTo(time.Date(2019, 1, 2, 10, 0, 0, 0, clock.Stockholm))
+	pid := uuid.MustParse(strings.TrimSuffix(strings.TrimPrefix(casePath, "/partnerships/"), "/case"))
+	_, err := env.App.Services.IOP.OpenReport(t.Context(), pid, 2018)
+	require.NoError(t, err)
+	require.Equal(t, 1, env.Count(`SELECT count(*) FROM partnership_reports WHERE partnership_id = $1 AND year = 2018`, pid))
+	b.signInAs("rita", "sv")
+	b.open(casePath)
+	require.Equal(t, "1", b.eval(`String(document.querySelectorAll('form[action$="/case/report"]').length)`), "the open report's form")
+	click(`form[action$="/case/report"] button`)
+	require.Equal(t, "#report-2018-body", b.eval(`document.querySelector('.error-summary a').getAttribute('href')`))
+	require.Zero(t, env.Count(`SELECT count(*) FROM partnership_reports WHERE submitted_at IS NOT NULL`))
+	clean()
+	fill(`#report-2018-body`, "Mötesplatsen har haft öppet 40 veckor och 212 personer har deltagit.")
+	click(`form[action$="/case/report"] button`)
+	require.Equal(t, "Klart: rapporten är inlämnad.", text(".notice"))
+	require.Contains(t, text(`section.report`), "212 personer har deltagit")
+	require.Equal(t, 1, env.Count(`SELECT count(*) FROM partnership_reports WHERE submitted_at IS NOT NULL`))
 	click(`form.sign-out button`)
 
 	// The public register shows the partnership's public facts.
