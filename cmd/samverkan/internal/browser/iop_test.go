@@ -2,6 +2,7 @@ package browser_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,8 @@ import (
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/registry"
+	"github.com/samverkan/samverkan/workflows"
+	"github.com/samverkan/samverkan/workflows/iop"
 )
 
 // representedOrganisation registers an idea-based organisation that rita
@@ -224,5 +227,119 @@ func TestPartnershipThroughThePages(t *testing.T) {
 	require.NotContains(t, b.eval(`document.querySelector('main').innerText`), "lördagar", "the negotiation stays private")
 	clean()
 	b.screenshot("iop-register-sv")
+	require.Empty(t, b.foreignRequests())
+}
+
+// agreedPartnership is a partnership between the Region and an
+// organisation rita represents, taken through the services to active.
+func agreedPartnership(t *testing.T, env *apptest.Env, org, title string) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	svc := env.App.Services
+	orgID := representedOrganisation(t, env, org, demo.Number(902))
+	principal := func(subject, name string) authz.Principal {
+		id, err := env.App.EnsureUser(ctx, subject, name)
+		require.NoError(t, err)
+		return authz.Principal{UserID: id, Name: name}
+	}
+	rita, official := principal("rita", "Rita Representant"), principal("demo-official", "Oskar Tjänsteperson")
+	politician := principal("demo-politician", "Petra Förtroendevald")
+	agreements, err := svc.Registry.Agreements(ctx)
+	require.NoError(t, err)
+	var cs []iop.ContributionInput
+	for y := 2018; y <= 2020; y++ {
+		cs = append(cs, iop.ContributionInput{OrganisationID: agreements[0].PublicBodyID, Year: y, Kind: "money", Amount: "400000"})
+	}
+	p, _, err := svc.IOP.Propose(ctx, rita, iop.ProposeInput{Record: iop.Record{Title: title, Purpose: "Läxhjälp för barn i Filipstad.",
+		StartDate: time.Date(2018, 3, 1, 0, 0, 0, 0, time.UTC), EndDate: time.Date(2020, 12, 31, 0, 0, 0, 0, time.UTC), NoticeMonths: 3,
+		ReportDueMonth: 3, ReportDueDay: 31, Contributions: cs}, PublicBodyID: agreements[0].PublicBodyID, IdeaBasedIDs: []uuid.UUID{orgID}})
+	require.NoError(t, err)
+	st := workflows.Step{ID: p.ID}
+	_, _, err = svc.IOP.Assess(ctx, official, st, iop.AssessmentInput{EconomicActivityJustification: "Ingen ersättning.",
+		MarketOrCompetitionJustification: "Ingen marknad.", PossibleStateAidJustification: "Inget statsstöd.",
+		IdeaBasedOrganisation: true, IdeaBasedOrganisationJustification: "Ideell förening."})
+	require.NoError(t, err)
+	_, err = svc.IOP.AddDraft(ctx, official, st, "Överenskommelse om läxhjälp.")
+	require.NoError(t, err)
+	_, err = svc.IOP.SubmitForDecision(ctx, official, st)
+	require.NoError(t, err)
+	for _, pr := range []authz.Principal{politician, rita} {
+		_, err = svc.IOP.Approve(ctx, pr, st)
+		require.NoError(t, err)
+	}
+	return p.ID
+}
+
+// While a partnership is in force its representative proposes a renewal
+// and an amendment and gives notice through the pages: an unreadable date,
+// an unreadable amount and a notice without a reason come back at their
+// fields with the input kept and change nothing; the notice is given only
+// for the party the representative represents.
+func TestPartnershipInForceThroughThePages(t *testing.T) {
+	env := startDemo(t, apptest.Options{DevPeople: withRepresentative()})
+	b := newBrowser(t, env.URL)
+	fill := func(sel, v string) { require.NoError(t, chromedp.Do(b.ctx, chromedp.SetValue(sel, v))) }
+	click := func(sel string) { b.follow(chromedp.Click(sel)) }
+	clean := func() {
+		t.Helper()
+		res := b.axe()
+		require.Empty(t, res.Violations, summary(res))
+	}
+	text := func(sel string) string {
+		return b.eval(`(document.querySelector('` + sel + `') || {innerText: ''}).innerText.replace(/\u00a0/g, ' ')`)
+	}
+	value := func(sel string) string { return b.eval(`document.querySelector('` + sel + `').value`) }
+	firstError := func() string { return b.eval(`document.querySelector('.error-summary a').getAttribute('href')`) }
+	const org = "Filipstads Läxhjälp"
+	id := agreedPartnership(t, env, org, "Läxhjälp i Filipstad")
+	casePath := "/partnerships/" + id.String() + "/case"
+	state := func() string { return fmt.Sprint(env.Count(`SELECT version FROM workflow_instances w JOIN partnerships p ON p.instance_id = w.id WHERE p.id = $1`, id)) }
+
+	b.signInAs("rita", "sv")
+	b.open(casePath)
+	require.Equal(t, org, b.eval(`[...document.querySelectorAll('#terminate-partyId option')].map(o => o.innerText).join('|')`),
+		"notice only for the party she represents")
+	clean()
+	version := state()
+	click(`form[action$="/case/terminate"] button`)
+	require.Equal(t, "#terminate-reason", firstError())
+	require.Equal(t, version, state(), "nothing changed")
+	clean()
+
+	click(`a[href^="/instances/"]`)
+	instance := b.eval(`location.pathname`)
+	require.Equal(t, "föreslå förnyelse|föreslå en ändring|säga upp", b.eval(`[...document.querySelectorAll('ul.actions li')].map(l => l.innerText).join('|')`))
+	fill(`#endDate-propose_renewal`, "31/12/2023")
+	click(`form[action$="/propose_renewal"] button`)
+	require.Equal(t, "#endDate-propose_renewal", firstError())
+	require.Contains(t, text(`#endDate-propose_renewal-error`), "år-månad-dag")
+	require.Equal(t, "31/12/2023", value(`#endDate-propose_renewal`), "the input is kept")
+	require.Equal(t, version, state())
+	clean()
+
+	fill(`#description-propose_amendment`, "Läxhjälpen utökas till högstadiet.")
+	fill(`#budget-propose_amendment`, "en halv miljon")
+	click(`form[action$="/propose_amendment"] button`)
+	require.Equal(t, "#budget-propose_amendment", firstError())
+	require.Equal(t, "Läxhjälpen utökas till högstadiet.", value(`#description-propose_amendment`))
+	require.Zero(t, env.Count(`SELECT count(*) FROM partnership_amendments`))
+	clean()
+	fill(`#budget-propose_amendment`, "1 500 000")
+	click(`form[action$="/propose_amendment"] button`)
+	require.Equal(t, "ändring föreslagen", text("h1"))
+	require.Equal(t, 1, env.Count(`SELECT count(*) FROM partnership_amendments`))
+	fill(`#reason-reject_amendment`, "Vi väntar till nästa år.")
+	click(`form[action$="/reject_amendment"] button`)
+	require.Equal(t, "aktivt", text("h1"))
+
+	b.open(casePath)
+	fill(`#terminate-reason`, "Föreningen läggs ned.")
+	click(`form[action$="/case/terminate"] button`)
+	require.Equal(t, "Klart: partnerskapet är uppsagt.", text(".notice"))
+	require.Contains(t, text("h1 + dl"), "uppsagt, uppsägningstid löper")
+	require.Equal(t, 1, env.Count(`SELECT count(*) FROM partnerships WHERE id = $1 AND terminated_by IS NOT NULL`, id))
+	clean()
+	b.open("/lang/en?next=" + instance)
+	clean()
 	require.Empty(t, b.foreignRequests())
 }
