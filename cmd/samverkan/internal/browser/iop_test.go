@@ -293,17 +293,19 @@ func TestPartnershipInForceThroughThePages(t *testing.T) {
 	const org = "Filipstads Läxhjälp"
 	id := agreedPartnership(t, env, org, "Läxhjälp i Filipstad")
 	casePath := "/partnerships/" + id.String() + "/case"
-	state := func() string { return fmt.Sprint(env.Count(`SELECT version FROM workflow_instances w JOIN partnerships p ON p.instance_id = w.id WHERE p.id = $1`, id)) }
+	caseVersion := func() string {
+		return fmt.Sprint(env.Count(`SELECT version FROM workflow_instances w JOIN partnerships p ON p.instance_id = w.id WHERE p.id = $1`, id))
+	}
 
 	b.signInAs("rita", "sv")
 	b.open(casePath)
 	require.Equal(t, org, b.eval(`[...document.querySelectorAll('#terminate-partyId option')].map(o => o.innerText).join('|')`),
 		"notice only for the party she represents")
 	clean()
-	version := state()
+	version := caseVersion()
 	click(`form[action$="/case/terminate"] button`)
 	require.Equal(t, "#terminate-reason", firstError())
-	require.Equal(t, version, state(), "nothing changed")
+	require.Equal(t, version, caseVersion(), "nothing changed")
 	clean()
 
 	click(`a[href^="/instances/"]`)
@@ -314,7 +316,7 @@ func TestPartnershipInForceThroughThePages(t *testing.T) {
 	require.Equal(t, "#endDate-propose_renewal", firstError())
 	require.Contains(t, text(`#endDate-propose_renewal-error`), "år-månad-dag")
 	require.Equal(t, "31/12/2023", value(`#endDate-propose_renewal`), "the input is kept")
-	require.Equal(t, version, state())
+	require.Equal(t, version, caseVersion())
 	clean()
 
 	fill(`#description-propose_amendment`, "Läxhjälpen utökas till högstadiet.")
