@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -188,7 +189,7 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, pr auth
 		d.State = inLanguage(def.StateTitle(workflows.State(in.State)), p.L.Lang)
 	}
 	if k := h.forms[in.Kind]; k.page != "" {
-		d.Page = &navLink{Href: k.page + in.ID.String(), Label: p.L.T(k.pageLink)}
+		d.Page = &navLink{Href: strings.NewReplacer("{id}", in.ID.String(), "{subject}", in.SubjectID.String()).Replace(k.page), Label: p.L.T(k.pageLink)}
 	}
 	d.Actions = h.actionForms(p.L, in, h.o.Engine.AvailableActions(r.Context(), pr, in, approvals))
 	if done := r.URL.Query().Get("done"); done == "apply" {

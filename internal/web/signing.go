@@ -11,6 +11,7 @@ import (
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
 	"github.com/samverkan/samverkan/workflows/followup"
+	"github.com/samverkan/samverkan/workflows/iop"
 	"github.com/samverkan/samverkan/workflows/revision"
 	"github.com/samverkan/samverkan/workflows/signing"
 )
@@ -125,8 +126,9 @@ type formSpec struct {
 type workflowForms struct {
 	forms map[string]formSpec
 	fire  func(r *http.Request, pr authz.Principal, transition string, st workflows.Step) (*store.Instance, error)
-	// page is the workflow's own page of an instance ("" for none): the
-	// path before the instance's id and the key of the link's text.
+	// page is the workflow's own page of an instance ("" for none), its
+	// path with {id} for the instance's id or {subject} for its subject's,
+	// and pageLink the key of the link's text.
 	page, pageLink string
 }
 
@@ -134,8 +136,9 @@ type workflowForms struct {
 func (h *Handler) formsByKind() map[string]workflowForms {
 	return map[string]workflowForms{
 		signing.Kind:  {forms: signingForms, fire: h.fireSigning},
-		revision.Kind: {forms: revisionForms, fire: h.fireRevision, page: "/revisions/", pageLink: "revision.ws.open"},
-		followup.Kind: {forms: followupForms, fire: h.fireFollowUp, page: "/followups/", pageLink: "followup.page_link"},
+		revision.Kind: {forms: revisionForms, fire: h.fireRevision, page: "/revisions/{id}", pageLink: "revision.ws.open"},
+		followup.Kind: {forms: followupForms, fire: h.fireFollowUp, page: "/followups/{id}", pageLink: "followup.page_link"},
+		iop.Kind:      {forms: iopForms, fire: h.fireIOP, page: "/partnerships/{subject}/case", pageLink: "partnership.case_link"},
 	}
 }
 

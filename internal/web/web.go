@@ -148,6 +148,11 @@ func New(o Options) (*Handler, error) {
 		// party's report, the deadline and the follow-up's actions.
 		h.mux.HandleFunc("GET /followups/{id}", h.followUpPage)
 		h.mux.HandleFunc("POST /followups/{id}/{action}", h.followUpAct)
+		// IOP: proposing a partnership, and its page for the parties and officials.
+		h.mux.HandleFunc("GET /partnerships/new", h.proposeForm)
+		h.mux.HandleFunc("POST /partnerships", h.propose)
+		h.mux.HandleFunc("GET /partnerships/{id}/case", h.partnershipCase)
+		h.mux.HandleFunc("POST /partnerships/{id}/case/{command}", h.caseCommand)
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	h.handler = h.withSessions(h.mux)

@@ -62,7 +62,6 @@ package iop
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -544,12 +543,8 @@ func terminatingParty(policy workflows.Policy) func(context.Context, *workflows.
 		if err != nil {
 			return apperr.Invalid("partyId", "Ange vilken part som säger upp partnerskapet. / Say which party terminates the partnership.")
 		}
-		scope := ""
-		if party == PublicBody(f.Instance) {
-			scope = authz.ScopeRegion
-		} else if slices.Contains(IdeaBasedParties(f.Instance), party) {
-			scope = authz.OrgScope(party)
-		} else {
+		scope, ok := partyScope(f.Instance, party)
+		if !ok {
 			return apperr.Invalid("partyId", "Organisationen är inte part i partnerskapet. / The organisation is not a party to the partnership.")
 		}
 		if f.Actor.System {

@@ -300,7 +300,7 @@ func (s *Service) AddDraft(ctx context.Context, pr authz.Principal, st workflows
 		return nil, err
 	}
 	d := &store.PartnershipDraft{PartnershipID: st.ID, Body: body, CreatedBy: actorID(pr)}
-	_, err := s.act(ctx, pr, st, "partnership.draft", []workflows.State{Negotiation},
+	_, err := s.act(ctx, pr, st, "partnership.draft", addDraftStates,
 		func(ctx context.Context, tx pgx.Tx, _ *store.Partnership, _ *store.Instance, now time.Time) (workflows.Note, error) {
 			d.CreatedAt = now
 			if err := store.InsertPartnershipDraft(ctx, tx, d); err != nil {
@@ -323,7 +323,7 @@ func (s *Service) CommentDraft(ctx context.Context, pr authz.Principal, st workf
 		return nil, err
 	}
 	c := &store.DraftComment{DraftID: draftID, PartnershipID: st.ID, Body: body, AuthorID: pr.UserID}
-	_, err := s.act(ctx, pr, st, "partnership.draft", []workflows.State{Negotiation, Decision},
+	_, err := s.act(ctx, pr, st, "partnership.draft", commentDraftStates,
 		func(ctx context.Context, tx pgx.Tx, p *store.Partnership, in *store.Instance, now time.Time) (workflows.Note, error) {
 			// Asked once the partnership is known to be visible, so the
 			// answer tells nothing of another partnership's drafts.
