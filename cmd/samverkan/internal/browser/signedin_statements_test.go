@@ -27,7 +27,6 @@ type signedIn struct {
 	c    *http.Client
 }
 
-
 func signInOverHTTP(t *testing.T, base, subject string) *signedIn {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
