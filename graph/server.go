@@ -195,6 +195,14 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if de.Field != "" {
 				out.Extensions["field"] = de.Field
 			}
+			if len(de.Fields) > 0 {
+				// Every field at fault, so a form can mark them all at once.
+				fields := make([]map[string]any, len(de.Fields))
+				for i, f := range de.Fields {
+					fields[i] = map[string]any{"field": f.Field, "message": f.Message}
+				}
+				out.Extensions["fields"] = fields
+			}
 			return out
 		}
 		if gqlErr.Err == nil {

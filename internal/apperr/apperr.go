@@ -7,6 +7,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Code is a stable, machine-readable error class that clients may switch on.
@@ -34,6 +35,9 @@ type Error struct {
 	Message string
 	// Field names the input field at fault, for BAD_INPUT.
 	Field string
+	// Fields lists every field at fault when one input has several
+	// (BAD_INPUT from Join); Field and Message are then the first's.
+	Fields []FieldError
 	// Err is an underlying cause, kept for logs and errors.Is.
 	Err error
 }
@@ -61,6 +65,62 @@ func New(code Code, format string, args ...any) *Error {
 // Invalid returns a BAD_INPUT error about field.
 func Invalid(field, format string, args ...any) *Error {
 	return &Error{Code: BadInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError is one input field at fault and what is wrong with it.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// Join collects the checks of one input's fields, so that a person learns
+// of every bad field at once, not one per attempt. Nil errors are passed
+// over; with none left Join returns nil. An error that is not BAD_INPUT
+// (a refusal, a database failure) matters more than bad input and is
+// returned as it is. One BAD_INPUT is returned as it is; several become one
+// BAD_INPUT whose Fields list each field once (its first fault, in the
+// order given) and whose Field and Message are the first's.
+func Join(errs ...error) error {
+	var fields []FieldError
+	var first *Error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		e, ok := As(err)
+		if !ok || e.Code != BadInput {
+			return err
+		}
+		if first == nil {
+			first = e
+		}
+		for _, f := range FieldsOf(e) {
+			if !slices.ContainsFunc(fields, func(g FieldError) bool { return g.Field == f.Field }) {
+				fields = append(fields, f)
+			}
+		}
+	}
+	switch {
+	case first == nil:
+		return nil
+	case len(fields) == 1:
+		return first
+	}
+	return &Error{Code: BadInput, Field: fields[0].Field, Message: fields[0].Message, Fields: fields}
+}
+
+// FieldsOf lists the fields at fault in a BAD_INPUT error: every one Join
+// collected, or the one the error names (Field "" for an error about the
+// input as a whole). Any other error has none.
+func FieldsOf(err error) []FieldError {
+	e, ok := As(err)
+	if !ok || e.Code != BadInput {
+		return nil
+	}
+	if len(e.Fields) > 0 {
+		return slices.Clone(e.Fields)
+	}
+	return []FieldError{{Field: e.Field, Message: e.Message}}
 }
 
 // CodeOf returns the code of err, or Internal when err is not a domain error.
@@ -92,5 +152,9 @@ func OnField(err error, field string) error {
 	}
 	c := *e
 	c.Field = field
+	if len(c.Fields) > 0 {
+		c.Fields = slices.Clone(c.Fields)
+		c.Fields[0].Field = field
+	}
 	return &c
 }

@@ -104,11 +104,11 @@ func (s *Service) RegisterOrganisation(ctx context.Context, pr authz.Principal, 
 	if err := s.registrations.Refused(pr.UserID, s.clock.Now()); err != nil {
 		return nil, nil, err
 	}
-	num, err := orgnr.Parse(in.OrganisationNumber)
-	if err != nil {
+	if err := validateOrganisation(&in, true); err != nil {
 		return nil, nil, err
 	}
-	if err := validateOrganisation(&in, true); err != nil {
+	num, err := orgnr.Parse(in.OrganisationNumber)
+	if err != nil {
 		return nil, nil, err
 	}
 	ask := in.AskToRepresent == nil || *in.AskToRepresent
@@ -360,36 +360,34 @@ func actorID(pr authz.Principal) *uuid.UUID {
 	return nil
 }
 
+// validateOrganisation checks every field of in (in the order the form
+// shows them) and reports every bad one at once (apperr.Join).
 func validateOrganisation(in *OrganisationInput, registering bool) error {
-	name, err := checkName(in.Name)
-	if err != nil {
-		return err
+	name, nameErr := checkName(in.Name)
+	if nameErr == nil {
+		in.Name = name
 	}
-	in.Name = name
+	errs := []error{nameErr}
+	if registering {
+		_, err := orgnr.Parse(in.OrganisationNumber)
+		errs = append(errs, err)
+	}
 	if !slices.Contains(LegalForms, in.LegalForm) {
-		return apperr.Invalid("legalForm", "Okänd organisationsform %q. / Unknown legal form %q.", validate.Clip(in.LegalForm), validate.Clip(in.LegalForm))
+		errs = append(errs, apperr.Invalid("legalForm", "Okänd organisationsform %q. / Unknown legal form %q.", validate.Clip(in.LegalForm), validate.Clip(in.LegalForm)))
 	}
 	if registering && in.Sector != SectorIdeaBased && in.Sector != SectorPublic {
-		return apperr.Invalid("sector", "Sektorn ska vara idéburen eller offentlig. / The sector must be idea-based or public.")
+		errs = append(errs, apperr.Invalid("sector", "Sektorn ska vara idéburen eller offentlig. / The sector must be idea-based or public."))
 	}
-	if err := validate.Text("municipality", in.Municipality, 0, 100); err != nil {
-		return err
-	}
-	if err := validate.Text("description", in.Description, 0, 5000); err != nil {
-		return err
-	}
-	if err := validate.Text("contactPhone", in.ContactPhone, 0, 40); err != nil {
-		return err
-	}
-	if err := validate.URL("website", in.Website); err != nil {
-		return err
-	}
+	errs = append(errs, validate.Text("municipality", in.Municipality, 0, 100))
 	if in.ContactEmail != "" {
 		if a, err := mail.ParseAddress(in.ContactEmail); err != nil || a.Address != in.ContactEmail || len(in.ContactEmail) > 254 {
-			return apperr.Invalid("contactEmail", "%q är ingen giltig e-postadress. / %q is not a valid e-mail address.", validate.Clip(in.ContactEmail), validate.Clip(in.ContactEmail))
+			errs = append(errs, apperr.Invalid("contactEmail", "%q är ingen giltig e-postadress. / %q is not a valid e-mail address.", validate.Clip(in.ContactEmail), validate.Clip(in.ContactEmail)))
 		}
 	}
-	return nil
+	errs = append(errs, validate.Text("contactPhone", in.ContactPhone, 0, 40),
+		validate.URL("website", in.Website),
+		validate.Text("description", in.Description, 0, 5000))
+	return apperr.Join(errs...)
 }
 
 // Organisation reads one organisation.

@@ -92,6 +92,9 @@ func Skeleton(name string) string {
 // characters in it.
 func checkName(name string) (string, error) {
 	name = norm.NFC.String(strings.TrimSpace(name))
+	if name == "" {
+		return "", apperr.Invalid("name", "Skriv organisationens namn. / Enter the organisation's name.")
+	}
 	if err := validate.Text("name", name, 1, 300); err != nil {
 		return "", err
 	}

@@ -91,8 +91,10 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request) {
 			h.actionFailed(w, r, err)
 			return
 		}
-		if errs[0].Field == "declarations" {
-			errs[0].Field = "regionalPerspective"
+		for i := range errs {
+			if errs[i].Field == "declarations" {
+				errs[i].Field = "regionalPerspective"
+			}
 		}
 		h.renderApply(w, r, http.StatusBadRequest, checked, errs)
 		return

@@ -436,18 +436,22 @@ func localPath(next string) string {
 	return next
 }
 
-// fieldErrors turns a domain BAD_INPUT error into field messages in the
-// page's language; any other error is returned.
+// fieldErrors turns a domain BAD_INPUT error into one message per field at
+// fault (every one apperr.Join collected), in the page's language; any
+// other error is returned.
 func fieldErrors(l Localizer, err error) ([]FieldError, error) {
-	var ae *apperr.Error
-	if !errors.As(err, &ae) || ae.Code != apperr.BadInput {
+	faults := apperr.FieldsOf(err)
+	if faults == nil {
 		return nil, err
 	}
-	field := ae.Field
-	if field == "" {
-		field = "form"
+	errs := make([]FieldError, len(faults))
+	for i, f := range faults {
+		if f.Field == "" {
+			f.Field = "form"
+		}
+		errs[i] = FieldError{Field: f.Field, Message: inLanguage(f.Message, l.Lang)}
 	}
-	return []FieldError{{Field: field, Message: inLanguage(ae.Message, l.Lang)}}, nil
+	return errs, nil
 }
 
 // inLanguage picks one half of a domain message written "Svensk text. /

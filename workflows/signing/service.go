@@ -49,11 +49,13 @@ func (s *Service) Apply(ctx context.Context, pr authz.Principal, orgID, versionI
 		if err != nil {
 			return notFound(err, "organisationId", "Organisationen finns inte. / The organisation does not exist.")
 		}
-		if err := s.currentVersion(ctx, tx, versionID); err != nil {
-			return err
-		}
+		// Every bad field at once: the version and the declarations.
+		var declared error
 		if !d.RegionalPerspective || !d.DemocraticValues || (!d.Independent && org.Sector == registry.SectorIdeaBased) {
-			return apperr.Invalid("declarations", "För att underteckna ska organisationen ha ett regionalt perspektiv, demokratiska värderingar och vara organisatoriskt oberoende av offentlig sektor; bekräfta alla tre. / To sign, the organisation must have a regional perspective, democratic values and be organisationally independent of the public sector; confirm all three.")
+			declared = apperr.Invalid("declarations", "För att underteckna ska organisationen ha ett regionalt perspektiv, demokratiska värderingar och vara organisatoriskt oberoende av offentlig sektor; bekräfta alla tre. / To sign, the organisation must have a regional perspective, democratic values and be organisationally independent of the public sector; confirm all three.")
+		}
+		if err := apperr.Join(s.currentVersion(ctx, tx, versionID), declared); err != nil {
+			return err
 		}
 		if _, err := store.CurrentSignatory(ctx, tx, versionID, orgID); err == nil {
 			return apperr.New(apperr.Conflict, "%s har redan undertecknat den här versionen. / %s has already signed this version.", org.Name, org.Name)

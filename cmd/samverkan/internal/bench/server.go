@@ -19,6 +19,7 @@ import (
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/app"
 	"github.com/samverkan/samverkan/internal/config"
+	"github.com/samverkan/samverkan/internal/web"
 )
 
 // server is the service under test.
@@ -187,18 +188,23 @@ func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ p
 
 func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
-func startInProc(ctx context.Context, dataDir, databaseURL string, counter *statementCounter) (*serverInProc, time.Duration, error) {
+// startInProc starts the service in this process; people, when given, are
+// offered on the dev sign-in page (dev mode on), for the signed-in pages.
+func startInProc(ctx context.Context, dataDir, databaseURL string, counter *statementCounter, people ...web.DevPerson) (*serverInProc, time.Duration, error) {
 	cfg, err := config.Defaults()
 	if err != nil {
 		return nil, 0, err
 	}
 	cfg.DatabaseURL, cfg.DataDir, cfg.Migrate, cfg.PeriodicInterval, cfg.SeedDemoIfEmpty = databaseURL, dataDir, false, time.Hour, false
+	if len(people) > 0 {
+		cfg.Dev, cfg.OIDCIssuer = true, ""
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, 0, err
 	}
 	start := time.Now()
-	a, err := app.Open(ctx, app.Options{Config: cfg, Mode: app.ModeServe, Version: "bench", Listener: ln, QueryTracer: counter,
+	a, err := app.Open(ctx, app.Options{Config: cfg, Mode: app.ModeServe, Version: "bench", Listener: ln, QueryTracer: counter, DevPeople: people,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		ln.Close()

@@ -172,7 +172,7 @@ func badCatalogue(f *fixture, s *story) []badCase {
 		{name: "orgnr script", code: "BAD_INPUT", as: "rep", query: registerOrg, vars: reg("organisationNumber", "<script>alert(1)</script>")},
 		{name: "control character in name", code: "BAD_INPUT", as: "rep", query: registerOrg, vars: reg("name", "Förening\u0007"), says: "control characters"},
 		{name: "NUL in name", code: "BAD_INPUT", as: "rep", query: registerOrg, vars: reg("name", "Förening\u0000X")},
-		{name: "empty name", code: "BAD_INPUT", as: "rep", query: registerOrg, vars: reg("name", "   "), says: "must not be empty"},
+		{name: "empty name", code: "BAD_INPUT", as: "rep", query: registerOrg, vars: reg("name", "   "), says: "Enter the organisation's name"},
 		{name: "overlong name", code: "BAD_INPUT", as: "rep", query: registerOrg, vars: reg("name", strings.Repeat("Å", 301)), says: "at most 300"},
 		{name: "javascript: website", code: "BAD_INPUT", as: "rep", query: registerOrg, vars: reg("website", "javascript:alert(1)")},
 		{name: "bad e-mail", code: "BAD_INPUT", as: "rep", query: registerOrg, vars: reg("contactEmail", "anna at example")},
