@@ -312,3 +312,8 @@ func (s *Service) Open(ctx context.Context, pr authz.Principal, deliveryID uuid.
 func (s *Service) Recipients(ctx context.Context, notificationID int64) ([]string, error) {
 	return store.RecipientNames(ctx, s.DB.Pool, notificationID)
 }
+
+// CanSeeFailed tells whether pr may list failed deliveries and resend them.
+func (s *Service) CanSeeFailed(pr authz.Principal) bool {
+	return s.Policy.Can(pr, "notification.read_failed", authz.ScopeAll)
+}
