@@ -35,7 +35,9 @@ func (b *browser) status(path string) int {
 	return v
 }
 
-func jsString(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+func jsString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
 
 // The settings page every e-mail links to: a person turns reminders off
 // and chooses the weekly digest (read back through the service; the next
