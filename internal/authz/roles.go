@@ -109,3 +109,22 @@ func (s *RoleService) CanSeeDetails(by Principal, userID uuid.UUID) bool {
 
 // Mine are the roles by holds.
 func (s *RoleService) Mine(by Principal) []Assignment { return s.policy.Assignments(by) }
+
+// AssignmentsOf lists one person's role assignments (admins only, as List).
+func (s *RoleService) AssignmentsOf(ctx context.Context, by Principal, userID uuid.UUID) ([]Assignment, error) {
+	all, err := s.List(ctx, by)
+	if err != nil {
+		return nil, err
+	}
+	var out []Assignment
+	for _, a := range all {
+		if a.UserID == userID {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// CanManage tells whether by may list, assign and revoke roles (what the
+// pages offer an admin).
+func (s *RoleService) CanManage(by Principal) bool { return s.policy.Can(by, "roles.list", ScopeAll) }

@@ -37,10 +37,26 @@ type Message struct {
 	DueOn *time.Time
 	// Link is the page where the person acts.
 	Link string
-	// Reminder messages carry List-Unsubscribe pointing at UnsubscribeLink.
-	Reminder        bool
-	UnsubscribeLink string
-	Date            time.Time
+	// Reminder messages carry List-Unsubscribe: OneClickUnsubscribe, with
+	// List-Unsubscribe-Post (RFC 8058), when there is one, else
+	// UnsubscribeLink (the settings page, which the text links to).
+	Reminder            bool
+	UnsubscribeLink     string
+	OneClickUnsubscribe string
+	Date                time.Time
+}
+
+// unsubscribe sets List-Unsubscribe: the one-click URL (a POST to it
+// unsubscribes, RFC 8058) when there is one, else the settings page.
+func unsubscribe(msg *gomail.Msg, oneClick, settings string) {
+	if oneClick != "" {
+		msg.SetGenHeader("List-Unsubscribe", "<"+oneClick+">")
+		msg.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		return
+	}
+	if settings != "" {
+		msg.SetGenHeader("List-Unsubscribe", "<"+settings+">")
+	}
 }
 
 // templateData is what the templates see: each text split into its
@@ -94,8 +110,8 @@ func Compose(from string, m Message) (*gomail.Msg, error) {
 	msg.SetMessageIDWithValue(m.ID + "@" + domainOf(from))
 	msg.SetDateWithValue(m.Date)
 	msg.SetGenHeader(gomail.HeaderContentLang, "sv, en")
-	if m.Reminder && m.UnsubscribeLink != "" {
-		msg.SetGenHeader("List-Unsubscribe", "<"+m.UnsubscribeLink+">")
+	if m.Reminder {
+		unsubscribe(msg, m.OneClickUnsubscribe, m.UnsubscribeLink)
 	}
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	if err := msg.SetBodyTextTemplate(textTemplate, d); err != nil {
@@ -135,7 +151,10 @@ type Digest struct {
 	To, Name        string
 	Items           []Message // Subject, Body, DueOn and Link of each
 	UnsubscribeLink string
-	Date            time.Time
+	// OneClickUnsubscribe is the List-Unsubscribe URL a POST to which
+	// unsubscribes (RFC 8058); "" uses UnsubscribeLink.
+	OneClickUnsubscribe string
+	Date                time.Time
 }
 
 type digestData struct {
@@ -174,7 +193,7 @@ func ComposeDigest(from string, dg Digest) (*gomail.Msg, error) {
 	msg.SetMessageIDWithValue(dg.ID + "@" + domainOf(from))
 	msg.SetDateWithValue(dg.Date)
 	msg.SetGenHeader(gomail.HeaderContentLang, "sv, en")
-	msg.SetGenHeader("List-Unsubscribe", "<"+dg.UnsubscribeLink+">")
+	unsubscribe(msg, dg.OneClickUnsubscribe, dg.UnsubscribeLink)
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	if err := msg.SetBodyTextTemplate(digestTextTemplate, d); err != nil {
 		return nil, err

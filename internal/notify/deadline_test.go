@@ -63,7 +63,7 @@ func TestExtendedDeadlineMovesTheReminder(t *testing.T) {
 		m := parse(t, rec)
 		require.Contains(t, m.Subject, "senast 2044-04-25")
 		require.Contains(t, m.Subject, "due 2044-04-25")
-		require.Contains(t, m.Text, "http://127.0.0.1:8080/uppfoljning/"+in.ID.String())
+		require.Contains(t, m.Text, "http://127.0.0.1:8080/instances/"+in.ID.String())
 	}
 	require.ElementsMatch(t, []string{eva.Email, filip.Email}, to)
 }

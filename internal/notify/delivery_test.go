@@ -69,7 +69,9 @@ func TestReportReminderReachesRepresentatives(t *testing.T) {
 		require.Equal(t, "sent", d.State)
 		require.NotNil(t, d.SentAt)
 	}
-	link := "http://127.0.0.1:8080/partnerskap/" + r.partnership.String()
+	// The test's partnership is imported (no case of its own): the link
+	// is the register of partnerships.
+	link := "http://127.0.0.1:8080/partnerships"
 	for _, rec := range got {
 		m := parse(t, rec)
 		require.Equal(t, "IOP: påminnelse om uppföljningsrapporten för 2043 – senast 2044-03-31 / IOP: reminder of the follow-up report for 2043 – due 2044-03-31", m.Subject)
@@ -81,11 +83,15 @@ func TestReportReminderReachesRepresentatives(t *testing.T) {
 			require.Contains(t, body, link)
 		}
 		require.Contains(t, m.HTML, `<a href="`+link+`">`)
-		require.Equal(t, "<http://127.0.0.1:8080/installningar/notiser>", m.Header.Get("List-Unsubscribe"))
 		var d = ds[0]
 		if !strings.Contains(m.To, d.Address) {
 			d = ds[1]
 		}
+		// One-click unsubscribe (RFC 8058): the delivery's own secret URL;
+		// the text links to the settings page.
+		require.Equal(t, "<http://127.0.0.1:8080/unsubscribe/"+d.ID.String()+"/"+d.UnsubscribeSecret.String()+">", m.Header.Get("List-Unsubscribe"))
+		require.Equal(t, "List-Unsubscribe=One-Click", m.Header.Get("List-Unsubscribe-Post"))
+		require.Contains(t, m.Text, "http://127.0.0.1:8080/settings/notifications")
 		require.Equal(t, "<"+d.ID.String()+"@samverkan.example>", m.MessageID)
 	}
 	require.Equal(t, 2, e.counts.get("sent"))

@@ -76,7 +76,7 @@ func (d *DigestWorker) send(ctx context.Context, userID uuid.UUID, cutoff time.T
 		}
 		base := strings.TrimRight(w.PublicURL, "/")
 		dg := mail.Digest{ID: fmt.Sprintf("digest-%s-%s", userID, cutoff.Format(time.DateOnly)), To: items[0].Address,
-			Name: items[0].Name, UnsubscribeLink: base + SettingsPath, Date: w.Clock.Now()}
+			Name: items[0].Name, UnsubscribeLink: base + SettingsPath, OneClickUnsubscribe: base + UnsubscribePath(items[0]), Date: w.Clock.Now()}
 		ids := make([]uuid.UUID, len(items))
 		for i, it := range items {
 			ids[i] = it.ID

@@ -65,6 +65,37 @@ func (s *Service) SetPreferences(ctx context.Context, pr authz.Principal, remind
 	return out, err
 }
 
+// Unsubscribe turns reminders off for the person a reminder was sent to,
+// without signing in: the delivery's one-click unsubscribe URL (RFC 8058)
+// carries its id and secret, and the secret is the authority, as a
+// calendar feed's token is (a mail program cannot sign in). Legal notices
+// are sent whatever the choice; the weekly digest choice is kept. A wrong
+// secret is NOT_FOUND, as an unknown delivery. It is recorded in the
+// person's history stream as a change of their preferences.
+func (s *Service) Unsubscribe(ctx context.Context, deliveryID, secret uuid.UUID) error {
+	now := s.Clock.Now()
+	return s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		userID, ok, err := store.UnsubscribeUser(ctx, tx, deliveryID, secret)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.New(apperr.NotFound, "Länken gäller inte. / The link is not valid.")
+		}
+		p, err := store.GetNotificationPreferences(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		p.Reminders, p.UpdatedAt = false, now
+		if err := store.SetNotificationPreferences(ctx, tx, p); err != nil {
+			return err
+		}
+		return store.AppendEvent(ctx, tx, &store.Event{Stream: "user:" + userID.String(), OccurredAt: now, ActorID: &userID,
+			Kind:  "notification_preferences_changed",
+			Input: store.MarshalInput(map[string]any{"reminders": false, "weeklyDigest": p.WeeklyDigest, "via": "one-click unsubscribe"})})
+	})
+}
+
 // CalendarURL is the signed-in person's secret iCalendar feed address,
 // made on first asking; renew gives a new secret (the old URL stops
 // working).
@@ -280,4 +311,9 @@ func (s *Service) Open(ctx context.Context, pr authz.Principal, deliveryID uuid.
 // Recipients lists who a notification the person received was meant for.
 func (s *Service) Recipients(ctx context.Context, notificationID int64) ([]string, error) {
 	return store.RecipientNames(ctx, s.DB.Pool, notificationID)
+}
+
+// CanSeeFailed tells whether pr may list failed deliveries and resend them.
+func (s *Service) CanSeeFailed(pr authz.Principal) bool {
+	return s.Policy.Can(pr, "notification.read_failed", authz.ScopeAll)
 }

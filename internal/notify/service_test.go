@@ -192,8 +192,12 @@ func TestWeeklyDigest(t *testing.T) {
 	require.Equal(t, "Veckans påminnelser (1) / This week's reminders (1)", m.Subject)
 	require.Contains(t, m.Text, "IOP: påminnelse om uppföljningsrapporten för 2043 (senast 2044-03-31)")
 	require.Contains(t, m.Text, "IOP: reminder of the follow-up report for 2043 (due 2044-03-31)")
-	require.Contains(t, m.HTML, "http://127.0.0.1:8080/partnerskap/"+r.partnership.String())
-	require.Len(t, e.deliveries(t, "user_id = $1 AND state = 'sent'", bo.ID), 1)
+	require.Contains(t, m.HTML, "http://127.0.0.1:8080/partnerships")
+	require.Contains(t, m.HTML, "http://127.0.0.1:8080/settings/notifications")
+	d := e.deliveries(t, "user_id = $1 AND state = 'sent'", bo.ID)
+	require.Len(t, d, 1)
+	require.Equal(t, "<http://127.0.0.1:8080/unsubscribe/"+d[0].ID.String()+"/"+d[0].UnsubscribeSecret.String()+">", m.Header.Get("List-Unsubscribe"))
+	require.Equal(t, "List-Unsubscribe=One-Click", m.Header.Get("List-Unsubscribe-Post"))
 }
 
 func TestDigestCutoff(t *testing.T) {
@@ -201,4 +205,36 @@ func TestDigestCutoff(t *testing.T) {
 	require.Equal(t, at(2044, 3, 14, 7), notify.DigestCutoff(at(2044, 3, 21, 6)), "Monday before seven")
 	require.Equal(t, at(2044, 3, 21, 7), notify.DigestCutoff(at(2044, 3, 21, 7)), "Monday at seven")
 	require.Equal(t, at(2044, 3, 21, 7), notify.DigestCutoff(at(2044, 3, 23, 12)), "Wednesday")
+}
+
+// The one-click unsubscribe URL of a reminder turns its person's reminders
+// off without signing in (the delivery's secret is the authority); a wrong
+// secret changes nothing; the choice is in the person's history.
+func TestOneClickUnsubscribe(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	setupReminder(t, e)
+	_, err := e.iop.NotifyReports(ctx)
+	require.NoError(t, err)
+	require.Empty(t, e.runDue(t, e.clock.Now()))
+	anna, err := store.UserBySubject(ctx, e.db.Pool, "test", "anna-ek")
+	require.NoError(t, err)
+	ds := e.deliveries(t, "user_id = $1", anna.ID)
+	require.Len(t, ds, 1)
+
+	err = e.notify.Unsubscribe(ctx, ds[0].ID, ds[0].ID)
+	require.Equal(t, apperr.NotFound, apperr.CodeOf(err), "a wrong secret")
+	p, err := e.notify.Preferences(ctx, principal(anna))
+	require.NoError(t, err)
+	require.True(t, p.Reminders, "nothing changed")
+
+	require.NoError(t, e.notify.Unsubscribe(ctx, ds[0].ID, ds[0].UnsubscribeSecret))
+	p, err = e.notify.Preferences(ctx, principal(anna))
+	require.NoError(t, err)
+	require.False(t, p.Reminders)
+	var n int
+	require.NoError(t, e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM history_events WHERE stream = $1 AND kind = 'notification_preferences_changed'`,
+		"user:"+anna.ID.String()).Scan(&n))
+	require.Equal(t, 1, n)
 }

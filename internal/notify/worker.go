@@ -140,34 +140,54 @@ func (w *Worker) observe(outcome string) {
 }
 
 // Message is what a delivery says: its notification's texts, the page
-// where the person acts and, for reminders, where to turn them off.
+// where the person acts and, for reminders, where to turn them off: the
+// settings page in the text, and the one-click URL in List-Unsubscribe for
+// a reminder to a person (an organisation's address has no settings).
 func (w *Worker) Message(d *store.Delivery) mail.Message {
 	base := strings.TrimRight(w.PublicURL, "/")
-	return mail.Message{
+	m := mail.Message{
 		ID: d.ID.String(), To: d.Address, Name: d.Name, Subject: d.Subject, Body: d.Body, DueOn: d.DueOn,
 		Link: base + ActionPath(d), Reminder: d.Kind == "reminder", UnsubscribeLink: base + SettingsPath,
 		Date: w.Clock.Now(),
 	}
+	if m.Reminder && d.UserID != nil {
+		m.OneClickUnsubscribe = base + UnsubscribePath(d)
+	}
+	return m
 }
 
-// SettingsPath is the web page of a person's notification settings.
-const SettingsPath = "/installningar/notiser"
+// The web pages the messages link to (internal/web serves them; its tests
+// open every one).
+const (
+	// SettingsPath is the page of a person's notification settings.
+	SettingsPath = "/settings/notifications"
+	// InstancePath is the page of a case: InstancePath<instance id>.
+	InstancePath = "/instances/"
+	// TasksPath is the person's work queue.
+	TasksPath = "/tasks"
+	// PartnershipsPath is the public register of partnerships.
+	PartnershipsPath = "/partnerships"
+	// UnsubscribePrefix is where one-click unsubscribe URLs are served:
+	// UnsubscribePrefix<delivery id>/<secret>.
+	UnsubscribePrefix = "/unsubscribe/"
+)
+
+// UnsubscribePath is a delivery's one-click unsubscribe URL's path.
+func UnsubscribePath(d *store.Delivery) string {
+	return UnsubscribePrefix + d.ID.String() + "/" + d.UnsubscribeSecret.String()
+}
 
 // ActionPath is the web page where the recipient acts on a delivery's
-// notification: the partnership, signing, follow-up or revision it is
-// about.
+// notification: the page of the case it is about (a signing application,
+// a follow-up, a revision, a partnership and its reports); for a
+// partnership without a case of its own (imported), the register of
+// partnerships; else the person's work queue.
 func ActionPath(d *store.Delivery) string {
 	switch {
-	case d.PartnershipID != nil:
-		return "/partnerskap/" + d.PartnershipID.String()
-	case d.InstanceKind == "partnership" && d.SubjectID != nil:
-		return "/partnerskap/" + d.SubjectID.String()
-	case d.InstanceKind == "signing" && d.InstanceID != nil:
-		return "/signering/" + d.InstanceID.String()
-	case d.InstanceKind == "annual_follow_up" && d.InstanceID != nil:
-		return "/uppfoljning/" + d.InstanceID.String()
-	case d.InstanceKind == "revision" && d.InstanceID != nil:
-		return "/revidering/" + d.InstanceID.String()
+	case d.InstanceID != nil:
+		return InstancePath + d.InstanceID.String()
+	case d.PartnershipID != nil || d.InstanceKind == "partnership":
+		return PartnershipsPath
 	}
-	return "/"
+	return TasksPath
 }

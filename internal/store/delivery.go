@@ -93,12 +93,15 @@ type Delivery struct {
 	// is partnership_report:<partnership>:<year>:..., see
 	// NotifyReportsBatch).
 	PartnershipID *uuid.UUID
+	// UnsubscribeSecret is the secret of the delivery's one-click
+	// unsubscribe URL (migration 00021).
+	UnsubscribeSecret uuid.UUID
 }
 
 const deliveryColumns = `d.id, d.notification_id, d.user_id, d.address, d.name, d.state, d.attempts, d.last_error,
 	d.created_at, d.sent_at, d.failed_at, n.kind, n.subject, n.body, n.due_on, n.instance_id,
 	coalesce(i.kind, ''), i.subject_id, n.recipient_role,
-	CASE WHEN n.dedupe_key LIKE 'partnership_report:%' THEN split_part(n.dedupe_key, ':', 2)::uuid END`
+	CASE WHEN n.dedupe_key LIKE 'partnership_report:%' THEN split_part(n.dedupe_key, ':', 2)::uuid END, d.unsubscribe_secret`
 
 const deliveryFrom = ` FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
 	LEFT JOIN workflow_instances i ON i.id = n.instance_id`
@@ -107,7 +110,7 @@ func scanDelivery(r pgx.Row) (*Delivery, error) {
 	var d Delivery
 	err := r.Scan(&d.ID, &d.NotificationID, &d.UserID, &d.Address, &d.Name, &d.State, &d.Attempts, &d.LastError,
 		&d.CreatedAt, &d.SentAt, &d.FailedAt, &d.Kind, &d.Subject, &d.Body, &d.DueOn, &d.InstanceID,
-		&d.InstanceKind, &d.SubjectID, &d.RecipientRole, &d.PartnershipID)
+		&d.InstanceKind, &d.SubjectID, &d.RecipientRole, &d.PartnershipID, &d.UnsubscribeSecret)
 	return &d, err
 }
 
@@ -222,6 +225,20 @@ func SetNotificationPreferences(ctx context.Context, q Querier, p *NotificationP
 		ON CONFLICT (user_id) DO UPDATE SET reminders = EXCLUDED.reminders, weekly_digest = EXCLUDED.weekly_digest,
 			updated_at = EXCLUDED.updated_at`, p.UserID, p.Reminders, p.WeeklyDigest, p.UpdatedAt)
 	return translate(err, "store notification preferences")
+}
+
+// UnsubscribeUser is the person a delivery's one-click unsubscribe URL
+// speaks for: the delivery's person when secret is the delivery's; false
+// for a wrong secret, an unknown delivery or one to an organisation's
+// address.
+func UnsubscribeUser(ctx context.Context, q Querier, deliveryID, secret uuid.UUID) (uuid.UUID, bool, error) {
+	var userID uuid.UUID
+	err := q.QueryRow(ctx, `SELECT user_id FROM notification_deliveries
+		WHERE id = $1 AND unsubscribe_secret = $2 AND user_id IS NOT NULL`, deliveryID, secret).Scan(&userID)
+	if err == pgx.ErrNoRows {
+		return uuid.Nil, false, nil
+	}
+	return userID, err == nil, translate(err, "read unsubscribe secret")
 }
 
 // SetCalendarToken gives a person a (new) secret calendar token.

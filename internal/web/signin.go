@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 
+	"github.com/samverkan/samverkan/internal/notify"
 	"github.com/samverkan/samverkan/internal/session"
 )
 
@@ -244,7 +246,9 @@ func (h *Handler) withSessions(next http.Handler) http.Handler {
 			return
 		}
 		r = r.WithContext(withSession(r.Context(), sess))
-		if r.Method == http.MethodPost {
+		// A one-click unsubscribe comes from a mail program, without the
+		// session: its URL's secret is the authority (settings.go).
+		if r.Method == http.MethodPost && !strings.HasPrefix(r.URL.Path, notify.UnsubscribePrefix) {
 			if err := r.ParseForm(); err != nil || !sess.CheckCSRF(r.PostForm.Get("csrf")) {
 				l := h.localizer(r)
 				p := &Page{L: l, Title: l.T("error.csrf.title"), Path: r.URL.RequestURI(), GraphiQL: h.o.GraphiQL,

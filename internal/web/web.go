@@ -153,6 +153,19 @@ func New(o Options) (*Handler, error) {
 		h.mux.HandleFunc("POST /partnerships", h.propose)
 		h.mux.HandleFunc("GET /partnerships/{id}/case", h.partnershipCase)
 		h.mux.HandleFunc("POST /partnerships/{id}/case/{command}", h.caseCommand)
+		// Admin: people and roles, failed e-mail deliveries (admin.go).
+		h.mux.HandleFunc("GET /admin/people", h.adminPeople)
+		h.mux.HandleFunc("GET /admin/people/{id}", h.adminPerson)
+		h.mux.HandleFunc("POST /admin/people/{id}/roles", h.assignRole)
+		h.mux.HandleFunc("POST /admin/people/{id}/roles/revoke", h.revokeRole)
+		h.mux.HandleFunc("GET /admin/deliveries", h.adminDeliveries)
+		h.mux.HandleFunc("POST /admin/deliveries/{id}/resend", h.resendDelivery)
+		// Notification settings and one-click unsubscribe (settings.go).
+		h.mux.HandleFunc("GET "+notify.SettingsPath, h.notificationSettings)
+		h.mux.HandleFunc("POST "+notify.SettingsPath, h.saveNotificationSettings)
+		h.mux.HandleFunc("POST "+notify.SettingsPath+"/calendar", h.renewCalendar)
+		h.mux.HandleFunc("GET "+notify.UnsubscribePrefix+"{id}/{secret}", h.unsubscribePage)
+		h.mux.HandleFunc("POST "+notify.UnsubscribePrefix+"{id}/{secret}", h.unsubscribe)
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	h.handler = h.withSessions(h.mux)
@@ -333,7 +346,10 @@ type Page struct {
 	// token the page's forms carry.
 	User string
 	CSRF string
-	Data any
+	// Admin is where the header's admin link goes ("" for none: the
+	// viewer may not use the admin pages).
+	Admin string
+	Data  any
 }
 
 // FieldErr is the message for field, if any.
@@ -359,6 +375,7 @@ func (h *Handler) page(r *http.Request, nav, titleKey string, data any) *Page {
 		p.CSRF = s.CSRF()
 		if s.SignedIn() {
 			p.User = s.Principal().Name
+			p.Admin = h.adminNav(s.Principal())
 		}
 	}
 	return p
