@@ -158,7 +158,7 @@ func TestConnectionDroppedDuringMessage(t *testing.T) {
 	t.Parallel()
 	srv := mailtest.Start(t)
 	s := sender(t, srv, sammail.WithConnections(1))
-	srv.Reply(nil, mailtest.Drop)
+	srv.Reply(nil, mailtest.ErrDropConnection)
 	require.NoError(t, send(t, s, "c1"))
 	se := answer(t, send(t, s, "c2"))
 	require.True(t, se.Temporary, "worth retrying: %s", se.Answer)

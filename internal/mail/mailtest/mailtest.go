@@ -179,9 +179,9 @@ func Answer(code int, enhanced smtp.EnhancedCode, text string) error {
 	return &smtp.SMTPError{Code: code, EnhancedCode: enhanced, Message: text}
 }
 
-// Drop, as a Reply, makes the server close the connection after reading
+// ErrDropConnection, as a Reply, makes the server close the connection after reading
 // the message's data, without answering.
-var Drop = errors.New("mailtest: drop the connection")
+var ErrDropConnection = errors.New("mailtest: drop the connection")
 
 type session struct {
 	s    *Server
@@ -217,7 +217,7 @@ func (c *session) Data(r io.Reader) error {
 	}
 	if reply != nil {
 		s.mu.Unlock()
-		if reply == Drop {
+		if reply == ErrDropConnection {
 			_ = c.conn.Conn().Close()
 		}
 		return reply
