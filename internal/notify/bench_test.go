@@ -21,8 +21,8 @@ import (
 // the time to send them all to the loopback SMTP server (STARTTLS). The
 // mail side is as a server runs it by default: SAMVERKAN_MAIL_WORKERS
 // deliveries at once over at most SAMVERKAN_SMTP_CONNECTIONS connections,
-// the mail queue's fetch cooldown jobs.MailFetchCooldown (set the two
-// variables to try others). Run it once:
+// the mail queue's fetch cooldown jobs.MailFetchCooldown, a database pool
+// of SAMVERKAN_DB_MAX_CONNS (set the variables to try others). Run it once:
 //
 //	go test -run '^$' -bench ReportReminderFanOut -benchtime 1x ./internal/notify/
 func BenchmarkReportReminderFanOut(b *testing.B) {
@@ -36,7 +36,8 @@ func BenchmarkReportReminderFanOut(b *testing.B) {
 	require.NoError(b, err)
 	for range b.N {
 		ctx := context.Background()
-		e := newEnvWith(b, envOptions{mailWorkers: cfg.MailWorkers, connections: cfg.SMTPConnections, mailFetchCooldown: jobs.MailFetchCooldown})
+		e := newEnvWith(b, envOptions{mailWorkers: cfg.MailWorkers, connections: cfg.SMTPConnections, mailFetchCooldown: jobs.MailFetchCooldown,
+			dbMaxConns: cfg.DBMaxConns})
 		e.smtp.CountOnly()
 		region, org := e.org(b, "Region Värmland", "public", ""), e.org(b, "Läxhjälpen Värmland", "idea_based", "")
 		e.user(b, "Anna Ek", authz.RoleSectorRepresentative+"@"+authz.OrgScope(org))

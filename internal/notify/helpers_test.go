@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
@@ -80,6 +81,9 @@ func (c *counter) get(outcome string) int {
 type envOptions struct {
 	mailWorkers, connections int
 	mailFetchCooldown        time.Duration
+	// dbMaxConns sizes the database pool as a server's (testdb's pool has
+	// pgxpool's default, four on two cores); 0 keeps testdb's.
+	dbMaxConns int
 }
 
 func newEnv(t testing.TB) *env {
@@ -91,6 +95,15 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := testdb.New(t)
+	if o.dbMaxConns > 0 {
+		cfg, err := pgxpool.ParseConfig(db.URL)
+		require.NoError(t, err)
+		store.ConfigurePool(cfg)
+		cfg.MaxConns = int32(o.dbMaxConns)
+		db.Pool, err = pgxpool.NewWithConfig(ctx, cfg)
+		require.NoError(t, err)
+		t.Cleanup(db.Pool.Close)
+	}
 	clk := clock.NewTest(t0)
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("SAMVERKAN_TEST_LOG") != "" {
