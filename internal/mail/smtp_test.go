@@ -183,3 +183,18 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 	require.Equal(t, 2, srv.Connections())
 	require.Len(t, srv.Received(), 2)
 }
+
+// The server accepts a message (250) and then drops the connection, so the
+// RSET after it fails: the message is sent (an error would have it sent
+// again), and the next goes over a new connection.
+func TestConnectionDroppedAfterAcceptanceCountsAsSent(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.Start(t)
+	s := sender(t, srv, sammail.WithConnections(1))
+	srv.DropAfterAccept()
+	require.NoError(t, send(t, s, "e1"), "accepted is sent")
+	require.NoError(t, send(t, s, "e2"))
+	got := messageIDs(t, srv)
+	require.Equal(t, map[string][]string{"e1@example.org": {"<e1@samverkan.example>"}, "e2@example.org": {"<e2@samverkan.example>"}}, got)
+	require.Equal(t, 2, srv.Connections())
+}

@@ -45,6 +45,9 @@ type Server struct {
 	// countOnly keeps no messages (benchmarks), only their number.
 	countOnly bool
 	accepted  int
+	// dropAfterAccept: close the connection after answering 250 to this
+	// many more messages.
+	dropAfterAccept int
 	// conns are the connections open now; opened counts them all.
 	conns  map[*trackedConn]bool
 	opened int
@@ -76,6 +79,14 @@ func (s *Server) DropConnections() {
 	for _, c := range conns {
 		_ = c.Close()
 	}
+}
+
+// DropAfterAccept makes the server close the connection right after it
+// answered 250 to the next message (the client's RSET finds it closed).
+func (s *Server) DropAfterAccept() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropAfterAccept++
 }
 
 // listener counts and keeps the connections it accepts.
@@ -188,9 +199,17 @@ type session struct {
 	conn *smtp.Conn
 	from string
 	to   []string
+	// drop: close the connection at the reset after the 250.
+	drop bool
 }
 
-func (c *session) Reset()        { c.from, c.to = "", nil }
+func (c *session) Reset() {
+	c.from, c.to = "", nil
+	if c.drop {
+		c.drop = false
+		_ = c.conn.Conn().Close()
+	}
+}
 func (c *session) Logout() error { return nil }
 func (c *session) Mail(from string, _ *smtp.MailOptions) error {
 	c.from = from
@@ -224,6 +243,10 @@ func (c *session) Data(r io.Reader) error {
 	}
 	rec := Received{From: c.from, To: append([]string(nil), c.to...), Data: b.Bytes()}
 	s.accepted++
+	if s.dropAfterAccept > 0 {
+		s.dropAfterAccept--
+		c.drop = true
+	}
 	if !s.countOnly {
 		s.received = append(s.received, rec)
 	}
