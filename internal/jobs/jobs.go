@@ -69,7 +69,12 @@ func NewClient(pool *pgxpool.Pool, o Options) (*Client, error) {
 	if o.WorkerCount > 0 {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.WorkerCount}}
 		if o.MailWorkers > 0 {
-			cfg.Queues[store.DeliveryQueue] = river.QueueConfig{MaxWorkers: o.MailWorkers, FetchCooldown: o.MailFetchCooldown}
+			mail := river.QueueConfig{MaxWorkers: o.MailWorkers, FetchCooldown: o.MailFetchCooldown}
+			if o.FetchPollInterval > 0 && o.FetchPollInterval < o.MailFetchCooldown {
+				// River wants a queue to poll no more often than it fetches.
+				mail.FetchPollInterval = o.MailFetchCooldown
+			}
+			cfg.Queues[store.DeliveryQueue] = mail
 		}
 	}
 	if _, real := o.Clock.(clock.Real); o.Clock != nil && !real {
