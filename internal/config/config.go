@@ -119,6 +119,9 @@ type Config struct {
 	MailFrom string
 	// MailWorkers is how many e-mails are sent at once per process.
 	MailWorkers int
+	// SMTPConnections is how many connections to the SMTP server one process
+	// keeps open at most.
+	SMTPConnections int
 
 	// logLevel is --log-level as given, parsed into LogLevel.
 	logLevel string
@@ -293,6 +296,8 @@ func settings() []setting {
 			func(c *Config, v values) { c.MailFrom = v.String("mail-from") }},
 		{Server, &cli.IntFlag{Name: "mail-workers", Local: true, Value: 10, Usage: "e-mails sent at once per process", Sources: cli.EnvVars("SAMVERKAN_MAIL_WORKERS")},
 			func(c *Config, v values) { c.MailWorkers = v.Int("mail-workers") }},
+		{Server, &cli.IntFlag{Name: "smtp-connections", Local: true, Value: 4, Usage: "connections to the mail server kept open at most per process (messages are sent one after another over each)", Sources: cli.EnvVars("SAMVERKAN_SMTP_CONNECTIONS")},
+			func(c *Config, v values) { c.SMTPConnections = v.Int("smtp-connections") }},
 	}
 }
 
@@ -382,6 +387,9 @@ func (c *Config) normalise() error {
 	}
 	if c.Workers < 1 {
 		return fmt.Errorf("--workers must be at least 1")
+	}
+	if c.SMTPConnections < 1 {
+		return fmt.Errorf("--smtp-connections must be at least 1")
 	}
 	abs, err := filepath.Abs(c.DataDir)
 	if err != nil {

@@ -90,3 +90,13 @@ func TestGraphiQLFollowsDevModeUnlessChosen(t *testing.T) {
 		require.False(t, c.GraphiQL)
 	})
 }
+
+// SMTP connections default to four; fewer than one is refused.
+func TestSMTPConnections(t *testing.T) {
+	clearEnv(t)
+	require.Equal(t, 4, parse(t, All).SMTPConnections)
+	require.Equal(t, 8, parse(t, All, "--smtp-connections", "8").SMTPConnections)
+	t.Setenv("SAMVERKAN_SMTP_CONNECTIONS", "0")
+	_, err := Defaults()
+	require.ErrorContains(t, err, "--smtp-connections must be at least 1")
+}

@@ -22,6 +22,12 @@ import (
 // Client is the River client over pgx.
 type Client = river.Client[pgx.Tx]
 
+// MailFetchCooldown is how often, at most, the mail queue fetches new jobs
+// while it has work. A queue works at most MaxWorkers jobs per cooldown, so
+// River's default of 100 ms would hold 10 mail workers to 100 messages/s
+// however fast the server is; the other queues keep River's default.
+const MailFetchCooldown = 10 * time.Millisecond
+
 // Options configure the client.
 type Options struct {
 	Workers  *river.Workers
@@ -38,6 +44,9 @@ type Options struct {
 	// MailWorkers is the number of e-mail deliveries sent at once (River
 	// queue store.DeliveryQueue); 0: this client does not send mail.
 	MailWorkers int
+	// MailFetchCooldown is the mail queue's own FetchCooldown (0: the
+	// client's).
+	MailFetchCooldown time.Duration
 	// Middleware wraps every job (metrics, traces).
 	Middleware []rivertype.Middleware
 }
@@ -60,7 +69,12 @@ func NewClient(pool *pgxpool.Pool, o Options) (*Client, error) {
 	if o.WorkerCount > 0 {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.WorkerCount}}
 		if o.MailWorkers > 0 {
-			cfg.Queues[store.DeliveryQueue] = river.QueueConfig{MaxWorkers: o.MailWorkers}
+			mail := river.QueueConfig{MaxWorkers: o.MailWorkers, FetchCooldown: o.MailFetchCooldown}
+			if o.FetchPollInterval > 0 && o.FetchPollInterval < o.MailFetchCooldown {
+				// River wants a queue to poll no more often than it fetches.
+				mail.FetchPollInterval = o.MailFetchCooldown
+			}
+			cfg.Queues[store.DeliveryQueue] = mail
 		}
 	}
 	if _, real := o.Clock.(clock.Real); o.Clock != nil && !real {

@@ -10,14 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/internal/authz"
+	"github.com/samverkan/samverkan/internal/config"
+	"github.com/samverkan/samverkan/internal/jobs"
 	"github.com/samverkan/samverkan/internal/jobs/jobstest"
 )
 
 // BenchmarkReportReminderFanOut measures the yearly IOP report reminders
 // to SAMVERKAN_MAIL_BENCH_N partnerships (default 100,000): the time to
 // write the notifications, their deliveries and River jobs (enqueue), and
-// the time to send them all to the loopback SMTP server (STARTTLS, one
-// connection per message, 20 at once). Run it once:
+// the time to send them all to the loopback SMTP server (STARTTLS). The
+// mail side is as a server runs it by default: SAMVERKAN_MAIL_WORKERS
+// deliveries at once over at most SAMVERKAN_SMTP_CONNECTIONS connections,
+// the mail queue's fetch cooldown jobs.MailFetchCooldown
+// (SAMVERKAN_MAIL_BENCH_FETCH_COOLDOWN, e.g. 100ms, River's default), a
+// database pool of SAMVERKAN_DB_MAX_CONNS (set the variables to try
+// others). Run it once:
 //
 //	go test -run '^$' -bench ReportReminderFanOut -benchtime 1x ./internal/notify/
 func BenchmarkReportReminderFanOut(b *testing.B) {
@@ -27,14 +34,22 @@ func BenchmarkReportReminderFanOut(b *testing.B) {
 		n, err = strconv.Atoi(v)
 		require.NoError(b, err)
 	}
+	cfg, err := config.Defaults()
+	require.NoError(b, err)
+	cooldown := jobs.MailFetchCooldown
+	if v := os.Getenv("SAMVERKAN_MAIL_BENCH_FETCH_COOLDOWN"); v != "" {
+		cooldown, err = time.ParseDuration(v)
+		require.NoError(b, err)
+	}
 	for range b.N {
 		ctx := context.Background()
-		e := newEnv(b, 20)
+		e := newEnvWith(b, envOptions{mailWorkers: cfg.MailWorkers, connections: cfg.SMTPConnections, mailFetchCooldown: cooldown,
+			dbMaxConns: cfg.DBMaxConns})
 		e.smtp.CountOnly()
 		region, org := e.org(b, "Region Värmland", "public", ""), e.org(b, "Läxhjälpen Värmland", "idea_based", "")
 		e.user(b, "Anna Ek", authz.RoleSectorRepresentative+"@"+authz.OrgScope(org))
 		now := e.clock.Now()
-		_, err := e.db.Pool.Exec(ctx, `INSERT INTO partnerships (title, purpose, own_initiative, report_due_month, report_due_day,
+		_, err = e.db.Pool.Exec(ctx, `INSERT INTO partnerships (title, purpose, own_initiative, report_due_month, report_due_day,
 				start_date, end_date, notice_months, activated_at, created_at, updated_at)
 			SELECT 'IOP ' || i, 'Syfte / Purpose', false, 3, 31, '2043-01-01', '2045-12-31', 3, $1, $1, $1
 			FROM generate_series(1, $2) AS i`, now, n)
@@ -69,7 +84,8 @@ func BenchmarkReportReminderFanOut(b *testing.B) {
 		b.ReportMetric(enqueue.Seconds(), "s-enqueue")
 		b.ReportMetric(deliver.Seconds(), "s-deliver")
 		b.ReportMetric(float64(n)/deliver.Seconds(), "msgs/s")
-		b.Logf("%d reminders: enqueued (notifications, deliveries, River jobs) in %v; delivered to loopback SMTP in %v (%.0f messages/s)",
-			n, enqueue.Round(time.Millisecond), deliver.Round(time.Millisecond), float64(n)/deliver.Seconds())
+		b.Logf("%d reminders: enqueued (notifications, deliveries, River jobs) in %v; delivered to loopback SMTP in %v (%.0f messages/s; %d mail workers, %d SMTP connections at most, %d opened, mail fetch cooldown %v)",
+			n, enqueue.Round(time.Millisecond), deliver.Round(time.Millisecond), float64(n)/deliver.Seconds(),
+			cfg.MailWorkers, cfg.SMTPConnections, e.smtp.Connections(), cooldown)
 	}
 }

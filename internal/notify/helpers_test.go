@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
@@ -50,6 +51,7 @@ type env struct {
 	policy   *authz.PolicyEnforcer
 	river    *jobs.Client
 	smtp     *mailtest.Server
+	sender   *mail.SMTP
 	worker   *notify.Worker
 	notify   *notify.Service
 	counts   *counter
@@ -73,10 +75,35 @@ func (c *counter) get(outcome string) int {
 	return c.n[outcome]
 }
 
-func newEnv(t testing.TB, mailWorkers ...int) *env {
+// envOptions change the mail side of an env: how many deliveries are sent
+// at once, over how many SMTP connections, and the mail queue's fetch
+// cooldown (zero: the tests' short one).
+type envOptions struct {
+	mailWorkers, connections int
+	mailFetchCooldown        time.Duration
+	// dbMaxConns sizes the database pool as a server's (testdb's pool has
+	// pgxpool's default, four on two cores); 0 keeps testdb's.
+	dbMaxConns int
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	return newEnvWith(t, envOptions{mailWorkers: 4, connections: mail.DefaultConnections})
+}
+
+func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := testdb.New(t)
+	if o.dbMaxConns > 0 {
+		cfg, err := pgxpool.ParseConfig(db.URL)
+		require.NoError(t, err)
+		store.ConfigurePool(cfg)
+		cfg.MaxConns = int32(o.dbMaxConns)
+		db.Pool, err = pgxpool.NewWithConfig(ctx, cfg)
+		require.NoError(t, err)
+		t.Cleanup(db.Pool.Close)
+	}
 	clk := clock.NewTest(t0)
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("SAMVERKAN_TEST_LOG") != "" {
@@ -95,21 +122,17 @@ func newEnv(t testing.TB, mailWorkers ...int) *env {
 	fu, err := followup.NewService(eng, schedule)
 	require.NoError(t, err)
 	srv := mailtest.Start(t)
-	sender, err := mail.NewSMTP(srv.URL(), mail.WithTLSConfig(srv.TLS))
+	sender, err := mail.NewSMTP(srv.URL(), mail.WithTLSConfig(srv.TLS), mail.WithConnections(o.connections))
 	require.NoError(t, err)
 	counts := &counter{n: map[string]int{}}
-	workersMail := 4
-	if len(mailWorkers) > 0 {
-		workersMail = mailWorkers[0]
-	}
 	w := &notify.Worker{DB: store.New(db.Pool), Sender: sender, From: "Överenskommelsen Värmland <noreply@samverkan.example>",
 		PublicURL: "http://127.0.0.1:8080", Clock: clk, Log: log, Observer: counts}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &workflows.TimerWorker{Engine: eng})
 	river.AddWorker(workers, w)
 	svc.AddWorkers(workers)
-	rc, err := jobs.NewClient(db.Pool, jobs.Options{Workers: workers, Clock: clk, Logger: log, WorkerCount: 4, MailWorkers: workersMail,
-		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond})
+	rc, err := jobs.NewClient(db.Pool, jobs.Options{Workers: workers, Clock: clk, Logger: log, WorkerCount: 4, MailWorkers: o.mailWorkers,
+		MailFetchCooldown: o.mailFetchCooldown, FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
 	eng.SetJobClient(rc)
 	require.NoError(t, rc.Start(ctx))
@@ -117,6 +140,7 @@ func newEnv(t testing.TB, mailWorkers ...int) *env {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		require.NoError(t, rc.Stop(ctx))
+		require.NoError(t, sender.Close())
 	})
 	ns := &notify.Service{DB: store.New(db.Pool), Policy: policy, Clock: clk, PublicURL: "http://127.0.0.1:8080",
 		Title: func(kind string, version int) string {
@@ -124,7 +148,7 @@ func newEnv(t testing.TB, mailWorkers ...int) *env {
 			require.NoError(t, err)
 			return def.Title
 		}}
-	return &env{db: db, eng: eng, iop: svc, followup: fu, clock: clk, policy: policy, river: rc, smtp: srv, worker: w, notify: ns, counts: counts}
+	return &env{db: db, eng: eng, iop: svc, followup: fu, clock: clk, policy: policy, river: rc, smtp: srv, sender: sender, worker: w, notify: ns, counts: counts}
 }
 
 // user stores a person holding roles written "role@scope".

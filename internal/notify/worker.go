@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/clock"
 	"github.com/samverkan/samverkan/internal/mail"
 	"github.com/samverkan/samverkan/internal/store"
@@ -68,12 +67,8 @@ type Worker struct {
 func (w *Worker) Work(ctx context.Context, job *river.Job[DeliveryArgs]) error {
 	id := job.Args.DeliveryID
 	err := w.DB.InTx(ctx, func(tx pgx.Tx) error {
-		locked, err := store.LockPendingDelivery(ctx, tx, id)
-		if err != nil || !locked {
-			return err
-		}
-		d, err := store.GetDelivery(ctx, tx, id)
-		if err != nil {
+		d, err := store.LockPendingDelivery(ctx, tx, id)
+		if err != nil || d == nil {
 			return err
 		}
 		msg, err := mail.Compose(w.From, w.Message(d))
@@ -107,8 +102,6 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliveryArgs]) error {
 		}
 		w.observe("retried")
 		return r.err
-	case apperr.IsCode(err, apperr.NotFound):
-		return river.JobCancel(err)
 	case err != nil:
 		return err
 	}

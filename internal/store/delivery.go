@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -187,13 +188,16 @@ func RequeueDelivery(ctx context.Context, q Querier, id uuid.UUID, at time.Time)
 	return n == 1, translate(err, "resend delivery")
 }
 
-// LockPendingDelivery locks a pending delivery for sending in tx; false: it
-// is no longer pending, or another worker is sending it right now.
-func LockPendingDelivery(ctx context.Context, tx pgx.Tx, id uuid.UUID) (bool, error) {
-	var n int
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM notification_deliveries
-		WHERE id = $1 AND state = 'pending' FOR UPDATE SKIP LOCKED) l`, id).Scan(&n)
-	return n == 1, translate(err, "lock delivery")
+// LockPendingDelivery locks a pending delivery for sending in tx and reads
+// it with its notification, in one statement; nil: it is not pending (sent,
+// failed, or gone), or another worker is sending it right now.
+func LockPendingDelivery(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*Delivery, error) {
+	d, err := scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+deliveryFrom+`
+		WHERE d.id = $1 AND d.state = 'pending' FOR UPDATE OF d SKIP LOCKED`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return d, translate(err, "lock delivery")
 }
 
 // NotificationPreferences are a person's choices; the zero row (none

@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -44,6 +45,79 @@ type Server struct {
 	// countOnly keeps no messages (benchmarks), only their number.
 	countOnly bool
 	accepted  int
+	// dropAfterAccept: close the connection after answering 250 to this
+	// many more messages.
+	dropAfterAccept int
+	// conns are the connections open now; opened counts them all.
+	conns  map[*trackedConn]bool
+	opened int
+}
+
+// Connections is how many connections clients opened so far.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opened
+}
+
+// Open is how many connections are open now.
+func (s *Server) Open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// DropConnections closes every open connection, without a word to the
+// client (a server restarting, or a network failure).
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := make([]*trackedConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
+
+// DropAfterAccept makes the server close the connection right after it
+// answered 250 to the next message (the client's RSET finds it closed).
+func (s *Server) DropAfterAccept() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropAfterAccept++
+}
+
+// listener counts and keeps the connections it accepts.
+type listener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, s: l.s}
+	l.s.mu.Lock()
+	l.s.conns[tc] = true
+	l.s.opened++
+	l.s.mu.Unlock()
+	return tc, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	s *Server
+}
+
+func (c *trackedConn) Close() error {
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	c.s.mu.Unlock()
+	return c.Conn.Close()
 }
 
 // CountOnly makes the server keep no messages, only count them.
@@ -64,8 +138,9 @@ func (s *Server) Accepted() int {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	cert, pool := certificate(t)
-	s := &Server{TLS: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	s := &Server{TLS: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12},
+		conns: map[*trackedConn]bool{}}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s, conn: c}, nil }))
 	srv.Domain = "127.0.0.1"
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	srv.AllowInsecureAuth = false
@@ -73,7 +148,7 @@ func Start(t testing.TB) *Server {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	s.Addr = ln.Addr().String()
-	go func() { _ = srv.Serve(ln) }()
+	go func() { _ = srv.Serve(&listener{Listener: ln, s: s}) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return s
 }
@@ -115,13 +190,26 @@ func Answer(code int, enhanced smtp.EnhancedCode, text string) error {
 	return &smtp.SMTPError{Code: code, EnhancedCode: enhanced, Message: text}
 }
 
+// ErrDropConnection, as a Reply, makes the server close the connection after reading
+// the message's data, without answering.
+var ErrDropConnection = errors.New("mailtest: drop the connection")
+
 type session struct {
 	s    *Server
+	conn *smtp.Conn
 	from string
 	to   []string
+	// drop: close the connection at the reset after the 250.
+	drop bool
 }
 
-func (c *session) Reset()        { c.from, c.to = "", nil }
+func (c *session) Reset() {
+	c.from, c.to = "", nil
+	if c.drop {
+		c.drop = false
+		_ = c.conn.Conn().Close()
+	}
+}
 func (c *session) Logout() error { return nil }
 func (c *session) Mail(from string, _ *smtp.MailOptions) error {
 	c.from = from
@@ -148,10 +236,17 @@ func (c *session) Data(r io.Reader) error {
 	}
 	if reply != nil {
 		s.mu.Unlock()
+		if reply == ErrDropConnection {
+			_ = c.conn.Conn().Close()
+		}
 		return reply
 	}
 	rec := Received{From: c.from, To: append([]string(nil), c.to...), Data: b.Bytes()}
 	s.accepted++
+	if s.dropAfterAccept > 0 {
+		s.dropAfterAccept--
+		c.drop = true
+	}
 	if !s.countOnly {
 		s.received = append(s.received, rec)
 	}

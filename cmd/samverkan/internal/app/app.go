@@ -104,6 +104,8 @@ type App struct {
 	stopWatch context.CancelFunc
 	// ownerDSN connects as the schema's owner, for migrations.
 	ownerDSN string
+	// smtp keeps the open connections to the mail server (nil without one).
+	smtp *mail.SMTP
 }
 
 // Open connects to (or starts) the database and migrates it. It does not
@@ -392,6 +394,7 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.smtp, _ = sender.(*mail.SMTP)
 	mailer := &notify.Worker{DB: a.DB, Sender: sender, From: cfg.MailFrom, PublicURL: cfg.PublicURL,
 		Clock: a.opts.Clock, Log: a.log, Observer: metrics}
 	river.AddWorker(workers, mailer)
@@ -437,6 +440,7 @@ func (a *App) build(ctx context.Context) error {
 		Logger:            a.log,
 		WorkerCount:       workerCount,
 		MailWorkers:       cfg.MailWorkers,
+		MailFetchCooldown: jobs.MailFetchCooldown,
 		FetchCooldown:     a.opts.FetchCooldown,
 		FetchPollInterval: a.opts.FetchPollInterval,
 	})
@@ -455,7 +459,7 @@ func (a *App) mailSender() (mail.Sender, error) {
 	if cfg.SMTPURL == "" {
 		return &mail.Dir{Path: cfg.MailDir(), Log: a.log}, nil
 	}
-	return mail.NewSMTP(cfg.SMTPURL)
+	return mail.NewSMTP(cfg.SMTPURL, mail.WithConnections(cfg.SMTPConnections))
 }
 
 // verifier accepts tokens from the configured OIDC issuer, or in dev mode
@@ -539,6 +543,12 @@ func (a *App) Close() error {
 			hard, cancelHard := context.WithTimeout(context.Background(), 5*time.Second)
 			errs = append(errs, a.River.StopAndCancel(hard))
 			cancelHard()
+		}
+	}
+	if a.smtp != nil {
+		// QUIT on the mail server's connections, once no job sends.
+		if err := a.smtp.Close(); err != nil {
+			a.log.Warn("closing the mail server's connections", "err", err)
 		}
 	}
 	a.closeDatabase()

@@ -181,7 +181,7 @@ func TestEachSubcommandListsTheFlagsItUses(t *testing.T) {
 		server = append(server, f.Names()[0])
 	}
 	server = append(server, "help")
-	require.Len(t, server, 49)
+	require.Len(t, server, 50)
 	tool := []string{"database-url", "migration-database-url", "data-dir", "pg-user", "log-level", "log-format", "migrate", "db-max-conns"}
 	database := []string{"database-url", "migration-database-url", "data-dir", "pg-user", "log-level", "log-format", "db-max-conns"}
 	for _, c := range []struct {
