@@ -379,12 +379,12 @@ type ComplexityRoot struct {
 		ContactEmail         func(childComplexity int) int
 		ContactPhone         func(childComplexity int) int
 		Description          func(childComplexity int) int
+		FormattedNumber      func(childComplexity int) int
 		ID                   func(childComplexity int) int
 		LegalForm            func(childComplexity int) int
 		LegalFormGroup       func(childComplexity int) int
 		Municipality         func(childComplexity int) int
 		Name                 func(childComplexity int) int
-		OrganisationNumber   func(childComplexity int) int
 		Partnerships         func(childComplexity int) int
 		RepresentationClaims func(childComplexity int) int
 		Sector               func(childComplexity int) int
@@ -881,7 +881,6 @@ type NotificationResolver interface {
 type OrganisationResolver interface {
 	ID(ctx context.Context, obj *store.Organisation) (string, error)
 
-	OrganisationNumber(ctx context.Context, obj *store.Organisation) (string, error)
 	LegalFormGroup(ctx context.Context, obj *store.Organisation) (string, error)
 	LegalForm(ctx context.Context, obj *store.Organisation) (model.LegalForm, error)
 	Sector(ctx context.Context, obj *store.Organisation) (model.Sector, error)
@@ -2670,6 +2669,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Description(childComplexity), true
+	case "Organisation.organisationNumber":
+		if e.ComplexityRoot.Organisation.FormattedNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.FormattedNumber(childComplexity), true
 	case "Organisation.id":
 		if e.ComplexityRoot.Organisation.ID == nil {
 			break
@@ -2700,12 +2705,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Name(childComplexity), true
-	case "Organisation.organisationNumber":
-		if e.ComplexityRoot.Organisation.OrganisationNumber == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Organisation.OrganisationNumber(childComplexity), true
 	case "Organisation.partnerships":
 		if e.ComplexityRoot.Organisation.Partnerships == nil {
 			break
@@ -13177,7 +13176,7 @@ func (ec *executionContext) _Organisation_organisationNumber(ctx context.Context
 			return ec.fieldContext_Organisation_organisationNumber(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Organisation().OrganisationNumber(ctx, obj)
+			return obj.FormattedNumber(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13188,7 +13187,7 @@ func (ec *executionContext) _Organisation_organisationNumber(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Organisation_organisationNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Organisation", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Organisation", field, true, false, "String")
 }
 
 func (ec *executionContext) _Organisation_legalFormGroup(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
@@ -25883,11 +25882,10 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "organisationNumber":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Organisation_organisationNumber(ctx, field, obj)
-				})
+			out.Values[i] = ec._Organisation_organisationNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "legalFormGroup":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

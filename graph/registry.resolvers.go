@@ -173,10 +173,6 @@ func (r *organisationResolver) ID(ctx context.Context, obj *store.Organisation) 
 	return globalID(typeOrganisation, obj.ID), nil
 }
 
-func (r *organisationResolver) OrganisationNumber(ctx context.Context, obj *store.Organisation) (string, error) {
-	return orgnr.Number(obj.OrganisationNumber).String(), nil
-}
-
 func (r *organisationResolver) LegalFormGroup(ctx context.Context, obj *store.Organisation) (string, error) {
 	return orgnr.Number(obj.OrganisationNumber).LegalFormGroup(), nil
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/samverkan/samverkan/internal/orgnr"
 )
 
 // Organisation is an idea-based organisation or a public body.
@@ -28,6 +30,11 @@ type Organisation struct {
 	// share (registry.Skeleton); written, never read back.
 	NameSkeleton string
 }
+
+// FormattedNumber is the organisation number as people write it,
+// NNNNNN-NNNN (GraphQL's Organisation.organisationNumber, bound to it
+// without a resolver).
+func (o *Organisation) FormattedNumber() string { return orgnr.Number(o.OrganisationNumber).String() }
 
 const orgColumns = `id, name, organisation_number, legal_form, sector, municipality, website, description,
 	contact_email, contact_phone, created_at, updated_at`
