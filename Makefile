@@ -21,8 +21,14 @@ test: postgres chromium ## Run every test (a private PostgreSQL cluster per test
 	$(GO) test -count=1 -timeout 15m ./...
 	cd deploy && $(GO) test -count=1 ./...
 
-generate: ## Regenerate the gqlgen code and the typed e2e client (genqlient) from graph/schema.
+# Lists marshalled one element after the other rather than with a goroutine
+# per element (cmd/gqlgen-post): only lists whose elements' loaders the list's
+# resolver has already primed.
+IN_ORDER_LISTS := SignatoryEdge
+
+generate: ## Regenerate the gqlgen code (then cmd/gqlgen-post's rewrites) and the typed e2e client (genqlient) from graph/schema.
 	$(GO) run github.com/99designs/gqlgen generate
+	$(GO) run ./cmd/gqlgen-post -in-order $(IN_ORDER_LISTS) graph/generated.go
 	$(GO) run github.com/Khan/genqlient cmd/samverkan/internal/e2e/client/genqlient.yaml
 
 check-generated: generate ## Fail when the generated code is not what is committed.

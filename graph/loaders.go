@@ -146,7 +146,7 @@ func newLoaders(r *Resolver) *Loaders {
 	l.History = NewLoader(historyPages(r.Engine))
 	l.HistoryCount = NewLoader(historyCounts(r.Engine))
 	l.Head = NewLoader(heads(r.Engine))
-	l.Signatories = NewLoader(signatoryPages(r.Signing))
+	l.Signatories = NewLoader(signatoryPages(r.Signing, l.signatoryOrganisations))
 	l.SignatoryCount = NewLoader(signatoryCounts(r.Signing))
 	l.chain()
 	return l
@@ -291,7 +291,27 @@ func (l *Loaders) chain() {
 	}
 }
 
-func signatoryPages(sign *signing.Service) func(context.Context, []pageKey) (map[pageKey][]*store.Signatory, error) {
+// organisationWideFields are the Organisation fields that need more than
+// the listing's columns (store.OrganisationListing).
+var organisationWideFields = []string{"website", "description", "contactEmail", "contactPhone"}
+
+// signatoryOrganisations is what a page of signatories takes along of
+// their organisations in its own statement: nothing when the operation
+// asks for no organisation, the listing's columns when it asks for none of
+// the wide fields (anywhere: the names are the operation's), else all.
+func (l *Loaders) signatoryOrganisations() store.OrganisationColumns {
+	if !l.fields["organisation"] {
+		return store.NoOrganisation
+	}
+	for _, f := range organisationWideFields {
+		if l.fields[f] {
+			return store.OrganisationWhole
+		}
+	}
+	return store.OrganisationListing
+}
+
+func signatoryPages(sign *signing.Service, org func() store.OrganisationColumns) func(context.Context, []pageKey) (map[pageKey][]*store.Signatory, error) {
 	return func(ctx context.Context, keys []pageKey) (map[pageKey][]*store.Signatory, error) {
 		out := make(map[pageKey][]*store.Signatory, len(keys))
 		byLimit := map[int][]uuid.UUID{}
@@ -300,7 +320,7 @@ func signatoryPages(sign *signing.Service) func(context.Context, []pageKey) (map
 			out[k] = []*store.Signatory{}
 		}
 		for limit, ids := range byLimit {
-			rows, err := sign.FirstSignatoryPages(ctx, ids, limit)
+			rows, err := sign.FirstSignatoryPages(ctx, ids, limit, org())
 			if err != nil {
 				return nil, err
 			}
@@ -395,17 +415,19 @@ func heads(eng *workflows.Engine) func(context.Context, []string) (map[string][]
 	}
 }
 
-// primeSignatories asks for the organisations and ceremonies of a page of
-// signatories at once.
+// primeSignatories asks for the organisations (unless the page brought
+// them along) and ceremonies of a page of signatories at once.
 func (l *Loaders) primeSignatories(ctx context.Context, rows []*store.Signatory) {
 	var orgs, ceremonies []uuid.UUID
 	for _, s := range rows {
-		orgs = append(orgs, s.OrganisationID)
+		if s.Organisation == nil {
+			orgs = append(orgs, s.OrganisationID)
+		}
 		if s.CeremonyID != nil {
 			ceremonies = append(ceremonies, *s.CeremonyID)
 		}
 	}
-	if l.fields["organisation"] {
+	if l.fields["organisation"] && len(orgs) > 0 {
 		l.Organisation.Prime(ctx, orgs...)
 	}
 	if l.fields["ceremony"] {

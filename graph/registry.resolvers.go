@@ -55,7 +55,7 @@ func (r *agreementVersionResolver) Signatories(ctx context.Context, obj *store.A
 	if err != nil {
 		return nil, err
 	}
-	p := store.SignatoryPage{VersionID: obj.ID, Limit: n + 1}
+	p := store.SignatoryPage{VersionID: obj.ID, Limit: n + 1, Organisations: loaders(ctx).signatoryOrganisations()}
 	// The cursor is the last signatory seen; the list goes on after its
 	// place in signing order.
 	if parts, err := parseCursor(after, 1); err != nil {
@@ -87,11 +87,19 @@ func (r *agreementVersionResolver) Signatories(ctx context.Context, obj *store.A
 	if len(rows) > n {
 		rows, conn.PageInfo.HasNextPage = rows[:n], true
 	}
-	for _, s := range rows {
-		c := cursor(s.ID.String())
-		conn.Edges = append(conn.Edges, &model.SignatoryEdge{Cursor: c, Node: s})
+	// Every edge's cursor only when edges { cursor } is asked for; the
+	// page's first and last for pageInfo in any case.
+	edgeCursors := selectsWithin(ctx, "edges", "cursor")
+	conn.Edges = make([]*model.SignatoryEdge, len(rows))
+	edges := make([]model.SignatoryEdge, len(rows))
+	for i, s := range rows {
+		edges[i].Node = s
+		if edgeCursors {
+			edges[i].Cursor = cursor(s.ID.String())
+		}
+		conn.Edges[i] = &edges[i]
 	}
-	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
+	setCursors(conn.PageInfo, len(rows), func(i int) string { return cursor(rows[i].ID.String()) })
 	return conn, nil
 }
 
@@ -163,10 +171,6 @@ func (r *mutationResolver) CreateAgreement(ctx context.Context, input model.Crea
 
 func (r *organisationResolver) ID(ctx context.Context, obj *store.Organisation) (string, error) {
 	return globalID(typeOrganisation, obj.ID), nil
-}
-
-func (r *organisationResolver) OrganisationNumber(ctx context.Context, obj *store.Organisation) (string, error) {
-	return orgnr.Number(obj.OrganisationNumber).String(), nil
 }
 
 func (r *organisationResolver) LegalFormGroup(ctx context.Context, obj *store.Organisation) (string, error) {

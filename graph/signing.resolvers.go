@@ -146,6 +146,9 @@ func (r *mutationResolver) ConfirmAgreementVersion(ctx context.Context, input mo
 }
 
 func (r *signatoryResolver) Organisation(ctx context.Context, obj *store.Signatory) (*store.Organisation, error) {
+	if obj.Organisation != nil { // read along with the page of the list
+		return obj.Organisation, nil
+	}
 	return load(ctx, loaders(ctx).Organisation, obj.OrganisationID)
 }
 

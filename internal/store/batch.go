@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -162,14 +163,23 @@ func DraftsOf(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Draft, error)
 }
 
 // SignatoriesFirstPages reads the first page of several versions' lists,
-// each in signing order (see ListSignatories).
-func SignatoriesFirstPages(ctx context.Context, q Querier, versions []uuid.UUID, limit int) ([]*Signatory, error) {
-	rows, err := q.Query(ctx, `SELECT `+signatoryColumns+` FROM (
-			SELECT s.*, row_number() OVER (PARTITION BY s.agreement_version_id ORDER BY `+signingOrder("s", "o")+`) AS rn
+// each in signing order (see ListSignatories), with org's columns of each
+// signatory's organisation. Each version's page is its own LIMIT (a lateral
+// subquery), so that a version's list is not numbered whole to keep its
+// first limit rows.
+func SignatoriesFirstPages(ctx context.Context, q Querier, versions []uuid.UUID, limit int, org OrganisationColumns) ([]*Signatory, error) {
+	outer := strings.ReplaceAll(qualifiedSignatoryColumns, "s.", "p.")
+	for _, n := range org.names() {
+		outer += ", p.org_" + n
+	}
+	rows, err := q.Query(ctx, `SELECT `+outer+` FROM unnest($1::uuid[]) WITH ORDINALITY AS v(id, n)
+		CROSS JOIN LATERAL (SELECT `+qualifiedSignatoryColumns+org.columns("org_")+`, o.name AS order_name
 			FROM signatories s JOIN organisations o ON o.id = s.organisation_id
-			WHERE s.agreement_version_id = ANY($1) AND s.ended_on IS NULL
-		) s WHERE rn <= $2 ORDER BY agreement_version_id, rn`, versions, limit)
-	return collect(rows, err, "list signatories", func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatory(r) })
+			WHERE s.agreement_version_id = v.id AND s.ended_on IS NULL
+			ORDER BY `+signingOrder("s", "o")+` LIMIT $2) p
+		ORDER BY v.n, p.signed_on, CASE WHEN p.ceremony_id IS NULL THEN p.created_at ELSE '-infinity'::timestamptz END, p.order_name, p.id`,
+		versions, limit)
+	return collect(rows, err, "list signatories", func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatoryWith(r, org) })
 }
 
 // VersionCount is how many signatories a version has.

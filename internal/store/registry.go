@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/samverkan/samverkan/internal/orgnr"
 )
 
 // Organisation is an idea-based organisation or a public body.
@@ -27,6 +30,11 @@ type Organisation struct {
 	// share (registry.Skeleton); written, never read back.
 	NameSkeleton string
 }
+
+// FormattedNumber is the organisation number as people write it,
+// NNNNNN-NNNN (GraphQL's Organisation.organisationNumber, bound to it
+// without a resolver).
+func (o *Organisation) FormattedNumber() string { return orgnr.Number(o.OrganisationNumber).String() }
 
 const orgColumns = `id, name, organisation_number, legal_form, sector, municipality, website, description,
 	contact_email, contact_phone, created_at, updated_at`
@@ -325,6 +333,11 @@ type Signatory struct {
 	EndedOn            *time.Time
 	EndedHow           *string
 	CreatedAt          time.Time
+	// Organisation is the signing organisation when the read took it along
+	// (the public list's pages, SignatoryPage.Organisations); nil
+	// otherwise. With OrganisationListing it holds only the listing's
+	// columns.
+	Organisation *Organisation
 }
 
 const signatoryColumns = `id, agreement_version_id, organisation_id, instance_id, ceremony_id, signed_on, how,
@@ -381,6 +394,66 @@ type SignatoryPage struct {
 	// page); the next page starts after its place in the order.
 	AfterID uuid.UUID
 	Limit   int
+	// Organisations: which of the organisation's columns come along with
+	// each signatory (Signatory.Organisation), in the same statement.
+	Organisations OrganisationColumns
+}
+
+// OrganisationColumns choose what a read of signatories takes of their
+// organisations.
+type OrganisationColumns int
+
+const (
+	// NoOrganisation: the signatories only.
+	NoOrganisation OrganisationColumns = iota
+	// OrganisationListing: id, name, number, legal form, sector and
+	// municipality; not website, description, contacts or timestamps.
+	OrganisationListing
+	// OrganisationWhole: every column, as scanOrg reads them.
+	OrganisationWhole
+)
+
+// names are the organisations columns c takes.
+func (c OrganisationColumns) names() []string {
+	switch c {
+	case OrganisationListing:
+		return []string{"id", "name", "organisation_number", "legal_form", "sector", "municipality"}
+	case OrganisationWhole:
+		return []string{"id", "name", "organisation_number", "legal_form", "sector", "municipality", "website", "description",
+			"contact_email", "contact_phone", "created_at", "updated_at"}
+	}
+	return nil
+}
+
+// columns are c's columns of the organisations table aliased o, each with
+// a leading comma, named as they are or, with as, as+name.
+func (c OrganisationColumns) columns(as string) string {
+	var b strings.Builder
+	for _, n := range c.names() {
+		b.WriteString(", o." + n)
+		if as != "" {
+			b.WriteString(" AS " + as + n)
+		}
+	}
+	return b.String()
+}
+
+// scanSignatoryWith scans a row of signatoryColumns followed by c's
+// organisation columns.
+func scanSignatoryWith(r pgx.Row, c OrganisationColumns) (*Signatory, error) {
+	var s Signatory
+	dst := []any{&s.ID, &s.AgreementVersionID, &s.OrganisationID, &s.InstanceID, &s.CeremonyID, &s.SignedOn,
+		&s.How, &s.EndedOn, &s.EndedHow, &s.CreatedAt}
+	if c != NoOrganisation {
+		o := &Organisation{}
+		s.Organisation = o
+		dst = append(dst, &o.ID, &o.Name, &o.OrganisationNumber, &o.LegalForm, &o.Sector, &o.Municipality)
+		if c == OrganisationWhole {
+			dst = append(dst, &o.Website, &o.Description, &o.ContactEmail, &o.ContactPhone, &o.CreatedAt, &o.UpdatedAt)
+		}
+	}
+	err := r.Scan(dst...)
+	return &s, err
 }
 
 // signingOrder is the public list's order, as users mean "signing order":
@@ -396,22 +469,52 @@ func signingOrder(s, o string) string {
 }
 
 // ListSignatories lists a version's current signatories in signing order.
+// A page after a cursor starts its index scan at the cursor's day (the
+// order's first key) rather than at the list's start, so that a late page
+// costs what the first does.
 func ListSignatories(ctx context.Context, q Querier, p SignatoryPage) ([]*Signatory, error) {
-	var after *uuid.UUID
-	if p.AfterID != uuid.Nil {
-		after = &p.AfterID
+	var rows pgx.Rows
+	var err error
+	if p.AfterID == uuid.Nil {
+		rows, err = q.Query(ctx, listSignatoriesSQL[p.Organisations].first, p.VersionID, p.Limit)
+	} else {
+		rows, err = q.Query(ctx, listSignatoriesSQL[p.Organisations].after, p.VersionID, p.AfterID, p.Limit)
 	}
-	rows, err := q.Query(ctx, `SELECT `+qualifiedSignatoryColumns+` FROM signatories s JOIN organisations o ON o.id = s.organisation_id
-		WHERE s.agreement_version_id = $1 AND s.ended_on IS NULL
-		  AND ($2::uuid IS NULL OR (`+signingOrder("s", "o")+`) > (SELECT `+signingOrder("a", "ao")+`
-			FROM signatories a JOIN organisations ao ON ao.id = a.organisation_id WHERE a.id = $2))
-		ORDER BY `+signingOrder("s", "o")+` LIMIT $3`, p.VersionID, after, p.Limit)
 	if err != nil {
 		return nil, translate(err, "list signatories")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatory(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatoryWith(r, p.Organisations) })
 	return out, translate(err, "list signatories")
 }
+
+// listSignatoriesSQL are ListSignatories' statements for each choice of
+// organisation columns.
+var listSignatoriesSQL = func() (out [OrganisationWhole + 1]struct{ first, after string }) {
+	for c := range out {
+		cols := qualifiedSignatoryColumns + OrganisationColumns(c).columns("")
+		out[c].first = `SELECT ` + cols + `
+			FROM signatories s JOIN organisations o ON o.id = s.organisation_id
+			WHERE s.agreement_version_id = $1 AND s.ended_on IS NULL
+			ORDER BY ` + signingOrder("s", "o") + ` LIMIT $2`
+		// The page's days lie between the cursor's and the day of the
+		// limit-th signature after the cursor's day (counted in the
+		// index): that many come after the cursor whatever their order
+		// within a day. Bounding the scan so keeps it at about a page
+		// wherever the page is.
+		out[c].after = `WITH c AS (SELECT ` + signingOrder("a", "ao") + `
+				FROM signatories a JOIN organisations ao ON ao.id = a.organisation_id WHERE a.id = $2)
+			SELECT ` + cols + `
+			FROM signatories s JOIN organisations o ON o.id = s.organisation_id
+			WHERE s.agreement_version_id = $1 AND s.ended_on IS NULL
+			  AND s.signed_on >= (SELECT signed_on FROM c)
+			  AND s.signed_on <= coalesce((SELECT n.signed_on FROM signatories n
+				WHERE n.agreement_version_id = $1 AND n.ended_on IS NULL AND n.signed_on > (SELECT signed_on FROM c)
+				ORDER BY n.signed_on OFFSET $3 - 1 LIMIT 1), 'infinity')
+			  AND (` + signingOrder("s", "o") + `) > (SELECT * FROM c)
+			ORDER BY ` + signingOrder("s", "o") + ` LIMIT $3`
+	}
+	return out
+}()
 
 // CountSignatories counts a version's current signatories.
 func CountSignatories(ctx context.Context, q Querier, versionID uuid.UUID) (int, error) {

@@ -329,9 +329,9 @@ func (s *Service) SignaturesOfOrganisations(ctx context.Context, orgIDs []uuid.U
 }
 
 // FirstSignatoryPages reads the first limit signatories of many versions'
-// public lists, in signing order.
-func (s *Service) FirstSignatoryPages(ctx context.Context, versionIDs []uuid.UUID, limit int) ([]*store.Signatory, error) {
-	return store.SignatoriesFirstPages(ctx, s.db.Pool, versionIDs, limit)
+// public lists, in signing order, each with org of its organisation.
+func (s *Service) FirstSignatoryPages(ctx context.Context, versionIDs []uuid.UUID, limit int, org store.OrganisationColumns) ([]*store.Signatory, error) {
+	return store.SignatoriesFirstPages(ctx, s.db.Pool, versionIDs, limit, org)
 }
 
 // CountSignatoriesOf counts many versions' signatories.

@@ -404,7 +404,8 @@ func TestSignatoryOrderWithinADay(t *testing.T) {
 	want = append(want, early)
 
 	var got []string
-	p := store.SignatoryPage{VersionID: f.version, Limit: 10}
+	// The pages bring their organisations' listing columns along.
+	p := store.SignatoryPage{VersionID: f.version, Limit: 10, Organisations: store.OrganisationListing}
 	for pages := 0; ; pages++ {
 		require.Less(t, pages, 10)
 		rows, err := f.Signing.Signatories(ctx, p)
@@ -415,6 +416,11 @@ func TestSignatoryOrderWithinADay(t *testing.T) {
 		for _, s := range rows {
 			require.Equal(t, "2041-01-20", s.SignedOn.Format("2006-01-02"))
 			got = append(got, names[s.OrganisationID])
+			require.NotNil(t, s.Organisation)
+			require.Equal(t, s.OrganisationID, s.Organisation.ID)
+			require.Equal(t, names[s.OrganisationID], s.Organisation.Name)
+			require.Len(t, s.Organisation.OrganisationNumber, 10)
+			require.Empty(t, s.Organisation.Description, "the listing leaves the wide columns out")
 		}
 		p = nextSignatoryPage(p, rows[len(rows)-1])
 	}
@@ -424,13 +430,25 @@ func TestSignatoryOrderWithinADay(t *testing.T) {
 	}
 	require.Equal(t, wantNames, got)
 
-	first, err := f.Signing.FirstSignatoryPages(ctx, []uuid.UUID{f.version}, 10)
+	// First pages of several versions (one without signatories), with
+	// the whole organisation or none.
+	first, err := f.Signing.FirstSignatoryPages(ctx, []uuid.UUID{uuid.New(), f.version}, 10, store.OrganisationWhole)
 	require.NoError(t, err)
 	var firstNames []string
 	for _, s := range first {
 		firstNames = append(firstNames, names[s.OrganisationID])
+		whole, err := f.Registry.OrganisationsByIDs(ctx, []uuid.UUID{s.OrganisationID})
+		require.NoError(t, err)
+		require.Equal(t, whole[0], s.Organisation, "every column, as the organisation's own read")
 	}
 	require.Equal(t, wantNames[:10], firstNames)
+	bare, err := f.Signing.FirstSignatoryPages(ctx, []uuid.UUID{f.version}, 3, store.NoOrganisation)
+	require.NoError(t, err)
+	require.Len(t, bare, 3)
+	for i, s := range bare {
+		require.Nil(t, s.Organisation)
+		require.Equal(t, first[i].ID, s.ID)
+	}
 }
 
 // nextSignatoryPage is the page after row, as a client's cursor asks.

@@ -1,0 +1,123 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
+	"github.com/samverkan/samverkan/internal/store"
+)
+
+// The public list pages the same with or without the edges' cursors asked
+// for: every edge's cursor, and the page's endCursor, continue the list
+// right after it. A page costs one statement more than the version alone
+// (the page brings the organisations along), whichever organisation fields are
+// asked for.
+func TestSignatoryPagesWithAndWithoutEdgeCursors(t *testing.T) {
+	t.Parallel()
+	counter := &statementCounter{}
+	env := apptest.Start(t, apptest.Options{QueryTracer: counter})
+	official := env.NewUser("Olle Official", "region_official@region")
+	ctx := context.Background()
+	now := env.Clock.Now()
+	body := &store.Organisation{Name: "Region", OrganisationNumber: "2321000156", LegalForm: "other", Sector: "public", CreatedAt: now}
+	require.NoError(t, store.InsertOrganisation(ctx, env.DB.Pool, body))
+	a := &store.Agreement{Name: "Ö", PublicBodyID: body.ID, CreatedAt: now}
+	require.NoError(t, store.InsertAgreement(ctx, env.DB.Pool, a))
+	adopted := time.Date(2017, 1, 30, 0, 0, 0, 0, time.UTC)
+	v := &store.AgreementVersion{AgreementID: a.ID, Number: 1, Title: "v1", AdoptedOn: adopted, ValidFrom: adopted,
+		RevisionDue: adopted.AddDate(5, 0, 0), Principles: []string{"Dialog"}, CreatedAt: now}
+	require.NoError(t, store.InsertAgreementVersion(ctx, env.DB.Pool, v))
+	for i := range 23 {
+		o := &store.Organisation{Name: fmt.Sprintf("Förening %02d", 23-i), OrganisationNumber: fmt.Sprintf("80200%05d", i), LegalForm: "ideell_forening",
+			Sector: "idea_based", Municipality: "Arvika", Description: fmt.Sprintf("Om förening %02d", 23-i), CreatedAt: now}
+		require.NoError(t, store.InsertOrganisation(ctx, env.DB.Pool, o))
+		require.NoError(t, store.InsertSignatory(ctx, env.DB.Pool, &store.Signatory{AgreementVersionID: v.ID, OrganisationID: o.ID,
+			SignedOn: adopted.AddDate(0, 0, i/8), How: "direct", CreatedAt: now}))
+	}
+	type page struct {
+		Node struct {
+			Signatories struct {
+				Edges []struct {
+					Cursor string
+					Node   struct {
+						Organisation struct{ Name, OrganisationNumber, Municipality, Description string }
+					}
+				}
+				PageInfo struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+			}
+		}
+	}
+	statements := func(query string, vars map[string]any, out any) int64 {
+		t.Helper()
+		before := counter.n.Load()
+		env.MustDo(official, query, vars, out)
+		return counter.n.Load() - before
+	}
+	// The version alone (and what signing in costs, once the first
+	// request has met the user).
+	var version struct{ Node struct{ ID string } }
+	statements(`query($v: ID!) { node(id: $v) { id } }`, map[string]any{"v": gid("AgreementVersion", v.ID)}, &version)
+	base := statements(`query($v: ID!) { node(id: $v) { id } }`, map[string]any{"v": gid("AgreementVersion", v.ID)}, &version)
+	read := func(query string, after any) page {
+		t.Helper()
+		var out page
+		n := statements(query, map[string]any{"v": gid("AgreementVersion", v.ID), "after": after}, &out)
+		require.Equal(t, base+1, n, "statements for a page: the version's and one")
+		return out
+	}
+	const (
+		withCursors = `query($v: ID!, $after: String) { node(id: $v) { ... on AgreementVersion { signatories(first: 5, after: $after) {
+			edges { cursor node { organisation { name organisationNumber municipality } } } pageInfo { hasNextPage endCursor } } } } }`
+		withoutCursors = `query($v: ID!, $after: String) { node(id: $v) { ... on AgreementVersion { signatories(first: 5, after: $after) {
+			edges { node { organisation { name description } } } pageInfo { hasNextPage endCursor } } } } }`
+	)
+	// Signed over three days, eight a day, each day in order of name.
+	var want []string
+	for day := range 3 {
+		for i := min(23, 8*(day+1)) - 1; i >= 8*day; i-- {
+			want = append(want, fmt.Sprintf("Förening %02d", 23-i))
+		}
+	}
+	walk := func(query string) (names []string, cursors []string) {
+		var after any
+		for pages := 0; pages < 10; pages++ {
+			p := read(query, after).Node.Signatories
+			for _, e := range p.Edges {
+				names = append(names, e.Node.Organisation.Name)
+				cursors = append(cursors, e.Cursor)
+			}
+			if !p.PageInfo.HasNextPage {
+				return names, cursors
+			}
+			require.NotEmpty(t, p.PageInfo.EndCursor)
+			after = p.PageInfo.EndCursor
+		}
+		t.Fatal("the list does not end")
+		return nil, nil
+	}
+	names, cursors := walk(withCursors)
+	require.Equal(t, want, names)
+	plain, none := walk(withoutCursors)
+	require.Equal(t, want, plain)
+	for _, c := range none {
+		require.Empty(t, c, "no cursor asked for, none built")
+	}
+	for i, c := range cursors[:len(cursors)-1] {
+		require.NotEmpty(t, c)
+		next := read(withoutCursors, c).Node.Signatories.Edges
+		require.Equal(t, want[i+1], next[0].Node.Organisation.Name, "the edge's cursor continues the list after it")
+	}
+	first := read(withCursors, nil).Node.Signatories.Edges[0].Node.Organisation
+	require.Equal(t, "802000-0007", first.OrganisationNumber)
+	require.Equal(t, "Arvika", first.Municipality)
+	desc := read(withoutCursors, nil).Node.Signatories.Edges[0].Node.Organisation
+	require.Equal(t, "Om förening "+desc.Name[len("Förening "):], desc.Description, "the description comes along when asked for")
+}

@@ -1,0 +1,67 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// The executor gqlgen generates is rewritten by cmd/gqlgen-post (part of
+// `make generate`) to call the two helpers below.
+
+// marshalSliceInOrder marshals a list's elements one after the other, in
+// the calling goroutine. It stands in for graphql.MarshalSliceConcurrently
+// (same arguments, same result: every element set, a panicking element
+// reported and null unless omitPanicHandler) for the lists that
+// cmd/gqlgen-post is told to rewrite: lists whose elements' resolvers find
+// their loaders' batches already sent by the list's resolver, so that a
+// goroutine per element (100 on a page of signatories, with the stack growth
+// that comes with each) buys nothing. workerLimit does not apply: one
+// element runs at a time.
+func marshalSliceInOrder(ctx context.Context, length int, _ int64, omitPanicHandler bool,
+	marshalElement func(ctx context.Context, i int) graphql.Marshaler,
+) graphql.Array {
+	ret := make(graphql.Array, length)
+	if length == 0 {
+		return ret
+	}
+	// One allocation for every element's field context and index.
+	fcs := make([]graphql.FieldContext, length)
+	index := make([]int, length)
+	for i := range length {
+		index[i] = i
+		fcs[i].Index = &index[i]
+		childCtx := graphql.WithFieldContext(ctx, &fcs[i])
+		if omitPanicHandler {
+			ret[i] = marshalElement(childCtx, i)
+			continue
+		}
+		marshalRecovering(childCtx, ret, i, marshalElement)
+	}
+	return ret
+}
+
+func marshalRecovering(ctx context.Context, ret graphql.Array, i int, marshalElement func(ctx context.Context, i int) graphql.Marshaler) {
+	defer func() {
+		if r := recover(); r != nil {
+			graphql.AddError(ctx, graphql.Recover(ctx, r))
+			ret[i] = graphql.Null
+		}
+	}()
+	ret[i] = marshalElement(ctx, i)
+}
+
+// deferredGroupOf stands in for graphql.NewDeferredGroup(ctx) in every
+// object's marshaller: the group (and the object's full path, which labels
+// the group's payloads) is built only when one of the object's fields
+// carries @defer. Without one, the empty group is all the generated code
+// looks at (ResolveConcurrently uses the group only for a deferred field;
+// ProcessDeferredGroup ignores a group with no defers).
+func deferredGroupOf(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{}
+}
