@@ -312,7 +312,10 @@ func TestPartnershipInForceThroughThePages(t *testing.T) {
 
 	click(`a[href^="/instances/"]`)
 	instance := b.eval(`location.pathname`)
-	require.Equal(t, "föreslå förnyelse|föreslå en ändring|säga upp", b.eval(`[...document.querySelectorAll('ul.actions li')].map(l => l.innerText).join('|')`))
+	require.Equal(t, "föreslå förnyelse|föreslå en ändring|säga upp – Partnerskapets sida (utkast, rapporter och uppsägning)",
+		b.eval(`[...document.querySelectorAll('ul.actions li')].map(l => l.innerText).join('|')`),
+		"notice, which has its form on the partnership's page, links there")
+	require.Equal(t, casePath, b.eval(`new URL(document.querySelector('ul.actions li:last-child a').href).pathname`))
 	fill(`#endDate-propose_renewal`, "31/12/2023")
 	click(`form[action$="/propose_renewal"] button`)
 	require.Equal(t, "#endDate-propose_renewal", firstError())
