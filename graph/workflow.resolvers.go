@@ -17,27 +17,11 @@ import (
 	"github.com/samverkan/samverkan/workflows"
 )
 
-func (r *historyEventResolver) Transition(ctx context.Context, obj *store.Event) (*string, error) {
-	return optional(obj.Transition), nil
-}
-
-func (r *historyEventResolver) FromState(ctx context.Context, obj *store.Event) (*string, error) {
-	return optional(obj.FromState), nil
-}
-
-func (r *historyEventResolver) ToState(ctx context.Context, obj *store.Event) (*string, error) {
-	return optional(obj.ToState), nil
-}
-
-func (r *historyEventResolver) Actor(ctx context.Context, obj *store.Event) (*store.User, error) {
+func (r *historyEventResolver) Actor(ctx context.Context, obj *model.HistoryEvent) (*store.User, error) {
 	if obj.ActorID == nil {
 		return nil, nil
 	}
 	return load(ctx, loaders(ctx).User, *obj.ActorID)
-}
-
-func (r *historyEventResolver) Hash(ctx context.Context, obj *store.Event) (string, error) {
-	return hex.EncodeToString(obj.Hash), nil
 }
 
 func (r *mutationResolver) Approve(ctx context.Context, input model.ApproveInput) (*model.WorkflowPayload, error) {
@@ -162,7 +146,7 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 		events, conn.PageInfo.HasNextPage = events[:n], true
 	}
 	for i := range events {
-		conn.Edges = append(conn.Edges, &model.HistoryEventEdge{Cursor: cursor(strconv.Itoa(events[i].Seq)), Node: &events[i]})
+		conn.Edges = append(conn.Edges, &model.HistoryEventEdge{Cursor: cursor(strconv.Itoa(events[i].Seq)), Node: &model.HistoryEvent{Event: &events[i]}})
 	}
 	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
 	return conn, nil
