@@ -45,7 +45,6 @@ type ResolverRoot interface {
 	ConsultationComment() ConsultationCommentResolver
 	ContributionSum() ContributionSumResolver
 	FailedDelivery() FailedDeliveryResolver
-	HistoryEvent() HistoryEventResolver
 	Indicator() IndicatorResolver
 	IndicatorValue() IndicatorValueResolver
 	Mutation() MutationResolver
@@ -779,9 +778,6 @@ type FailedDeliveryResolver interface {
 	Subject(ctx context.Context, obj *store.Delivery) (string, error)
 
 	Answer(ctx context.Context, obj *store.Delivery) (string, error)
-}
-type HistoryEventResolver interface {
-	Actor(ctx context.Context, obj *model.HistoryEvent) (*store.User, error)
 }
 type IndicatorResolver interface {
 	ID(ctx context.Context, obj *store.Indicator) (string, error)
@@ -9341,7 +9337,7 @@ func (ec *executionContext) _HistoryEvent_actor(ctx context.Context, field graph
 			return ec.fieldContext_HistoryEvent_actor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.HistoryEvent().Actor(ctx, obj)
+			return obj.Actor, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
@@ -9355,8 +9351,8 @@ func (ec *executionContext) fieldContext_HistoryEvent_actor(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "HistoryEvent",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -24862,58 +24858,57 @@ func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.Selection
 		case "sequence":
 			out.Values[i] = ec._HistoryEvent_sequence(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "at":
 			out.Values[i] = ec._HistoryEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "kind":
 			out.Values[i] = ec._HistoryEvent_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "transition":
 			out.Values[i] = ec._HistoryEvent_transition(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "fromState":
 			out.Values[i] = ec._HistoryEvent_fromState(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "toState":
 			out.Values[i] = ec._HistoryEvent_toState(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "actor":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._HistoryEvent_actor(ctx, field, obj)
-				})
+			out.Values[i] = ec._HistoryEvent_actor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "reason":
 			out.Values[i] = ec._HistoryEvent_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "input":
 			out.Values[i] = ec._HistoryEvent_input(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "public":
 			out.Values[i] = ec._HistoryEvent_public(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "hash":
 			out.Values[i] = ec._HistoryEvent_hash(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -8,10 +8,14 @@ import (
 
 // HistoryEvent is a history event as the API shows it. Its nullable texts
 // and its hash are methods without a context, which gqlgen calls in line,
-// so that only the actor needs a resolver: gqlgen runs each resolver field
-// in a goroutine of its own, and a page of 50 events had 250 of them.
+// and the actor is set when the page is made, so that no field needs a
+// resolver: gqlgen runs each resolver field in a goroutine of its own, and
+// a page of 50 events had 250 of them.
 type HistoryEvent struct {
 	*store.Event
+	// Actor is who did it, set when the operation asks for actors (nil
+	// for the system).
+	Actor *store.User
 }
 
 // NullableTransition is the transition fired, or nil.
