@@ -43,10 +43,8 @@ type ResolverRoot interface {
 	AnnualReport() AnnualReportResolver
 	Ceremony() CeremonyResolver
 	ConsultationComment() ConsultationCommentResolver
-	Contribution() ContributionResolver
 	ContributionSum() ContributionSumResolver
 	FailedDelivery() FailedDeliveryResolver
-	HistoryEvent() HistoryEventResolver
 	Indicator() IndicatorResolver
 	IndicatorValue() IndicatorValueResolver
 	Mutation() MutationResolver
@@ -235,17 +233,17 @@ type ComplexityRoot struct {
 	}
 
 	HistoryEvent struct {
-		Actor      func(childComplexity int) int
-		FromState  func(childComplexity int) int
-		Hash       func(childComplexity int) int
-		Input      func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		OccurredAt func(childComplexity int) int
-		Public     func(childComplexity int) int
-		Reason     func(childComplexity int) int
-		Seq        func(childComplexity int) int
-		ToState    func(childComplexity int) int
-		Transition func(childComplexity int) int
+		Actor              func(childComplexity int) int
+		HexHash            func(childComplexity int) int
+		Input              func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		NullableFromState  func(childComplexity int) int
+		NullableToState    func(childComplexity int) int
+		NullableTransition func(childComplexity int) int
+		OccurredAt         func(childComplexity int) int
+		Public             func(childComplexity int) int
+		Reason             func(childComplexity int) int
+		Seq                func(childComplexity int) int
 	}
 
 	HistoryEventConnection struct {
@@ -768,9 +766,6 @@ type ConsultationCommentResolver interface {
 
 	Organisation(ctx context.Context, obj *store.Comment) (*store.Organisation, error)
 }
-type ContributionResolver interface {
-	Organisation(ctx context.Context, obj *model.Contribution) (*store.Organisation, error)
-}
 type ContributionSumResolver interface {
 	Organisation(ctx context.Context, obj *store.ContributionSum) (*store.Organisation, error)
 
@@ -783,14 +778,6 @@ type FailedDeliveryResolver interface {
 	Subject(ctx context.Context, obj *store.Delivery) (string, error)
 
 	Answer(ctx context.Context, obj *store.Delivery) (string, error)
-}
-type HistoryEventResolver interface {
-	Transition(ctx context.Context, obj *store.Event) (*string, error)
-	FromState(ctx context.Context, obj *store.Event) (*string, error)
-	ToState(ctx context.Context, obj *store.Event) (*string, error)
-	Actor(ctx context.Context, obj *store.Event) (*store.User, error)
-
-	Hash(ctx context.Context, obj *store.Event) (string, error)
 }
 type IndicatorResolver interface {
 	ID(ctx context.Context, obj *store.Indicator) (string, error)
@@ -894,7 +881,7 @@ type OrganisationResolver interface {
 }
 type PartnershipResolver interface {
 	ID(ctx context.Context, obj *iop.Partnership) (string, error)
-	Title(ctx context.Context, obj *iop.Partnership) (string, error)
+
 	Purpose(ctx context.Context, obj *iop.Partnership) (string, error)
 	State(ctx context.Context, obj *iop.Partnership) (string, error)
 	Instance(ctx context.Context, obj *iop.Partnership) (*store.Instance, error)
@@ -903,8 +890,7 @@ type PartnershipResolver interface {
 	EndDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error)
 	EffectiveEndDate(ctx context.Context, obj *iop.Partnership) (*time.Time, error)
 	NoticeMonths(ctx context.Context, obj *iop.Partnership) (int, error)
-	PublicBody(ctx context.Context, obj *iop.Partnership) (*store.Organisation, error)
-	IdeaBasedParties(ctx context.Context, obj *iop.Partnership) ([]*store.Organisation, error)
+
 	TotalPublicContribution(ctx context.Context, obj *iop.Partnership) (string, error)
 	ValueBase(ctx context.Context, obj *iop.Partnership) (*store.AgreementVersion, error)
 	Background(ctx context.Context, obj *iop.Partnership) (*string, error)
@@ -1678,18 +1664,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HistoryEvent.Actor(childComplexity), true
-	case "HistoryEvent.fromState":
-		if e.ComplexityRoot.HistoryEvent.FromState == nil {
-			break
-		}
-
-		return e.ComplexityRoot.HistoryEvent.FromState(childComplexity), true
 	case "HistoryEvent.hash":
-		if e.ComplexityRoot.HistoryEvent.Hash == nil {
+		if e.ComplexityRoot.HistoryEvent.HexHash == nil {
 			break
 		}
 
-		return e.ComplexityRoot.HistoryEvent.Hash(childComplexity), true
+		return e.ComplexityRoot.HistoryEvent.HexHash(childComplexity), true
 	case "HistoryEvent.input":
 		if e.ComplexityRoot.HistoryEvent.Input == nil {
 			break
@@ -1702,6 +1682,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HistoryEvent.Kind(childComplexity), true
+	case "HistoryEvent.fromState":
+		if e.ComplexityRoot.HistoryEvent.NullableFromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.NullableFromState(childComplexity), true
+	case "HistoryEvent.toState":
+		if e.ComplexityRoot.HistoryEvent.NullableToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.NullableToState(childComplexity), true
+	case "HistoryEvent.transition":
+		if e.ComplexityRoot.HistoryEvent.NullableTransition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEvent.NullableTransition(childComplexity), true
 	case "HistoryEvent.at":
 		if e.ComplexityRoot.HistoryEvent.OccurredAt == nil {
 			break
@@ -1726,18 +1724,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HistoryEvent.Seq(childComplexity), true
-	case "HistoryEvent.toState":
-		if e.ComplexityRoot.HistoryEvent.ToState == nil {
-			break
-		}
-
-		return e.ComplexityRoot.HistoryEvent.ToState(childComplexity), true
-	case "HistoryEvent.transition":
-		if e.ComplexityRoot.HistoryEvent.Transition == nil {
-			break
-		}
-
-		return e.ComplexityRoot.HistoryEvent.Transition(childComplexity), true
 
 	case "HistoryEventConnection.edges":
 		if e.ComplexityRoot.HistoryEventConnection.Edges == nil {
@@ -8716,7 +8702,7 @@ func (ec *executionContext) _Contribution_organisation(ctx context.Context, fiel
 			return ec.fieldContext_Contribution_organisation(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contribution().Organisation(ctx, obj)
+			return obj.Organisation, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
@@ -8730,8 +8716,8 @@ func (ec *executionContext) fieldContext_Contribution_organisation(_ context.Con
 	fc = &graphql.FieldContext{
 		Object:     "Contribution",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Organisation(ctx, field)
 		},
@@ -9203,7 +9189,7 @@ func (ec *executionContext) fieldContext_HistoryDigest_events(_ context.Context,
 	return graphql.NewScalarFieldContext("HistoryDigest", field, false, false, "Int")
 }
 
-func (ec *executionContext) _HistoryEvent_sequence(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_sequence(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9226,7 +9212,7 @@ func (ec *executionContext) fieldContext_HistoryEvent_sequence(_ context.Context
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "Int")
 }
 
-func (ec *executionContext) _HistoryEvent_at(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9249,7 +9235,7 @@ func (ec *executionContext) fieldContext_HistoryEvent_at(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _HistoryEvent_kind(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9272,7 +9258,7 @@ func (ec *executionContext) fieldContext_HistoryEvent_kind(_ context.Context, fi
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "String")
 }
 
-func (ec *executionContext) _HistoryEvent_transition(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_transition(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9281,7 +9267,7 @@ func (ec *executionContext) _HistoryEvent_transition(ctx context.Context, field 
 			return ec.fieldContext_HistoryEvent_transition(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.HistoryEvent().Transition(ctx, obj)
+			return obj.NullableTransition(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -9292,10 +9278,10 @@ func (ec *executionContext) _HistoryEvent_transition(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_HistoryEvent_transition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HistoryEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("HistoryEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _HistoryEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9304,7 +9290,7 @@ func (ec *executionContext) _HistoryEvent_fromState(ctx context.Context, field g
 			return ec.fieldContext_HistoryEvent_fromState(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.HistoryEvent().FromState(ctx, obj)
+			return obj.NullableFromState(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -9315,10 +9301,10 @@ func (ec *executionContext) _HistoryEvent_fromState(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_HistoryEvent_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HistoryEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("HistoryEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _HistoryEvent_toState(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_toState(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9327,7 +9313,7 @@ func (ec *executionContext) _HistoryEvent_toState(ctx context.Context, field gra
 			return ec.fieldContext_HistoryEvent_toState(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.HistoryEvent().ToState(ctx, obj)
+			return obj.NullableToState(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -9338,10 +9324,10 @@ func (ec *executionContext) _HistoryEvent_toState(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_HistoryEvent_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HistoryEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("HistoryEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _HistoryEvent_actor(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_actor(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9350,7 +9336,7 @@ func (ec *executionContext) _HistoryEvent_actor(ctx context.Context, field graph
 			return ec.fieldContext_HistoryEvent_actor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.HistoryEvent().Actor(ctx, obj)
+			return obj.Actor, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
@@ -9364,8 +9350,8 @@ func (ec *executionContext) fieldContext_HistoryEvent_actor(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "HistoryEvent",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -9373,7 +9359,7 @@ func (ec *executionContext) fieldContext_HistoryEvent_actor(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _HistoryEvent_reason(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_reason(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9396,7 +9382,7 @@ func (ec *executionContext) fieldContext_HistoryEvent_reason(_ context.Context, 
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "String")
 }
 
-func (ec *executionContext) _HistoryEvent_input(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_input(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9419,7 +9405,7 @@ func (ec *executionContext) fieldContext_HistoryEvent_input(_ context.Context, f
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "String")
 }
 
-func (ec *executionContext) _HistoryEvent_public(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_public(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9442,7 +9428,7 @@ func (ec *executionContext) fieldContext_HistoryEvent_public(_ context.Context, 
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _HistoryEvent_hash(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _HistoryEvent_hash(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9451,7 +9437,7 @@ func (ec *executionContext) _HistoryEvent_hash(ctx context.Context, field graphq
 			return ec.fieldContext_HistoryEvent_hash(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.HistoryEvent().Hash(ctx, obj)
+			return obj.HexHash(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9462,7 +9448,7 @@ func (ec *executionContext) _HistoryEvent_hash(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_HistoryEvent_hash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HistoryEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("HistoryEvent", field, true, false, "String")
 }
 
 func (ec *executionContext) _HistoryEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEventConnection) (ret graphql.Marshaler) {
@@ -9587,8 +9573,8 @@ func (ec *executionContext) _HistoryEventEdge_node(ctx context.Context, field gr
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Event) graphql.Marshaler {
-			return ec.marshalNHistoryEvent2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐEvent(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HistoryEvent) graphql.Marshaler {
+			return ec.marshalNHistoryEvent2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐHistoryEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13832,7 +13818,7 @@ func (ec *executionContext) _Partnership_title(ctx context.Context, field graphq
 			return ec.fieldContext_Partnership_title(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Partnership().Title(ctx, obj)
+			return obj.Title(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13843,7 +13829,7 @@ func (ec *executionContext) _Partnership_title(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Partnership_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Partnership", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Partnership", field, true, false, "String")
 }
 
 func (ec *executionContext) _Partnership_purpose(ctx context.Context, field graphql.CollectedField, obj *iop.Partnership) (ret graphql.Marshaler) {
@@ -14048,7 +14034,7 @@ func (ec *executionContext) _Partnership_publicBody(ctx context.Context, field g
 			return ec.fieldContext_Partnership_publicBody(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Partnership().PublicBody(ctx, obj)
+			return obj.PublicBody(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
@@ -14063,7 +14049,7 @@ func (ec *executionContext) fieldContext_Partnership_publicBody(_ context.Contex
 		Object:     "Partnership",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Organisation(ctx, field)
 		},
@@ -14080,7 +14066,7 @@ func (ec *executionContext) _Partnership_ideaBasedParties(ctx context.Context, f
 			return ec.fieldContext_Partnership_ideaBasedParties(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Partnership().IdeaBasedParties(ctx, obj)
+			return obj.IdeaBasedParties(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Organisation) graphql.Marshaler {
@@ -14095,7 +14081,7 @@ func (ec *executionContext) fieldContext_Partnership_ideaBasedParties(_ context.
 		Object:     "Partnership",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Organisation(ctx, field)
 		},
@@ -24623,35 +24609,34 @@ func (ec *executionContext) _Contribution(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Contribution")
 		case "organisation":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Contribution_organisation(ctx, field, obj)
-				})
+			out.Values[i] = ec._Contribution_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "year":
 			out.Values[i] = ec._Contribution_year(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "kind":
 			out.Values[i] = ec._Contribution_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "amount":
 			out.Values[i] = ec._Contribution_amount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "unit":
 			out.Values[i] = ec._Contribution_unit(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "description":
 			out.Values[i] = ec._Contribution_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -24860,7 +24845,7 @@ func (ec *executionContext) _HistoryDigest(ctx context.Context, sel ast.Selectio
 
 var historyEventImplementors = []string{"HistoryEvent"}
 
-func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.SelectionSet, obj *store.Event) graphql.Marshaler {
+func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -24872,63 +24857,58 @@ func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.Selection
 		case "sequence":
 			out.Values[i] = ec._HistoryEvent_sequence(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "at":
 			out.Values[i] = ec._HistoryEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "kind":
 			out.Values[i] = ec._HistoryEvent_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "transition":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._HistoryEvent_transition(ctx, field, obj)
-				})
+			out.Values[i] = ec._HistoryEvent_transition(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "fromState":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._HistoryEvent_fromState(ctx, field, obj)
-				})
+			out.Values[i] = ec._HistoryEvent_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "toState":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._HistoryEvent_toState(ctx, field, obj)
-				})
+			out.Values[i] = ec._HistoryEvent_toState(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "actor":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._HistoryEvent_actor(ctx, field, obj)
-				})
+			out.Values[i] = ec._HistoryEvent_actor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "reason":
 			out.Values[i] = ec._HistoryEvent_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "input":
 			out.Values[i] = ec._HistoryEvent_input(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "public":
 			out.Values[i] = ec._HistoryEvent_public(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "hash":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._HistoryEvent_hash(ctx, field, obj)
-				})
+			out.Values[i] = ec._HistoryEvent_hash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26157,11 +26137,10 @@ func (ec *executionContext) _Partnership(ctx context.Context, sel ast.SelectionS
 					return ec._Partnership_id(ctx, field, obj)
 				})
 		case "title":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Partnership_title(ctx, field, obj)
-				})
+			out.Values[i] = ec._Partnership_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "purpose":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -26211,17 +26190,15 @@ func (ec *executionContext) _Partnership(ctx context.Context, sel ast.SelectionS
 					return ec._Partnership_noticeMonths(ctx, field, obj)
 				})
 		case "publicBody":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Partnership_publicBody(ctx, field, obj)
-				})
+			out.Values[i] = ec._Partnership_publicBody(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "ideaBasedParties":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Partnership_ideaBasedParties(ctx, field, obj)
-				})
+			out.Values[i] = ec._Partnership_ideaBasedParties(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "totalPublicContribution":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -29075,7 +29052,7 @@ func (ec *executionContext) marshalNHistoryDigest2ᚖgithubᚗcomᚋsamverkanᚋ
 	return ec._HistoryDigest(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNHistoryEvent2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐEvent(ctx context.Context, sel ast.SelectionSet, v *store.Event) graphql.Marshaler {
+func (ec *executionContext) marshalNHistoryEvent2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐHistoryEvent(ctx context.Context, sel ast.SelectionSet, v *model.HistoryEvent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "HistoryEvent!")
 		return graphql.Null

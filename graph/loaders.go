@@ -467,3 +467,33 @@ func loaders(ctx context.Context) *Loaders {
 func load[T any](ctx context.Context, l *Loader[uuid.UUID, *T], id uuid.UUID) (*T, error) {
 	return l.Load(ctx, id)
 }
+
+// historyActors are the actors of a page of events (nil for the system),
+// when the operation asks for actors: through the user loader, in one batch
+// with every other page's (History.after primes them), here rather than in
+// a resolver per event.
+func historyActors(ctx context.Context, events []store.Event) ([]*store.User, error) {
+	out := make([]*store.User, len(events))
+	l := loaders(ctx)
+	if !l.fields["actor"] {
+		return out, nil
+	}
+	ids := make([]uuid.UUID, 0, len(events))
+	for _, e := range events {
+		if e.ActorID != nil {
+			ids = append(ids, *e.ActorID)
+		}
+	}
+	l.User.Prime(ctx, ids...)
+	for i, e := range events {
+		if e.ActorID == nil {
+			continue
+		}
+		u, err := load(ctx, l.User, *e.ActorID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = u
+	}
+	return out, nil
+}

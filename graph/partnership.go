@@ -114,27 +114,10 @@ func recordInput(in model.ProposePartnershipInput) (iop.Record, error) {
 	return out, nil
 }
 
-// primePartnerships asks for the parties' organisations of a list of
-// partnerships at once (every contributor is a party).
-func primePartnerships(ctx context.Context, ps []*iop.Partnership) {
-	l := loaders(ctx)
-	if !l.fields["publicBody"] && !l.fields["ideaBasedParties"] && !l.fields["organisation"] {
-		return
-	}
-	var orgs []uuid.UUID
-	for _, p := range ps {
-		for _, party := range p.Parties {
-			orgs = append(orgs, party.OrganisationID)
-		}
-	}
-	l.Organisation.Prime(ctx, orgs...)
-}
-
 // partnershipConnection makes a page of rows (fetched with one more than n
-// to tell whether there is a next page), priming the loaders of what the
-// partnerships show.
-func partnershipConnection(ctx context.Context, rows []*iop.Partnership, n int, cursorOf func(*iop.Partnership) string) *model.PartnershipConnection {
-	primePartnerships(ctx, rows)
+// to tell whether there is a next page); the parties come with their
+// organisations, so nothing needs priming.
+func partnershipConnection(rows []*iop.Partnership, n int, cursorOf func(*iop.Partnership) string) *model.PartnershipConnection {
 	conn := &model.PartnershipConnection{PageInfo: &model.PageInfo{}, Edges: []*model.PartnershipEdge{}}
 	if len(rows) > n {
 		rows, conn.PageInfo.HasNextPage = rows[:n], true
@@ -146,10 +129,27 @@ func partnershipConnection(ctx context.Context, rows []*iop.Partnership, n int, 
 	return conn
 }
 
-func contributionsOut(cs []*store.Contribution) []*model.Contribution {
-	out := make([]*model.Contribution, len(cs))
-	for i, c := range cs {
-		out[i] = &model.Contribution{Contribution: c, Kind: model.ContributionKind(strings.ToUpper(c.Kind)), Amount: iop.FormatAmount(c.Amount)}
+// contributionsOut are a partnership's contributions with their
+// organisations bound (a plain field, no resolver): every contributor is a
+// party, read with its organisation; another one comes through the loader.
+func contributionsOut(ctx context.Context, p *iop.Partnership) ([]*model.Contribution, error) {
+	orgs := make(map[uuid.UUID]*store.Organisation, len(p.Parties))
+	for _, party := range p.Parties {
+		if party.Organisation != nil {
+			orgs[party.OrganisationID] = party.Organisation
+		}
 	}
-	return out
+	out := make([]*model.Contribution, len(p.Contributions))
+	for i, c := range p.Contributions {
+		o := orgs[c.OrganisationID]
+		if o == nil {
+			var err error
+			if o, err = load(ctx, loaders(ctx).Organisation, c.OrganisationID); err != nil {
+				return nil, err
+			}
+		}
+		out[i] = &model.Contribution{Contribution: c, Kind: model.ContributionKind(strings.ToUpper(c.Kind)), Amount: iop.FormatAmount(c.Amount),
+			Organisation: o}
+	}
+	return out, nil
 }

@@ -22,10 +22,6 @@ import (
 	"github.com/samverkan/samverkan/workflows/iop"
 )
 
-func (r *contributionResolver) Organisation(ctx context.Context, obj *model.Contribution) (*store.Organisation, error) {
-	return load(ctx, loaders(ctx).Organisation, obj.OrganisationID)
-}
-
 func (r *contributionSumResolver) Organisation(ctx context.Context, obj *store.ContributionSum) (*store.Organisation, error) {
 	return load(ctx, loaders(ctx).Organisation, obj.OrganisationID)
 }
@@ -226,10 +222,6 @@ func (r *partnershipResolver) ID(ctx context.Context, obj *iop.Partnership) (str
 	return globalID(typePartnership, obj.Record.ID), nil
 }
 
-func (r *partnershipResolver) Title(ctx context.Context, obj *iop.Partnership) (string, error) {
-	return obj.Record.Title, nil
-}
-
 func (r *partnershipResolver) Purpose(ctx context.Context, obj *iop.Partnership) (string, error) {
 	return obj.Record.Purpose, nil
 }
@@ -262,32 +254,6 @@ func (r *partnershipResolver) EffectiveEndDate(ctx context.Context, obj *iop.Par
 
 func (r *partnershipResolver) NoticeMonths(ctx context.Context, obj *iop.Partnership) (int, error) {
 	return obj.Record.NoticeMonths, nil
-}
-
-func (r *partnershipResolver) PublicBody(ctx context.Context, obj *iop.Partnership) (*store.Organisation, error) {
-	for _, p := range obj.Parties {
-		if p.Role == "public" {
-			return load(ctx, loaders(ctx).Organisation, p.OrganisationID)
-		}
-	}
-	return nil, nil
-}
-
-func (r *partnershipResolver) IdeaBasedParties(ctx context.Context, obj *iop.Partnership) ([]*store.Organisation, error) {
-	out := []*store.Organisation{}
-	for _, p := range obj.Parties {
-		if p.Role != "idea_based" {
-			continue
-		}
-		o, err := load(ctx, loaders(ctx).Organisation, p.OrganisationID)
-		if err != nil {
-			return nil, err
-		}
-		if o != nil {
-			out = append(out, o)
-		}
-	}
-	return out, nil
 }
 
 func (r *partnershipResolver) TotalPublicContribution(ctx context.Context, obj *iop.Partnership) (string, error) {
@@ -365,7 +331,7 @@ func (r *partnershipResolver) Contributions(ctx context.Context, obj *iop.Partne
 	if !obj.Private {
 		return nil, nil
 	}
-	return contributionsOut(obj.Contributions), nil
+	return contributionsOut(ctx, obj)
 }
 
 func (r *partnershipResolver) ContributionSums(ctx context.Context, obj *iop.Partnership) ([]*store.ContributionSum, error) {
@@ -455,7 +421,7 @@ func (r *queryResolver) Partnerships(ctx context.Context, state *string, first *
 	if err != nil {
 		return nil, err
 	}
-	conn := partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string { return cursor(p.Record.ID.String()) })
+	conn := partnershipConnection(rows, n, func(p *iop.Partnership) string { return cursor(p.Record.ID.String()) })
 	if selects(ctx, "totalCount") {
 		if conn.TotalCount, err = r.IOP.CountByState(ctx, identity.FromContext(ctx), page.State); err != nil {
 			return nil, err
@@ -484,7 +450,7 @@ func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int
 	if err != nil {
 		return nil, err
 	}
-	conn := partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string {
+	conn := partnershipConnection(rows, n, func(p *iop.Partnership) string {
 		return cursor(timeCursorPart(p.EffectiveEnd()), p.Record.ID.String())
 	})
 	if selects(ctx, "totalCount") {
@@ -494,8 +460,6 @@ func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int
 	}
 	return conn, nil
 }
-
-func (r *Resolver) Contribution() ContributionResolver { return &contributionResolver{r} }
 
 func (r *Resolver) ContributionSum() ContributionSumResolver { return &contributionSumResolver{r} }
 
@@ -512,7 +476,6 @@ func (r *Resolver) PartnershipDraftComment() PartnershipDraftCommentResolver {
 }
 
 type (
-	contributionResolver            struct{ *Resolver }
 	contributionSumResolver         struct{ *Resolver }
 	partnershipResolver             struct{ *Resolver }
 	partnershipDocumentResolver     struct{ *Resolver }

@@ -17,29 +17,6 @@ import (
 	"github.com/samverkan/samverkan/workflows"
 )
 
-func (r *historyEventResolver) Transition(ctx context.Context, obj *store.Event) (*string, error) {
-	return optional(obj.Transition), nil
-}
-
-func (r *historyEventResolver) FromState(ctx context.Context, obj *store.Event) (*string, error) {
-	return optional(obj.FromState), nil
-}
-
-func (r *historyEventResolver) ToState(ctx context.Context, obj *store.Event) (*string, error) {
-	return optional(obj.ToState), nil
-}
-
-func (r *historyEventResolver) Actor(ctx context.Context, obj *store.Event) (*store.User, error) {
-	if obj.ActorID == nil {
-		return nil, nil
-	}
-	return load(ctx, loaders(ctx).User, *obj.ActorID)
-}
-
-func (r *historyEventResolver) Hash(ctx context.Context, obj *store.Event) (string, error) {
-	return hex.EncodeToString(obj.Hash), nil
-}
-
 func (r *mutationResolver) Approve(ctx context.Context, input model.ApproveInput) (*model.WorkflowPayload, error) {
 	st, err := step(input.InstanceID, input.ExpectedVersion, input.Comment)
 	if err != nil {
@@ -161,8 +138,13 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 	if len(events) > n {
 		events, conn.PageInfo.HasNextPage = events[:n], true
 	}
+	actors, err := historyActors(ctx, events)
+	if err != nil {
+		return nil, err
+	}
 	for i := range events {
-		conn.Edges = append(conn.Edges, &model.HistoryEventEdge{Cursor: cursor(strconv.Itoa(events[i].Seq)), Node: &events[i]})
+		conn.Edges = append(conn.Edges, &model.HistoryEventEdge{Cursor: cursor(strconv.Itoa(events[i].Seq)),
+			Node: &model.HistoryEvent{Event: &events[i], Actor: actors[i]}})
 	}
 	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
 	return conn, nil
@@ -198,11 +180,6 @@ func (r *workflowInstanceResolver) Ceremony(ctx context.Context, obj *store.Inst
 	return nil, nil
 }
 
-func (r *Resolver) HistoryEvent() HistoryEventResolver { return &historyEventResolver{r} }
-
 func (r *Resolver) WorkflowInstance() WorkflowInstanceResolver { return &workflowInstanceResolver{r} }
 
-type (
-	historyEventResolver     struct{ *Resolver }
-	workflowInstanceResolver struct{ *Resolver }
-)
+type workflowInstanceResolver struct{ *Resolver }

@@ -273,8 +273,8 @@ type HistoryEventConnection struct {
 }
 
 type HistoryEventEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *store.Event `json:"node"`
+	Cursor string        `json:"cursor"`
+	Node   *HistoryEvent `json:"node"`
 }
 
 type IndicatorInput struct {

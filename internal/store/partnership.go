@@ -208,10 +208,16 @@ func ExpiringPartnerships(ctx context.Context, q Querier, vis PartnershipVisibil
 	if afterEnd.Before(from) {
 		afterEnd, afterID = from, uuid.Nil
 	}
-	rows, err := q.Query(ctx, `SELECT `+partnershipColumns+partnershipFrom+`
-		WHERE `+visibleClause+` AND p.activated_at IS NOT NULL AND w.kind = 'partnership' AND w.state = ANY($3)
-		  AND `+effectiveEnd+` BETWEEN $4 AND $5 AND (`+effectiveEnd+`, p.id) > ($6, $7)
-		ORDER BY `+effectiveEnd+`, p.id LIMIT $8`, vis.All, vis.Orgs, p.States, from, p.To, afterEnd, afterID, p.Limit)
+	// The page first (along partnerships_effective_end, by id and end
+	// only), then its rows' columns: never the long texts of rows that the
+	// limit drops.
+	rows, err := q.Query(ctx, `SELECT `+partnershipColumns+` FROM (SELECT p.id, `+effectiveEnd+` AS effective_end
+			FROM partnerships p JOIN workflow_instances w ON w.id = p.instance_id
+			WHERE `+visibleClause+` AND p.activated_at IS NOT NULL AND w.kind = 'partnership' AND w.state = ANY($3)
+			  AND `+effectiveEnd+` BETWEEN $4 AND $5 AND (`+effectiveEnd+`, p.id) > ($6, $7)
+			ORDER BY `+effectiveEnd+`, p.id LIMIT $8) page
+		JOIN partnerships p ON p.id = page.id LEFT JOIN workflow_instances w ON w.id = p.instance_id
+		ORDER BY page.effective_end, page.id`, vis.All, vis.Orgs, p.States, from, p.To, afterEnd, afterID, p.Limit)
 	return collectPartnerships(rows, err)
 }
 
@@ -258,6 +264,9 @@ type PartnershipParty struct {
 	OrganisationID uuid.UUID
 	// Role is "public" or "idea_based".
 	Role string
+	// Organisation is the party's organisation when read along
+	// (PartnershipParties); nil otherwise.
+	Organisation *Organisation
 }
 
 // InsertPartnershipParties stores the parties.
@@ -274,21 +283,36 @@ func InsertPartnershipParties(ctx context.Context, q Querier, parties []Partners
 	return translate(err, "store partnership parties")
 }
 
-// PartnershipParties reads the parties of several partnerships, the public
-// body first.
+// PartnershipParties reads the parties of several partnerships with their
+// organisations (one value per organisation, shared by its parties), the
+// public body first: a page of partnerships shows its parties' names
+// without another statement.
 func PartnershipParties(ctx context.Context, q Querier, ids []uuid.UUID) ([]*PartnershipParty, error) {
-	rows, err := q.Query(ctx, `SELECT pp.partnership_id, pp.organisation_id, pp.role FROM partnership_parties pp
+	rows, err := q.Query(ctx, `SELECT pp.partnership_id, pp.role, o.id, o.name, o.organisation_number, o.legal_form, o.sector,
+		o.municipality, o.website, o.description, o.contact_email, o.contact_phone, o.created_at, o.updated_at FROM partnership_parties pp
 		JOIN organisations o ON o.id = pp.organisation_id
 		WHERE pp.partnership_id = ANY($1) ORDER BY pp.partnership_id, pp.role DESC, lower(o.name), o.id`, ids)
 	if err != nil {
 		return nil, translate(err, "read partnership parties")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*PartnershipParty, error) {
+	defer rows.Close()
+	var out []*PartnershipParty
+	orgs := map[uuid.UUID]*Organisation{}
+	for rows.Next() {
 		var p PartnershipParty
-		err := r.Scan(&p.PartnershipID, &p.OrganisationID, &p.Role)
-		return &p, err
-	})
-	return out, translate(err, "read partnership parties")
+		var o Organisation
+		if err := rows.Scan(&p.PartnershipID, &p.Role, &o.ID, &o.Name, &o.OrganisationNumber, &o.LegalForm, &o.Sector, &o.Municipality,
+			&o.Website, &o.Description, &o.ContactEmail, &o.ContactPhone, &o.CreatedAt, &o.UpdatedAt); err != nil {
+			return nil, translate(err, "read partnership parties")
+		}
+		p.OrganisationID = o.ID
+		if p.Organisation = orgs[o.ID]; p.Organisation == nil {
+			p.Organisation = &o
+			orgs[o.ID] = &o
+		}
+		out = append(out, &p)
+	}
+	return out, translate(rows.Err(), "read partnership parties")
 }
 
 // Contribution is what a party contributes to a partnership in a year.

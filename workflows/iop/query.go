@@ -29,6 +29,32 @@ type Partnership struct {
 	Private                 bool
 }
 
+// Title is the record's title (public).
+func (p *Partnership) Title() string { return p.Record.Title }
+
+// PublicBody is the public party's organisation, read along with the
+// parties; nil when there is none.
+func (p *Partnership) PublicBody() *store.Organisation {
+	for _, party := range p.Parties {
+		if party.Role == "public" {
+			return party.Organisation
+		}
+	}
+	return nil
+}
+
+// IdeaBasedParties are the idea-based parties' organisations, read along
+// with the parties, by name.
+func (p *Partnership) IdeaBasedParties() []*store.Organisation {
+	out := make([]*store.Organisation, 0, len(p.Parties))
+	for _, party := range p.Parties {
+		if party.Role == "idea_based" && party.Organisation != nil {
+			out = append(out, party.Organisation)
+		}
+	}
+	return out
+}
+
 // Redact keeps the public fields of a record: that it exists, its title,
 // purpose and duration, and where its workflow is.
 func Redact(p *store.Partnership) *store.Partnership {
@@ -99,13 +125,23 @@ func (s *Service) views(ctx context.Context, pr authz.Principal, records []*stor
 	if err != nil {
 		return nil, err
 	}
+	// The public body's money over all years, from the rows just read (as
+	// store.PublicMoneyTotals sums them), not another statement.
+	publicBody := map[uuid.UUID]uuid.UUID{}
+	for id, ps := range parties {
+		for _, p := range ps {
+			if p.Role == "public" {
+				publicBody[id] = p.OrganisationID
+			}
+		}
+	}
 	byPartnership := map[uuid.UUID][]*store.Contribution{}
+	totals := map[uuid.UUID]int64{}
 	for _, c := range contributions {
 		byPartnership[c.PartnershipID] = append(byPartnership[c.PartnershipID], c)
-	}
-	totals, err := store.PublicMoneyTotals(ctx, s.db.Pool, ids)
-	if err != nil {
-		return nil, err
+		if body, ok := publicBody[c.PartnershipID]; ok && c.Kind == "money" && c.OrganisationID == body {
+			totals[c.PartnershipID] += c.Amount
+		}
 	}
 	out := make([]*Partnership, 0, len(ids))
 	for _, p := range records {

@@ -221,8 +221,47 @@ type Target struct {
 
 type database struct {
 	cluster *pgembed.Cluster
-	dsn     string
-	pool    *pgxpool.Pool
+	// dsn is the bench's own connection (the embedded cluster's superuser,
+	// who may seed with the triggers off); ownerDSN migrates (the schema's
+	// owner) and serviceDSN is what the service under test connects as
+	// (the embedded cluster's app role, as `serve` does). All three are
+	// --database-url for an external database.
+	dsn, ownerDSN, serviceDSN string
+	pool                      *pgxpool.Pool
+}
+
+// migrateUp applies the migrations as the schema's owner and grants the
+// service's role its row access, as `samverkan migrate up` does: the
+// service (and `serve` on the data directory, the cold start) never runs
+// as the superuser, so tables the superuser made would be closed to it.
+func (d *database) migrateUp(ctx context.Context, down bool) error {
+	quiet := slog.New(slog.DiscardHandler)
+	cfg, err := pgxpool.ParseConfig(d.ownerDSN)
+	if err != nil {
+		return err
+	}
+	store.ConfigurePool(cfg)
+	cfg.MaxConns = 4
+	owner, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect as the schema's owner: %w", err)
+	}
+	defer owner.Close()
+	if down {
+		if err := migrate.Down(ctx, owner, quiet); err != nil {
+			return err
+		}
+	}
+	if err := migrate.Up(ctx, owner, quiet); err != nil {
+		return err
+	}
+	role := ""
+	if d.cluster != nil {
+		role = pgembed.AppRole
+	} else if role, err = store.CurrentRole(ctx, d.pool); err != nil {
+		return err
+	}
+	return migrate.Grant(ctx, owner, role)
 }
 
 func (d *database) close() {
@@ -237,7 +276,7 @@ func (d *database) close() {
 }
 
 func (o *Options) openDatabase(ctx context.Context) (*database, error) {
-	d := &database{dsn: o.DatabaseURL}
+	d := &database{dsn: o.DatabaseURL, ownerDSN: o.DatabaseURL, serviceDSN: o.DatabaseURL}
 	if d.dsn == "" {
 		c, err := pgembed.Start(ctx, pgembed.Config{DataDir: filepath.Join(o.DataDir, "postgres"), Database: "samverkan",
 			RunAs: o.PGUser, Logger: o.Logger})
@@ -245,6 +284,7 @@ func (o *Options) openDatabase(ctx context.Context) (*database, error) {
 			return nil, fmt.Errorf("start the embedded PostgreSQL: %w", err)
 		}
 		d.cluster, d.dsn = c, c.DSN("samverkan")
+		d.ownerDSN, d.serviceDSN = c.DSNAs(pgembed.OwnerRole, "samverkan"), c.DSNAs(pgembed.AppRole, "samverkan")
 	}
 	cfg, err := pgxpool.ParseConfig(d.dsn)
 	if err != nil {
@@ -324,7 +364,7 @@ func (r *run) all(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		return migrate.Up(ctx, r.db.pool, slog.New(slog.DiscardHandler))
+		return r.db.migrateUp(ctx, false)
 	}); err != nil {
 		return err
 	}
@@ -418,13 +458,7 @@ func (r *run) dataset(ctx context.Context) error {
 		if db.cluster == nil && m == nil && !o.Reseed {
 			return errors.New("the database holds data that is not a benchmark dataset; give an empty database (or --reseed to wipe it)")
 		}
-		if err := r.phase("drop the old dataset", func() error {
-			quiet := slog.New(slog.DiscardHandler)
-			if err := migrate.Down(ctx, db.pool, quiet); err != nil {
-				return err
-			}
-			return migrate.Up(ctx, db.pool, quiet)
-		}); err != nil {
+		if err := r.phase("drop the old dataset", func() error { return db.migrateUp(ctx, true) }); err != nil {
 			return err
 		}
 	}
@@ -576,7 +610,7 @@ func (r *run) startServer(ctx context.Context) error {
 	since := time.Now().Add(-time.Second)
 	if o.ProfileDir != "" {
 		r.statements = &statementCounter{}
-		s, took, err := startInProc(ctx, o.DataDir, r.db.dsn, r.statements)
+		s, took, err := startInProc(ctx, o.DataDir, r.db.serviceDSN, r.statements)
 		if err != nil {
 			return err
 		}
@@ -586,7 +620,7 @@ func (r *run) startServer(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s, took, err := startServer(ctx, o.Executable, serverArgs(addr, o.DataDir, r.db.dsn, o.PGUser), addr,
+		s, took, err := startServer(ctx, o.Executable, serverArgs(addr, o.DataDir, r.db.serviceDSN, o.PGUser), addr,
 			filepath.Join(o.DataDir, "server.log"))
 		if err != nil {
 			return err
