@@ -30,6 +30,9 @@ type Policy interface {
 	Authorize(ctx context.Context, p authz.Principal, action string, scopes []string) error
 	// Assignments are the roles p holds.
 	Assignments(p authz.Principal) []authz.Assignment
+	// GrantedActions are the actions some rule grants p in some scope: an
+	// action not listed is one p may do nowhere.
+	GrantedActions(p authz.Principal) []string
 }
 
 // Engine runs workflow instances.

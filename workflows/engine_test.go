@@ -59,6 +59,19 @@ func (p *fakePolicy) Assignments(pr authz.Principal) []authz.Assignment {
 	return slices.Clone(p.held[pr.UserID])
 }
 
+func (p *fakePolicy) GrantedActions(pr authz.Principal) []string {
+	var out []string
+	for action, roles := range p.actions {
+		for _, a := range p.Assignments(pr) {
+			if slices.Contains(roles, a.Role) {
+				out = append(out, action)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // env is the workflows' test environment with the engine running the
 // given definitions under the fake policy.
 type env struct {

@@ -75,7 +75,8 @@ func (e *Engine) Tasks(ctx context.Context, pr authz.Principal) ([]Task, error) 
 }
 
 // taskCandidates reads the open instances in pr's scopes that pr may see,
-// with their live approvals and their soonest pending timer.
+// in a state where pr may have something to do (taskStates), with their
+// live approvals and their soonest pending timer.
 func (e *Engine) taskCandidates(ctx context.Context, pr authz.Principal) ([]*store.Instance, map[uuid.UUID][]store.Approval, map[uuid.UUID]time.Time, error) {
 	if !pr.Authenticated() {
 		return nil, nil, nil, nil
@@ -89,7 +90,11 @@ func (e *Engine) taskCandidates(ctx context.Context, pr authz.Principal) ([]*sto
 	if len(scopes) == 0 {
 		return nil, nil, nil, nil
 	}
-	candidates, err := store.OpenInstancesInScopes(ctx, e.db.Pool, scopes, all)
+	states := e.taskStates(pr)
+	if len(states) == 0 {
+		return nil, nil, nil, nil
+	}
+	candidates, err := store.OpenInstancesInStates(ctx, e.db.Pool, scopes, all, states)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -117,4 +122,46 @@ func (e *Engine) taskCandidates(ctx context.Context, pr authz.Principal) ([]*sto
 		}
 	}
 	return candidates, liveOf, soonest, nil
+}
+
+// taskStates are the states, of every definition, in which pr may have a
+// task: those a transition that waits for someone (not Optional) leaves by
+// an action the policy grants pr somewhere, and those of pr's duties. An
+// instance in another state gives pr no action in Tasks, so the query
+// leaves it out; the actions are still decided per instance.
+func (e *Engine) taskStates(pr authz.Principal) []store.KindState {
+	granted := e.policy.GrantedActions(pr)
+	if len(granted) == 0 {
+		return nil
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	seen := map[store.KindState]bool{}
+	var out []store.KindState
+	add := func(kind string, version int, s State) {
+		k := store.KindState{Kind: kind, Version: version, State: string(s)}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for kind, versions := range e.defs {
+		for version, def := range versions {
+			for _, t := range def.Transitions {
+				if t.Action != "" && !t.Optional && slices.Contains(granted, t.Action) {
+					for _, s := range t.From {
+						add(kind, version, s)
+					}
+				}
+			}
+			for _, d := range def.Duties {
+				if slices.Contains(granted, d.Action) {
+					for _, s := range d.States {
+						add(kind, version, s)
+					}
+				}
+			}
+		}
+	}
+	return out
 }

@@ -325,6 +325,34 @@ func (p *PolicyEnforcer) Assignments(pr Principal) []Assignment {
 	return out
 }
 
+// GrantedActions are the actions ("resource.verb") some rule grants pr in
+// some scope: to a role pr holds, to signed_in or to pr itself. Whether pr
+// may do one on a given object is still Authorize's answer; an action not
+// in the list is one pr may do nowhere, which lets a caller leave out of a
+// query what pr could never act on.
+func (p *PolicyEnforcer) GrantedActions(pr Principal) []string {
+	if !pr.Authenticated() {
+		return nil
+	}
+	subjects := map[string]bool{pr.Subject(): true, "signed_in": true}
+	for _, a := range p.Assignments(pr) {
+		subjects[a.Role] = true
+	}
+	rules, err := p.e.GetPolicy()
+	if err != nil {
+		p.log.Error("policy read failed", "err", err)
+		return nil
+	}
+	var out []string
+	for _, r := range rules {
+		if len(r) >= 4 && subjects[r[0]] {
+			out = append(out, r[2]+"."+r[3])
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // AllAssignments lists every role assignment, for admins.
 func (p *PolicyEnforcer) AllAssignments() []Assignment {
 	rows, _ := p.e.GetGroupingPolicy()

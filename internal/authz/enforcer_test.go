@@ -140,3 +140,23 @@ func TestRememberDoesNotUndoALaterRevocation(t *testing.T) {
 	require.False(t, b.Can(alice, "organisation.update", authz.ScopeRegion))
 	require.Empty(t, a.Assignments(alice))
 }
+
+// GrantedActions lists what the rules grant a person's roles anywhere,
+// and what every signed-in person may do; nothing for the anonymous
+// public.
+func TestGrantedActions(t *testing.T) {
+	db := testdb.New(t)
+	p := newPolicyEnforcer(t, db)
+	olle, nils := newUser(t, db, "olle"), newUser(t, db, "nils")
+	grant(t, db, official(olle.UserID))
+	require.NoError(t, p.Reload())
+
+	got := p.GrantedActions(olle)
+	require.Contains(t, got, "signing.start_review", "the official's role")
+	require.Contains(t, got, "organisation.register", "every signed-in person")
+	require.NotContains(t, got, "signing.apply", "a representative's, not the official's")
+	require.NotContains(t, got, "roles.assign", "an admin's")
+	require.NotContains(t, p.GrantedActions(nils), "signing.start_review", "no role, no role's actions")
+	require.Contains(t, p.GrantedActions(nils), "organisation.register")
+	require.Empty(t, p.GrantedActions(authz.Principal{}), "the anonymous public")
+}

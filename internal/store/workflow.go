@@ -300,6 +300,30 @@ func OpenInstancesInScopes(ctx context.Context, q Querier, scopes []string, all 
 	return collectInstances(rows)
 }
 
+// KindState is a state of one version of a workflow's definition.
+type KindState struct {
+	Kind    string
+	Version int
+	State   string
+}
+
+// OpenInstancesInStates is OpenInstancesInScopes limited to the instances
+// in one of states, in the same order.
+func OpenInstancesInStates(ctx context.Context, q Querier, scopes []string, all bool, states []KindState) ([]*Instance, error) {
+	kinds, versions, names := make([]string, len(states)), make([]int32, len(states)), make([]string, len(states))
+	for i, s := range states {
+		kinds[i], versions[i], names[i] = s.Kind, int32(s.Version), s.State
+	}
+	rows, err := q.Query(ctx, `SELECT `+instanceColumns+` FROM workflow_instances
+		WHERE NOT final AND ($2 OR scopes && $1::text[])
+		AND (kind, definition_version, state) IN (SELECT * FROM unnest($3::text[], $4::int[], $5::text[]))
+		ORDER BY updated_at, id`, scopes, all, kinds, versions, names)
+	if err != nil {
+		return nil, translate(err, "read open workflow instances")
+	}
+	return collectInstances(rows)
+}
+
 // TimerFired tells whether a timer of that name already fired in the
 // instance's round.
 func TimerFired(ctx context.Context, q Querier, instanceID uuid.UUID, round int, name string) (bool, error) {
