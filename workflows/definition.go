@@ -11,6 +11,7 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,6 +95,11 @@ type Transition struct {
 	// giving notice) but never wait for them: they put no instance in a
 	// work queue.
 	Optional bool
+	// OptionalFrom are the states of From in which the transition is
+	// optional, for one that waits for someone only in its other states
+	// (proposing a renewal is always possible while a partnership is in
+	// force, and waited for once its renewal has opened).
+	OptionalFrom []State
 }
 
 // Quorum is a set of requirements that must all be met.
@@ -211,6 +217,11 @@ func (d *Definition) StateTitle(name State) string {
 }
 
 // From tells whether the transition may leave state s.
+// optionalIn says whether the transition, taken from s, waits for no one.
+func (t *Transition) optionalIn(s State) bool {
+	return t.Optional || slices.Contains(t.OptionalFrom, s)
+}
+
 func (t *Transition) from(s State) bool {
 	for _, f := range t.From {
 		if f == s {

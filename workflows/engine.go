@@ -679,7 +679,7 @@ func (e *Engine) AvailableActions(ctx context.Context, actor authz.Principal, in
 		if e.policy.Authorize(ctx, actor, t.Action, in.Scopes) != nil {
 			continue
 		}
-		a := Action{Transition: t.Name, Title: t.titleOrName(), NeedsApproval: t.Quorum != nil, Optional: t.Optional}
+		a := Action{Transition: t.Name, Title: t.titleOrName(), NeedsApproval: t.Quorum != nil, Optional: t.optionalIn(State(in.State))}
 		if t.Quorum != nil {
 			q := t.Quorum(in)
 			if _, ok := e.requirementFor(actor, q, in, map[string]int{}); !ok {

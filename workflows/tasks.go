@@ -148,9 +148,11 @@ func (e *Engine) taskStates(pr authz.Principal) []store.KindState {
 	for kind, versions := range e.defs {
 		for version, def := range versions {
 			for _, t := range def.Transitions {
-				if t.Action != "" && !t.Optional && slices.Contains(granted, t.Action) {
+				if t.Action != "" && slices.Contains(granted, t.Action) {
 					for _, s := range t.From {
-						add(kind, version, s)
+						if !t.optionalIn(s) {
+							add(kind, version, s)
+						}
 					}
 				}
 			}

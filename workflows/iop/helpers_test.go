@@ -185,3 +185,21 @@ func (e *env) agree(t testing.TB, c *cast, in iop.ProposeInput) uuid.UUID {
 	require.Equal(t, string(iop.Active), e.state(t, p.ID))
 	return p.ID
 }
+
+// taskActions are the actions pr's work queue lists on the partnership
+// (nil when it is not in the queue).
+func (e *env) taskActions(t testing.TB, pr authz.Principal, id uuid.UUID) []string {
+	t.Helper()
+	tasks, err := e.eng.Tasks(context.Background(), pr)
+	require.NoError(t, err)
+	for _, task := range tasks {
+		if task.Instance.SubjectID == id || task.Instance.ID == id {
+			var names []string
+			for _, a := range task.Actions {
+				names = append(names, a.Transition)
+			}
+			return names
+		}
+	}
+	return nil
+}

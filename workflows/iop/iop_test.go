@@ -137,6 +137,10 @@ func TestLifecycle(t *testing.T) {
 	require.NotNil(t, rec.ActivatedAt)
 	require.Equal(t, 2, *rec.DecisionDraftVersion)
 
+	// In force, the partnership waits for no official: proposing a renewal
+	// or an amendment is always possible but nobody's task.
+	require.Nil(t, e.taskActions(t, c.official, p.ID), "an agreed partnership is not in the official's queue")
+
 	// Now public: existence, parties, purpose, duration, public money.
 	pub, err := e.svc.Get(ctx, authz.Anonymous, p.ID)
 	require.NoError(t, err)
@@ -210,6 +214,7 @@ func TestLifecycle(t *testing.T) {
 	require.Equal(t, string(iop.Active), e.state(t, p.ID))
 	e.runDue(t, at(2043, 7, 1, 1))
 	require.Equal(t, string(iop.Renewal), e.state(t, p.ID))
+	require.Contains(t, e.taskActions(t, c.official, p.ID), "propose_renewal", "once the renewal opens, proposing one waits for the official")
 
 	// Renewed: a new period, the old one kept.
 	_, err = e.svc.Renew(ctx, c.politician, workflows.Step{ID: p.ID})
