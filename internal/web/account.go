@@ -139,13 +139,8 @@ type instanceData struct {
 }
 
 func (h *Handler) instance(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
 		return
 	}
 	h.renderInstance(w, r, pr, id, http.StatusOK, "", nil)
@@ -200,20 +195,13 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, pr auth
 		}
 	}
 	if failed != "" {
-		for k := range r.PostForm {
-			if k != "csrf" && k != "expectedVersion" {
-				d.Form[k] = r.PostForm.Get(k)
-			}
-		}
+		d.Form = keptInput(r)
 	}
 	p.Title = d.Workflow + ": " + d.State
 	if d.About != "" {
 		p.Title = d.About + " – " + p.Title
 	}
-	if len(errs) > 0 {
-		p.Title = p.L.T("error.prefix") + " " + p.Title
-	}
-	p.Errors = errs
+	p.showErrors(errs)
 	p.Data = d
 	h.render(w, r, status, "instance", p)
 }
@@ -241,13 +229,8 @@ func (h *Handler) notifications(w http.ResponseWriter, r *http.Request) {
 // notification shows one notification and marks it read: opening it is
 // reading it.
 func (h *Handler) notification(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
 		return
 	}
 	item, err := h.o.Notify.Open(r.Context(), pr, id)

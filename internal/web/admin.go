@@ -104,13 +104,8 @@ var scopeChoices = []string{authz.ScopeRegion, authz.ScopeSector, scopeOrganisat
 const scopeOrganisation = "org"
 
 func (h *Handler) adminPerson(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
 		return
 	}
 	h.renderPerson(w, r, pr, id, http.StatusOK, assignInput{}, nil)
@@ -166,10 +161,7 @@ func (h *Handler) renderPerson(w http.ResponseWriter, r *http.Request, pr authz.
 		d.Done = p.L.T("admin.person.revoked")
 	}
 	p.Title = d.Person.Name + " – " + p.Title
-	if len(errs) > 0 {
-		p.Title = p.L.T("error.prefix") + " " + p.Title
-	}
-	p.Errors = errs
+	p.showErrors(errs)
 	p.Data = d
 	h.render(w, r, status, "admin_person", p)
 }
@@ -178,13 +170,8 @@ func (h *Handler) renderPerson(w http.ResponseWriter, r *http.Request, pr authz.
 // calls RoleService.Assign; bad input comes back with the input kept and a
 // message at its field.
 func (h *Handler) assignRole(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
 		return
 	}
 	f := r.PostForm
@@ -214,7 +201,7 @@ func (h *Handler) assignRole(w http.ResponseWriter, r *http.Request) {
 		scope = authz.OrgScope(oid)
 	}
 	if len(errs) == 0 {
-		err = h.o.Roles.Assign(r.Context(), pr, authz.Assignment{UserID: id, Role: in.Role, Scope: scope})
+		err := h.o.Roles.Assign(r.Context(), pr, authz.Assignment{UserID: id, Role: in.Role, Scope: scope})
 		if err != nil {
 			errs, err = assignErrors(l, err, in)
 			if err != nil {
@@ -293,13 +280,8 @@ func (h *Handler) organisationNamed(r *http.Request, s string) (uuid.UUID, strin
 
 // revokeRole takes the role the row's form names: one RoleService.Revoke.
 func (h *Handler) revokeRole(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
 		return
 	}
 	a := authz.Assignment{UserID: id, Role: r.PostForm.Get("role"), Scope: r.PostForm.Get("scope")}
@@ -339,13 +321,8 @@ func (h *Handler) adminDeliveries(w http.ResponseWriter, r *http.Request) {
 // resendDelivery makes a failed delivery pending again: one
 // notify.Service.Resend.
 func (h *Handler) resendDelivery(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
 		return
 	}
 	d, err := h.o.Notify.Resend(r.Context(), pr, id)

@@ -2,11 +2,9 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/google/uuid"
 
-	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/workflows"
@@ -164,16 +162,9 @@ func (h *Handler) renderCouncil(w http.ResponseWriter, r *http.Request, pr authz
 		d.Done = p.L.T("council.done." + done)
 	}
 	if failed != "" {
-		for k := range r.PostForm {
-			if k != "csrf" && k != "expectedVersion" {
-				d.Form[k] = r.PostForm.Get(k)
-			}
-		}
+		d.Form = keptInput(r)
 	}
-	if len(errs) > 0 {
-		p.Title = p.L.T("error.prefix") + " " + p.Title
-	}
-	p.Errors = errs
+	p.showErrors(errs)
 	p.Data = d
 	h.render(w, r, status, "council", p)
 }
@@ -230,22 +221,16 @@ func (h *Handler) revisionSubject(r *http.Request, pr authz.Principal, in *store
 // names) or sends a revision back (revision.Service.SendBack, with its
 // reason).
 func (h *Handler) councilDecide(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
 		return
 	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
-		return
-	}
 	decision, f := r.PathValue("decision"), r.PostForm
-	version, err := strconv.Atoi(f.Get("expectedVersion"))
-	if err != nil || version < 1 {
-		h.actionFailed(w, r, apperr.Invalid("expectedVersion", "Formuläret saknar ärendets version; ladda om sidan. / The form lacks the case's version; reload the page."))
+	st, ok := h.step(w, r, id)
+	if !ok {
 		return
 	}
-	st := workflows.Step{ID: id, ExpectedVersion: version, Reason: f.Get("reason")}
+	var err error
 	switch decision {
 	case "approve":
 		// The approval's reason is what the engine calls its comment.

@@ -353,13 +353,8 @@ type followupAction struct {
 }
 
 func (h *Handler) followUpPage(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
 		return
 	}
 	h.renderFollowUp(w, r, pr, id, http.StatusOK, "", nil)
@@ -392,11 +387,7 @@ func (h *Handler) renderFollowUp(w http.ResponseWriter, r *http.Request, pr auth
 	kept := func(action string) map[string]string {
 		out := map[string]string{}
 		if failed == action {
-			for k := range r.PostForm {
-				if k != "csrf" && k != "expectedVersion" {
-					out[k] = r.PostForm.Get(k)
-				}
-			}
+			out = keptInput(r)
 		}
 		return out
 	}
@@ -636,13 +627,8 @@ func reportFormOf(r *http.Request, p *Page, a *store.Activity, own *store.Activi
 // service method it names; bad input brings the page back with the input
 // kept and the message at the field.
 func (h *Handler) followUpAct(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
 		return
 	}
 	action, f := r.PathValue("action"), r.PostForm
@@ -650,9 +636,8 @@ func (h *Handler) followUpAct(w http.ResponseWriter, r *http.Request) {
 		h.actionFailed(w, r, apperr.New(apperr.NotFound, "Det finns ingen sådan åtgärd. / There is no such action."))
 		return
 	}
-	version, err := strconv.Atoi(f.Get("expectedVersion"))
-	if err != nil || version < 1 {
-		h.actionFailed(w, r, apperr.Invalid("expectedVersion", "Formuläret saknar ärendets version; ladda om sidan. / The form lacks the case's version; reload the page."))
+	st, ok := h.step(w, r, id)
+	if !ok {
 		return
 	}
 	in, err := h.o.Engine.Read(r.Context(), pr, id)
@@ -663,7 +648,6 @@ func (h *Handler) followUpAct(w http.ResponseWriter, r *http.Request) {
 		h.actionFailed(w, r, err)
 		return
 	}
-	st := workflows.Step{ID: id, ExpectedVersion: version, Reason: f.Get("reason")}
 	failed, suffix := action, "-"+action
 	if action == followupReport {
 		actID, _ := uuid.Parse(f.Get("activityId"))

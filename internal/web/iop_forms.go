@@ -190,10 +190,7 @@ func (h *Handler) renderPropose(w http.ResponseWriter, r *http.Request, pr authz
 		d.PublicBodies = append(d.PublicBodies, option{ID: id, Name: names[id]})
 	}
 	p := h.page(r, "my-organisations", "partnership.propose.title", d)
-	p.Errors = errs
-	if len(errs) > 0 {
-		p.Title = p.L.T("error.prefix") + " " + p.Title
-	}
+	p.showErrors(errs)
 	h.render(w, r, status, "iop_propose", p)
 }
 
@@ -356,13 +353,8 @@ type moneyRow struct {
 }
 
 func (h *Handler) partnershipCase(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
 		return
 	}
 	h.renderCase(w, r, pr, id, http.StatusOK, "", nil)
@@ -487,17 +479,10 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, pr authz.Pr
 		}
 	}
 	if failed != "" {
-		for k := range r.PostForm {
-			if k != "csrf" && k != "expectedVersion" {
-				d.Kept[k] = r.PostForm.Get(k)
-			}
-		}
+		d.Kept = keptInput(r)
 	}
 	p.Title = v.Record.Title + " – " + d.State
-	if len(errs) > 0 {
-		p.Title = p.L.T("error.prefix") + " " + p.Title
-	}
-	p.Errors = errs
+	p.showErrors(errs)
 	p.Data = d
 	h.render(w, r, status, "iop_case", p)
 }
@@ -506,22 +491,16 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, pr authz.Pr
 // service method; bad input comes back at the form's fields (named by the
 // form: the service's field "body" of the draft form is "draft-body").
 func (h *Handler) caseCommand(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
 		return
 	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
-		return
-	}
 	f := r.PostForm
-	version, err := strconv.Atoi(f.Get("expectedVersion"))
-	if err != nil || version < 1 {
-		h.actionFailed(w, r, apperr.Invalid("expectedVersion", "Formuläret saknar ärendets version; ladda om sidan. / The form lacks the case's version; reload the page."))
+	st, ok := h.step(w, r, id)
+	if !ok {
 		return
 	}
-	st := workflows.Step{ID: id, ExpectedVersion: version, Reason: f.Get("reason")}
+	var err error
 	ctx, s, command := r.Context(), h.o.IOP, r.PathValue("command")
 	form := command
 	switch command {

@@ -33,10 +33,7 @@ func (h *Handler) registerForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) renderRegister(w http.ResponseWriter, r *http.Request, status int, in registry.OrganisationInput, errs []FieldError) {
 	p := h.page(r, "my-organisations", "register.title", registerData{In: in, LegalForms: registry.LegalForms})
-	p.Errors = errs
-	if len(errs) > 0 {
-		p.Title = p.L.T("error.prefix") + " " + p.Title
-	}
+	p.showErrors(errs)
 	h.render(w, r, status, "register", p)
 }
 
@@ -245,26 +242,19 @@ func (h *Handler) renderRequests(w http.ResponseWriter, r *http.Request, pr auth
 		d.Claims = append(d.Claims, claimRow{Claim: c, Name: names[c.OrganisationID], Person: who[c.UserID]})
 	}
 	p.Data = d
-	p.Errors = errs
-	if len(errs) > 0 {
-		p.Title = p.L.T("error.prefix") + " " + p.Title
-	}
+	p.showErrors(errs)
 	h.render(w, r, status, "requests", p)
 }
 
 // decideRequest confirms or declines a representation request: one
 // registry call.
 func (h *Handler) decideRequest(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
 		return
 	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
-		return
-	}
 	decision := r.PathValue("decision")
+	var err error
 	switch decision {
 	case "confirm":
 		_, err = h.o.Registry.ConfirmRepresentation(r.Context(), pr, id, r.PostForm.Get("note"))

@@ -125,13 +125,8 @@ func (d workspaceData) Kept(form, field string) string {
 }
 
 func (h *Handler) revisionWorkspace(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
 		return
 	}
 	h.renderWorkspace(w, r, pr, id, http.StatusOK, "", nil)
@@ -215,17 +210,10 @@ func (h *Handler) renderWorkspace(w http.ResponseWriter, r *http.Request, pr aut
 		}
 	}
 	if failed != "" {
-		for k := range r.PostForm {
-			if k != "csrf" && k != "expectedVersion" {
-				d.Form[k] = r.PostForm.Get(k)
-			}
-		}
+		d.Form = keptInput(r)
 	}
 	p.Title = p.L.T("revision.ws.title") + ": " + d.Phase
-	if len(errs) > 0 {
-		p.Title = p.L.T("error.prefix") + " " + p.Title
-	}
-	p.Errors = errs
+	p.showErrors(errs)
 	p.Data = d
 	h.render(w, r, status, "revision_workspace", p)
 }
@@ -235,18 +223,16 @@ func (h *Handler) renderWorkspace(w http.ResponseWriter, r *http.Request, pr aut
 // form's input kept and the message at its field (ids carry the form's
 // name, as on the case page).
 func (h *Handler) reviseCommand(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
 		return
 	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
+	ctx, f, command := r.Context(), r.PostForm, revision.Command(r.PathValue("command"))
+	st, ok := h.step(w, r, id)
+	if !ok {
 		return
 	}
-	ctx, f, command := r.Context(), r.PostForm, revision.Command(r.PathValue("command"))
-	version, _ := strconv.Atoi(f.Get("expectedVersion"))
-	st := workflows.Step{ID: id, ExpectedVersion: version}
+	var err error
 	// form is the form's name in field ids: the command, and for the
 	// forms repeated on the page the section or comment they are on.
 	form := string(command)

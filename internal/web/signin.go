@@ -69,10 +69,7 @@ func (h *Handler) renderSignIn(w http.ResponseWriter, r *http.Request, status in
 	r = r.WithContext(withSession(r.Context(), sess))
 	d := signInData{Next: next, OIDC: h.o.OIDC != nil, People: h.o.DevPeople, Chosen: chosen}
 	p := h.page(r, "", "signin.title", d)
-	p.Errors = errs
-	if len(errs) > 0 {
-		p.Title = p.L.T("error.prefix") + " " + p.Title
-	}
+	p.showErrors(errs)
 	h.render(w, r, status, "signin", p)
 }
 

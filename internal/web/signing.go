@@ -61,10 +61,7 @@ func (h *Handler) renderApply(w http.ResponseWriter, r *http.Request, status int
 		d.VersionID, d.Version = versions[0].ID, versions[0].Title
 	}
 	p := h.page(r, "my-organisations", "apply.title", d)
-	p.Errors = errs
-	if len(errs) > 0 {
-		p.Title = p.L.T("error.prefix") + " " + p.Title
-	}
+	p.showErrors(errs)
 	h.render(w, r, status, "apply", p)
 }
 
@@ -181,23 +178,28 @@ func (h *Handler) actionForms(l Localizer, in *store.Instance, actions []workflo
 	return out
 }
 
+// step is the case an action's form acts on: its id, the version the form
+// was made from (a form without one is refused: the engine checks no
+// version it is not given) and the reason typed into it.
+func (h *Handler) step(w http.ResponseWriter, r *http.Request, id uuid.UUID) (workflows.Step, bool) {
+	version, err := strconv.Atoi(r.PostForm.Get("expectedVersion"))
+	if err != nil || version < 1 {
+		h.actionFailed(w, r, apperr.Invalid("expectedVersion", "Formuläret saknar ärendets version; ladda om sidan. / The form lacks the case's version; reload the page."))
+		return workflows.Step{}, false
+	}
+	return workflows.Step{ID: id, ExpectedVersion: version, Reason: r.PostForm.Get("reason")}, true
+}
+
 // act decodes an action's form and calls the one service method it names,
 // chosen by the instance's workflow.
 func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.viewer(w, r)
+	pr, id, ok := h.viewerAndID(w, r)
 	if !ok {
 		return
 	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		h.notFound(w, r)
-		return
-	}
 	transition := r.PathValue("transition")
-	f := r.PostForm
-	version, err := strconv.Atoi(f.Get("expectedVersion"))
-	if err != nil || version < 1 {
-		h.actionFailed(w, r, apperr.Invalid("expectedVersion", "Formuläret saknar ärendets version; ladda om sidan. / The form lacks the case's version; reload the page."))
+	st, ok := h.step(w, r, id)
+	if !ok {
 		return
 	}
 	in, err := h.o.Engine.Read(r.Context(), pr, id)
@@ -210,7 +212,6 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 		h.actionFailed(w, r, apperr.New(apperr.NotFound, "Det finns ingen sådan åtgärd. / There is no such action."))
 		return
 	}
-	st := workflows.Step{ID: id, ExpectedVersion: version, Reason: f.Get("reason")}
 	_, err = kind.fire(r, pr, transition, st)
 	if err != nil {
 		errs, err := fieldErrors(h.localizer(r), err)

@@ -325,6 +325,18 @@ func paragraphs(s string) []string {
 	return out
 }
 
+// keptInput is what the person typed into the form that came back, to show
+// it again (not the form's CSRF token nor the case version it was made from).
+func keptInput(r *http.Request) map[string]string {
+	out := map[string]string{}
+	for k := range r.PostForm {
+		if k != "csrf" && k != "expectedVersion" {
+			out[k] = r.PostForm.Get(k)
+		}
+	}
+	return out
+}
+
 // FieldError is one field's message, shown beside the field and in the
 // error summary at the top, which links to the field.
 type FieldError struct {
@@ -352,6 +364,16 @@ type Page struct {
 	Data  any
 }
 
+// showErrors puts a form's field messages on the page, and says in its
+// title that the form came back (the title is what a screen reader reads
+// first).
+func (p *Page) showErrors(errs []FieldError) {
+	p.Errors = errs
+	if len(errs) > 0 {
+		p.Title = p.L.T("error.prefix") + " " + p.Title
+	}
+}
+
 // FieldErr is the message for field, if any.
 func (p *Page) FieldErr(field string) string {
 	for _, e := range p.Errors {
@@ -360,6 +382,21 @@ func (p *Page) FieldErr(field string) string {
 		}
 	}
 	return ""
+}
+
+// viewerAndID is the signed-in viewer and the page's {id}; an id that is
+// no UUID is a page that does not exist.
+func (h *Handler) viewerAndID(w http.ResponseWriter, r *http.Request) (authz.Principal, uuid.UUID, bool) {
+	pr, ok := h.viewer(w, r)
+	if !ok {
+		return pr, uuid.Nil, false
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		h.notFound(w, r)
+		return pr, uuid.Nil, false
+	}
+	return pr, id, true
 }
 
 func (h *Handler) localizer(r *http.Request) Localizer {
