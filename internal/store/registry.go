@@ -307,6 +307,21 @@ func CeremoniesByIDs(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Ceremo
 	return out, translate(err, "read ceremonies")
 }
 
+// PlannedCeremonies reads the ceremonies still to be held, soonest first.
+func PlannedCeremonies(ctx context.Context, q Querier) ([]*Ceremony, error) {
+	rows, err := q.Query(ctx, `SELECT id, agreement_version_id, title, held_on, place, status, created_at
+		FROM ceremonies WHERE status = 'planned' ORDER BY held_on, title`)
+	if err != nil {
+		return nil, translate(err, "read planned ceremonies")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Ceremony, error) {
+		var c Ceremony
+		err := r.Scan(&c.ID, &c.AgreementVersionID, &c.Title, &c.HeldOn, &c.Place, &c.Status, &c.CreatedAt)
+		return &c, err
+	})
+	return out, translate(err, "read planned ceremonies")
+}
+
 // MovePlannedCeremonies moves the ceremonies of a version still to be held
 // to another version (the one adopted in its place).
 func MovePlannedCeremonies(ctx context.Context, q Querier, fromVersion, toVersion uuid.UUID) error {

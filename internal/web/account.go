@@ -136,6 +136,10 @@ type instanceData struct {
 	Form   map[string]string
 	// Page links to the workflow's own page of the instance, if it has one.
 	Page *navLink
+	// Ceremony is the signing ceremony the application waits for;
+	// Ceremonies the planned ones it may be attached to (ceremony.go).
+	Ceremony   *store.Ceremony
+	Ceremonies []*store.Ceremony
 }
 
 func (h *Handler) instance(w http.ResponseWriter, r *http.Request) {
@@ -187,6 +191,10 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, pr auth
 		d.Page = &navLink{Href: strings.NewReplacer("{id}", in.ID.String(), "{subject}", in.SubjectID.String()).Replace(k.page), Label: p.L.T(k.pageLink)}
 	}
 	d.Actions = h.actionForms(p.L, in, h.o.Engine.AvailableActions(r.Context(), pr, in, approvals))
+	if err := h.ceremonyFacts(r, pr, in, &d); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	if done := r.URL.Query().Get("done"); done == "apply" {
 		d.Done = p.L.T("apply.done")
 	} else if done != "" && def != nil {

@@ -144,7 +144,7 @@ func (h *Handler) formsByKind() map[string]workflowForms {
 // signingForms are the signing actions the pages have a form for.
 var signingForms = map[string]formSpec{"start_review": {}, "request_information": {}, "provide_information": {},
 	"approve": {Criteria: true}, "reject": {Warning: true}, "reopen": {}, "sign": {}, "withdraw": {Warning: true},
-	"confirm": {}, "detach_from_ceremony": {}}
+	"confirm": {}, "detach_from_ceremony": {}, "attach_to_ceremony": {Fields: "ceremony-choice"}}
 
 // subformData is what a form's partial template gets: the page (for texts,
 // field errors and kept input) and the action.
@@ -250,6 +250,8 @@ func (h *Handler) fireSigning(r *http.Request, pr authz.Principal, transition st
 		return s.Withdraw(ctx, pr, st)
 	case "confirm":
 		return s.Confirm(ctx, pr, st)
+	case "attach_to_ceremony":
+		return h.attachToCeremony(r, pr, st)
 	case "detach_from_ceremony":
 		return s.DetachFromCeremony(ctx, pr, st)
 	}

@@ -153,6 +153,9 @@ func New(o Options) (*Handler, error) {
 		h.mux.HandleFunc("POST /partnerships", h.propose)
 		h.mux.HandleFunc("GET /partnerships/{id}/case", h.partnershipCase)
 		h.mux.HandleFunc("POST /partnerships/{id}/case/{command}", h.caseCommand)
+		// Signing ceremonies: the planned ones and planning one (ceremony.go).
+		h.mux.HandleFunc("GET /ceremonies", h.ceremonies)
+		h.mux.HandleFunc("POST /ceremonies", h.planCeremony)
 		// Admin: people and roles, failed e-mail deliveries (admin.go).
 		h.mux.HandleFunc("GET /admin/people", h.adminPeople)
 		h.mux.HandleFunc("GET /admin/people/{id}", h.adminPerson)

@@ -188,6 +188,15 @@ func ReconfirmDeadline(in *store.Instance) (time.Time, bool) {
 	return workflows.DataTime(in, keyReconfirmDeadline)
 }
 
+// CeremonyOf is the ceremony an application waits for (false when it waits
+// for none).
+func CeremonyOf(in *store.Instance) (uuid.UUID, bool) {
+	if in.Kind != Kind || workflows.State(in.State) != AwaitingCeremony {
+		return uuid.Nil, false
+	}
+	return workflows.DataUUID(in, keyCeremony)
+}
+
 // CeremonyInput describes a signing ceremony.
 type CeremonyInput struct {
 	AgreementVersionID uuid.UUID
@@ -312,6 +321,15 @@ func (s *Service) Applications(ctx context.Context, orgID uuid.UUID) ([]*store.I
 // CeremoniesByIDs reads ceremonies.
 func (s *Service) CeremoniesByIDs(ctx context.Context, ids []uuid.UUID) ([]*store.Ceremony, error) {
 	return store.CeremoniesByIDs(ctx, s.db.Pool, ids)
+}
+
+// PlannedCeremonies reads the ceremonies still to be held, soonest first,
+// for those who may plan them.
+func (s *Service) PlannedCeremonies(ctx context.Context, pr authz.Principal) ([]*store.Ceremony, error) {
+	if err := s.eng.Policy().Authorize(ctx, pr, "ceremony.create", []string{authz.ScopeRegion}); err != nil {
+		return nil, err
+	}
+	return store.PlannedCeremonies(ctx, s.db.Pool)
 }
 
 // Ceremony reads one ceremony (nil when missing).
