@@ -80,7 +80,9 @@ type applicationRow struct {
 
 type myOrganisationsData struct {
 	Registered string
-	Claims     []claimRow
+	// Asked is the organisation just asked to represent (claim.go).
+	Asked  string
+	Claims []claimRow
 	// FollowUps are the annual follow-ups under way (see followup.go).
 	FollowUps []openFollowUp
 }
@@ -108,7 +110,7 @@ func (h *Handler) myOrganisations(w http.ResponseWriter, r *http.Request) {
 	for _, o := range orgs {
 		names[o.ID] = o.Name
 	}
-	d := myOrganisationsData{Registered: r.URL.Query().Get("registered")}
+	d := myOrganisationsData{Registered: r.URL.Query().Get("registered"), Asked: r.URL.Query().Get("asked")}
 	p := h.page(r, "my-organisations", "my_organisations.title", nil)
 	if d.FollowUps, err = h.openFollowUps(r, p.L); err != nil {
 		h.fail(w, r, err)

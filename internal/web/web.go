@@ -139,6 +139,9 @@ func New(o Options) (*Handler, error) {
 		h.mux.HandleFunc("POST /instances/{id}/{transition}", h.act)
 		h.mux.HandleFunc("GET /representation-requests", h.representationRequests)
 		h.mux.HandleFunc("POST /representation-requests/{id}/{decision}", h.decideRequest)
+		// Asking to represent an organisation already registered (claim.go).
+		h.mux.HandleFunc("GET /organisations/find", h.findOrganisation)
+		h.mux.HandleFunc("POST /organisations/{id}/represent", h.askToRepresent)
 		// The revision's workspace and the council's page (revision_forms.go, council.go).
 		h.mux.HandleFunc("GET /revisions/{id}", h.revisionWorkspace)
 		h.mux.HandleFunc("POST /revisions/{id}/{command}", h.reviseCommand)
