@@ -2,13 +2,10 @@ package followup
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,6 +14,7 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/csvtable"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
 	"github.com/samverkan/samverkan/internal/validate"
@@ -35,10 +33,7 @@ type ImportRow struct {
 }
 
 // ImportProblem is an invalid line and why.
-type ImportProblem struct {
-	Line   int    `json:"line"`
-	Reason string `json:"reason"`
-}
+type ImportProblem = csvtable.Problem
 
 // ImportReport says what an import found and did.
 type ImportReport struct {
@@ -57,55 +52,13 @@ var importColumns = []string{"year", "title", "published_on"}
 // spreadsheets save it). Lines that cannot be read become problems; the
 // others are returned for checking.
 func ReadImportCSV(r io.Reader) ([]ImportRow, []ImportProblem, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 20<<20))
+	lines, problems, err := csvtable.Read(r, importColumns, []string{"url"})
 	if err != nil {
 		return nil, nil, err
 	}
-	text := strings.TrimPrefix(string(data), "\ufeff")
-	first, _, _ := strings.Cut(text, "\n")
-	cr := csv.NewReader(strings.NewReader(text))
-	if strings.Count(first, ";") > strings.Count(first, ",") {
-		cr.Comma = ';'
-	}
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return nil, nil, &apperr.Error{Code: apperr.BadInput, Field: "file", Err: err,
-			Message: fmt.Sprintf("Rubrikraden går inte att läsa (%v). / The header line cannot be read (%v).", err, err)}
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	for _, w := range importColumns {
-		if _, ok := col[w]; !ok {
-			return nil, nil, apperr.Invalid("file", "Rubrikraden ska ha kolumnerna %s (och gärna url); %q saknas. / The header must have the columns %s (and optionally url); %q is missing.",
-				strings.Join(importColumns, ", "), w, strings.Join(importColumns, ", "), w)
-		}
-	}
 	var rows []ImportRow
-	var problems []ImportProblem
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			problems = append(problems, ImportProblem{Line: line, Reason: fmt.Sprintf("Raden går inte att läsa som CSV. / The line cannot be read as CSV: %v.", err)})
-			continue
-		}
-		if len(rec) < len(header) {
-			problems = append(problems, ImportProblem{Line: line, Reason: fmt.Sprintf("Raden har %d kolumner, %d väntades. / The line has %d columns, %d expected.",
-				len(rec), len(header), len(rec), len(header))})
-			continue
-		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	for _, l := range lines {
+		line, get := l.Number, l.Get
 		row := ImportRow{Line: line, Title: get("title"), URL: get("url")}
 		if row.Year, err = strconv.Atoi(get("year")); err != nil {
 			problems = append(problems, ImportProblem{Line: line, Reason: fmt.Sprintf("year %q är inget årtal. / year %q is not a year.", get("year"), get("year"))})
@@ -118,6 +71,9 @@ func ReadImportCSV(r io.Reader) ([]ImportRow, []ImportProblem, error) {
 		}
 		rows = append(rows, row)
 	}
+	// The lines the CSV reader could not read come back first; the list
+	// reads in line order.
+	slices.SortStableFunc(problems, func(a, b ImportProblem) int { return a.Line - b.Line })
 	return rows, problems, nil
 }
 

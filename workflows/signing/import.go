@@ -2,8 +2,6 @@ package signing
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -16,6 +14,7 @@ import (
 	"github.com/samverkan/samverkan/internal/apperr"
 	"github.com/samverkan/samverkan/internal/authz"
 	"github.com/samverkan/samverkan/internal/clock"
+	"github.com/samverkan/samverkan/internal/csvtable"
 	"github.com/samverkan/samverkan/internal/orgnr"
 	"github.com/samverkan/samverkan/internal/registry"
 	"github.com/samverkan/samverkan/internal/store"
@@ -36,10 +35,7 @@ type ImportRow struct {
 }
 
 // ImportProblem is an invalid line and why.
-type ImportProblem struct {
-	Line   int    `json:"line"`
-	Reason string `json:"reason"`
-}
+type ImportProblem = csvtable.Problem
 
 // ImportReport says what an import found and did.
 type ImportReport struct {
@@ -63,51 +59,14 @@ var legalForms = map[string]string{
 // semicolon separated, as spreadsheets save it). Lines that cannot be read
 // become problems; the others are returned for checking.
 func ReadImportCSV(r io.Reader) ([]ImportRow, []ImportProblem, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 20<<20))
+	want := []string{"name", "organisation_number", "legal_form", "municipality", "signed_on"}
+	lines, problems, err := csvtable.Read(r, want, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	text := strings.TrimPrefix(string(data), "\ufeff")
-	first, _, _ := strings.Cut(text, "\n")
-	cr := csv.NewReader(strings.NewReader(text))
-	if strings.Count(first, ";") > strings.Count(first, ",") {
-		cr.Comma = ';'
-	}
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return nil, nil, &apperr.Error{Code: apperr.BadInput, Field: "file", Err: err,
-			Message: fmt.Sprintf("Rubrikraden går inte att läsa (%v). / The header line cannot be read (%v).", err, err)}
-	}
-	want := []string{"name", "organisation_number", "legal_form", "municipality", "signed_on"}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	for _, w := range want {
-		if _, ok := col[w]; !ok {
-			return nil, nil, apperr.Invalid("file", "Rubrikraden ska ha kolumnerna %s; %q saknas. / The header must have the columns %s; %q is missing.",
-				strings.Join(want, ", "), w, strings.Join(want, ", "), w)
-		}
-	}
 	var rows []ImportRow
-	var problems []ImportProblem
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			problems = append(problems, ImportProblem{Line: line, Reason: csvProblem(err)})
-			continue
-		}
-		if len(rec) < len(header) {
-			problems = append(problems, ImportProblem{Line: line, Reason: fmt.Sprintf("Raden har %d kolumner, %d väntades. / The line has %d columns, %d expected.",
-				len(rec), len(header), len(rec), len(header))})
-			continue
-		}
-		get := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
+	for _, l := range lines {
+		line, get := l.Number, l.Get
 		row := ImportRow{Line: line, Name: get("name"), OrganisationNumber: get("organisation_number"),
 			LegalForm: strings.ToLower(get("legal_form")), Municipality: get("municipality")}
 		if row.SignedOn, err = time.Parse("2006-01-02", get("signed_on")); err != nil {
@@ -117,18 +76,10 @@ func ReadImportCSV(r io.Reader) ([]ImportRow, []ImportProblem, error) {
 		}
 		rows = append(rows, row)
 	}
+	// The lines the CSV reader could not read come back first; the list
+	// reads in line order.
+	slices.SortStableFunc(problems, func(a, b ImportProblem) int { return a.Line - b.Line })
 	return rows, problems, nil
-}
-
-// csvProblem says why a line cannot be read as CSV.
-func csvProblem(err error) string {
-	switch {
-	case errors.Is(err, csv.ErrBareQuote):
-		return "Ett citattecken står mitt i ett fält som inte är citerat. / A quote stands inside a field that is not quoted."
-	case errors.Is(err, csv.ErrQuote):
-		return "Ett citerat fält saknar sitt avslutande citattecken eller har ett för mycket. / A quoted field lacks its closing quote or has one too many."
-	}
-	return fmt.Sprintf("Raden går inte att läsa som CSV. / The line cannot be read as CSV: %v.", err)
 }
 
 // Import checks every row and, unless dryRun or any row is invalid, puts
