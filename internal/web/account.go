@@ -62,7 +62,7 @@ func (h *Handler) tasks(w http.ResponseWriter, r *http.Request) {
 			orgIDs = append(orgIDs, t.Instance.SubjectID)
 		}
 	}
-	names, err := h.organisationNames(r, orgIDs)
+	names, err := h.orgNames(r.Context(), orgIDs)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -100,20 +100,6 @@ func (h *Handler) taskRow(l Localizer, t workflows.Task) taskRow {
 		row.Actions = append(row.Actions, inLanguage(title, l.Lang))
 	}
 	return row
-}
-
-// organisationNames reads the names of the organisations cases are about,
-// in one call whatever their number.
-func (h *Handler) organisationNames(r *http.Request, ids []uuid.UUID) (map[uuid.UUID]string, error) {
-	names := map[uuid.UUID]string{}
-	if len(ids) == 0 {
-		return names, nil
-	}
-	orgs, err := h.o.Registry.OrganisationsByIDs(r.Context(), ids)
-	for _, o := range orgs {
-		names[o.ID] = o.Name
-	}
-	return names, err
 }
 
 // instanceData is what the page of one instance shows.
@@ -172,7 +158,7 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, pr auth
 		return
 	}
 	if in.SubjectType == "organisation" {
-		names, err := h.organisationNames(r, []uuid.UUID{in.SubjectID})
+		names, err := h.orgNames(r.Context(), []uuid.UUID{in.SubjectID})
 		if err != nil {
 			h.fail(w, r, err)
 			return

@@ -132,7 +132,7 @@ func (h *Handler) renderPerson(w http.ResponseWriter, r *http.Request, pr authz.
 			orgIDs = append(orgIDs, oid)
 		}
 	}
-	names, err := h.organisationNames(r, orgIDs)
+	names, err := h.orgNames(r.Context(), orgIDs)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -136,14 +136,10 @@ func (h *Handler) renderCouncil(w http.ResponseWriter, r *http.Request, pr authz
 		liveOf[a.InstanceID] = append(liveOf[a.InstanceID], a)
 		approverIDs = append(approverIDs, a.ApproverID)
 	}
-	users, err := h.o.Roles.UsersByIDs(ctx, approverIDs)
+	names, err := h.personNames(ctx, approverIDs)
 	if err != nil {
 		h.fail(w, r, err)
 		return
-	}
-	names := map[uuid.UUID]string{}
-	for _, u := range users {
-		names[u.ID] = u.Name
 	}
 	for _, in := range candidates {
 		item, ok := h.councilItem(r, p.L, pr, in, liveOf[in.ID], names)

@@ -412,16 +412,10 @@ func (h *Handler) renderFollowUp(w http.ResponseWriter, r *http.Request, pr auth
 	for _, a := range approvals {
 		people = append(people, a.ApproverID)
 	}
-	names := map[uuid.UUID]string{}
-	if len(people) > 0 {
-		users, err := h.o.Roles.UsersByIDs(ctx, people)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		for _, u := range users {
-			names[u.ID] = u.Name
-		}
+	names, err := h.personNames(ctx, people)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	plan, err := h.o.FollowUp.PlanFor(ctx, in.SubjectID, year)
 	if err != nil {

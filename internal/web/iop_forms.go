@@ -177,7 +177,7 @@ func (h *Handler) renderPropose(w http.ResponseWriter, r *http.Request, pr authz
 			bodyIDs = append(bodyIDs, a.PublicBodyID)
 		}
 	}
-	names, err := h.organisationNames(r, append(slices.Clone(orgIDs), bodyIDs...))
+	names, err := h.orgNames(r.Context(), append(slices.Clone(orgIDs), bodyIDs...))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -402,7 +402,7 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, pr authz.Pr
 	for _, party := range v.Parties {
 		orgIDs = append(orgIDs, party.OrganisationID)
 	}
-	names, err := h.organisationNames(r, orgIDs)
+	names, err := h.orgNames(r.Context(), orgIDs)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -414,16 +414,10 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, pr authz.Pr
 	for _, pg := range pending {
 		people = append(people, pg.Approvers...)
 	}
-	who := map[uuid.UUID]string{}
-	if len(people) > 0 {
-		users, err := h.o.Roles.UsersByIDs(ctx, people)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		for _, u := range users {
-			who[u.ID] = u.Name
-		}
+	who, err := h.personNames(ctx, people)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	for _, party := range v.Parties {
 		if party.Role == "public" {

@@ -477,6 +477,7 @@ func (h *Handler) revision(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "revision", h.page(r, "revision", "revision.title", d))
 }
 
+// orgNames are the organisations' names by id.
 func (h *Handler) orgNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
 	out := map[uuid.UUID]string{}
 	if len(ids) == 0 {
@@ -485,6 +486,19 @@ func (h *Handler) orgNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]
 	orgs, err := h.o.Registry.OrganisationsByIDs(ctx, ids)
 	for _, o := range orgs {
 		out[o.ID] = o.Name
+	}
+	return out, err
+}
+
+// personNames are the people's names by id.
+func (h *Handler) personNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	out := map[uuid.UUID]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	users, err := h.o.Roles.UsersByIDs(ctx, ids)
+	for _, u := range users {
+		out[u.ID] = u.Name
 	}
 	return out, err
 }

@@ -101,14 +101,10 @@ func (h *Handler) myOrganisations(w http.ResponseWriter, r *http.Request) {
 	for i, c := range claims {
 		ids[i] = c.OrganisationID
 	}
-	orgs, err := h.o.Registry.OrganisationsByIDs(r.Context(), ids)
+	names, err := h.orgNames(r.Context(), ids)
 	if err != nil {
 		h.fail(w, r, err)
 		return
-	}
-	names := map[uuid.UUID]string{}
-	for _, o := range orgs {
-		names[o.ID] = o.Name
 	}
 	d := myOrganisationsData{Registered: r.URL.Query().Get("registered"), Asked: r.URL.Query().Get("asked")}
 	p := h.page(r, "my-organisations", "my_organisations.title", nil)
@@ -210,27 +206,19 @@ func (h *Handler) renderRequests(w http.ResponseWriter, r *http.Request, pr auth
 	for i, c := range claims {
 		ids[i] = c.OrganisationID
 	}
-	orgs, err := h.o.Registry.OrganisationsByIDs(r.Context(), ids)
+	names, err := h.orgNames(r.Context(), ids)
 	if err != nil {
 		h.fail(w, r, err)
 		return
-	}
-	names := map[uuid.UUID]string{}
-	for _, o := range orgs {
-		names[o.ID] = o.Name
 	}
 	people := make([]uuid.UUID, len(claims))
 	for i, c := range claims {
 		people[i] = c.UserID
 	}
-	users, err := h.o.Roles.UsersByIDs(r.Context(), people)
+	who, err := h.personNames(r.Context(), people)
 	if err != nil {
 		h.fail(w, r, err)
 		return
-	}
-	who := map[uuid.UUID]string{}
-	for _, u := range users {
-		who[u.ID] = u.Name
 	}
 	d := requestsData{}
 	p := h.page(r, "tasks", "requests.title", nil)
