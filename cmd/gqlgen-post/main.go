@@ -14,6 +14,10 @@
 //     builds it (and the full path it labels its payloads with) only when
 //     one of the object's fields carries @defer, instead of
 //     graphql.NewDeferredGroup for every object of every answer.
+//   - Every plain leaf field (a scalar or enum bound straight to a struct
+//     field or method, see leaves.go) hands its value to its marshaller
+//     instead of going through graphql.ResolveField: on a page of 100
+//     signatories that is 400 fields, each some ten allocations fewer.
 //
 // It fails when a pattern it rewrites is not found, so that a gqlgen upgrade
 // that changes its templates is noticed rather than silently undoing the
@@ -77,8 +81,8 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// rewrite applies both rewrites to the source of generated.go and formats
-// the result.
+// rewrite applies the three rewrites to the source of generated.go and
+// formats the result.
 func rewrite(src []byte, inOrder []string) ([]byte, error) {
 	want := map[string]bool{}
 	for _, t := range inOrder {
@@ -119,5 +123,9 @@ func rewrite(src []byte, inOrder []string) ([]byte, error) {
 	if deferredGroups == 0 {
 		return nil, fmt.Errorf("no %q found (did gqlgen's template change?)", eagerDeferred)
 	}
-	return format.Source([]byte(strings.Join(lines, "\n")))
+	out, leaves := rewriteLeaves(strings.Join(lines, "\n"))
+	if leaves == 0 {
+		return nil, fmt.Errorf("no plain leaf field resolved with graphql.ResolveField found (did gqlgen's template change?)")
+	}
+	return format.Source([]byte(out))
 }

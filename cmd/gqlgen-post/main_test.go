@@ -30,10 +30,78 @@ func (ec *executionContext) marshalOOther2ᚕᚖexampleᚐOtherᚄ(ctx context.C
 	})
 	return ret
 }
+func (ec *executionContext) _Edge_name(ctx context.Context, field graphql.CollectedField, obj *Edge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Edge_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Edge_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Edge", field, false, false, "String")
+}
+
+func (ec *executionContext) _Edge_note(ctx context.Context, field graphql.CollectedField, obj *Edge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Edge_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalNString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Edge_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Edge", field, false, false, "String")
+}
+
+func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNString2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "String!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalString(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
 `
 
 // Only the chosen list is marshalled in order; every deferred group is
-// made lazily; a second run changes nothing.
+// made lazily; a plain leaf is marshalled directly unless its marshaller
+// may report a null; a second run changes nothing.
 func TestRewrite(t *testing.T) {
 	out, err := rewrite([]byte(sample), []string{"Edge"})
 	require.NoError(t, err)
@@ -45,6 +113,11 @@ func TestRewrite(t *testing.T) {
 	require.Contains(t, other, "graphql.MarshalSliceConcurrently(", "a list not named keeps a goroutine per element")
 	require.Contains(t, got, "deferred := deferredGroupOf(ctx, fields)")
 	require.NotContains(t, got, "NewDeferredGroup")
+	name := got[strings.Index(got, "_Edge_name("):strings.Index(got, "fieldContext_Edge_name(_")]
+	note := got[strings.Index(got, "_Edge_note("):strings.Index(got, "fieldContext_Edge_note(_")]
+	require.Contains(t, name, "return ec.marshalNString2string(ctx, field.Selections, obj.Name)")
+	require.NotContains(t, name, "ResolveField", "a plain leaf whose marshaller cannot report a null is marshalled directly")
+	require.Contains(t, note, "graphql.ResolveField(", "a non-null pointer may be nil: its error needs the field's context")
 
 	again, err := rewrite(out, []string{"Edge"})
 	require.NoError(t, err)
@@ -67,4 +140,5 @@ func TestCommittedExecutorIsRewritten(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, string(src), "graphql.NewDeferredGroup(ctx)")
 	require.Contains(t, string(src), "marshalSliceInOrder(")
+	require.Contains(t, string(src), "return ec.marshalNString2string(ctx, field.Selections, obj.Name)")
 }
