@@ -23,8 +23,11 @@ test: postgres chromium ## Run every test (a private PostgreSQL cluster per test
 
 # Lists marshalled one element after the other rather than with a goroutine
 # per element (cmd/gqlgen-post): only lists whose elements' loaders the list's
-# resolver has already primed.
-IN_ORDER_LISTS := SignatoryEdge
+# resolver has already primed (a signatory's organisation, a partnership's
+# value base and contributors), or that need none (a history event's fields
+# and actor, a contribution's). A field outside those that waits for a loader
+# (an organisation's signatures under a contribution) waits once per element.
+IN_ORDER_LISTS := SignatoryEdge,HistoryEventEdge,PartnershipEdge,Contribution
 
 generate: ## Regenerate the gqlgen code (then cmd/gqlgen-post's rewrites) and the typed e2e client (genqlient) from graph/schema.
 	$(GO) run github.com/99designs/gqlgen generate

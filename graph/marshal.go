@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"io"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -64,4 +65,49 @@ func deferredGroupOf(ctx context.Context, fields []graphql.CollectedField) graph
 		}
 	}
 	return graphql.DeferredGroup{}
+}
+
+// writeObject stands in for the *graphql.FieldSet every object's marshaller
+// returns (cmd/gqlgen-post rewrites the return of objects without deferred
+// fields): it writes the same JSON object, each field under its alias in
+// the order collected, a repeated alias once. graphql.FieldSet does so with
+// a map per object and a heap copy of every field; aliases are GraphQL names
+// (letters, digits and underscores), so they are written without escaping.
+func writeObject(fields []graphql.CollectedField, values []graphql.Marshaler) graphql.Marshaler {
+	return objectWriter{fields: fields, values: values}
+}
+
+type objectWriter struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+func (o objectWriter) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, "{")
+	first := true
+	for i := range o.fields {
+		alias := o.fields[i].Alias
+		if written(o.fields[:i], alias) {
+			continue
+		}
+		if !first {
+			_, _ = io.WriteString(w, ",")
+		}
+		first = false
+		_, _ = io.WriteString(w, `"`)
+		_, _ = io.WriteString(w, alias)
+		_, _ = io.WriteString(w, `":`)
+		o.values[i].MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "}")
+}
+
+// written says whether an earlier field has the alias.
+func written(earlier []graphql.CollectedField, alias string) bool {
+	for i := range earlier {
+		if earlier[i].Alias == alias {
+			return true
+		}
+	}
+	return false
 }

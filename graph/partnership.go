@@ -117,16 +117,55 @@ func recordInput(in model.ProposePartnershipInput) (iop.Record, error) {
 // partnershipConnection makes a page of rows (fetched with one more than n
 // to tell whether there is a next page); the parties come with their
 // organisations, so nothing needs priming.
-func partnershipConnection(rows []*iop.Partnership, n int, cursorOf func(*iop.Partnership) string) *model.PartnershipConnection {
+func partnershipConnection(ctx context.Context, rows []*iop.Partnership, n int, cursorOf func(*iop.Partnership) string) *model.PartnershipConnection {
 	conn := &model.PartnershipConnection{PageInfo: &model.PageInfo{}, Edges: []*model.PartnershipEdge{}}
 	if len(rows) > n {
 		rows, conn.PageInfo.HasNextPage = rows[:n], true
 	}
+	primePartnerships(ctx, rows)
 	for _, p := range rows {
 		conn.Edges = append(conn.Edges, &model.PartnershipEdge{Cursor: cursorOf(p), Node: p})
 	}
 	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
 	return conn
+}
+
+// primePartnerships asks at once for what the page's partnerships will
+// look up through loaders, when the operation asks for it: their value
+// bases, and contributors who are not parties. The edges are marshalled one
+// after the other (PartnershipEdge is in make generate's IN_ORDER_LISTS),
+// so a lookup left to each would wait for its own batch.
+func primePartnerships(ctx context.Context, rows []*iop.Partnership) {
+	l := loaders(ctx)
+	if l.fields["valueBase"] {
+		var ids []uuid.UUID
+		for _, p := range rows {
+			if p.Record.ValueBaseVersionID != nil {
+				ids = append(ids, *p.Record.ValueBaseVersionID)
+			}
+		}
+		l.Version.Prime(ctx, ids...)
+	}
+	if l.fields["contributions"] {
+		var ids []uuid.UUID
+		for _, p := range rows {
+			for _, c := range p.Contributions {
+				if !isParty(p, c.OrganisationID) {
+					ids = append(ids, c.OrganisationID)
+				}
+			}
+		}
+		l.Organisation.Prime(ctx, ids...)
+	}
+}
+
+func isParty(p *iop.Partnership, orgID uuid.UUID) bool {
+	for _, party := range p.Parties {
+		if party.OrganisationID == orgID && party.Organisation != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // contributionsOut are a partnership's contributions with their

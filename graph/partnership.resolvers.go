@@ -421,7 +421,7 @@ func (r *queryResolver) Partnerships(ctx context.Context, state *string, first *
 	if err != nil {
 		return nil, err
 	}
-	conn := partnershipConnection(rows, n, func(p *iop.Partnership) string { return cursor(p.Record.ID.String()) })
+	conn := partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string { return cursor(p.Record.ID.String()) })
 	if selects(ctx, "totalCount") {
 		if conn.TotalCount, err = r.IOP.CountByState(ctx, identity.FromContext(ctx), page.State); err != nil {
 			return nil, err
@@ -450,7 +450,7 @@ func (r *queryResolver) PartnershipsExpiring(ctx context.Context, withinDays int
 	if err != nil {
 		return nil, err
 	}
-	conn := partnershipConnection(rows, n, func(p *iop.Partnership) string {
+	conn := partnershipConnection(ctx, rows, n, func(p *iop.Partnership) string {
 		return cursor(timeCursorPart(p.EffectiveEnd()), p.Record.ID.String())
 	})
 	if selects(ctx, "totalCount") {

@@ -97,6 +97,52 @@ func (ec *executionContext) marshalNString2ᚖstring(ctx context.Context, sel as
 	}
 	return res
 }
+func (ec *executionContext) _Edge_node(ctx context.Context, field graphql.CollectedField, obj *Edge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Edge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚖexampleᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Edge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Edge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: nil,
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj *Node) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, nodeImplementors)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 `
 
 // Only the chosen list is marshalled in order; every deferred group is
@@ -118,6 +164,11 @@ func TestRewrite(t *testing.T) {
 	require.Contains(t, name, "return ec.marshalNString2string(ctx, field.Selections, obj.Name)")
 	require.NotContains(t, name, "ResolveField", "a plain leaf whose marshaller cannot report a null is marshalled directly")
 	require.Contains(t, note, "graphql.ResolveField(", "a non-null pointer may be nil: its error needs the field's context")
+	node := got[strings.Index(got, "_Edge_node("):strings.Index(got, "fieldContext_Edge_node(_")]
+	require.NotContains(t, node, "ResolveField", "a plain object field skips graphql.ResolveField")
+	require.Contains(t, node, "ctx = graphql.WithFieldContext(ctx, fc)", "but keeps its field context for the object below")
+	require.Contains(t, node, "recover()", "and recovers a panic at the field, as ResolveField does")
+	require.Contains(t, got, "return writeObject(fields, out.Values)")
 
 	again, err := rewrite(out, []string{"Edge"})
 	require.NoError(t, err)
