@@ -70,7 +70,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 	cfg.Complexity.Query.PartnershipsExpiring = func(child int, _ int, first *int, _ *string) int { return connectionCost(child, first) }
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postJSON{})
 	valid := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(valid)
 	if o.MaxTokens > 0 {
