@@ -87,6 +87,20 @@ func (l *Loader[K, V]) Prime(ctx context.Context, keys ...K) {
 	}
 }
 
+// Put gives the loader a value already read elsewhere (a user read with
+// the history page that names them), so that a Load of key needs no
+// statement; a key already asked for keeps its pending or loaded value.
+func (l *Loader[K, V]) Put(key K, v V) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.cache[key]; ok {
+		return
+	}
+	r := &loaded[V]{done: make(chan struct{}), v: v}
+	close(r.done)
+	l.cache[key] = r
+}
+
 // add puts a key in the pending batch; l.mu is held.
 func (l *Loader[K, V]) add(ctx context.Context, key K, r *loaded[V]) {
 	b := l.pending

@@ -6570,14 +6570,14 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _ActionPlan_year(ctx context.Context, field graphql.CollectedField, obj *store.ActionPlan) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Year)
+	return (*intAt)(&obj.Year)
 }
 func (ec *executionContext) fieldContext_ActionPlan_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ActionPlan", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ActionPlan_adoptedOn(ctx context.Context, field graphql.CollectedField, obj *store.ActionPlan) (ret graphql.Marshaler) {
-	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.AdoptedOn)
+	return (*dateAt)(&obj.AdoptedOn)
 }
 func (ec *executionContext) fieldContext_ActionPlan_adoptedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ActionPlan", field, false, false, "Date")
@@ -6668,14 +6668,14 @@ func (ec *executionContext) fieldContext_Activity_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Activity_title(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	return (*stringAt)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_Activity_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
 }
 
 func (ec *executionContext) _Activity_description(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	return (*stringAt)(&obj.Description)
 }
 func (ec *executionContext) fieldContext_Activity_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
@@ -6751,7 +6751,7 @@ func (ec *executionContext) fieldContext_Activity_principles(_ context.Context, 
 }
 
 func (ec *executionContext) _Activity_status(ctx context.Context, field graphql.CollectedField, obj *store.Activity) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+	return (*stringAt)(&obj.Status)
 }
 func (ec *executionContext) fieldContext_Activity_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
@@ -6845,14 +6845,14 @@ func (ec *executionContext) fieldContext_ActivityReport_party(_ context.Context,
 }
 
 func (ec *executionContext) _ActivityReport_outcome(ctx context.Context, field graphql.CollectedField, obj *store.ActivityReport) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Outcome)
+	return (*stringAt)(&obj.Outcome)
 }
 func (ec *executionContext) fieldContext_ActivityReport_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ActivityReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _ActivityReport_comments(ctx context.Context, field graphql.CollectedField, obj *store.ActivityReport) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Comments)
+	return (*stringAt)(&obj.Comments)
 }
 func (ec *executionContext) fieldContext_ActivityReport_comments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ActivityReport", field, false, false, "String")
@@ -6891,7 +6891,7 @@ func (ec *executionContext) fieldContext_ActivityReport_reportedBy(_ context.Con
 }
 
 func (ec *executionContext) _ActivityReport_reportedAt(ctx context.Context, field graphql.CollectedField, obj *store.ActivityReport) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.ReportedAt)
+	return (*dateTimeAt)(&obj.ReportedAt)
 }
 func (ec *executionContext) fieldContext_ActivityReport_reportedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ActivityReport", field, false, false, "DateTime")
@@ -6921,7 +6921,7 @@ func (ec *executionContext) fieldContext_Agreement_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _Agreement_name(ctx context.Context, field graphql.CollectedField, obj *store.Agreement) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringAt)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Agreement_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Agreement", field, false, false, "String")
@@ -7108,42 +7108,42 @@ func (ec *executionContext) fieldContext_AgreementVersion_agreement(_ context.Co
 }
 
 func (ec *executionContext) _AgreementVersion_number(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Number)
+	return (*intAt)(&obj.Number)
 }
 func (ec *executionContext) fieldContext_AgreementVersion_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AgreementVersion_title(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	return (*stringAt)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_AgreementVersion_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "String")
 }
 
 func (ec *executionContext) _AgreementVersion_body(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	return (*stringAt)(&obj.Body)
 }
 func (ec *executionContext) fieldContext_AgreementVersion_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "String")
 }
 
 func (ec *executionContext) _AgreementVersion_documentUrl(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.DocumentURL)
+	return (*stringAt)(&obj.DocumentURL)
 }
 func (ec *executionContext) fieldContext_AgreementVersion_documentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "String")
 }
 
 func (ec *executionContext) _AgreementVersion_adoptedOn(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
-	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.AdoptedOn)
+	return (*dateAt)(&obj.AdoptedOn)
 }
 func (ec *executionContext) fieldContext_AgreementVersion_adoptedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "Date")
 }
 
 func (ec *executionContext) _AgreementVersion_decisionReference(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.DecisionReference)
+	return (*stringAt)(&obj.DecisionReference)
 }
 func (ec *executionContext) fieldContext_AgreementVersion_decisionReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "String")
@@ -7173,21 +7173,21 @@ func (ec *executionContext) fieldContext_AgreementVersion_principles(_ context.C
 }
 
 func (ec *executionContext) _AgreementVersion_validFrom(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
-	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	return (*dateAt)(&obj.ValidFrom)
 }
 func (ec *executionContext) fieldContext_AgreementVersion_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "Date")
 }
 
 func (ec *executionContext) _AgreementVersion_revisionDue(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
-	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.RevisionDue)
+	return (*dateAt)(&obj.RevisionDue)
 }
 func (ec *executionContext) fieldContext_AgreementVersion_revisionDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "Date")
 }
 
 func (ec *executionContext) _AgreementVersion_scopeNote(ctx context.Context, field graphql.CollectedField, obj *store.AgreementVersion) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.ScopeNote)
+	return (*stringAt)(&obj.ScopeNote)
 }
 func (ec *executionContext) fieldContext_AgreementVersion_scopeNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgreementVersion", field, false, false, "String")
@@ -7610,28 +7610,28 @@ func (ec *executionContext) fieldContext_AnnualFollowUp_missingReports(_ context
 }
 
 func (ec *executionContext) _AnnualReport_year(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Year)
+	return (*intAt)(&obj.Year)
 }
 func (ec *executionContext) fieldContext_AnnualReport_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AnnualReport", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AnnualReport_title(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	return (*stringAt)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_AnnualReport_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AnnualReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _AnnualReport_body(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	return (*stringAt)(&obj.Body)
 }
 func (ec *executionContext) fieldContext_AnnualReport_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AnnualReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _AnnualReport_publishedOn(ctx context.Context, field graphql.CollectedField, obj *store.AnnualReport) (ret graphql.Marshaler) {
-	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.PublishedOn)
+	return (*dateAt)(&obj.PublishedOn)
 }
 func (ec *executionContext) fieldContext_AnnualReport_publishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AnnualReport", field, false, false, "Date")
@@ -7693,28 +7693,28 @@ func (ec *executionContext) fieldContext_AnnualReport_agreementVersion(_ context
 }
 
 func (ec *executionContext) _ApprovalProgress_transition(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalProgress) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Transition)
+	return (*stringAt)(&obj.Transition)
 }
 func (ec *executionContext) fieldContext_ApprovalProgress_transition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApprovalProgress", field, false, false, "String")
 }
 
 func (ec *executionContext) _ApprovalProgress_requirement(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalProgress) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Requirement)
+	return (*stringAt)(&obj.Requirement)
 }
 func (ec *executionContext) fieldContext_ApprovalProgress_requirement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApprovalProgress", field, false, false, "String")
 }
 
 func (ec *executionContext) _ApprovalProgress_title(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalProgress) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	return (*stringAt)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_ApprovalProgress_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApprovalProgress", field, false, false, "String")
 }
 
 func (ec *executionContext) _ApprovalProgress_required(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalProgress) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Required)
+	return (*intAt)(&obj.Required)
 }
 func (ec *executionContext) fieldContext_ApprovalProgress_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApprovalProgress", field, false, false, "Int")
@@ -7750,14 +7750,14 @@ func (ec *executionContext) fieldContext_ApprovalProgress_approvers(_ context.Co
 }
 
 func (ec *executionContext) _AvailableAction_name(ctx context.Context, field graphql.CollectedField, obj *model.AvailableAction) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringAt)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_AvailableAction_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AvailableAction", field, false, false, "String")
 }
 
 func (ec *executionContext) _AvailableAction_title(ctx context.Context, field graphql.CollectedField, obj *model.AvailableAction) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	return (*stringAt)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_AvailableAction_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AvailableAction", field, false, false, "String")
@@ -7778,7 +7778,7 @@ func (ec *executionContext) fieldContext_AvailableAction_approved(_ context.Cont
 }
 
 func (ec *executionContext) _CalendarUrlPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.CalendarURLPayload) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	return (*stringAt)(&obj.URL)
 }
 func (ec *executionContext) fieldContext_CalendarUrlPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CalendarUrlPayload", field, false, false, "String")
@@ -7808,28 +7808,28 @@ func (ec *executionContext) fieldContext_Ceremony_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Ceremony_title(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	return (*stringAt)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_Ceremony_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ceremony", field, false, false, "String")
 }
 
 func (ec *executionContext) _Ceremony_heldOn(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
-	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.HeldOn)
+	return (*dateAt)(&obj.HeldOn)
 }
 func (ec *executionContext) fieldContext_Ceremony_heldOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ceremony", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Ceremony_place(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Place)
+	return (*stringAt)(&obj.Place)
 }
 func (ec *executionContext) fieldContext_Ceremony_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ceremony", field, false, false, "String")
 }
 
 func (ec *executionContext) _Ceremony_status(ctx context.Context, field graphql.CollectedField, obj *store.Ceremony) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+	return (*stringAt)(&obj.Status)
 }
 func (ec *executionContext) fieldContext_Ceremony_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ceremony", field, false, false, "String")
@@ -7972,14 +7972,14 @@ func (ec *executionContext) fieldContext_ConsultationComment_draftVersion(_ cont
 }
 
 func (ec *executionContext) _ConsultationComment_section(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Section)
+	return (*stringAt)(&obj.Section)
 }
 func (ec *executionContext) fieldContext_ConsultationComment_section(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsultationComment_body(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	return (*stringAt)(&obj.Body)
 }
 func (ec *executionContext) fieldContext_ConsultationComment_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "String")
@@ -8018,14 +8018,14 @@ func (ec *executionContext) fieldContext_ConsultationComment_organisation(_ cont
 }
 
 func (ec *executionContext) _ConsultationComment_submittedAt(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.SubmittedAt)
+	return (*dateTimeAt)(&obj.SubmittedAt)
 }
 func (ec *executionContext) fieldContext_ConsultationComment_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ConsultationComment_response(ctx context.Context, field graphql.CollectedField, obj *store.Comment) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Response)
+	return stringOrNull(obj.Response)
 }
 func (ec *executionContext) fieldContext_ConsultationComment_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsultationComment", field, false, false, "String")
@@ -8068,35 +8068,35 @@ func (ec *executionContext) fieldContext_Contribution_organisation(_ context.Con
 }
 
 func (ec *executionContext) _Contribution_year(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Year)
+	return (*intAt)(&obj.Year)
 }
 func (ec *executionContext) fieldContext_Contribution_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contribution", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Contribution_kind(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
-	return ec.marshalNContributionKind2githubᚗcomᚋsamverkanᚋsamverkanᚋgraphᚋmodelᚐContributionKind(ctx, field.Selections, obj.Kind)
+	return &obj.Kind
 }
 func (ec *executionContext) fieldContext_Contribution_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contribution", field, false, false, "ContributionKind")
 }
 
 func (ec *executionContext) _Contribution_amount(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Amount)
+	return (*stringAt)(&obj.Amount)
 }
 func (ec *executionContext) fieldContext_Contribution_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contribution", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contribution_unit(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Unit)
+	return (*stringAt)(&obj.Unit)
 }
 func (ec *executionContext) fieldContext_Contribution_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contribution", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contribution_description(ctx context.Context, field graphql.CollectedField, obj *model.Contribution) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	return (*stringAt)(&obj.Description)
 }
 func (ec *executionContext) fieldContext_Contribution_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contribution", field, false, false, "String")
@@ -8135,7 +8135,7 @@ func (ec *executionContext) fieldContext_ContributionSum_organisation(_ context.
 }
 
 func (ec *executionContext) _ContributionSum_year(ctx context.Context, field graphql.CollectedField, obj *store.ContributionSum) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Year)
+	return (*intAt)(&obj.Year)
 }
 func (ec *executionContext) fieldContext_ContributionSum_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContributionSum", field, false, false, "Int")
@@ -8269,7 +8269,7 @@ func (ec *executionContext) fieldContext_FailedDelivery_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _FailedDelivery_address(ctx context.Context, field graphql.CollectedField, obj *store.Delivery) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Address)
+	return (*stringAt)(&obj.Address)
 }
 func (ec *executionContext) fieldContext_FailedDelivery_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FailedDelivery", field, false, false, "String")
@@ -8299,7 +8299,7 @@ func (ec *executionContext) fieldContext_FailedDelivery_subject(_ context.Contex
 }
 
 func (ec *executionContext) _FailedDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *store.Delivery) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+	return (*intAt)(&obj.Attempts)
 }
 func (ec *executionContext) fieldContext_FailedDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FailedDelivery", field, false, false, "Int")
@@ -8336,56 +8336,56 @@ func (ec *executionContext) fieldContext_FailedDelivery_failedAt(_ context.Conte
 }
 
 func (ec *executionContext) _HistoryDigest_digest(ctx context.Context, field graphql.CollectedField, obj *model.HistoryDigest) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Digest)
+	return (*stringAt)(&obj.Digest)
 }
 func (ec *executionContext) fieldContext_HistoryDigest_digest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryDigest", field, false, false, "String")
 }
 
 func (ec *executionContext) _HistoryDigest_events(ctx context.Context, field graphql.CollectedField, obj *model.HistoryDigest) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Events)
+	return (*intAt)(&obj.Events)
 }
 func (ec *executionContext) fieldContext_HistoryDigest_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryDigest", field, false, false, "Int")
 }
 
 func (ec *executionContext) _HistoryEvent_sequence(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Seq)
+	return (*intAt)(&obj.Seq)
 }
 func (ec *executionContext) fieldContext_HistoryEvent_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "Int")
 }
 
 func (ec *executionContext) _HistoryEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.OccurredAt)
+	return (*dateTimeAt)(&obj.OccurredAt)
 }
 func (ec *executionContext) fieldContext_HistoryEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _HistoryEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Kind)
+	return (*stringAt)(&obj.Kind)
 }
 func (ec *executionContext) fieldContext_HistoryEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _HistoryEvent_transition(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NullableTransition())
+	return stringOrNull(obj.NullableTransition())
 }
 func (ec *executionContext) fieldContext_HistoryEvent_transition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryEvent", field, true, false, "String")
 }
 
 func (ec *executionContext) _HistoryEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NullableFromState())
+	return stringOrNull(obj.NullableFromState())
 }
 func (ec *executionContext) fieldContext_HistoryEvent_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryEvent", field, true, false, "String")
 }
 
 func (ec *executionContext) _HistoryEvent_toState(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NullableToState())
+	return stringOrNull(obj.NullableToState())
 }
 func (ec *executionContext) fieldContext_HistoryEvent_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryEvent", field, true, false, "String")
@@ -8421,14 +8421,14 @@ func (ec *executionContext) fieldContext_HistoryEvent_actor(_ context.Context, f
 }
 
 func (ec *executionContext) _HistoryEvent_reason(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+	return (*stringAt)(&obj.Reason)
 }
 func (ec *executionContext) fieldContext_HistoryEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _HistoryEvent_input(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEvent) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Input)
+	return (*stringAt)(&obj.Input)
 }
 func (ec *executionContext) fieldContext_HistoryEvent_input(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryEvent", field, false, false, "String")
@@ -8507,14 +8507,14 @@ func (ec *executionContext) fieldContext_HistoryEventConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _HistoryEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEventConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	return (*intAt)(&obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_HistoryEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryEventConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _HistoryEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.HistoryEventEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	return (*stringAt)(&obj.Cursor)
 }
 func (ec *executionContext) fieldContext_HistoryEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HistoryEventEdge", field, false, false, "String")
@@ -8573,14 +8573,14 @@ func (ec *executionContext) fieldContext_Indicator_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _Indicator_name(ctx context.Context, field graphql.CollectedField, obj *store.Indicator) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringAt)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Indicator_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
 }
 
 func (ec *executionContext) _Indicator_unit(ctx context.Context, field graphql.CollectedField, obj *store.Indicator) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Unit)
+	return (*stringAt)(&obj.Unit)
 }
 func (ec *executionContext) fieldContext_Indicator_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
@@ -8642,7 +8642,7 @@ func (ec *executionContext) fieldContext_Indicator_values(_ context.Context, fie
 }
 
 func (ec *executionContext) _IndicatorValue_year(ctx context.Context, field graphql.CollectedField, obj *store.IndicatorValue) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Year)
+	return (*intAt)(&obj.Year)
 }
 func (ec *executionContext) fieldContext_IndicatorValue_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorValue", field, false, false, "Int")
@@ -8695,7 +8695,7 @@ func (ec *executionContext) fieldContext_IndicatorValue_party(_ context.Context,
 }
 
 func (ec *executionContext) _MarkNotificationReadPayload_unreadCount(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationReadPayload) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.UnreadCount)
+	return (*intAt)(&obj.UnreadCount)
 }
 func (ec *executionContext) fieldContext_MarkNotificationReadPayload_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MarkNotificationReadPayload", field, false, false, "Int")
@@ -11587,14 +11587,14 @@ func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, fi
 }
 
 func (ec *executionContext) _Notification_subject(ctx context.Context, field graphql.CollectedField, obj *store.InboxItem) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
+	return (*stringAt)(&obj.Subject)
 }
 func (ec *executionContext) fieldContext_Notification_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
 }
 
 func (ec *executionContext) _Notification_body(ctx context.Context, field graphql.CollectedField, obj *store.InboxItem) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	return (*stringAt)(&obj.Body)
 }
 func (ec *executionContext) fieldContext_Notification_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
@@ -11711,7 +11711,7 @@ func (ec *executionContext) fieldContext_Notification_recipients(_ context.Conte
 }
 
 func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.InboxItem) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	return (*dateTimeAt)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_Notification_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "DateTime")
@@ -11806,14 +11806,14 @@ func (ec *executionContext) fieldContext_NotificationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _NotificationConnection_unreadCount(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.UnreadCount)
+	return (*intAt)(&obj.UnreadCount)
 }
 func (ec *executionContext) fieldContext_NotificationConnection_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NotificationConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	return (*stringAt)(&obj.Cursor)
 }
 func (ec *executionContext) fieldContext_NotificationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NotificationEdge", field, false, false, "String")
@@ -11886,7 +11886,7 @@ func (ec *executionContext) fieldContext_Organisation_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Organisation_name(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringAt)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Organisation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
@@ -11969,21 +11969,21 @@ func (ec *executionContext) fieldContext_Organisation_sector(_ context.Context, 
 }
 
 func (ec *executionContext) _Organisation_municipality(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Municipality)
+	return (*stringAt)(&obj.Municipality)
 }
 func (ec *executionContext) fieldContext_Organisation_municipality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Organisation_website(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Website)
+	return (*stringAt)(&obj.Website)
 }
 func (ec *executionContext) fieldContext_Organisation_website(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Organisation_description(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	return (*stringAt)(&obj.Description)
 }
 func (ec *executionContext) fieldContext_Organisation_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
@@ -12222,14 +12222,14 @@ func (ec *executionContext) fieldContext_OrganisationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _OrganisationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	return (*intAt)(&obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_OrganisationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OrganisationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	return (*stringAt)(&obj.Cursor)
 }
 func (ec *executionContext) fieldContext_OrganisationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationEdge", field, false, false, "String")
@@ -12337,14 +12337,14 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.StartCursor)
+	return stringOrNull(obj.StartCursor)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.EndCursor)
+	return stringOrNull(obj.EndCursor)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
@@ -13288,28 +13288,28 @@ func (ec *executionContext) fieldContext_Partnership_amendments(_ context.Contex
 }
 
 func (ec *executionContext) _PartnershipAmendment_version(ctx context.Context, field graphql.CollectedField, obj *store.Amendment) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	return (*intAt)(&obj.Version)
 }
 func (ec *executionContext) fieldContext_PartnershipAmendment_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipAmendment", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PartnershipAmendment_description(ctx context.Context, field graphql.CollectedField, obj *store.Amendment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	return (*stringAt)(&obj.Description)
 }
 func (ec *executionContext) fieldContext_PartnershipAmendment_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipAmendment", field, false, false, "String")
 }
 
 func (ec *executionContext) _PartnershipAmendment_status(ctx context.Context, field graphql.CollectedField, obj *store.Amendment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+	return (*stringAt)(&obj.Status)
 }
 func (ec *executionContext) fieldContext_PartnershipAmendment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipAmendment", field, false, false, "String")
 }
 
 func (ec *executionContext) _PartnershipAmendment_proposedAt(ctx context.Context, field graphql.CollectedField, obj *store.Amendment) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.ProposedAt)
+	return (*dateTimeAt)(&obj.ProposedAt)
 }
 func (ec *executionContext) fieldContext_PartnershipAmendment_proposedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipAmendment", field, false, false, "DateTime")
@@ -13323,7 +13323,7 @@ func (ec *executionContext) fieldContext_PartnershipAssessment_economicActivity(
 }
 
 func (ec *executionContext) _PartnershipAssessment_economicActivityNote(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.EconomicActivityNote)
+	return (*stringAt)(&obj.EconomicActivityNote)
 }
 func (ec *executionContext) fieldContext_PartnershipAssessment_economicActivityNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "String")
@@ -13337,7 +13337,7 @@ func (ec *executionContext) fieldContext_PartnershipAssessment_marketOrCompetiti
 }
 
 func (ec *executionContext) _PartnershipAssessment_marketNote(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.MarketNote)
+	return (*stringAt)(&obj.MarketNote)
 }
 func (ec *executionContext) fieldContext_PartnershipAssessment_marketNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "String")
@@ -13351,7 +13351,7 @@ func (ec *executionContext) fieldContext_PartnershipAssessment_possibleStateAid(
 }
 
 func (ec *executionContext) _PartnershipAssessment_stateAidNote(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.StateAidNote)
+	return (*stringAt)(&obj.StateAidNote)
 }
 func (ec *executionContext) fieldContext_PartnershipAssessment_stateAidNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "String")
@@ -13365,7 +13365,7 @@ func (ec *executionContext) fieldContext_PartnershipAssessment_ideaBasedOrganisa
 }
 
 func (ec *executionContext) _PartnershipAssessment_ideaBasedNote(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.IdeaBasedNote)
+	return (*stringAt)(&obj.IdeaBasedNote)
 }
 func (ec *executionContext) fieldContext_PartnershipAssessment_ideaBasedNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "String")
@@ -13379,14 +13379,14 @@ func (ec *executionContext) fieldContext_PartnershipAssessment_suitable(_ contex
 }
 
 func (ec *executionContext) _PartnershipAssessment_recommendation(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Recommendation)
+	return (*stringAt)(&obj.Recommendation)
 }
 func (ec *executionContext) fieldContext_PartnershipAssessment_recommendation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "String")
 }
 
 func (ec *executionContext) _PartnershipAssessment_assessedAt(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipAssessment) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.AssessedAt)
+	return (*dateTimeAt)(&obj.AssessedAt)
 }
 func (ec *executionContext) fieldContext_PartnershipAssessment_assessedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipAssessment", field, false, false, "DateTime")
@@ -13451,7 +13451,7 @@ func (ec *executionContext) fieldContext_PartnershipConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _PartnershipConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	return (*intAt)(&obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_PartnershipConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipConnection", field, false, false, "Int")
@@ -13504,35 +13504,35 @@ func (ec *executionContext) fieldContext_PartnershipDocument_kind(_ context.Cont
 }
 
 func (ec *executionContext) _PartnershipDocument_title(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	return (*stringAt)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_PartnershipDocument_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipDocument", field, false, false, "String")
 }
 
 func (ec *executionContext) _PartnershipDocument_url(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	return (*stringAt)(&obj.URL)
 }
 func (ec *executionContext) fieldContext_PartnershipDocument_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipDocument", field, false, false, "String")
 }
 
 func (ec *executionContext) _PartnershipDocument_mediaType(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.MediaType)
+	return (*stringAt)(&obj.MediaType)
 }
 func (ec *executionContext) fieldContext_PartnershipDocument_mediaType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipDocument", field, false, false, "String")
 }
 
 func (ec *executionContext) _PartnershipDocument_size(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Size)
+	return (*intAt)(&obj.Size)
 }
 func (ec *executionContext) fieldContext_PartnershipDocument_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipDocument", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PartnershipDocument_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDocument) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	return (*dateTimeAt)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_PartnershipDocument_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipDocument", field, false, false, "DateTime")
@@ -13562,28 +13562,28 @@ func (ec *executionContext) fieldContext_PartnershipDraft_id(_ context.Context, 
 }
 
 func (ec *executionContext) _PartnershipDraft_version(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDraft) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	return (*intAt)(&obj.Version)
 }
 func (ec *executionContext) fieldContext_PartnershipDraft_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipDraft", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PartnershipDraft_body(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDraft) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	return (*stringAt)(&obj.Body)
 }
 func (ec *executionContext) fieldContext_PartnershipDraft_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipDraft", field, false, false, "String")
 }
 
 func (ec *executionContext) _PartnershipDraft_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipDraft) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	return (*dateTimeAt)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_PartnershipDraft_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipDraft", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _PartnershipDraftComment_body(ctx context.Context, field graphql.CollectedField, obj *store.DraftComment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	return (*stringAt)(&obj.Body)
 }
 func (ec *executionContext) fieldContext_PartnershipDraftComment_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipDraftComment", field, false, false, "String")
@@ -13622,7 +13622,7 @@ func (ec *executionContext) fieldContext_PartnershipDraftComment_organisation(_ 
 }
 
 func (ec *executionContext) _PartnershipDraftComment_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.DraftComment) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	return (*dateTimeAt)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_PartnershipDraftComment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipDraftComment", field, false, false, "DateTime")
@@ -13687,7 +13687,7 @@ func (ec *executionContext) fieldContext_PartnershipDraftCommentPayload_comment(
 }
 
 func (ec *executionContext) _PartnershipEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PartnershipEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	return (*stringAt)(&obj.Cursor)
 }
 func (ec *executionContext) fieldContext_PartnershipEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipEdge", field, false, false, "String")
@@ -13723,14 +13723,14 @@ func (ec *executionContext) fieldContext_PartnershipEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _PartnershipNote_body(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipNote) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	return (*stringAt)(&obj.Body)
 }
 func (ec *executionContext) fieldContext_PartnershipNote_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipNote", field, false, false, "String")
 }
 
 func (ec *executionContext) _PartnershipNote_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipNote) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	return (*dateTimeAt)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_PartnershipNote_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipNote", field, false, false, "DateTime")
@@ -13824,35 +13824,35 @@ func (ec *executionContext) fieldContext_PartnershipPayload_partnership(_ contex
 }
 
 func (ec *executionContext) _PartnershipPeriod_number(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipPeriod) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Number)
+	return (*intAt)(&obj.Number)
 }
 func (ec *executionContext) fieldContext_PartnershipPeriod_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipPeriod", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PartnershipPeriod_startDate(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipPeriod) (ret graphql.Marshaler) {
-	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.StartDate)
+	return (*dateAt)(&obj.StartDate)
 }
 func (ec *executionContext) fieldContext_PartnershipPeriod_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipPeriod", field, false, false, "Date")
 }
 
 func (ec *executionContext) _PartnershipPeriod_endDate(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipPeriod) (ret graphql.Marshaler) {
-	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.EndDate)
+	return (*dateAt)(&obj.EndDate)
 }
 func (ec *executionContext) fieldContext_PartnershipPeriod_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipPeriod", field, false, false, "Date")
 }
 
 func (ec *executionContext) _PartnershipReport_year(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipReport) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Year)
+	return (*intAt)(&obj.Year)
 }
 func (ec *executionContext) fieldContext_PartnershipReport_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipReport", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PartnershipReport_dueOn(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipReport) (ret graphql.Marshaler) {
-	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.DueOn)
+	return (*dateAt)(&obj.DueOn)
 }
 func (ec *executionContext) fieldContext_PartnershipReport_dueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipReport", field, false, false, "Date")
@@ -13866,7 +13866,7 @@ func (ec *executionContext) fieldContext_PartnershipReport_submittedAt(_ context
 }
 
 func (ec *executionContext) _PartnershipReport_body(ctx context.Context, field graphql.CollectedField, obj *store.PartnershipReport) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	return (*stringAt)(&obj.Body)
 }
 func (ec *executionContext) fieldContext_PartnershipReport_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnershipReport", field, false, false, "String")
@@ -14681,7 +14681,7 @@ func (ec *executionContext) fieldContext_RepresentationClaim_status(_ context.Co
 }
 
 func (ec *executionContext) _RepresentationClaim_requestedAt(ctx context.Context, field graphql.CollectedField, obj *store.Claim) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.RequestedAt)
+	return (*dateTimeAt)(&obj.RequestedAt)
 }
 func (ec *executionContext) fieldContext_RepresentationClaim_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RepresentationClaim", field, false, false, "DateTime")
@@ -14992,28 +14992,28 @@ func (ec *executionContext) fieldContext_RevisionDraft_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _RevisionDraft_version(ctx context.Context, field graphql.CollectedField, obj *store.Draft) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	return (*intAt)(&obj.Version)
 }
 func (ec *executionContext) fieldContext_RevisionDraft_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RevisionDraft", field, false, false, "Int")
 }
 
 func (ec *executionContext) _RevisionDraft_title(ctx context.Context, field graphql.CollectedField, obj *store.Draft) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	return (*stringAt)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_RevisionDraft_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RevisionDraft", field, false, false, "String")
 }
 
 func (ec *executionContext) _RevisionDraft_body(ctx context.Context, field graphql.CollectedField, obj *store.Draft) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	return (*stringAt)(&obj.Body)
 }
 func (ec *executionContext) fieldContext_RevisionDraft_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RevisionDraft", field, false, false, "String")
 }
 
 func (ec *executionContext) _RevisionDraft_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Draft) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	return (*dateTimeAt)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_RevisionDraft_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RevisionDraft", field, false, false, "DateTime")
@@ -15159,14 +15159,14 @@ func (ec *executionContext) fieldContext_RoleAssignmentPayload_assignment(_ cont
 }
 
 func (ec *executionContext) _ServerInfo_version(ctx context.Context, field graphql.CollectedField, obj *model.ServerInfo) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Version)
+	return (*stringAt)(&obj.Version)
 }
 func (ec *executionContext) fieldContext_ServerInfo_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServerInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _ServerInfo_databaseVersion(ctx context.Context, field graphql.CollectedField, obj *model.ServerInfo) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.DatabaseVersion)
+	return (*stringAt)(&obj.DatabaseVersion)
 }
 func (ec *executionContext) fieldContext_ServerInfo_databaseVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServerInfo", field, false, false, "String")
@@ -15266,14 +15266,14 @@ func (ec *executionContext) fieldContext_Signatory_agreementVersion(_ context.Co
 }
 
 func (ec *executionContext) _Signatory_signedOn(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
-	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.SignedOn)
+	return (*dateAt)(&obj.SignedOn)
 }
 func (ec *executionContext) fieldContext_Signatory_signedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Signatory", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Signatory_how(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.How)
+	return (*stringAt)(&obj.How)
 }
 func (ec *executionContext) fieldContext_Signatory_how(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Signatory", field, false, false, "String")
@@ -15319,7 +15319,7 @@ func (ec *executionContext) fieldContext_Signatory_endedOn(_ context.Context, fi
 }
 
 func (ec *executionContext) _Signatory_endedHow(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.EndedHow)
+	return stringOrNull(obj.EndedHow)
 }
 func (ec *executionContext) fieldContext_Signatory_endedHow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Signatory", field, false, false, "String")
@@ -15384,14 +15384,14 @@ func (ec *executionContext) fieldContext_SignatoryConnection_pageInfo(_ context.
 }
 
 func (ec *executionContext) _SignatoryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SignatoryConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	return (*intAt)(&obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_SignatoryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SignatoryConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SignatoryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SignatoryEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	return (*stringAt)(&obj.Cursor)
 }
 func (ec *executionContext) fieldContext_SignatoryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SignatoryEdge", field, false, false, "String")
@@ -15550,14 +15550,14 @@ func (ec *executionContext) fieldContext_TaskConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	return (*intAt)(&obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_TaskConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TaskConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TaskEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	return (*stringAt)(&obj.Cursor)
 }
 func (ec *executionContext) fieldContext_TaskEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TaskEdge", field, false, false, "String")
@@ -15616,7 +15616,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringAt)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_User_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
@@ -15779,14 +15779,14 @@ func (ec *executionContext) fieldContext_WorkflowInstance_kind(_ context.Context
 }
 
 func (ec *executionContext) _WorkflowInstance_definitionVersion(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.DefinitionVersion)
+	return (*intAt)(&obj.DefinitionVersion)
 }
 func (ec *executionContext) fieldContext_WorkflowInstance_definitionVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _WorkflowInstance_state(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.State)
+	return (*stringAt)(&obj.State)
 }
 func (ec *executionContext) fieldContext_WorkflowInstance_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "String")
@@ -15816,7 +15816,7 @@ func (ec *executionContext) fieldContext_WorkflowInstance_stateTitle(_ context.C
 }
 
 func (ec *executionContext) _WorkflowInstance_stateSince(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.StateEnteredAt)
+	return (*dateTimeAt)(&obj.StateEnteredAt)
 }
 func (ec *executionContext) fieldContext_WorkflowInstance_stateSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "DateTime")
@@ -15830,21 +15830,21 @@ func (ec *executionContext) fieldContext_WorkflowInstance_final(_ context.Contex
 }
 
 func (ec *executionContext) _WorkflowInstance_version(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	return (*intAt)(&obj.Version)
 }
 func (ec *executionContext) fieldContext_WorkflowInstance_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _WorkflowInstance_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	return (*dateTimeAt)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_WorkflowInstance_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _WorkflowInstance_updatedAt(ctx context.Context, field graphql.CollectedField, obj *store.Instance) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	return (*dateTimeAt)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_WorkflowInstance_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkflowInstance", field, false, false, "DateTime")
@@ -16139,35 +16139,35 @@ func (ec *executionContext) fieldContext_WorkflowPayload_instance(_ context.Cont
 }
 
 func (ec *executionContext) _WorkflowTimer_name(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowTimer) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringAt)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_WorkflowTimer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkflowTimer", field, false, false, "String")
 }
 
 func (ec *executionContext) _WorkflowTimer_at(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowTimer) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.At)
+	return (*dateTimeAt)(&obj.At)
 }
 func (ec *executionContext) fieldContext_WorkflowTimer_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkflowTimer", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _WorkflowTimer_fires(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowTimer) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Fires)
+	return stringOrNull(obj.Fires)
 }
 func (ec *executionContext) fieldContext_WorkflowTimer_fires(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkflowTimer", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringAt)(&obj.Name)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	return stringOrNull(obj.Description())
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, true, false, "String")
@@ -16248,14 +16248,14 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringAt)(&obj.Name)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	return stringOrNull(obj.Description())
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
@@ -16269,21 +16269,21 @@ func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Cont
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	return stringOrNull(obj.DeprecationReason())
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringAt)(&obj.Name)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	return stringOrNull(obj.Description())
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
@@ -16370,21 +16370,21 @@ func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context,
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	return stringOrNull(obj.DeprecationReason())
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringAt)(&obj.Name)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	return stringOrNull(obj.Description())
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
@@ -16420,7 +16420,7 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+	return stringOrNull(obj.DefaultValue)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
@@ -16434,14 +16434,14 @@ func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	return stringOrNull(obj.DeprecationReason())
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	return stringOrNull(obj.Description())
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Schema", field, true, false, "String")
@@ -16606,21 +16606,21 @@ func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name())
+	return stringOrNull(obj.Name())
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	return stringOrNull(obj.Description())
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SpecifiedByURL())
+	return stringOrNull(obj.SpecifiedByURL())
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")

@@ -22,7 +22,11 @@ type Loaders struct {
 	// historyLimit is the history page the operation asks for (0: none or
 	// several); private tells whether the viewer sees an instance's
 	// private events.
-	historyLimit     int
+	historyLimit int
+	// historyColumns are what a history page reads beyond what every page
+	// shows: the payload when the operation asks for an event's input or
+	// hash, the actors' user rows when it asks for actors.
+	historyColumns   store.HistoryColumns
 	signatoriesLimit int
 	// pr is the viewer, for the loaders of objects that are not all public.
 	pr     authz.Principal
@@ -143,7 +147,7 @@ func newLoaders(r *Resolver) *Loaders {
 	l.DraftsOf = NewLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*store.Draft, error) {
 		return r.Revisions.DraftsOf(ctx, l.pr, ids)
 	})
-	l.History = NewLoader(historyPages(r.Engine))
+	l.History = NewLoader(historyPages(r.Engine, func() store.HistoryColumns { return l.historyColumns }))
 	l.HistoryCount = NewLoader(historyCounts(r.Engine))
 	l.Head = NewLoader(heads(r.Engine))
 	l.Signatories = NewLoader(signatoryPages(r.Signing, l.signatoryOrganisations))
@@ -246,17 +250,20 @@ func (l *Loaders) chain() {
 		l.primeSignatories(ctx, rows)
 	}
 	l.History.after = func(ctx context.Context, all map[historyKey][]store.Event) {
+		if !l.fields["actor"] {
+			return
+		}
 		var users []uuid.UUID
 		for _, events := range all {
 			for _, e := range events {
-				if e.ActorID != nil {
+				if e.Actor != nil {
+					l.User.Put(e.Actor.ID, e.Actor) // read with the page (historyColumns.Actors)
+				} else if e.ActorID != nil {
 					users = append(users, *e.ActorID)
 				}
 			}
 		}
-		if l.fields["actor"] {
-			l.User.Prime(ctx, users...)
-		}
+		l.User.Prime(ctx, users...)
 	}
 	l.ApprovalsOf.after = func(ctx context.Context, all map[uuid.UUID][]store.Approval) {
 		var users []uuid.UUID
@@ -349,7 +356,7 @@ func signatoryCounts(sign *signing.Service) func(context.Context, []uuid.UUID) (
 
 // historyPages reads the first page of many streams' histories, one
 // statement per page size and visibility.
-func historyPages(eng *workflows.Engine) func(context.Context, []historyKey) (map[historyKey][]store.Event, error) {
+func historyPages(eng *workflows.Engine, cols func() store.HistoryColumns) func(context.Context, []historyKey) (map[historyKey][]store.Event, error) {
 	return func(ctx context.Context, keys []historyKey) (map[historyKey][]store.Event, error) {
 		out := make(map[historyKey][]store.Event, len(keys))
 		type group struct {
@@ -363,7 +370,7 @@ func historyPages(eng *workflows.Engine) func(context.Context, []historyKey) (ma
 			out[k] = []store.Event{}
 		}
 		for g, streams := range groups {
-			events, err := eng.FirstHistoryPages(ctx, streams, g.publicOnly, g.limit)
+			events, err := eng.FirstHistoryPages(ctx, streams, g.publicOnly, g.limit, cols())
 			if err != nil {
 				return nil, err
 			}
@@ -480,7 +487,9 @@ func historyActors(ctx context.Context, events []store.Event) ([]*store.User, er
 	}
 	ids := make([]uuid.UUID, 0, len(events))
 	for _, e := range events {
-		if e.ActorID != nil {
+		if e.Actor != nil {
+			l.User.Put(e.Actor.ID, e.Actor)
+		} else if e.ActorID != nil {
 			ids = append(ids, *e.ActorID)
 		}
 	}

@@ -3,8 +3,11 @@ package graph
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/samverkan/samverkan/graph/bind"
 )
 
 // The executor gqlgen generates is rewritten by cmd/gqlgen-post (part of
@@ -110,4 +113,31 @@ func written(earlier []graphql.CollectedField, alias string) bool {
 		}
 	}
 	return false
+}
+
+// Plain leaf fields bound to a struct field are marshalled from where the
+// value lies (cmd/gqlgen-post writes the conversions): a pointer in an
+// interface needs no allocation, where a string, an int or a time copied
+// into one does. Each writes what the field's own marshaller writes.
+type (
+	stringAt   string
+	intAt      int
+	dateAt     time.Time
+	dateTimeAt time.Time
+)
+
+func (s *stringAt) MarshalGQL(w io.Writer) { bind.MarshalString(string(*s)).MarshalGQL(w) }
+func (i *intAt) MarshalGQL(w io.Writer)    { graphql.MarshalInt(int(*i)).MarshalGQL(w) }
+func (d *dateAt) MarshalGQL(w io.Writer)   { bind.MarshalDate(time.Time(*d)).MarshalGQL(w) }
+func (t *dateTimeAt) MarshalGQL(w io.Writer) {
+	bind.MarshalDateTime(time.Time(*t)).MarshalGQL(w)
+}
+
+// stringOrNull is a nullable string's value: null, or the string where it
+// lies.
+func stringOrNull(s *string) graphql.Marshaler {
+	if s == nil {
+		return graphql.Null
+	}
+	return (*stringAt)(s)
 }

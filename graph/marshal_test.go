@@ -3,10 +3,13 @@ package graph
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/samverkan/samverkan/graph/bind"
 )
 
 // writeObject writes what graphql.FieldSet writes for the same fields and
@@ -46,4 +49,35 @@ func TestWriteObjectWritesWhatAFieldSetWrites(t *testing.T) {
 			require.Equal(t, want.String(), got.String())
 		})
 	}
+}
+
+// A leaf marshalled where it lies writes what its marshaller writes, and
+// costs no allocation to hand over.
+func TestLeavesWhereTheyLie(t *testing.T) {
+	type row struct {
+		Name   string
+		Note   *string
+		N      int
+		On, At time.Time
+	}
+	note := "<b>Läxhjälp</b> & \"studiero\"\n"
+	r := &row{Name: "Föreningen \"Gläntan\" \u2028", Note: &note, N: -42,
+		On: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), At: time.Date(2026, 12, 1, 14, 3, 4, 5000, time.UTC)}
+	for _, c := range []struct{ got, want graphql.Marshaler }{
+		{(*stringAt)(&r.Name), bind.MarshalString(r.Name)},
+		{stringOrNull(r.Note), bind.MarshalString(*r.Note)},
+		{stringOrNull(nil), graphql.Null},
+		{(*intAt)(&r.N), graphql.MarshalInt(r.N)},
+		{(*dateAt)(&r.On), bind.MarshalDate(r.On)},
+		{(*dateTimeAt)(&r.At), bind.MarshalDateTime(r.At)},
+	} {
+		var got, want bytes.Buffer
+		c.got.MarshalGQL(&got)
+		c.want.MarshalGQL(&want)
+		require.Equal(t, want.String(), got.String())
+	}
+	var sink graphql.Marshaler
+	require.Zero(t, testing.AllocsPerRun(100, func() { sink = (*stringAt)(&r.Name) }))
+	require.Zero(t, testing.AllocsPerRun(100, func() { sink = (*intAt)(&r.N) }))
+	_ = sink
 }

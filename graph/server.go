@@ -26,6 +26,7 @@ import (
 	"github.com/samverkan/samverkan/internal/identity"
 	"github.com/samverkan/samverkan/internal/observe"
 	"github.com/samverkan/samverkan/internal/publiccache"
+	"github.com/samverkan/samverkan/internal/store"
 )
 
 // HandlerOptions configure the GraphQL endpoint.
@@ -102,6 +103,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 			oc := graphql.GetOperationContext(ctx)
 			l.fields = fieldNames(oc.Operation.SelectionSet, oc.Doc.Fragments, map[string]bool{})
 			l.historyLimit = pageSizeOf(oc, "history")
+			l.historyColumns = store.HistoryColumns{Payload: l.fields["input"] || l.fields["hash"], Actors: l.fields["actor"]}
 			l.signatoriesLimit = pageSizeOf(oc, "signatories")
 			l.pr = identity.FromContext(ctx)
 		}

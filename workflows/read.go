@@ -77,9 +77,10 @@ func (e *Engine) HistoryVisibility(ctx context.Context, pr authz.Principal, in *
 }
 
 // FirstHistoryPages reads the newest limit events of many instances'
-// streams (public ones only when publicOnly).
-func (e *Engine) FirstHistoryPages(ctx context.Context, streams []string, publicOnly bool, limit int) ([]store.Event, error) {
-	return store.StreamsPage(ctx, e.db.Pool, streams, publicOnly, limit)
+// streams (public ones only when publicOnly), with the columns cols asks
+// for.
+func (e *Engine) FirstHistoryPages(ctx context.Context, streams []string, publicOnly bool, limit int, cols store.HistoryColumns) ([]store.Event, error) {
+	return store.StreamsPage(ctx, e.db.Pool, streams, publicOnly, limit, cols)
 }
 
 // CountHistories counts the events of many streams.

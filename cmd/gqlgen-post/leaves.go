@@ -77,6 +77,37 @@ func pureMarshaller(name, body string) bool {
 	return !strings.Contains(strings.ReplaceAll(body, "\t_ = ctx\n", ""), "ctx")
 }
 
+// byReference are the graph package's types (graph/marshal.go) that marshal
+// a value where it lies, by the marshalling function of the non-null
+// marshaller they stand in for: a pointer handed to an interface needs no
+// allocation, the value copied into one does.
+var byReference = map[string]string{
+	"bind.MarshalString":   "stringAt",
+	"graphql.MarshalInt":   "intAt",
+	"bind.MarshalDate":     "dateAt",
+	"bind.MarshalDateTime": "dateTimeAt",
+}
+
+var nullableString = regexp.MustCompile(`^\tif v == nil \{\n\t\treturn graphql\.Null\n\t\}\n\t_ = sel\n\t_ = ctx\n\tres := bind\.MarshalString\(\*v\)\n\treturn res\n$`)
+
+// leafValue is the statement a rewritten leaf returns its value with: from
+// where it lies when the field is a struct field of the object (not a
+// method's result) and its marshaller has a stand-in, else through the
+// marshaller.
+func leafValue(marshaller, body, expr, objType string) string {
+	inPlace := strings.HasPrefix(objType, "*") && !strings.Contains(expr, "(")
+	if m := nonNullScalar.FindStringSubmatch(body); m != nil && inPlace && byReference[m[1]] != "" {
+		return "(*" + byReference[m[1]] + ")(&" + expr + ")"
+	}
+	if nullableString.MatchString(body) {
+		return "stringOrNull(" + expr + ")"
+	}
+	if body == "\treturn v\n" && inPlace && strings.HasPrefix(marshaller, "marshalN") {
+		return "&" + expr // an enum: its pointer has its value's MarshalGQL
+	}
+	return "ec." + marshaller + "(ctx, field.Selections, " + expr + ")"
+}
+
 // rewriteLeaves rewrites every plain leaf field whose marshaller is pure
 // and returns the source and how many fields are now rewritten.
 func rewriteLeaves(src string) (string, int) {
@@ -84,9 +115,9 @@ func rewriteLeaves(src string) (string, int) {
 	for _, m := range scalarContext.FindAllStringSubmatch(src, -1) {
 		scalar[m[1]] = true
 	}
-	pure := map[string]bool{}
+	pure, bodies := map[string]bool{}, map[string]string{}
 	for _, m := range marshallerFunc.FindAllStringSubmatch(src, -1) {
-		pure[m[1]] = pureMarshaller(m[1], m[2])
+		pure[m[1]], bodies[m[1]] = pureMarshaller(m[1], m[2]), m[2]
 	}
 	out := plainLeaf.ReplaceAllStringFunc(src, func(fn string) string {
 		m := plainLeaf.FindStringSubmatch(fn)
@@ -95,11 +126,11 @@ func rewriteLeaves(src string) (string, int) {
 			return fn
 		}
 		return "func (ec *executionContext) _" + object + "_" + field + "(ctx context.Context, field graphql.CollectedField, obj " + objType + ") (ret graphql.Marshaler) {\n" +
-			"\treturn ec." + marshaller + "(ctx, field.Selections, " + expr + ")\n}\n"
+			"\treturn " + leafValue(marshaller, bodies[marshaller], expr, objType) + "\n}\n"
 	})
 	return out, len(rewrittenLeaf.FindAllStringIndex(out, -1))
 }
 
-// rewrittenLeaf matches the body rewriteLeaves writes, so that a second run
-// counts what the first did.
-var rewrittenLeaf = regexp.MustCompile(`(?m)^\treturn ec\.marshal[^(]+\(ctx, field\.Selections, obj\.`)
+// rewrittenLeaf matches a function rewriteLeaves wrote, so that a second
+// run counts what the first did.
+var rewrittenLeaf = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _\w+_\w+\(ctx context\.Context, field graphql\.CollectedField, obj [^)]+\) \(ret graphql\.Marshaler\) \{\n\treturn (?:ec\.marshal[^(]+\(ctx, field\.Selections, obj\.|\(\*\w+At\)\(&obj\.|stringOrNull\(obj\.|&obj\.)`)

@@ -191,5 +191,5 @@ func TestCommittedExecutorIsRewritten(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, string(src), "graphql.NewDeferredGroup(ctx)")
 	require.Contains(t, string(src), "marshalSliceInOrder(")
-	require.Contains(t, string(src), "return ec.marshalNString2string(ctx, field.Selections, obj.Name)")
+	require.Contains(t, string(src), "return (*stringAt)(&obj.Name)", "a string field is marshalled where it lies")
 }

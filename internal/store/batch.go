@@ -1,6 +1,7 @@
 package store
 
 import (
+	"time"
 	"context"
 	"strings"
 
@@ -79,18 +80,70 @@ func PendingTimersOf(ctx context.Context, q Querier, ids []uuid.UUID) ([]Timer, 
 	})
 }
 
+// HistoryColumns choose what StreamsPage reads beyond what a history page
+// shows: the payload (Input, PrevHash and Hash, left empty without it) and
+// the actor's user row (Event.Actor), so that a page's actors need no
+// statement of their own.
+type HistoryColumns struct {
+	Payload, Actors bool
+}
+
+// streamsPageSQL are StreamsPage's statements, by [Payload][Actors].
+var streamsPageSQL = func() (out [2][2]string) {
+	for payload := range 2 {
+		for actors := range 2 {
+			cols := `e.id, e.stream, e.seq, e.occurred_at, e.actor_id, coalesce(u.name, ''), e.kind, e.instance_id,
+				e.workflow_kind, e.transition, e.from_state, e.to_state, `
+			if payload == 1 {
+				cols += `e.input::text, e.reason, e.public, e.prev_hash, e.hash`
+			} else {
+				cols += `'', e.reason, e.public, NULL::bytea, NULL::bytea`
+			}
+			if actors == 1 {
+				cols += `, u.id, u.issuer, u.subject, u.email, u.created_at`
+			}
+			// Each stream's page is read backwards along its index and stops
+			// at limit (numbering every event of the streams and keeping the
+			// first limit, as this did before, read and sorted each stream's
+			// whole history: 0.36 ms against 0.13 ms for a stream of 105
+			// events).
+			out[payload][actors] = `SELECT ` + cols + ` FROM (SELECT DISTINCT unnest($1::text[]) AS stream) s
+				CROSS JOIN LATERAL (SELECT * FROM history_events h WHERE h.stream = s.stream AND (h.public OR NOT $2)
+					ORDER BY h.seq DESC LIMIT $3) e
+				LEFT JOIN users u ON u.id = e.actor_id
+				ORDER BY e.stream, e.seq DESC`
+		}
+	}
+	return out
+}()
+
 // StreamsPage reads the newest events of several streams at once, at most
-// limit per stream: each stream's page is read backwards along its index
-// and stops at limit (numbering every event of the streams and keeping the
-// first limit, as this did before, read and sorted each stream's whole
-// history: 0.36 ms against 0.13 ms for a stream of 105 events).
-func StreamsPage(ctx context.Context, q Querier, streams []string, publicOnly bool, limit int) ([]Event, error) {
-	rows, err := q.Query(ctx, `SELECT `+eventColumns+` FROM (SELECT DISTINCT unnest($1::text[]) AS stream) s
-		CROSS JOIN LATERAL (SELECT * FROM history_events h WHERE h.stream = s.stream AND (h.public OR NOT $2)
-			ORDER BY h.seq DESC LIMIT $3) e
-		LEFT JOIN users u ON u.id = e.actor_id
-		ORDER BY e.stream, e.seq DESC`, streams, publicOnly, limit)
-	return collect(rows, err, "read history", func(r pgx.CollectableRow) (Event, error) { return scanEvent(r) })
+// limit per stream, with the columns cols asks for.
+func StreamsPage(ctx context.Context, q Querier, streams []string, publicOnly bool, limit int, cols HistoryColumns) ([]Event, error) {
+	rows, err := q.Query(ctx, streamsPageSQL[b2i(cols.Payload)][b2i(cols.Actors)], streams, publicOnly, limit)
+	return collect(rows, err, "read history", func(r pgx.CollectableRow) (Event, error) {
+		if !cols.Actors {
+			return scanEvent(r)
+		}
+		var e Event
+		var id *uuid.UUID
+		var issuer, subject, email *string
+		var created *time.Time
+		err := r.Scan(&e.ID, &e.Stream, &e.Seq, &e.OccurredAt, &e.ActorID, &e.ActorName, &e.Kind, &e.InstanceID,
+			&e.WorkflowKind, &e.Transition, &e.FromState, &e.ToState, &e.Input, &e.Reason, &e.Public, &e.PrevHash, &e.Hash,
+			&id, &issuer, &subject, &email, &created)
+		if err == nil && id != nil {
+			e.Actor = &User{ID: *id, Issuer: *issuer, Subject: *subject, Name: e.ActorName, Email: *email, CreatedAt: *created}
+		}
+		return e, err
+	})
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // StreamCount is how many (public) events a stream has.

@@ -29,6 +29,9 @@ type Event struct {
 	Public   bool
 	PrevHash []byte
 	Hash     []byte
+	// Actor is the actor's user row, when the event was read with it
+	// (StreamsPage with HistoryColumns.Actors).
+	Actor *User
 }
 
 // InstanceStream is the history stream of a workflow instance.

@@ -36,11 +36,11 @@ func TestStreamsPageGivesEachStreamsNewestEvents(t *testing.T) {
 		}
 		return out
 	}
-	all, err := store.StreamsPage(ctx, db.Pool, []string{"instance:a", "instance:b", "instance:a", "instance:none"}, false, 3)
+	all, err := store.StreamsPage(ctx, db.Pool, []string{"instance:a", "instance:b", "instance:a", "instance:none"}, false, 3, store.HistoryColumns{})
 	require.NoError(t, err)
 	require.Equal(t, map[string][]int{"instance:a": {5, 4, 3}, "instance:b": {2, 1}}, seqs(all))
 
-	public, err := store.StreamsPage(ctx, db.Pool, []string{"instance:a", "instance:b", "instance:c"}, true, 2)
+	public, err := store.StreamsPage(ctx, db.Pool, []string{"instance:a", "instance:b", "instance:c"}, true, 2, store.HistoryColumns{Payload: true, Actors: true})
 	require.NoError(t, err)
 	require.Equal(t, map[string][]int{"instance:a": {4, 3}, "instance:b": {2}, "instance:c": {1}}, seqs(public))
 }
