@@ -1,9 +1,9 @@
 package store
 
 import (
-	"time"
 	"context"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
