@@ -38,7 +38,7 @@ func scanInstance(row pgx.Row) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(data, &in.Data); err != nil {
+	if in.Data, err = decodeData(data); err != nil {
 		return nil, err
 	}
 	if in.Data == nil {
