@@ -230,6 +230,21 @@ func GetAgreementVersion(ctx context.Context, q Querier, id uuid.UUID) (*Agreeme
 	return v, translate(err, "read agreement version")
 }
 
+// VersionNumbers are a version's number and that of its agreement's newest
+// version (the one in force).
+type VersionNumbers struct {
+	Number, Newest int
+}
+
+// VersionAndNewest reads a version's number and its agreement's newest, in
+// one statement.
+func VersionAndNewest(ctx context.Context, q Querier, id uuid.UUID) (VersionNumbers, error) {
+	var n VersionNumbers
+	err := q.QueryRow(ctx, `SELECT v.number, (SELECT max(number) FROM agreement_versions WHERE agreement_id = v.agreement_id)
+		FROM agreement_versions v WHERE v.id = $1`, id).Scan(&n.Number, &n.Newest)
+	return n, translate(err, "read agreement version")
+}
+
 // AgreementVersions lists an agreement's versions, oldest first.
 func AgreementVersions(ctx context.Context, q Querier, agreementID uuid.UUID) ([]*AgreementVersion, error) {
 	rows, err := q.Query(ctx, `SELECT `+versionColumns+` FROM agreement_versions WHERE agreement_id = $1 ORDER BY number`, agreementID)

@@ -189,17 +189,13 @@ func all(guards ...func(context.Context, *workflows.Firing) error) func(context.
 // on an old one).
 func versionInForce(ctx context.Context, f *workflows.Firing) error {
 	_, version := ids(f.Instance)
-	v, err := store.GetAgreementVersion(ctx, f.Tx(), version)
+	n, err := store.VersionAndNewest(ctx, f.Tx(), version)
 	if err != nil {
 		return err
 	}
-	versions, err := store.AgreementVersions(ctx, f.Tx(), v.AgreementID)
-	if err != nil {
-		return err
-	}
-	if cur := versions[len(versions)-1]; cur.ID != v.ID {
+	if n.Newest != n.Number {
 		return apperr.New(apperr.InvalidTransition, "Version %d har ersatts av version %d; ansökan kan inte godkännas eller undertecknas på den. Ansök om att underteckna den gällande versionen. / Version %d has been superseded by version %d; the application cannot be approved or signed onto it. Apply to sign the version in force.",
-			v.Number, cur.Number, v.Number, cur.Number)
+			n.Number, n.Newest, n.Number, n.Newest)
 	}
 	return nil
 }
