@@ -24,7 +24,15 @@ import (
 //     function never returns null.
 //   - A panic in a getter is recovered by the enclosing field rather than by
 //     this one.
-var plainLeaf = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _(\w+)_(\w+)\(ctx context\.Context, field graphql\.CollectedField, obj ([^)]+)\) \(ret graphql\.Marshaler\) \{
+var plainLeaf = plainField(`marshal[^(]+`)
+
+// plainField matches the generated function of a field bound straight to a
+// struct field or method (no resolver, no directive, no middleware chain)
+// whose marshaller's name matches marshaller: object, field, the object's
+// Go type, its field context function, the value expression and the
+// marshaller are captured.
+func plainField(marshaller string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _(\w+)_(\w+)\(ctx context\.Context, field graphql\.CollectedField, obj ([^)]+)\) \(ret graphql\.Marshaler\) \{
 	return graphql\.ResolveField\(
 		ctx,
 		ec\.OperationContext,
@@ -37,13 +45,14 @@ var plainLeaf = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _(\w+)_(
 		\},
 		nil,
 		func\(ctx context\.Context, selections ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{
-			return ec\.(marshal[^(]+)\(ctx, selections, v\)
+			return ec\.(` + marshaller + `)\(ctx, selections, v\)
 		\},
 		true,
 		(?:true|false),
 	\)
 \}
 `)
+}
 
 // scalarContext matches the field context function of a field that is not
 // a resolver and has no children: a scalar or an enum.

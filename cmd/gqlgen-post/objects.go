@@ -12,26 +12,7 @@ import (
 // context, for paths and for its own fields' resolvers, and the recovery of
 // a panic at this field) and drops the rest (the field middleware, the
 // value boxed in an interface, the closures).
-var plainObjectField = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _(\w+)_(\w+)\(ctx context\.Context, field graphql\.CollectedField, obj ([^)]+)\) \(ret graphql\.Marshaler\) \{
-	return graphql\.ResolveField\(
-		ctx,
-		ec\.OperationContext,
-		field,
-		func\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{
-			return ec\.fieldContext_(\w+)\(ctx, field\)
-		\},
-		func\(ctx context\.Context\) \(any, error\) \{
-			return (obj\.[A-Za-z0-9_.()]+), nil
-		\},
-		nil,
-		func\(ctx context\.Context, selections ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{
-			return ec\.(marshal[NO][^(]+2ᚕ?ᚖ[^(]+)\(ctx, selections, v\)
-		\},
-		true,
-		(?:true|false),
-	\)
-\}
-`)
+var plainObjectField = plainField(`marshal[NO][^(]+2ᚕ?ᚖ[^(]+`)
 
 // objectContext matches the field context function of a field that is not
 // a resolver and has child fields.
