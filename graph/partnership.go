@@ -116,7 +116,7 @@ func recordInput(in model.ProposePartnershipInput) (iop.Record, error) {
 
 // partnershipConnection makes a page of rows (fetched with one more than n
 // to tell whether there is a next page); the parties come with their
-// organisations, so nothing needs priming.
+// organisations, and what the rows will look up besides is primed.
 func partnershipConnection(ctx context.Context, rows []*iop.Partnership, n int, cursorOf func(*iop.Partnership) string) *model.PartnershipConnection {
 	conn := &model.PartnershipConnection{PageInfo: &model.PageInfo{}, Edges: []*model.PartnershipEdge{}}
 	if len(rows) > n {
