@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -121,22 +120,18 @@ var streamsPageSQL = func() (out [2][2]string) {
 // limit per stream, with the columns cols asks for.
 func StreamsPage(ctx context.Context, q Querier, streams []string, publicOnly bool, limit int, cols HistoryColumns) ([]Event, error) {
 	rows, err := q.Query(ctx, streamsPageSQL[b2i(cols.Payload)][b2i(cols.Actors)], streams, publicOnly, limit)
-	return collect(rows, err, "read history", func(r pgx.CollectableRow) (Event, error) {
-		if !cols.Actors {
-			return scanEvent(r)
+	if err != nil {
+		return nil, translate(err, "read history")
+	}
+	defer rows.Close()
+	out := make([]Event, 0, min(len(streams)*limit, 1024))
+	for rows.Next() {
+		out = append(out, Event{})
+		if err := scanEventInto(rows, &out[len(out)-1], cols.Actors); err != nil {
+			return nil, translate(err, "read history")
 		}
-		var e Event
-		var id *uuid.UUID
-		var issuer, subject, email *string
-		var created *time.Time
-		err := r.Scan(&e.ID, &e.Stream, &e.Seq, &e.OccurredAt, &e.ActorID, &e.ActorName, &e.Kind, &e.InstanceID,
-			&e.WorkflowKind, &e.Transition, &e.FromState, &e.ToState, &e.Input, &e.Reason, &e.Public, &e.PrevHash, &e.Hash,
-			&id, &issuer, &subject, &email, &created)
-		if err == nil && id != nil {
-			e.Actor = &User{ID: *id, Issuer: *issuer, Subject: *subject, Name: e.ActorName, Email: *email, CreatedAt: *created}
-		}
-		return e, err
-	})
+	}
+	return out, translate(rows.Err(), "read history")
 }
 
 func b2i(b bool) int {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Event is one entry of the append-only history.
@@ -70,9 +71,40 @@ const eventColumns = `e.id, e.stream, e.seq, e.occurred_at, e.actor_id, coalesce
 
 func scanEvent(row pgx.Row) (Event, error) {
 	var e Event
-	err := row.Scan(&e.ID, &e.Stream, &e.Seq, &e.OccurredAt, &e.ActorID, &e.ActorName, &e.Kind, &e.InstanceID,
-		&e.WorkflowKind, &e.Transition, &e.FromState, &e.ToState, &e.Input, &e.Reason, &e.Public, &e.PrevHash, &e.Hash)
+	err := scanEventInto(row, &e, false)
 	return e, err
+}
+
+// scanEventInto scans eventColumns (and, with actor, the actor's user
+// columns after them) into e. The nullable ids are scanned as values and
+// made pointers only when present: scanning into a pointer costs pgx a
+// reflected allocation per column and row.
+func scanEventInto(row pgx.Row, e *Event, actor bool) error {
+	var actorID, instanceID pgtype.UUID
+	dst := []any{&e.ID, &e.Stream, &e.Seq, &e.OccurredAt, &actorID, &e.ActorName, &e.Kind, &instanceID,
+		&e.WorkflowKind, &e.Transition, &e.FromState, &e.ToState, &e.Input, &e.Reason, &e.Public, &e.PrevHash, &e.Hash}
+	var userID pgtype.UUID
+	var issuer, subject, email pgtype.Text
+	var created pgtype.Timestamptz
+	if actor {
+		dst = append(dst, &userID, &issuer, &subject, &email, &created)
+	}
+	if err := row.Scan(dst...); err != nil {
+		return err
+	}
+	if actorID.Valid {
+		id := uuid.UUID(actorID.Bytes)
+		e.ActorID = &id
+	}
+	if instanceID.Valid {
+		id := uuid.UUID(instanceID.Bytes)
+		e.InstanceID = &id
+	}
+	if userID.Valid {
+		e.Actor = &User{ID: uuid.UUID(userID.Bytes), Issuer: issuer.String, Subject: subject.String, Name: e.ActorName,
+			Email: email.String, CreatedAt: created.Time}
+	}
+	return nil
 }
 
 // HistoryPage selects a page of one stream's events, newest first.
