@@ -362,8 +362,8 @@ func (h *Handler) followUpPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) renderFollowUp(w http.ResponseWriter, r *http.Request, pr authz.Principal, id uuid.UUID, status int, failed string, errs []FieldError) {
 	ctx := r.Context()
-	in, err := h.o.Engine.Read(ctx, pr, id)
-	if apperr.IsCode(err, apperr.NotFound) || (err == nil && in.Kind != followup.Kind) {
+	in, err := h.readOfKind(ctx, pr, id, followup.Kind)
+	if apperr.IsCode(err, apperr.NotFound) {
 		h.notFound(w, r)
 		return
 	}
@@ -634,10 +634,7 @@ func (h *Handler) followUpAct(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	in, err := h.o.Engine.Read(r.Context(), pr, id)
-	if err == nil && in.Kind != followup.Kind {
-		err = apperr.New(apperr.NotFound, "Det finns ingen sådan uppföljning. / There is no such follow-up.")
-	}
+	_, err := h.readOfKind(r.Context(), pr, id, followup.Kind)
 	if err != nil {
 		h.actionFailed(w, r, err)
 		return

@@ -134,8 +134,8 @@ func (h *Handler) revisionWorkspace(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) renderWorkspace(w http.ResponseWriter, r *http.Request, pr authz.Principal, id uuid.UUID, status int, failed string, errs []FieldError) {
 	ctx := r.Context()
-	in, err := h.o.Engine.Read(ctx, pr, id)
-	if apperr.IsCode(err, apperr.NotFound) || (err == nil && in.Kind != revision.Kind) {
+	in, err := h.readOfKind(ctx, pr, id, revision.Kind)
+	if apperr.IsCode(err, apperr.NotFound) {
 		h.notFound(w, r)
 		return
 	}

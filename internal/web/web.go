@@ -405,6 +405,16 @@ func (h *Handler) viewerAndID(w http.ResponseWriter, r *http.Request) (authz.Pri
 	return pr, id, true
 }
 
+// readOfKind reads an instance the viewer may see for a workflow's own
+// page: one of another kind is, for that page, one that does not exist.
+func (h *Handler) readOfKind(ctx context.Context, pr authz.Principal, id uuid.UUID, kind string) (*store.Instance, error) {
+	in, err := h.o.Engine.Read(ctx, pr, id)
+	if err == nil && in.Kind != kind {
+		return nil, apperr.New(apperr.NotFound, "Det finns inget sådant ärende. / There is no such case.")
+	}
+	return in, err
+}
+
 func (h *Handler) localizer(r *http.Request) Localizer {
 	lang := chooseLanguage(r)
 	return Localizer{Lang: lang, msgs: h.msgs[lang]}
