@@ -101,7 +101,7 @@ func (c *Cache) write(w http.ResponseWriter, r *http.Request, e *entry, how stri
 	h := w.Header()
 	h.Set(HitHeader, how)
 	h.Set("ETag", e.etag)
-	h.Set("Vary", "Authorization, Cookie")
+	h.Set("Vary", "Authorization, Cookie, Accept")
 	if r.Method == http.MethodGet {
 		h.Set("Cache-Control", "public, no-cache")
 		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, e.etag) {
@@ -200,6 +200,11 @@ func requestKey(r *http.Request) (key [32]byte, ok bool) {
 	h.Write(normalise(p.Query))
 	h.Write([]byte{0})
 	h.Write(vars)
+	// The answer's media type follows Accept (application/json or
+	// application/graphql-response+json, and the status with it), so
+	// answers to different Accepts are kept apart.
+	h.Write([]byte{0})
+	h.Write([]byte(r.Header.Get("Accept")))
 	h.Sum(key[:0])
 	return key, true
 }
