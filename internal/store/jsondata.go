@@ -17,13 +17,12 @@ import (
 // result is always json.Unmarshal's.
 func decodeData(b []byte) (map[string]any, error) {
 	d := dataDecoder{b: b}
-	d.space()
-	if d.i < len(d.b) && d.b[d.i] == 'n' && string(d.b[d.i:]) == "null" {
-		return nil, nil
-	}
 	v, ok := d.value()
 	d.space()
 	m, isObject := v.(map[string]any)
+	if ok && v == nil && d.i == len(d.b) {
+		return nil, nil // null
+	}
 	if !ok || !isObject || d.i != len(d.b) {
 		var out map[string]any
 		err := json.Unmarshal(b, &out)
