@@ -126,9 +126,7 @@ func newLoaders(r *Resolver) *Loaders {
 	l.Version = mapped(r.Registry.VersionsByIDs, func(v *store.AgreementVersion) uuid.UUID { return v.ID })
 	l.Ceremony = mapped(r.Signing.CeremoniesByIDs, func(c *store.Ceremony) uuid.UUID { return c.ID })
 	l.User = mapped(r.Roles.UsersByIDs, func(u *store.User) uuid.UUID { return u.ID })
-	l.Instance = mapped(func(ctx context.Context, ids []uuid.UUID) ([]*store.Instance, error) {
-		return r.Engine.InstancesByIDs(ctx, l.pr, ids)
-	}, func(i *store.Instance) uuid.UUID { return i.ID })
+	l.Instance = NewLoader(l.readInstances)
 	l.Activity = mapped(r.FollowUp.ActivitiesByIDs, func(a *store.Activity) uuid.UUID { return a.ID })
 
 	l.VersionsOf = grouped(r.Registry.VersionsOfAgreements, func(v *store.AgreementVersion) uuid.UUID { return v.AgreementID })
@@ -156,16 +154,57 @@ func newLoaders(r *Resolver) *Loaders {
 	return l
 }
 
+// along is what a read of instances by id takes along for the operation.
+func (l *Loaders) along() workflows.Along {
+	a := workflows.Along{Approvals: l.fields["pendingApprovals"] || l.fields["availableActions"]}
+	if l.fields["history"] {
+		a.HistoryLimit, a.HistoryColumns = l.historyLimit, l.historyColumns
+	}
+	return a
+}
+
+// readInstances reads instances by id with the approvals and first history
+// page the operation asks for, in one round trip, and gives those to their
+// loaders.
+func (l *Loaders) readInstances(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*store.Instance, error) {
+	along := l.along()
+	reads, err := l.engine.ReadInstances(ctx, l.pr, ids, along)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]*store.Instance, len(reads))
+	var approvers []uuid.UUID
+	for _, rd := range reads {
+		id := rd.Instance.ID
+		out[id] = rd.Instance
+		if along.Approvals {
+			l.ApprovalsOf.Put(id, rd.Approvals)
+			for _, a := range rd.Approvals {
+				approvers = append(approvers, a.ApproverID)
+			}
+		}
+		if along.HistoryLimit > 0 {
+			l.History.Put(historyKey{Stream: workflows.Stream(id), PublicOnly: rd.PublicOnly, Limit: along.HistoryLimit}, rd.History)
+		}
+	}
+	if l.fields["approvers"] {
+		l.User.Prime(ctx, approvers...)
+	}
+	return out, nil
+}
+
 // chain makes loaders that return parents prime their children's loaders
 // for all of them at once (only for fields the operation asks for).
 func (l *Loaders) chain() {
-	instances := func(ctx context.Context, ins []*store.Instance) {
+	// instances primes what the operation asks for of instances, but for
+	// what was read along with them.
+	instances := func(ctx context.Context, ins []*store.Instance, read workflows.Along) {
 		ids := make([]uuid.UUID, len(ins))
 		streams := make([]string, len(ins))
 		for i, in := range ins {
 			ids[i], streams[i] = in.ID, workflows.Stream(in.ID)
 		}
-		if l.fields["pendingApprovals"] || l.fields["availableActions"] {
+		if (l.fields["pendingApprovals"] || l.fields["availableActions"]) && !read.Approvals {
 			l.ApprovalsOf.Prime(ctx, ids...)
 		}
 		if l.fields["timers"] {
@@ -174,21 +213,22 @@ func (l *Loaders) chain() {
 		if l.fields["historyHead"] {
 			l.Head.Prime(ctx, streams...)
 		}
-		if l.fields["history"] {
+		pages := l.fields["history"] && l.historyLimit > 0 && read.HistoryLimit == 0
+		if counts := l.fields["history"] && l.fields["totalCount"]; pages || counts {
 			// Keys are gathered first and primed in one call: a batch is
 			// sent when keys stop coming, and working out visibility takes
 			// time.
-			pages, counts := make([]historyKey, len(ins)), make([]historyKey, len(ins))
+			pageKeys, countKeys := make([]historyKey, len(ins)), make([]historyKey, len(ins))
 			for i, in := range ins {
 				publicOnly := l.engine.HistoryVisibility(ctx, l.pr, in)
-				pages[i] = historyKey{Stream: streams[i], PublicOnly: publicOnly, Limit: l.historyLimit}
-				counts[i] = historyKey{Stream: streams[i], PublicOnly: publicOnly}
+				pageKeys[i] = historyKey{Stream: streams[i], PublicOnly: publicOnly, Limit: l.historyLimit}
+				countKeys[i] = historyKey{Stream: streams[i], PublicOnly: publicOnly}
 			}
-			if l.historyLimit > 0 {
-				l.History.Prime(ctx, pages...)
+			if pages {
+				l.History.Prime(ctx, pageKeys...)
 			}
-			if l.fields["totalCount"] {
-				l.HistoryCount.Prime(ctx, counts...)
+			if counts {
+				l.HistoryCount.Prime(ctx, countKeys...)
 			}
 		}
 	}
@@ -199,7 +239,7 @@ func (l *Loaders) chain() {
 				ins = append(ins, in)
 			}
 		}
-		instances(ctx, ins)
+		instances(ctx, ins, l.along())
 	}
 	versions := func(ctx context.Context, ids []uuid.UUID) {
 		if l.fields["followUps"] {
@@ -282,7 +322,7 @@ func (l *Loaders) chain() {
 			for _, list := range all {
 				ins = append(ins, list...)
 			}
-			instances(ctx, ins)
+			instances(ctx, ins, workflows.Along{})
 		}
 	}
 	l.PlansOf.after = func(ctx context.Context, all map[uuid.UUID][]*store.ActionPlan) {
@@ -370,13 +410,12 @@ func historyPages(eng *workflows.Engine, cols func() store.HistoryColumns) func(
 			out[k] = []store.Event{}
 		}
 		for g, streams := range groups {
-			events, err := eng.FirstHistoryPages(ctx, streams, g.publicOnly, g.limit, cols())
+			pages, err := eng.FirstHistoryPages(ctx, streams, g.publicOnly, g.limit, cols())
 			if err != nil {
 				return nil, err
 			}
-			for _, e := range events {
-				k := historyKey{Stream: e.Stream, PublicOnly: g.publicOnly, Limit: g.limit}
-				out[k] = append(out[k], e)
+			for stream, page := range pages {
+				out[historyKey{Stream: stream, PublicOnly: g.publicOnly, Limit: g.limit}] = page
 			}
 		}
 		return out, nil
@@ -495,7 +534,8 @@ func historyActors(ctx context.Context, events []store.Event) ([]*store.User, er
 	}
 	l.User.Prime(ctx, ids...)
 	for i, e := range events {
-		if e.ActorID == nil {
+		if e.Actor != nil || e.ActorID == nil {
+			out[i] = e.Actor
 			continue
 		}
 		u, err := load(ctx, l.User, *e.ActorID)

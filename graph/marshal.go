@@ -126,12 +126,10 @@ type (
 	dateTimeAt time.Time
 )
 
-func (s *stringAt) MarshalGQL(w io.Writer) { bind.MarshalString(string(*s)).MarshalGQL(w) }
-func (i *intAt) MarshalGQL(w io.Writer)    { graphql.MarshalInt(int(*i)).MarshalGQL(w) }
-func (d *dateAt) MarshalGQL(w io.Writer)   { bind.MarshalDate(time.Time(*d)).MarshalGQL(w) }
-func (t *dateTimeAt) MarshalGQL(w io.Writer) {
-	bind.MarshalDateTime(time.Time(*t)).MarshalGQL(w)
-}
+func (s *stringAt) MarshalGQL(w io.Writer)   { bind.MarshalString(string(*s)).MarshalGQL(w) }
+func (i *intAt) MarshalGQL(w io.Writer)      { graphql.MarshalInt(int(*i)).MarshalGQL(w) }
+func (d *dateAt) MarshalGQL(w io.Writer)     { bind.WriteDate(w, time.Time(*d)) }
+func (t *dateTimeAt) MarshalGQL(w io.Writer) { bind.WriteDateTime(w, time.Time(*t)) }
 
 // stringOrNull is a nullable string's value: null, or the string where it
 // lies.

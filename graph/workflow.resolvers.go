@@ -142,11 +142,20 @@ func (r *workflowInstanceResolver) History(ctx context.Context, obj *store.Insta
 	if err != nil {
 		return nil, err
 	}
+	// Edges and nodes in one slice each; every edge's cursor only when
+	// edges { cursor } is asked for, the page's first and last in any case.
+	edgeCursors := selectsWithin(ctx, "edges", "cursor")
+	conn.Edges = make([]*model.HistoryEventEdge, len(events))
+	edges, nodes := make([]model.HistoryEventEdge, len(events)), make([]model.HistoryEvent, len(events))
 	for i := range events {
-		conn.Edges = append(conn.Edges, &model.HistoryEventEdge{Cursor: cursor(strconv.Itoa(events[i].Seq)),
-			Node: &model.HistoryEvent{Event: &events[i], Actor: actors[i]}})
+		nodes[i] = model.HistoryEvent{Event: &events[i], Actor: actors[i]}
+		edges[i].Node = &nodes[i]
+		if edgeCursors {
+			edges[i].Cursor = cursor(strconv.Itoa(events[i].Seq))
+		}
+		conn.Edges[i] = &edges[i]
 	}
-	setCursors(conn.PageInfo, len(conn.Edges), func(i int) string { return conn.Edges[i].Cursor })
+	setCursors(conn.PageInfo, len(events), func(i int) string { return cursor(strconv.Itoa(events[i].Seq)) })
 	return conn, nil
 }
 

@@ -35,6 +35,102 @@ func (e *Engine) InstancesByIDs(ctx context.Context, pr authz.Principal, ids []u
 	return e.visible(ctx, pr, all), nil
 }
 
+// Along is what ReadInstances reads with the instances, in the same round
+// trip.
+type Along struct {
+	// Approvals: the live approvals of each instance's current round.
+	Approvals bool
+	// HistoryLimit: the newest events of each instance's history that pr
+	// may see (0: none), with the columns HistoryColumns asks for.
+	HistoryLimit   int
+	HistoryColumns store.HistoryColumns
+}
+
+// InstanceRead is an instance pr may see, with what Along asked for.
+type InstanceRead struct {
+	Instance  *store.Instance
+	Approvals []store.Approval
+	// History is the newest events, public ones only when PublicOnly (as
+	// HistoryVisibility decides).
+	History    []store.Event
+	PublicOnly bool
+}
+
+// ReadInstances reads the instances of ids that pr may see, with their
+// approvals and the first page of their histories, in one round trip.
+// Whether pr may see an instance's private events is known only once it
+// is read, so the page is read with every event and the private ones are
+// dropped here for a viewer who may not see them; when that leaves a full
+// page short, that page is read again, public events only.
+func (e *Engine) ReadInstances(ctx context.Context, pr authz.Principal, ids []uuid.UUID, along Along) ([]InstanceRead, error) {
+	got, err := store.InstancesWith(ctx, e.db.Pool, ids, store.InstanceExtras{Approvals: along.Approvals,
+		HistoryLimit: along.HistoryLimit, HistoryColumns: along.HistoryColumns})
+	if err != nil {
+		return nil, err
+	}
+	approvals := map[uuid.UUID][]store.Approval{}
+	for _, a := range got.Approvals {
+		approvals[a.InstanceID] = append(approvals[a.InstanceID], a)
+	}
+	pages := eventsByStream(got.Events)
+	visible := e.visible(ctx, pr, got.Instances)
+	out := make([]InstanceRead, len(visible))
+	var again []string
+	for i, in := range visible {
+		out[i] = InstanceRead{Instance: in, Approvals: approvals[in.ID]}
+		if along.HistoryLimit == 0 {
+			continue
+		}
+		page := pages[Stream(in.ID)]
+		if out[i].PublicOnly = e.HistoryVisibility(ctx, pr, in); out[i].PublicOnly {
+			public := publicEvents(page)
+			if len(public) < len(page) && len(page) == along.HistoryLimit {
+				again = append(again, Stream(in.ID))
+			}
+			page = public
+		}
+		out[i].History = page
+	}
+	if len(again) > 0 {
+		events, err := store.StreamsPage(ctx, e.db.Pool, again, true, along.HistoryLimit, along.HistoryColumns)
+		if err != nil {
+			return nil, err
+		}
+		reread := eventsByStream(events)
+		for i := range out {
+			if page, ok := reread[Stream(out[i].Instance.ID)]; ok {
+				out[i].History = page
+			}
+		}
+	}
+	return out, nil
+}
+
+// eventsByStream splits events that come stream by stream (each stream
+// once) into each stream's part of the one slice.
+func eventsByStream(events []store.Event) map[string][]store.Event {
+	out := map[string][]store.Event{}
+	for start := 0; start < len(events); {
+		end := start + 1
+		for end < len(events) && events[end].Stream == events[start].Stream {
+			end++
+		}
+		out[events[start].Stream] = events[start:end:end]
+		start = end
+	}
+	return out
+}
+
+func publicEvents(events []store.Event) []store.Event {
+	out := make([]store.Event, 0, len(events))
+	for _, ev := range events {
+		if ev.Public {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // InstancesOfSubjects reads the instances of a kind about each subject (an
 // organisation's applications, a version's follow-ups) that pr may see,
 // oldest first.
@@ -78,9 +174,10 @@ func (e *Engine) HistoryVisibility(ctx context.Context, pr authz.Principal, in *
 
 // FirstHistoryPages reads the newest limit events of many instances'
 // streams (public ones only when publicOnly), with the columns cols asks
-// for.
-func (e *Engine) FirstHistoryPages(ctx context.Context, streams []string, publicOnly bool, limit int, cols store.HistoryColumns) ([]store.Event, error) {
-	return store.StreamsPage(ctx, e.db.Pool, streams, publicOnly, limit, cols)
+// for, by stream.
+func (e *Engine) FirstHistoryPages(ctx context.Context, streams []string, publicOnly bool, limit int, cols store.HistoryColumns) (map[string][]store.Event, error) {
+	events, err := store.StreamsPage(ctx, e.db.Pool, streams, publicOnly, limit, cols)
+	return eventsByStream(events), err
 }
 
 // CountHistories counts the events of many streams.

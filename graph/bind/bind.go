@@ -3,8 +3,8 @@
 package bind
 
 import (
+	"bytes"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -16,10 +16,36 @@ import (
 const dateLayout = "2006-01-02"
 
 // MarshalDate writes a date as YYYY-MM-DD.
-func MarshalDate(t time.Time) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.Format(dateLayout)))
-	})
+func MarshalDate(t time.Time) graphql.Marshaler { return date(t) }
+
+type date time.Time
+
+func (d date) MarshalGQL(w io.Writer) { WriteDate(w, time.Time(d)) }
+
+// WriteDate writes t's date as a JSON string, YYYY-MM-DD.
+func WriteDate(w io.Writer, t time.Time) { writeTime(w, t, dateLayout) }
+
+// WriteDateTime writes t as a JSON string in RFC 3339, in t's own zone (UTC
+// as read from the database).
+func WriteDateTime(w io.Writer, t time.Time) { writeTime(w, t, time.RFC3339Nano) }
+
+// writeTime writes t in layout between quotes (the layouts need no
+// escaping), appending to the buffer's spare room when w is a
+// bytes.Buffer, as gqlgen's answers are, so that a time costs no
+// allocation.
+func writeTime(w io.Writer, t time.Time, layout string) {
+	if b, ok := w.(*bytes.Buffer); ok {
+		_, _ = b.Write(appendQuotedTime(b.AvailableBuffer(), t, layout))
+		return
+	}
+	var room [48]byte
+	_, _ = w.Write(appendQuotedTime(room[:0], t, layout))
+}
+
+func appendQuotedTime(b []byte, t time.Time, layout string) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, layout)
+	return append(b, '"')
 }
 
 // UnmarshalDate reads YYYY-MM-DD; dates outside validate.MinYear–MaxYear are refused as
@@ -40,12 +66,12 @@ func UnmarshalDate(v any) (time.Time, error) {
 	return t, nil
 }
 
-// MarshalDateTime writes RFC 3339 in Stockholm time.
-func MarshalDateTime(t time.Time) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.Format(time.RFC3339Nano)))
-	})
-}
+// MarshalDateTime writes t in RFC 3339 (see WriteDateTime).
+func MarshalDateTime(t time.Time) graphql.Marshaler { return dateTime(t) }
+
+type dateTime time.Time
+
+func (d dateTime) MarshalGQL(w io.Writer) { WriteDateTime(w, time.Time(d)) }
 
 // UnmarshalDateTime reads RFC 3339.
 func UnmarshalDateTime(v any) (time.Time, error) {

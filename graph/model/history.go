@@ -19,20 +19,22 @@ type HistoryEvent struct {
 }
 
 // NullableTransition is the transition fired, or nil.
-func (e HistoryEvent) NullableTransition() *string { return nullable(e.Transition) }
+func (e HistoryEvent) NullableTransition() *string { return nullable(&e.Transition) }
 
 // NullableFromState is the state left, or nil.
-func (e HistoryEvent) NullableFromState() *string { return nullable(e.FromState) }
+func (e HistoryEvent) NullableFromState() *string { return nullable(&e.FromState) }
 
 // NullableToState is the state entered, or nil.
-func (e HistoryEvent) NullableToState() *string { return nullable(e.ToState) }
+func (e HistoryEvent) NullableToState() *string { return nullable(&e.ToState) }
 
 // HexHash is the event's chained SHA-256 in hex.
 func (e HistoryEvent) HexHash() string { return hex.EncodeToString(e.Hash) }
 
-func nullable(s string) *string {
-	if s == "" {
+// nullable is nil for an empty text, else the text where it lies in the
+// event (no copy: a page of 50 events made 150 of them).
+func nullable(s *string) *string {
+	if *s == "" {
 		return nil
 	}
-	return &s
+	return s
 }

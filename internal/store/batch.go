@@ -56,14 +56,18 @@ func InstancesOfSubjects(ctx context.Context, q Querier, kind string, ids []uuid
 // LiveApprovalsOf reads the live approvals of several instances' current
 // rounds.
 func LiveApprovalsOf(ctx context.Context, q Querier, ids []uuid.UUID) ([]Approval, error) {
-	rows, err := q.Query(ctx, `SELECT a.id, a.instance_id, a.round, a.transition, a.requirement, a.approver_id, a.approved_at, a.withdrawn_at
-		FROM workflow_approvals a JOIN workflow_instances i ON i.id = a.instance_id AND i.round = a.round
-		WHERE a.instance_id = ANY($1) AND a.withdrawn_at IS NULL ORDER BY a.id`, ids)
-	return collect(rows, err, "read approvals", func(r pgx.CollectableRow) (Approval, error) {
-		var a Approval
-		err := r.Scan(&a.ID, &a.InstanceID, &a.Round, &a.Transition, &a.Requirement, &a.ApproverID, &a.ApprovedAt, &a.WithdrawnAt)
-		return a, err
-	})
+	rows, err := q.Query(ctx, liveApprovalsSQL, ids)
+	return collect(rows, err, "read approvals", scanApproval)
+}
+
+const liveApprovalsSQL = `SELECT a.id, a.instance_id, a.round, a.transition, a.requirement, a.approver_id, a.approved_at, a.withdrawn_at
+	FROM workflow_approvals a JOIN workflow_instances i ON i.id = a.instance_id AND i.round = a.round
+	WHERE a.instance_id = ANY($1) AND a.withdrawn_at IS NULL ORDER BY a.id`
+
+func scanApproval(r pgx.CollectableRow) (Approval, error) {
+	var a Approval
+	err := r.Scan(&a.ID, &a.InstanceID, &a.Round, &a.Transition, &a.Requirement, &a.ApproverID, &a.ApprovedAt, &a.WithdrawnAt)
+	return a, err
 }
 
 // PendingTimersOf reads the pending timers of several instances' current
@@ -117,21 +121,77 @@ var streamsPageSQL = func() (out [2][2]string) {
 }()
 
 // StreamsPage reads the newest events of several streams at once, at most
-// limit per stream, with the columns cols asks for.
+// limit per stream, with the columns cols asks for, stream by stream.
 func StreamsPage(ctx context.Context, q Querier, streams []string, publicOnly bool, limit int, cols HistoryColumns) ([]Event, error) {
 	rows, err := q.Query(ctx, streamsPageSQL[b2i(cols.Payload)][b2i(cols.Actors)], streams, publicOnly, limit)
 	if err != nil {
 		return nil, translate(err, "read history")
 	}
+	return scanStreamsPage(rows, len(streams)*limit, cols)
+}
+
+func scanStreamsPage(rows pgx.Rows, most int, cols HistoryColumns) ([]Event, error) {
 	defer rows.Close()
-	out := make([]Event, 0, min(len(streams)*limit, 1024))
+	out := make([]Event, 0, min(most, 1024))
+	sc := newEventScanner(cols.Actors)
 	for rows.Next() {
-		out = append(out, Event{})
-		if err := scanEventInto(rows, &out[len(out)-1], cols.Actors); err != nil {
+		e, err := sc.scan(rows)
+		if err != nil {
 			return nil, translate(err, "read history")
 		}
+		out = append(out, e)
 	}
 	return out, translate(rows.Err(), "read history")
+}
+
+// InstanceExtras is what InstancesWith reads along with the instances.
+type InstanceExtras struct {
+	// Approvals: the live approvals of each instance's current round.
+	Approvals bool
+	// HistoryLimit: the newest events of each instance's history, public
+	// and private (0: none); the caller keeps what the viewer may see.
+	HistoryLimit   int
+	HistoryColumns HistoryColumns
+}
+
+// InstancesAndExtras are instances with what InstanceExtras asked for.
+type InstancesAndExtras struct {
+	Instances []*Instance
+	Approvals []Approval
+	// Events are the history pages, stream by stream, newest first.
+	Events []Event
+}
+
+// InstancesWith reads several instances and their extras in one round
+// trip (one batch of statements); missing instances are left out.
+func InstancesWith(ctx context.Context, q Querier, ids []uuid.UUID, x InstanceExtras) (InstancesAndExtras, error) {
+	var out InstancesAndExtras
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+instanceColumns+` FROM workflow_instances WHERE id = ANY($1)`, ids).Query(func(rows pgx.Rows) (err error) {
+		out.Instances, err = collectInstances(rows)
+		return err
+	})
+	if x.Approvals {
+		b.Queue(liveApprovalsSQL, ids).Query(func(rows pgx.Rows) (err error) {
+			out.Approvals, err = collect(rows, nil, "read approvals", scanApproval)
+			return err
+		})
+	}
+	if x.HistoryLimit > 0 {
+		streams := make([]string, len(ids))
+		for i, id := range ids {
+			streams[i] = InstanceStream(id)
+		}
+		cols := x.HistoryColumns
+		b.Queue(streamsPageSQL[b2i(cols.Payload)][b2i(cols.Actors)], streams, false, x.HistoryLimit).Query(func(rows pgx.Rows) (err error) {
+			out.Events, err = scanStreamsPage(rows, len(streams)*x.HistoryLimit, cols)
+			return err
+		})
+	}
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return InstancesAndExtras{}, translate(err, "read workflow instances")
+	}
+	return out, nil
 }
 
 func b2i(b bool) int {

@@ -95,7 +95,8 @@ func PublicEvents(ctx context.Context, q Querier, beforeID int64, limit int) ([]
 	if err != nil {
 		return nil, translate(err, "read public history")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) { return scanEvent(r) })
+	sc := newEventScanner(false)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) { return sc.scan(r) })
 	return out, translate(err, "read public history")
 }
 

@@ -185,11 +185,7 @@ func LiveApprovals(ctx context.Context, q Querier, instanceID uuid.UUID, round i
 	if err != nil {
 		return nil, translate(err, "read approvals")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Approval, error) {
-		var a Approval
-		err := r.Scan(&a.ID, &a.InstanceID, &a.Round, &a.Transition, &a.Requirement, &a.ApproverID, &a.ApprovedAt, &a.WithdrawnAt)
-		return a, err
-	})
+	out, err := pgx.CollectRows(rows, scanApproval)
 	return out, translate(err, "read approvals")
 }
 
