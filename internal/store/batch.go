@@ -39,7 +39,8 @@ func AgreementsByIDs(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Agreem
 // SignaturesOfOrganisations reads the signatures of several organisations.
 func SignaturesOfOrganisations(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Signatory, error) {
 	rows, err := q.Query(ctx, `SELECT `+signatoryColumns+` FROM signatories WHERE organisation_id = ANY($1) ORDER BY signed_on, created_at`, ids)
-	return collect(rows, err, "read signatures", func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatory(r) })
+	sc := newSignatoryScanner(NoOrganisation)
+	return collect(rows, err, "read signatures", func(r pgx.CollectableRow) (*Signatory, error) { return sc.scan(r) })
 }
 
 // InstancesOfSubjects reads the instances of a kind about several subjects,
@@ -290,7 +291,8 @@ func SignatoriesFirstPages(ctx context.Context, q Querier, versions []uuid.UUID,
 			ORDER BY `+signingOrder("s", "o")+` LIMIT $2) p
 		ORDER BY v.n, p.signed_on, CASE WHEN p.ceremony_id IS NULL THEN p.created_at ELSE '-infinity'::timestamptz END, p.order_name, p.id`,
 		versions, limit)
-	return collect(rows, err, "list signatories", func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatoryWith(r, org) })
+	sc := newSignatoryScanner(org)
+	return collect(rows, err, "list signatories", func(r pgx.CollectableRow) (*Signatory, error) { return sc.scan(r) })
 }
 
 // VersionCount is how many signatories a version has.

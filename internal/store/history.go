@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -82,25 +81,19 @@ type eventScanner struct {
 	issuer, subject, email      string
 	created                     pgtype.Timestamptz
 	dst                         []any
-	texts                       map[string]string
 	ids                         map[[16]byte]*uuid.UUID
 	users                       map[uuid.UUID]*User
 }
 
-// maxInterned bounds what a scanner keeps of the texts it has seen: a scan
-// of the whole history (audit) meets every stream once.
-const maxInterned = 4096
-
 func newEventScanner(actors bool) *eventScanner {
-	s := &eventScanner{texts: map[string]string{}, ids: map[[16]byte]*uuid.UUID{}}
-	e := &s.cur
-	s.dst = []any{&e.ID, s.interned(&e.Stream), &e.Seq, &e.OccurredAt, &s.actorID, s.interned(&e.ActorName),
-		s.interned(&e.Kind), &s.instanceID, s.interned(&e.WorkflowKind), s.interned(&e.Transition),
-		s.interned(&e.FromState), s.interned(&e.ToState), &e.Input, &e.Reason, &e.Public, &e.PrevHash, &e.Hash}
+	s := &eventScanner{ids: map[[16]byte]*uuid.UUID{}}
+	e, t := &s.cur, newTexts()
+	s.dst = []any{&e.ID, t.into(&e.Stream), &e.Seq, &e.OccurredAt, &s.actorID, t.into(&e.ActorName),
+		t.into(&e.Kind), &s.instanceID, t.into(&e.WorkflowKind), t.into(&e.Transition),
+		t.into(&e.FromState), t.into(&e.ToState), &e.Input, &e.Reason, &e.Public, &e.PrevHash, &e.Hash}
 	if actors {
 		s.users = map[uuid.UUID]*User{}
-		s.dst = append(s.dst, &s.userID, s.internedOrNull(&s.issuer), s.internedOrNull(&s.subject),
-			s.internedOrNull(&s.email), &s.created)
+		s.dst = append(s.dst, &s.userID, t.intoOrEmpty(&s.issuer), t.intoOrEmpty(&s.subject), t.intoOrEmpty(&s.email), &s.created)
 	}
 	return s
 }
@@ -140,45 +133,10 @@ func (s *eventScanner) id(id [16]byte) *uuid.UUID {
 	}
 	p := new(uuid.UUID)
 	*p = id
-	if len(s.ids) < maxInterned {
+	if len(s.ids) < maxShared {
 		s.ids[id] = p
 	}
 	return p
-}
-
-// interned is a scan destination that sets *dst to the column's text,
-// reusing the string of an equal text seen before.
-func (s *eventScanner) interned(dst *string) internedText {
-	return internedText{dst: dst, texts: s.texts}
-}
-
-// internedOrNull is interned for a column that may be NULL (read as "").
-func (s *eventScanner) internedOrNull(dst *string) internedText {
-	return internedText{dst: dst, texts: s.texts, nullable: true}
-}
-
-type internedText struct {
-	dst      *string
-	texts    map[string]string
-	nullable bool
-}
-
-// ScanBytes is pgtype.BytesScanner: b is the driver's memory, valid only
-// during the call.
-func (t internedText) ScanBytes(b []byte) error {
-	if b == nil && !t.nullable {
-		return fmt.Errorf("a history text column is NULL")
-	}
-	if v, ok := t.texts[string(b)]; ok {
-		*t.dst = v
-		return nil
-	}
-	v := string(b)
-	if len(t.texts) < maxInterned {
-		t.texts[v] = v
-	}
-	*t.dst = v
-	return nil
 }
 
 // HistoryPage selects a page of one stream's events, newest first.

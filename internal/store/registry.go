@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/samverkan/samverkan/internal/orgnr"
 )
@@ -379,10 +380,72 @@ const qualifiedSignatoryColumns = `s.id, s.agreement_version_id, s.organisation_
 	s.ended_on, s.ended_how, s.created_at`
 
 func scanSignatory(r pgx.Row) (*Signatory, error) {
-	var s Signatory
-	err := r.Scan(&s.ID, &s.AgreementVersionID, &s.OrganisationID, &s.InstanceID, &s.CeremonyID, &s.SignedOn,
-		&s.How, &s.EndedOn, &s.EndedHow, &s.CreatedAt)
-	return &s, err
+	return newSignatoryScanner(NoOrganisation).scan(r)
+}
+
+// signatoryScanner scans rows of signatoryColumns followed by c's
+// organisation columns. One scanner reads a whole result: its
+// destinations are made once, the rows are allocated a chunk at a time,
+// and the texts that repeat (how, legal form, sector, municipality) and
+// the ceremonies are shared between rows.
+type signatoryScanner struct {
+	cur                    Signatory
+	org                    Organisation
+	withOrg                bool
+	instanceID, ceremonyID pgtype.UUID
+	endedOn                pgtype.Date
+	endedHow               pgtype.Text
+	dst                    []any
+	rows                   slab[Signatory]
+	orgs                   slab[Organisation]
+	ids                    slab[uuid.UUID]
+	ceremonies             map[[16]byte]*uuid.UUID
+}
+
+func newSignatoryScanner(c OrganisationColumns) *signatoryScanner {
+	s := &signatoryScanner{withOrg: c != NoOrganisation, ceremonies: map[[16]byte]*uuid.UUID{}}
+	r, t := &s.cur, newTexts()
+	s.dst = []any{&r.ID, &r.AgreementVersionID, &r.OrganisationID, &s.instanceID, &s.ceremonyID, &r.SignedOn,
+		t.into(&r.How), &s.endedOn, &s.endedHow, &r.CreatedAt}
+	if s.withOrg {
+		o := &s.org
+		s.dst = append(s.dst, &o.ID, &o.Name, &o.OrganisationNumber, t.into(&o.LegalForm), t.into(&o.Sector), t.into(&o.Municipality))
+		if c == OrganisationWhole {
+			s.dst = append(s.dst, &o.Website, &o.Description, &o.ContactEmail, &o.ContactPhone, &o.CreatedAt, &o.UpdatedAt)
+		}
+	}
+	return s
+}
+
+func (s *signatoryScanner) scan(row pgx.Row) (*Signatory, error) {
+	s.cur, s.org = Signatory{}, Organisation{}
+	if err := row.Scan(s.dst...); err != nil {
+		return nil, err
+	}
+	r := s.rows.put(s.cur)
+	if s.instanceID.Valid {
+		r.InstanceID = s.ids.put(s.instanceID.Bytes)
+	}
+	if s.ceremonyID.Valid {
+		c, ok := s.ceremonies[s.ceremonyID.Bytes]
+		if !ok {
+			c = s.ids.put(s.ceremonyID.Bytes)
+			s.ceremonies[s.ceremonyID.Bytes] = c
+		}
+		r.CeremonyID = c
+	}
+	if s.endedOn.Valid {
+		on := s.endedOn.Time
+		r.EndedOn = &on
+	}
+	if s.endedHow.Valid {
+		how := s.endedHow.String
+		r.EndedHow = &how
+	}
+	if s.withOrg {
+		r.Organisation = s.orgs.put(s.org)
+	}
+	return r, nil
 }
 
 // InsertSignatory puts an organisation on a version's list.
@@ -468,24 +531,6 @@ func (c OrganisationColumns) columns(as string) string {
 	return b.String()
 }
 
-// scanSignatoryWith scans a row of signatoryColumns followed by c's
-// organisation columns.
-func scanSignatoryWith(r pgx.Row, c OrganisationColumns) (*Signatory, error) {
-	var s Signatory
-	dst := []any{&s.ID, &s.AgreementVersionID, &s.OrganisationID, &s.InstanceID, &s.CeremonyID, &s.SignedOn,
-		&s.How, &s.EndedOn, &s.EndedHow, &s.CreatedAt}
-	if c != NoOrganisation {
-		o := &Organisation{}
-		s.Organisation = o
-		dst = append(dst, &o.ID, &o.Name, &o.OrganisationNumber, &o.LegalForm, &o.Sector, &o.Municipality)
-		if c == OrganisationWhole {
-			dst = append(dst, &o.Website, &o.Description, &o.ContactEmail, &o.ContactPhone, &o.CreatedAt, &o.UpdatedAt)
-		}
-	}
-	err := r.Scan(dst...)
-	return &s, err
-}
-
 // signingOrder is the public list's order, as users mean "signing order":
 // the day of signing; then the moment of signing, which for everyone who
 // signed at a ceremony is the ceremony's (the start of its day: they sign
@@ -513,7 +558,8 @@ func ListSignatories(ctx context.Context, q Querier, p SignatoryPage) ([]*Signat
 	if err != nil {
 		return nil, translate(err, "list signatories")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatoryWith(r, p.Organisations) })
+	sc := newSignatoryScanner(p.Organisations)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Signatory, error) { return sc.scan(r) })
 	return out, translate(err, "list signatories")
 }
 
@@ -561,6 +607,7 @@ func SignaturesOfOrganisation(ctx context.Context, q Querier, orgID uuid.UUID) (
 	if err != nil {
 		return nil, translate(err, "list signatures")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Signatory, error) { return scanSignatory(r) })
+	sc := newSignatoryScanner(NoOrganisation)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Signatory, error) { return sc.scan(r) })
 	return out, translate(err, "list signatures")
 }
