@@ -3,7 +3,6 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -4046,9 +4045,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 					return nil
 				}
 			}
-			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
-			response.Data = buf.Bytes()
+			response.Data = marshalAnswer(data)
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
 				response.HasNext = &hasNext
@@ -4064,11 +4061,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			first = false
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
-			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
-
 			return &graphql.Response{
-				Data: buf.Bytes(),
+				Data: marshalAnswer(data),
 			}
 		}
 
@@ -20788,7 +20782,7 @@ var actionPlanPayloadImplementors = []string{"ActionPlanPayload"}
 func (ec *executionContext) _ActionPlanPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ActionPlanPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, actionPlanPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20803,7 +20797,6 @@ func (ec *executionContext) _ActionPlanPayload(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -20813,7 +20806,7 @@ func (ec *executionContext) _ActionPlanPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var activityImplementors = []string{"Activity"}
@@ -21012,7 +21005,7 @@ var agreementPayloadImplementors = []string{"AgreementPayload"}
 func (ec *executionContext) _AgreementPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AgreementPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, agreementPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21027,7 +21020,6 @@ func (ec *executionContext) _AgreementPayload(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21037,7 +21029,7 @@ func (ec *executionContext) _AgreementPayload(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var agreementVersionImplementors = []string{"AgreementVersion", "Node"}
@@ -21302,7 +21294,7 @@ var approvalProgressImplementors = []string{"ApprovalProgress"}
 func (ec *executionContext) _ApprovalProgress(ctx context.Context, sel ast.SelectionSet, obj *model.ApprovalProgress) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, approvalProgressImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21337,7 +21329,6 @@ func (ec *executionContext) _ApprovalProgress(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21347,7 +21338,7 @@ func (ec *executionContext) _ApprovalProgress(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var availableActionImplementors = []string{"AvailableAction"}
@@ -21355,7 +21346,7 @@ var availableActionImplementors = []string{"AvailableAction"}
 func (ec *executionContext) _AvailableAction(ctx context.Context, sel ast.SelectionSet, obj *model.AvailableAction) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, availableActionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21385,7 +21376,6 @@ func (ec *executionContext) _AvailableAction(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21395,7 +21385,7 @@ func (ec *executionContext) _AvailableAction(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var calendarUrlPayloadImplementors = []string{"CalendarUrlPayload"}
@@ -21403,7 +21393,7 @@ var calendarUrlPayloadImplementors = []string{"CalendarUrlPayload"}
 func (ec *executionContext) _CalendarUrlPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CalendarURLPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, calendarUrlPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21418,7 +21408,6 @@ func (ec *executionContext) _CalendarUrlPayload(ctx context.Context, sel ast.Sel
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21428,7 +21417,7 @@ func (ec *executionContext) _CalendarUrlPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var ceremonyImplementors = []string{"Ceremony", "Node"}
@@ -21496,7 +21485,7 @@ var ceremonyPayloadImplementors = []string{"CeremonyPayload"}
 func (ec *executionContext) _CeremonyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CeremonyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ceremonyPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21511,7 +21500,6 @@ func (ec *executionContext) _CeremonyPayload(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21521,7 +21509,7 @@ func (ec *executionContext) _CeremonyPayload(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var commentPayloadImplementors = []string{"CommentPayload"}
@@ -21529,7 +21517,7 @@ var commentPayloadImplementors = []string{"CommentPayload"}
 func (ec *executionContext) _CommentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CommentPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21544,7 +21532,6 @@ func (ec *executionContext) _CommentPayload(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21554,7 +21541,7 @@ func (ec *executionContext) _CommentPayload(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var consultationCommentImplementors = []string{"ConsultationComment"}
@@ -21633,7 +21620,7 @@ var contributionImplementors = []string{"Contribution"}
 func (ec *executionContext) _Contribution(ctx context.Context, sel ast.SelectionSet, obj *model.Contribution) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contributionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21673,7 +21660,6 @@ func (ec *executionContext) _Contribution(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21683,7 +21669,7 @@ func (ec *executionContext) _Contribution(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var contributionSumImplementors = []string{"ContributionSum"}
@@ -21742,7 +21728,7 @@ var draftPayloadImplementors = []string{"DraftPayload"}
 func (ec *executionContext) _DraftPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DraftPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, draftPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21762,7 +21748,6 @@ func (ec *executionContext) _DraftPayload(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21772,7 +21757,7 @@ func (ec *executionContext) _DraftPayload(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var failedDeliveryImplementors = []string{"FailedDelivery"}
@@ -21841,7 +21826,7 @@ var historyDigestImplementors = []string{"HistoryDigest"}
 func (ec *executionContext) _HistoryDigest(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryDigest) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, historyDigestImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21861,7 +21846,6 @@ func (ec *executionContext) _HistoryDigest(ctx context.Context, sel ast.Selectio
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21871,7 +21855,7 @@ func (ec *executionContext) _HistoryDigest(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var historyEventImplementors = []string{"HistoryEvent"}
@@ -21879,7 +21863,7 @@ var historyEventImplementors = []string{"HistoryEvent"}
 func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21944,7 +21928,6 @@ func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21954,7 +21937,7 @@ func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var historyEventConnectionImplementors = []string{"HistoryEventConnection"}
@@ -21962,7 +21945,7 @@ var historyEventConnectionImplementors = []string{"HistoryEventConnection"}
 func (ec *executionContext) _HistoryEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryEventConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21987,7 +21970,6 @@ func (ec *executionContext) _HistoryEventConnection(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21997,7 +21979,7 @@ func (ec *executionContext) _HistoryEventConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var historyEventEdgeImplementors = []string{"HistoryEventEdge"}
@@ -22005,7 +21987,7 @@ var historyEventEdgeImplementors = []string{"HistoryEventEdge"}
 func (ec *executionContext) _HistoryEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryEventEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -22025,7 +22007,6 @@ func (ec *executionContext) _HistoryEventEdge(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22035,7 +22016,7 @@ func (ec *executionContext) _HistoryEventEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var indicatorImplementors = []string{"Indicator"}
@@ -22142,7 +22123,7 @@ var markNotificationReadPayloadImplementors = []string{"MarkNotificationReadPayl
 func (ec *executionContext) _MarkNotificationReadPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MarkNotificationReadPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, markNotificationReadPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -22157,7 +22138,6 @@ func (ec *executionContext) _MarkNotificationReadPayload(ctx context.Context, se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22167,7 +22147,7 @@ func (ec *executionContext) _MarkNotificationReadPayload(ctx context.Context, se
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -22756,7 +22736,7 @@ var notificationConnectionImplementors = []string{"NotificationConnection"}
 func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -22781,7 +22761,6 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22791,7 +22770,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var notificationEdgeImplementors = []string{"NotificationEdge"}
@@ -22799,7 +22778,7 @@ var notificationEdgeImplementors = []string{"NotificationEdge"}
 func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -22819,7 +22798,6 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22829,7 +22807,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var notificationPreferencesImplementors = []string{"NotificationPreferences"}
@@ -22837,7 +22815,7 @@ var notificationPreferencesImplementors = []string{"NotificationPreferences"}
 func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *store.NotificationPreferences) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -22857,7 +22835,6 @@ func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel as
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22867,7 +22844,7 @@ func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var organisationImplementors = []string{"Organisation", "Node"}
@@ -22988,7 +22965,7 @@ var organisationConnectionImplementors = []string{"OrganisationConnection"}
 func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23013,7 +22990,6 @@ func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23023,7 +22999,7 @@ func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var organisationEdgeImplementors = []string{"OrganisationEdge"}
@@ -23031,7 +23007,7 @@ var organisationEdgeImplementors = []string{"OrganisationEdge"}
 func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23051,7 +23027,6 @@ func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23061,7 +23036,7 @@ func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var organisationPayloadImplementors = []string{"OrganisationPayload"}
@@ -23069,7 +23044,7 @@ var organisationPayloadImplementors = []string{"OrganisationPayload"}
 func (ec *executionContext) _OrganisationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23089,7 +23064,6 @@ func (ec *executionContext) _OrganisationPayload(ctx context.Context, sel ast.Se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23099,7 +23073,7 @@ func (ec *executionContext) _OrganisationPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -23107,7 +23081,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23137,7 +23111,6 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23147,7 +23120,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var partnershipImplementors = []string{"Partnership", "Node"}
@@ -23402,7 +23375,7 @@ var partnershipAmendmentImplementors = []string{"PartnershipAmendment"}
 func (ec *executionContext) _PartnershipAmendment(ctx context.Context, sel ast.SelectionSet, obj *store.Amendment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipAmendmentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23432,7 +23405,6 @@ func (ec *executionContext) _PartnershipAmendment(ctx context.Context, sel ast.S
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23442,7 +23414,7 @@ func (ec *executionContext) _PartnershipAmendment(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var partnershipAssessmentImplementors = []string{"PartnershipAssessment"}
@@ -23450,7 +23422,7 @@ var partnershipAssessmentImplementors = []string{"PartnershipAssessment"}
 func (ec *executionContext) _PartnershipAssessment(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipAssessment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipAssessmentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23515,7 +23487,6 @@ func (ec *executionContext) _PartnershipAssessment(ctx context.Context, sel ast.
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23525,7 +23496,7 @@ func (ec *executionContext) _PartnershipAssessment(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var partnershipConnectionImplementors = []string{"PartnershipConnection"}
@@ -23533,7 +23504,7 @@ var partnershipConnectionImplementors = []string{"PartnershipConnection"}
 func (ec *executionContext) _PartnershipConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23558,7 +23529,6 @@ func (ec *executionContext) _PartnershipConnection(ctx context.Context, sel ast.
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23568,7 +23538,7 @@ func (ec *executionContext) _PartnershipConnection(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var partnershipDocumentImplementors = []string{"PartnershipDocument"}
@@ -23734,7 +23704,7 @@ var partnershipDraftCommentPayloadImplementors = []string{"PartnershipDraftComme
 func (ec *executionContext) _PartnershipDraftCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipDraftCommentPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipDraftCommentPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23754,7 +23724,6 @@ func (ec *executionContext) _PartnershipDraftCommentPayload(ctx context.Context,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23764,7 +23733,7 @@ func (ec *executionContext) _PartnershipDraftCommentPayload(ctx context.Context,
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var partnershipEdgeImplementors = []string{"PartnershipEdge"}
@@ -23772,7 +23741,7 @@ var partnershipEdgeImplementors = []string{"PartnershipEdge"}
 func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23792,7 +23761,6 @@ func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23802,7 +23770,7 @@ func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var partnershipNoteImplementors = []string{"PartnershipNote"}
@@ -23810,7 +23778,7 @@ var partnershipNoteImplementors = []string{"PartnershipNote"}
 func (ec *executionContext) _PartnershipNote(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipNote) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipNoteImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23830,7 +23798,6 @@ func (ec *executionContext) _PartnershipNote(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23840,7 +23807,7 @@ func (ec *executionContext) _PartnershipNote(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var partnershipNotePayloadImplementors = []string{"PartnershipNotePayload"}
@@ -23848,7 +23815,7 @@ var partnershipNotePayloadImplementors = []string{"PartnershipNotePayload"}
 func (ec *executionContext) _PartnershipNotePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipNotePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipNotePayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23868,7 +23835,6 @@ func (ec *executionContext) _PartnershipNotePayload(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23878,7 +23844,7 @@ func (ec *executionContext) _PartnershipNotePayload(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var partnershipPayloadImplementors = []string{"PartnershipPayload"}
@@ -23886,7 +23852,7 @@ var partnershipPayloadImplementors = []string{"PartnershipPayload"}
 func (ec *executionContext) _PartnershipPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23901,7 +23867,6 @@ func (ec *executionContext) _PartnershipPayload(ctx context.Context, sel ast.Sel
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23911,7 +23876,7 @@ func (ec *executionContext) _PartnershipPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var partnershipPeriodImplementors = []string{"PartnershipPeriod"}
@@ -23919,7 +23884,7 @@ var partnershipPeriodImplementors = []string{"PartnershipPeriod"}
 func (ec *executionContext) _PartnershipPeriod(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipPeriod) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipPeriodImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -23944,7 +23909,6 @@ func (ec *executionContext) _PartnershipPeriod(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23954,7 +23918,7 @@ func (ec *executionContext) _PartnershipPeriod(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var partnershipReportImplementors = []string{"PartnershipReport"}
@@ -23962,7 +23926,7 @@ var partnershipReportImplementors = []string{"PartnershipReport"}
 func (ec *executionContext) _PartnershipReport(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipReport) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipReportImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24002,7 +23966,6 @@ func (ec *executionContext) _PartnershipReport(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24012,7 +23975,7 @@ func (ec *executionContext) _PartnershipReport(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var queryImplementors = []string{"Query"}
@@ -24240,7 +24203,7 @@ var representationClaimPayloadImplementors = []string{"RepresentationClaimPayloa
 func (ec *executionContext) _RepresentationClaimPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RepresentationClaimPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, representationClaimPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24255,7 +24218,6 @@ func (ec *executionContext) _RepresentationClaimPayload(ctx context.Context, sel
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24265,7 +24227,7 @@ func (ec *executionContext) _RepresentationClaimPayload(ctx context.Context, sel
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var resendDeliveryPayloadImplementors = []string{"ResendDeliveryPayload"}
@@ -24273,7 +24235,7 @@ var resendDeliveryPayloadImplementors = []string{"ResendDeliveryPayload"}
 func (ec *executionContext) _ResendDeliveryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResendDeliveryPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, resendDeliveryPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24288,7 +24250,6 @@ func (ec *executionContext) _ResendDeliveryPayload(ctx context.Context, sel ast.
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24298,7 +24259,7 @@ func (ec *executionContext) _ResendDeliveryPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var revisionImplementors = []string{"Revision"}
@@ -24476,7 +24437,7 @@ var roleAssignmentPayloadImplementors = []string{"RoleAssignmentPayload"}
 func (ec *executionContext) _RoleAssignmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RoleAssignmentPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, roleAssignmentPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24491,7 +24452,6 @@ func (ec *executionContext) _RoleAssignmentPayload(ctx context.Context, sel ast.
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24501,7 +24461,7 @@ func (ec *executionContext) _RoleAssignmentPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var serverInfoImplementors = []string{"ServerInfo"}
@@ -24509,7 +24469,7 @@ var serverInfoImplementors = []string{"ServerInfo"}
 func (ec *executionContext) _ServerInfo(ctx context.Context, sel ast.SelectionSet, obj *model.ServerInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, serverInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24529,7 +24489,6 @@ func (ec *executionContext) _ServerInfo(ctx context.Context, sel ast.SelectionSe
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24539,7 +24498,7 @@ func (ec *executionContext) _ServerInfo(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var setNotificationPreferencesPayloadImplementors = []string{"SetNotificationPreferencesPayload"}
@@ -24547,7 +24506,7 @@ var setNotificationPreferencesPayloadImplementors = []string{"SetNotificationPre
 func (ec *executionContext) _SetNotificationPreferencesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetNotificationPreferencesPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, setNotificationPreferencesPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24562,7 +24521,6 @@ func (ec *executionContext) _SetNotificationPreferencesPayload(ctx context.Conte
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24572,7 +24530,7 @@ func (ec *executionContext) _SetNotificationPreferencesPayload(ctx context.Conte
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var signatoryImplementors = []string{"Signatory"}
@@ -24646,7 +24604,7 @@ var signatoryConnectionImplementors = []string{"SignatoryConnection"}
 func (ec *executionContext) _SignatoryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SignatoryConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, signatoryConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24671,7 +24629,6 @@ func (ec *executionContext) _SignatoryConnection(ctx context.Context, sel ast.Se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24681,7 +24638,7 @@ func (ec *executionContext) _SignatoryConnection(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var signatoryEdgeImplementors = []string{"SignatoryEdge"}
@@ -24689,7 +24646,7 @@ var signatoryEdgeImplementors = []string{"SignatoryEdge"}
 func (ec *executionContext) _SignatoryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SignatoryEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, signatoryEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24709,7 +24666,6 @@ func (ec *executionContext) _SignatoryEdge(ctx context.Context, sel ast.Selectio
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24719,7 +24675,7 @@ func (ec *executionContext) _SignatoryEdge(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var taskImplementors = []string{"Task"}
@@ -24727,7 +24683,7 @@ var taskImplementors = []string{"Task"}
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *model.Task) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24752,7 +24708,6 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24762,7 +24717,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var taskConnectionImplementors = []string{"TaskConnection"}
@@ -24770,7 +24725,7 @@ var taskConnectionImplementors = []string{"TaskConnection"}
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TaskConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24795,7 +24750,6 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24805,7 +24759,7 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var taskEdgeImplementors = []string{"TaskEdge"}
@@ -24813,7 +24767,7 @@ var taskEdgeImplementors = []string{"TaskEdge"}
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TaskEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24833,7 +24787,6 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24843,7 +24796,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -24896,7 +24849,7 @@ var viewerImplementors = []string{"Viewer"}
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -24921,7 +24874,6 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24931,7 +24883,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var workflowInstanceImplementors = []string{"WorkflowInstance", "Node"}
@@ -25068,7 +25020,7 @@ var workflowPayloadImplementors = []string{"WorkflowPayload"}
 func (ec *executionContext) _WorkflowPayload(ctx context.Context, sel ast.SelectionSet, obj *model.WorkflowPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workflowPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -25083,7 +25035,6 @@ func (ec *executionContext) _WorkflowPayload(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25093,7 +25044,7 @@ func (ec *executionContext) _WorkflowPayload(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var workflowTimerImplementors = []string{"WorkflowTimer"}
@@ -25101,7 +25052,7 @@ var workflowTimerImplementors = []string{"WorkflowTimer"}
 func (ec *executionContext) _WorkflowTimer(ctx context.Context, sel ast.SelectionSet, obj *model.WorkflowTimer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workflowTimerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -25126,7 +25077,6 @@ func (ec *executionContext) _WorkflowTimer(ctx context.Context, sel ast.Selectio
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25136,7 +25086,7 @@ func (ec *executionContext) _WorkflowTimer(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -25144,7 +25094,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -25179,7 +25129,6 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25189,7 +25138,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -25197,7 +25146,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -25227,7 +25176,6 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25237,7 +25185,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -25245,7 +25193,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -25285,7 +25233,6 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25295,7 +25242,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -25303,7 +25250,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -25343,7 +25290,6 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25353,7 +25299,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -25361,7 +25307,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -25401,7 +25347,6 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25411,7 +25356,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -25419,7 +25364,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -25484,7 +25429,6 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -25494,7 +25438,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 		return out
 	}
-	return writeObject(fields, out.Values)
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************

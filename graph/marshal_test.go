@@ -31,6 +31,12 @@ func TestWriteObjectWritesWhatAFieldSetWrites(t *testing.T) {
 			fields: []graphql.CollectedField{field("a"), field("b"), field("a")},
 			values: []graphql.Marshaler{graphql.MarshalInt(1), graphql.MarshalInt(2), graphql.MarshalInt(3)},
 		},
+		"more than eight": {
+			fields: []graphql.CollectedField{field("a"), field("b"), field("c"), field("d"), field("e"), field("f"), field("g"),
+				field("h"), field("i"), field("j")},
+			values: []graphql.Marshaler{graphql.MarshalInt(1), graphql.MarshalInt(2), graphql.MarshalInt(3), graphql.MarshalInt(4),
+				graphql.MarshalInt(5), graphql.MarshalInt(6), graphql.MarshalInt(7), graphql.MarshalInt(8), graphql.MarshalInt(9), graphql.Null},
+		},
 		"nested": {
 			fields: []graphql.CollectedField{field("node"), field("list")},
 			values: []graphql.Marshaler{
@@ -47,6 +53,11 @@ func TestWriteObjectWritesWhatAFieldSetWrites(t *testing.T) {
 			set.MarshalGQL(&want)
 			writeObject(c.fields, c.values).MarshalGQL(&got)
 			require.Equal(t, want.String(), got.String())
+			plain := newPlainObject(c.fields)
+			copy(plain.Values, c.values)
+			got.Reset()
+			plain.MarshalGQL(&got)
+			require.Equal(t, want.String(), got.String(), "a plainObject writes the same")
 		})
 	}
 }

@@ -10,6 +10,35 @@ import (
 
 const sample = `package graph
 
+import (
+	"bytes"
+	"context"
+)
+
+func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
+	switch opCtx.Operation.Operation {
+	case ast.Query:
+		return func(ctx context.Context) *graphql.Response {
+			var response graphql.Response
+			var data graphql.Marshaler
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+			response.Data = buf.Bytes()
+			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	}
+}
+
 func (ec *executionContext) _Edge(ctx context.Context, sel ast.SelectionSet, obj *Edge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, edgeImplementors)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -168,7 +197,12 @@ func TestRewrite(t *testing.T) {
 	require.NotContains(t, node, "ResolveField", "a plain object field skips graphql.ResolveField")
 	require.Contains(t, node, "ctx = graphql.WithFieldContext(ctx, fc)", "but keeps its field context for the object below")
 	require.Contains(t, node, "recover()", "and recovers a panic at the field, as ResolveField does")
-	require.Contains(t, got, "return writeObject(fields, out.Values)")
+	plain := got[strings.Index(got, "func (ec *executionContext) _Node("):]
+	require.Contains(t, plain, "out := newPlainObject(fields)", "an object without concurrent fields keeps its values in a plainObject")
+	require.NotContains(t, plain, "out.Dispatch(ctx)", "and has nothing to dispatch")
+	require.NotContains(t, got, "bytes.Buffer")
+	require.Equal(t, 2, strings.Count(got, "marshalAnswer(data)"), "the query's and the mutation's data are written into a sized buffer")
+	require.NotContains(t, got, `"bytes"`, "the import of bytes, then unused, is gone")
 
 	again, err := rewrite(out, []string{"Edge"})
 	require.NoError(t, err)

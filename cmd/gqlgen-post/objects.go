@@ -71,7 +71,15 @@ const (
 }`
 )
 
+// objectEndPlain is objectEndRewritten once rewritePlainObjects has made
+// the object a plainObject, which writes itself.
+const objectEndPlain = `		ec.ProcessDeferredGroup(deferred)
+		return out
+	}
+	return out
+}`
+
 func rewriteObjectEnds(src string) (string, int) {
 	out := strings.ReplaceAll(src, objectEnd, objectEndRewritten)
-	return out, strings.Count(out, objectEndRewritten)
+	return out, strings.Count(out, objectEndRewritten) + strings.Count(out, objectEndPlain)
 }
