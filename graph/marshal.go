@@ -131,7 +131,9 @@ func newPlainObject(fields []graphql.CollectedField) *plainObject {
 	return o
 }
 
-func (o *plainObject) MarshalGQL(w io.Writer) { objectWriter{fields: o.fields, values: o.Values}.MarshalGQL(w) }
+func (o *plainObject) MarshalGQL(w io.Writer) {
+	objectWriter{fields: o.fields, values: o.Values}.MarshalGQL(w)
+}
 
 // marshalAnswer writes an operation's data into a buffer as big as the
 // answers before it were (a moving average and a quarter, from 1 KB to
