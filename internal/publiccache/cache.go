@@ -164,6 +164,14 @@ func (c *Cache) generation(ctx context.Context) (int64, error) {
 	return c.known, nil
 }
 
+// knownGeneration is the newest generation read or notified: every
+// number up to it has committed.
+func (c *Cache) knownGeneration() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.known
+}
+
 func (c *Cache) get(key [32]byte, gen int64) *entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()

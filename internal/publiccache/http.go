@@ -66,18 +66,26 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
-		gen, err := c.generation(r.Context())
-		if err != nil {
-			c.o.Logger.WarnContext(r.Context(), "public-read cache: read the generation; answering uncached", "err", err)
-			next.ServeHTTP(w, r.WithContext(ctx))
-			return
-		}
 		// A client's Cache-Control: no-cache asks for an answer computed
-		// now (which is then kept).
-		if e := c.get(key, gen); e != nil && !strings.Contains(r.Header.Get("Cache-Control"), "no-cache") {
-			c.hits.Add(1)
-			c.write(w, r, e, "hit")
-			return
+		// now, which is then kept under the newest generation known
+		// without reading it: at most the one its statements see, so
+		// the answer is never served once anything newer has committed
+		// (and only a hit needs to know the newest).
+		var gen int64
+		if strings.Contains(r.Header.Get("Cache-Control"), "no-cache") {
+			gen = c.knownGeneration()
+		} else {
+			var err error
+			if gen, err = c.generation(r.Context()); err != nil {
+				c.o.Logger.WarnContext(r.Context(), "public-read cache: read the generation; answering uncached", "err", err)
+				next.ServeHTTP(w, r.WithContext(ctx))
+				return
+			}
+			if e := c.get(key, gen); e != nil {
+				c.hits.Add(1)
+				c.write(w, r, e, "hit")
+				return
+			}
 		}
 		c.misses.Add(1)
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
