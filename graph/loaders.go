@@ -26,8 +26,9 @@ type Loaders struct {
 	// historyColumns are what a history page reads beyond what every page
 	// shows: the payload when the operation asks for an event's input or
 	// hash, the actors' user rows when it asks for actors.
-	historyColumns   store.HistoryColumns
-	signatoriesLimit int
+	historyColumns store.HistoryColumns
+	// signatoriesPage is the page of signatories the operation asks for.
+	signatoriesPage pageAsked
 	// pr is the viewer, for the loaders of objects that are not all public.
 	pr     authz.Principal
 	engine *workflows.Engine
@@ -59,10 +60,12 @@ type Loaders struct {
 	SignatoryCount *Loader[uuid.UUID, int]
 }
 
-// pageKey asks for the first Limit items of a parent's connection.
+// pageKey asks for Limit items of a parent's connection, the first ones or
+// those after the item After.
 type pageKey struct {
 	Parent uuid.UUID
 	Limit  int
+	After  uuid.UUID
 }
 
 // historyKey asks for the newest events of a stream (Limit 0 for a count).
@@ -123,7 +126,7 @@ func newLoaders(r *Resolver) *Loaders {
 	}
 	l.Organisation = mapped(r.Registry.OrganisationsByIDs, func(o *store.Organisation) uuid.UUID { return o.ID })
 	l.Agreement = mapped(r.Registry.AgreementsByIDs, func(a *store.Agreement) uuid.UUID { return a.ID })
-	l.Version = mapped(r.Registry.VersionsByIDs, func(v *store.AgreementVersion) uuid.UUID { return v.ID })
+	l.Version = NewLoader(l.readVersions(r))
 	l.Ceremony = mapped(r.Signing.CeremoniesByIDs, func(c *store.Ceremony) uuid.UUID { return c.ID })
 	l.User = mapped(r.Roles.UsersByIDs, func(u *store.User) uuid.UUID { return u.ID })
 	l.Instance = NewLoader(l.readInstances)
@@ -193,6 +196,63 @@ func (l *Loaders) readInstances(ctx context.Context, ids []uuid.UUID) (map[uuid.
 	return out, nil
 }
 
+// signatoriesKey is the page of a version's signatories the operation
+// asks for, if it asks for one page throughout.
+func (l *Loaders) signatoriesKey(version uuid.UUID) (pageKey, bool) {
+	p := l.signatoriesPage
+	if p.size <= 0 || !l.fields["signatories"] {
+		return pageKey{}, false
+	}
+	k := pageKey{Parent: version, Limit: p.size}
+	if p.after != "" {
+		parts, err := parseCursor(&p.after, 1)
+		if err != nil {
+			return pageKey{}, false // the field's resolver refuses the cursor
+		}
+		if k.After, err = uuid.Parse(parts[0]); err != nil {
+			return pageKey{}, false
+		}
+	}
+	return k, true
+}
+
+// readVersions reads versions by id, with the page of their signatories
+// the operation asks for in the same round trip, and gives the pages to
+// their loader.
+func (l *Loaders) readVersions(r *Resolver) func(context.Context, []uuid.UUID) (map[uuid.UUID]*store.AgreementVersion, error) {
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*store.AgreementVersion, error) {
+		key, withPage := l.signatoriesKey(uuid.Nil)
+		var versions []*store.AgreementVersion
+		var rows []*store.Signatory
+		var err error
+		if withPage {
+			versions, rows, err = r.Signing.VersionsWithSignatories(ctx, ids,
+				store.SignatoryPage{AfterID: key.After, Limit: key.Limit, Organisations: l.signatoryOrganisations()})
+		} else {
+			versions, err = r.Registry.VersionsByIDs(ctx, ids)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[uuid.UUID]*store.AgreementVersion, len(versions))
+		pages := make(map[uuid.UUID][]*store.Signatory, len(versions))
+		for _, v := range versions {
+			out[v.ID], pages[v.ID] = v, []*store.Signatory{}
+		}
+		if withPage {
+			for _, s := range rows {
+				pages[s.AgreementVersionID] = append(pages[s.AgreementVersionID], s)
+			}
+			for id, page := range pages {
+				key.Parent = id
+				l.Signatories.Put(key, page)
+			}
+			l.primeSignatories(ctx, rows)
+		}
+		return out, nil
+	}
+}
+
 // chain makes loaders that return parents prime their children's loaders
 // for all of them at once (only for fields the operation asks for).
 func (l *Loaders) chain() {
@@ -255,10 +315,10 @@ func (l *Loaders) chain() {
 			if l.fields["totalCount"] {
 				l.SignatoryCount.Prime(ctx, ids...)
 			}
-			if l.signatoriesLimit > 0 {
+			if _, ok := l.signatoriesKey(uuid.Nil); ok {
 				keys := make([]pageKey, len(ids))
 				for i, id := range ids {
-					keys[i] = pageKey{Parent: id, Limit: l.signatoriesLimit}
+					keys[i], _ = l.signatoriesKey(id)
 				}
 				l.Signatories.Prime(ctx, keys...)
 			}
@@ -363,8 +423,18 @@ func signatoryPages(sign *signing.Service, org func() store.OrganisationColumns)
 		out := make(map[pageKey][]*store.Signatory, len(keys))
 		byLimit := map[int][]uuid.UUID{}
 		for _, k := range keys {
-			byLimit[k.Limit] = append(byLimit[k.Limit], k.Parent)
 			out[k] = []*store.Signatory{}
+			if k.After != uuid.Nil {
+				// A page after a cursor is a statement of its own.
+				rows, err := sign.Signatories(ctx, store.SignatoryPage{VersionID: k.Parent, AfterID: k.After, Limit: k.Limit,
+					Organisations: org()})
+				if err != nil {
+					return nil, err
+				}
+				out[k] = rows
+				continue
+			}
+			byLimit[k.Limit] = append(byLimit[k.Limit], k.Parent)
 		}
 		for limit, ids := range byLimit {
 			rows, err := sign.FirstSignatoryPages(ctx, ids, limit, org())

@@ -55,25 +55,19 @@ func (r *agreementVersionResolver) Signatories(ctx context.Context, obj *store.A
 	if err != nil {
 		return nil, err
 	}
-	p := store.SignatoryPage{VersionID: obj.ID, Limit: n + 1, Organisations: loaders(ctx).signatoryOrganisations()}
 	// The cursor is the last signatory seen; the list goes on after its
 	// place in signing order.
+	key := pageKey{Parent: obj.ID, Limit: n + 1}
 	if parts, err := parseCursor(after, 1); err != nil {
 		return nil, err
 	} else if parts != nil {
-		if p.AfterID, err = uuid.Parse(parts[0]); err != nil {
+		if key.After, err = uuid.Parse(parts[0]); err != nil {
 			return nil, parseErr()
 		}
 	}
-	var rows []*store.Signatory
-	if p.AfterID == uuid.Nil {
-		// The first page of many versions' lists comes in one statement.
-		rows, err = loaders(ctx).Signatories.Load(ctx, pageKey{Parent: obj.ID, Limit: p.Limit})
-	} else {
-		if rows, err = r.Signing.Signatories(ctx, p); err == nil {
-			loaders(ctx).primeSignatories(ctx, rows)
-		}
-	}
+	// The first page of many versions' lists comes in one statement, and
+	// a version read by id brings the page the operation asks for along.
+	rows, err := loaders(ctx).Signatories.Load(ctx, key)
 	if err != nil {
 		return nil, err
 	}

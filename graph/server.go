@@ -102,9 +102,11 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 		if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
 			oc := graphql.GetOperationContext(ctx)
 			l.fields = fieldNames(oc.Operation.SelectionSet, oc.Doc.Fragments, map[string]bool{})
-			l.historyLimit = pageSizeOf(oc, "history")
+			if page := pageAskedFor(oc, "history"); page.after == "" {
+				l.historyLimit = page.size
+			}
 			l.historyColumns = store.HistoryColumns{Payload: l.fields["input"] || l.fields["hash"], Actors: l.fields["actor"]}
-			l.signatoriesLimit = pageSizeOf(oc, "signatories")
+			l.signatoriesPage = pageAskedFor(oc, "signatories")
 			l.pr = identity.FromContext(ctx)
 		}
 		return next(ctx)
@@ -333,29 +335,33 @@ func fieldNames(set ast.SelectionSet, fragments ast.FragmentDefinitionList, into
 	return into
 }
 
-// pageSizeOf is the page size the operation's connection fields of a name
-// ask for (plus one, to see whether there is more), or 0 when they differ.
-func pageSizeOf(oc *graphql.OperationContext, name string) int {
-	size := 0
+// pageAsked is the page the operation's connection fields of a name ask
+// for: its size plus one (to see whether there is more) and the cursor it
+// starts after ("" for the first page). Size 0: no such field, or fields
+// that ask for different pages.
+type pageAsked struct {
+	size  int
+	after string
+}
+
+func pageAskedFor(oc *graphql.OperationContext, name string) pageAsked {
+	var page pageAsked
+	several := false
 	var walk func(ast.SelectionSet, map[string]bool)
 	walk = func(set ast.SelectionSet, seen map[string]bool) {
 		for _, sel := range set {
 			switch sel := sel.(type) {
 			case *ast.Field:
-				if sel.Name == name && sel.Arguments.ForName("after") == nil {
-					n := 20
-					if a := sel.Arguments.ForName("first"); a != nil {
-						if v, err := a.Value.Value(oc.Variables); err == nil {
-							if i, ok := v.(int64); ok {
-								n = int(i)
-							}
-						}
+				if sel.Name == name {
+					p := pageAsked{size: 21}
+					if v, ok := argument(oc, sel, "first").(int64); ok {
+						p.size = int(v) + 1
 					}
-					if size != 0 && size != n+1 {
-						size = -1
-					} else if size == 0 {
-						size = n + 1
+					p.after, _ = argument(oc, sel, "after").(string)
+					if page.size != 0 && page != p {
+						several = true
 					}
+					page = p
 				}
 				walk(sel.SelectionSet, seen)
 			case *ast.InlineFragment:
@@ -369,5 +375,22 @@ func pageSizeOf(oc *graphql.OperationContext, name string) int {
 		}
 	}
 	walk(oc.Operation.SelectionSet, map[string]bool{})
-	return max(size, 0)
+	if several || page.size <= 0 {
+		return pageAsked{}
+	}
+	return page
+}
+
+// argument is the value of a field's argument (nil when it is not given,
+// is null or cannot be read).
+func argument(oc *graphql.OperationContext, f *ast.Field, name string) any {
+	a := f.Arguments.ForName(name)
+	if a == nil {
+		return nil
+	}
+	v, err := a.Value.Value(oc.Variables)
+	if err != nil {
+		return nil
+	}
+	return v
 }

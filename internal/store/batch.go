@@ -280,19 +280,65 @@ func DraftsOf(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Draft, error)
 // subquery), so that a version's list is not numbered whole to keep its
 // first limit rows.
 func SignatoriesFirstPages(ctx context.Context, q Querier, versions []uuid.UUID, limit int, org OrganisationColumns) ([]*Signatory, error) {
-	outer := strings.ReplaceAll(qualifiedSignatoryColumns, "s.", "p.")
-	for _, n := range org.names() {
-		outer += ", p.org_" + n
+	rows, err := q.Query(ctx, firstPagesSQL[org], versions, limit)
+	if err != nil {
+		return nil, translate(err, "list signatories")
 	}
-	rows, err := q.Query(ctx, `SELECT `+outer+` FROM unnest($1::uuid[]) WITH ORDINALITY AS v(id, n)
-		CROSS JOIN LATERAL (SELECT `+qualifiedSignatoryColumns+org.columns("org_")+`, o.name AS order_name
-			FROM signatories s JOIN organisations o ON o.id = s.organisation_id
-			WHERE s.agreement_version_id = v.id AND s.ended_on IS NULL
-			ORDER BY `+signingOrder("s", "o")+` LIMIT $2) p
-		ORDER BY v.n, p.signed_on, CASE WHEN p.ceremony_id IS NULL THEN p.created_at ELSE '-infinity'::timestamptz END, p.order_name, p.id`,
-		versions, limit)
+	return scanSignatories(rows, org)
+}
+
+func scanSignatories(rows pgx.Rows, org OrganisationColumns) ([]*Signatory, error) {
 	sc := newSignatoryScanner(org)
-	return collect(rows, err, "list signatories", func(r pgx.CollectableRow) (*Signatory, error) { return sc.scan(r) })
+	return collect(rows, nil, "list signatories", func(r pgx.CollectableRow) (*Signatory, error) { return sc.scan(r) })
+}
+
+// firstPagesSQL are SignatoriesFirstPages' statements for each choice of
+// organisation columns.
+var firstPagesSQL = func() (out [OrganisationWhole + 1]string) {
+	for c := range out {
+		org := OrganisationColumns(c)
+		outer := strings.ReplaceAll(qualifiedSignatoryColumns, "s.", "p.")
+		for _, n := range org.names() {
+			outer += ", p.org_" + n
+		}
+		out[c] = `SELECT ` + outer + ` FROM unnest($1::uuid[]) WITH ORDINALITY AS v(id, n)
+			CROSS JOIN LATERAL (SELECT ` + qualifiedSignatoryColumns + org.columns("org_") + `, o.name AS order_name
+				FROM signatories s JOIN organisations o ON o.id = s.organisation_id
+				WHERE s.agreement_version_id = v.id AND s.ended_on IS NULL
+				ORDER BY ` + signingOrder("s", "o") + ` LIMIT $2) p
+			ORDER BY v.n, p.signed_on, CASE WHEN p.ceremony_id IS NULL THEN p.created_at ELSE '-infinity'::timestamptz END, p.order_name, p.id`
+	}
+	return out
+}()
+
+// VersionsWithSignatories reads several versions and the same page of
+// each one's list (p without its VersionID: the first page, or the page
+// after p.AfterID) in one round trip; missing versions are left out, and
+// the signatories come version by version in signing order.
+func VersionsWithSignatories(ctx context.Context, q Querier, ids []uuid.UUID, p SignatoryPage) ([]*AgreementVersion, []*Signatory, error) {
+	var versions []*AgreementVersion
+	var signatories []*Signatory
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+versionColumns+` FROM agreement_versions WHERE id = ANY($1)`, ids).Query(func(rows pgx.Rows) (err error) {
+		versions, err = collect(rows, nil, "read agreement versions", func(r pgx.CollectableRow) (*AgreementVersion, error) { return scanVersion(r) })
+		return err
+	})
+	page := func(rows pgx.Rows) error {
+		got, err := scanSignatories(rows, p.Organisations)
+		signatories = append(signatories, got...)
+		return err
+	}
+	if p.AfterID == uuid.Nil {
+		b.Queue(firstPagesSQL[p.Organisations], ids, p.Limit).Query(page)
+	} else {
+		for _, id := range ids {
+			b.Queue(listSignatoriesSQL[p.Organisations].after, id, p.AfterID, p.Limit).Query(page)
+		}
+	}
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, translate(err, "read agreement versions")
+	}
+	return versions, signatories, nil
 }
 
 // VersionCount is how many signatories a version has.

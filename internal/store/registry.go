@@ -558,9 +558,7 @@ func ListSignatories(ctx context.Context, q Querier, p SignatoryPage) ([]*Signat
 	if err != nil {
 		return nil, translate(err, "list signatories")
 	}
-	sc := newSignatoryScanner(p.Organisations)
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Signatory, error) { return sc.scan(r) })
-	return out, translate(err, "list signatories")
+	return scanSignatories(rows, p.Organisations)
 }
 
 // listSignatoriesSQL are ListSignatories' statements for each choice of

@@ -356,3 +356,9 @@ func (s *Service) FirstSignatoryPages(ctx context.Context, versionIDs []uuid.UUI
 func (s *Service) CountSignatoriesOf(ctx context.Context, versionIDs []uuid.UUID) ([]store.VersionCount, error) {
 	return store.CountSignatoriesOf(ctx, s.db.Pool, versionIDs)
 }
+
+// VersionsWithSignatories reads versions with the same page of each one's
+// public list (p without its VersionID), in one round trip.
+func (s *Service) VersionsWithSignatories(ctx context.Context, ids []uuid.UUID, p store.SignatoryPage) ([]*store.AgreementVersion, []*store.Signatory, error) {
+	return store.VersionsWithSignatories(ctx, s.db.Pool, ids, p)
+}

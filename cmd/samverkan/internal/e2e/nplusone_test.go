@@ -17,19 +17,34 @@ import (
 	"github.com/samverkan/samverkan/internal/store"
 )
 
-// statementCounter counts the SQL statements the service runs.
+// statementCounter counts the SQL statements the service runs, alone or in
+// a batch (several statements in one round trip).
 type statementCounter struct{ n atomic.Int64 }
 
-func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+func (c *statementCounter) count(ctx context.Context) {
 	if observe.RequestID(ctx) == "" {
 		// Not a request's: background jobs.
-		return ctx
+		return
 	}
 	c.n.Add(1)
+}
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.count(ctx)
 	return ctx
 }
 
 func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (c *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (c *statementCounter) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchQueryData) {
+	c.count(ctx)
+}
+
+func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
 // A list of 1,000 items costs no more statements than a list of 10: every
 // list field is answered through a data loader.
