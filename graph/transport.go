@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -98,12 +99,17 @@ func (postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 }
 
 // writeResponse writes an answer: data alone around the executor's bytes,
-// anything else through json.Marshal as gqlgen does.
+// anything else through json.Marshal as gqlgen does. The length of data
+// alone is known before it is written, and said (Content-Length), so that
+// the answer is not sent in chunks.
 func writeResponse(w io.Writer, resp *graphql.Response) {
 	if resp != nil && len(resp.Errors) == 0 && len(resp.Extensions) == 0 && resp.Label == "" && resp.Path == nil && resp.HasNext == nil {
 		data := []byte(resp.Data)
 		if len(data) == 0 {
 			data = []byte("null")
+		}
+		if hw, ok := w.(http.ResponseWriter); ok {
+			hw.Header().Set("Content-Length", strconv.Itoa(len(`{"data":}`)+len(data)))
 		}
 		_, _ = io.WriteString(w, `{"data":`)
 		_, _ = w.Write(data)
