@@ -29,6 +29,8 @@ type Loaders struct {
 	historyColumns store.HistoryColumns
 	// signatoriesPage is the page of signatories the operation asks for.
 	signatoriesPage pageAsked
+	// loneRootField: the operation's root is one field (node(id:) alone).
+	loneRootField bool
 	// pr is the viewer, for the loaders of objects that are not all public.
 	pr     authz.Principal
 	engine *workflows.Engine

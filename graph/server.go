@@ -107,6 +107,7 @@ func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
 			}
 			l.historyColumns = store.HistoryColumns{Payload: l.fields["input"] || l.fields["hash"], Actors: l.fields["actor"]}
 			l.signatoriesPage = pageAskedFor(oc, "signatories")
+			l.loneRootField = len(oc.Operation.SelectionSet) == 1 && isField(oc.Operation.SelectionSet[0])
 			l.pr = identity.FromContext(ctx)
 		}
 		return next(ctx)
@@ -379,6 +380,11 @@ func pageAskedFor(oc *graphql.OperationContext, name string) pageAsked {
 		return pageAsked{}
 	}
 	return page
+}
+
+func isField(s ast.Selection) bool {
+	_, ok := s.(*ast.Field)
+	return ok
 }
 
 // argument is the value of a field's argument (nil when it is not given,
