@@ -20735,8 +20735,10 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 var actionPlanImplementors = []string{"ActionPlan"}
 
+var actionPlanFields fieldsMemo
+
 func (ec *executionContext) _ActionPlan(ctx context.Context, sel ast.SelectionSet, obj *store.ActionPlan) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, actionPlanImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, actionPlanImplementors, &actionPlanFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -20779,8 +20781,10 @@ func (ec *executionContext) _ActionPlan(ctx context.Context, sel ast.SelectionSe
 
 var actionPlanPayloadImplementors = []string{"ActionPlanPayload"}
 
+var actionPlanPayloadFields fieldsMemo
+
 func (ec *executionContext) _ActionPlanPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ActionPlanPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, actionPlanPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, actionPlanPayloadImplementors, &actionPlanPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -20811,8 +20815,10 @@ func (ec *executionContext) _ActionPlanPayload(ctx context.Context, sel ast.Sele
 
 var activityImplementors = []string{"Activity"}
 
+var activityFields fieldsMemo
+
 func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *store.Activity) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, activityImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, activityImplementors, &activityFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -20884,8 +20890,10 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 
 var activityReportImplementors = []string{"ActivityReport"}
 
+var activityReportFields fieldsMemo
+
 func (ec *executionContext) _ActivityReport(ctx context.Context, sel ast.SelectionSet, obj *store.ActivityReport) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, activityReportImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, activityReportImplementors, &activityReportFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -20945,8 +20953,10 @@ func (ec *executionContext) _ActivityReport(ctx context.Context, sel ast.Selecti
 
 var agreementImplementors = []string{"Agreement", "Node"}
 
+var agreementFields fieldsMemo
+
 func (ec *executionContext) _Agreement(ctx context.Context, sel ast.SelectionSet, obj *store.Agreement) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, agreementImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, agreementImplementors, &agreementFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21002,8 +21012,10 @@ func (ec *executionContext) _Agreement(ctx context.Context, sel ast.SelectionSet
 
 var agreementPayloadImplementors = []string{"AgreementPayload"}
 
+var agreementPayloadFields fieldsMemo
+
 func (ec *executionContext) _AgreementPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AgreementPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, agreementPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, agreementPayloadImplementors, &agreementPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21034,8 +21046,10 @@ func (ec *executionContext) _AgreementPayload(ctx context.Context, sel ast.Selec
 
 var agreementVersionImplementors = []string{"AgreementVersion", "Node"}
 
+var agreementVersionFields fieldsMemo
+
 func (ec *executionContext) _AgreementVersion(ctx context.Context, sel ast.SelectionSet, obj *store.AgreementVersion) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, agreementVersionImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, agreementVersionImplementors, &agreementVersionFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21161,8 +21175,10 @@ func (ec *executionContext) _AgreementVersion(ctx context.Context, sel ast.Selec
 
 var annualFollowUpImplementors = []string{"AnnualFollowUp"}
 
+var annualFollowUpFields fieldsMemo
+
 func (ec *executionContext) _AnnualFollowUp(ctx context.Context, sel ast.SelectionSet, obj *store.Instance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, annualFollowUpImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, annualFollowUpImplementors, &annualFollowUpFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21231,8 +21247,10 @@ func (ec *executionContext) _AnnualFollowUp(ctx context.Context, sel ast.Selecti
 
 var annualReportImplementors = []string{"AnnualReport"}
 
+var annualReportFields fieldsMemo
+
 func (ec *executionContext) _AnnualReport(ctx context.Context, sel ast.SelectionSet, obj *store.AnnualReport) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, annualReportImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, annualReportImplementors, &annualReportFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21291,8 +21309,10 @@ func (ec *executionContext) _AnnualReport(ctx context.Context, sel ast.Selection
 
 var approvalProgressImplementors = []string{"ApprovalProgress"}
 
+var approvalProgressFields fieldsMemo
+
 func (ec *executionContext) _ApprovalProgress(ctx context.Context, sel ast.SelectionSet, obj *model.ApprovalProgress) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, approvalProgressImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, approvalProgressImplementors, &approvalProgressFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21343,8 +21363,10 @@ func (ec *executionContext) _ApprovalProgress(ctx context.Context, sel ast.Selec
 
 var availableActionImplementors = []string{"AvailableAction"}
 
+var availableActionFields fieldsMemo
+
 func (ec *executionContext) _AvailableAction(ctx context.Context, sel ast.SelectionSet, obj *model.AvailableAction) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, availableActionImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, availableActionImplementors, &availableActionFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21390,8 +21412,10 @@ func (ec *executionContext) _AvailableAction(ctx context.Context, sel ast.Select
 
 var calendarUrlPayloadImplementors = []string{"CalendarUrlPayload"}
 
+var calendarUrlPayloadFields fieldsMemo
+
 func (ec *executionContext) _CalendarUrlPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CalendarURLPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, calendarUrlPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, calendarUrlPayloadImplementors, &calendarUrlPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21422,8 +21446,10 @@ func (ec *executionContext) _CalendarUrlPayload(ctx context.Context, sel ast.Sel
 
 var ceremonyImplementors = []string{"Ceremony", "Node"}
 
+var ceremonyFields fieldsMemo
+
 func (ec *executionContext) _Ceremony(ctx context.Context, sel ast.SelectionSet, obj *store.Ceremony) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, ceremonyImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, ceremonyImplementors, &ceremonyFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21482,8 +21508,10 @@ func (ec *executionContext) _Ceremony(ctx context.Context, sel ast.SelectionSet,
 
 var ceremonyPayloadImplementors = []string{"CeremonyPayload"}
 
+var ceremonyPayloadFields fieldsMemo
+
 func (ec *executionContext) _CeremonyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CeremonyPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, ceremonyPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, ceremonyPayloadImplementors, &ceremonyPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21514,8 +21542,10 @@ func (ec *executionContext) _CeremonyPayload(ctx context.Context, sel ast.Select
 
 var commentPayloadImplementors = []string{"CommentPayload"}
 
+var commentPayloadFields fieldsMemo
+
 func (ec *executionContext) _CommentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CommentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, commentPayloadImplementors, &commentPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21546,8 +21576,10 @@ func (ec *executionContext) _CommentPayload(ctx context.Context, sel ast.Selecti
 
 var consultationCommentImplementors = []string{"ConsultationComment"}
 
+var consultationCommentFields fieldsMemo
+
 func (ec *executionContext) _ConsultationComment(ctx context.Context, sel ast.SelectionSet, obj *store.Comment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, consultationCommentImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, consultationCommentImplementors, &consultationCommentFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21617,8 +21649,10 @@ func (ec *executionContext) _ConsultationComment(ctx context.Context, sel ast.Se
 
 var contributionImplementors = []string{"Contribution"}
 
+var contributionFields fieldsMemo
+
 func (ec *executionContext) _Contribution(ctx context.Context, sel ast.SelectionSet, obj *model.Contribution) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contributionImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, contributionImplementors, &contributionFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21674,8 +21708,10 @@ func (ec *executionContext) _Contribution(ctx context.Context, sel ast.Selection
 
 var contributionSumImplementors = []string{"ContributionSum"}
 
+var contributionSumFields fieldsMemo
+
 func (ec *executionContext) _ContributionSum(ctx context.Context, sel ast.SelectionSet, obj *store.ContributionSum) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contributionSumImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, contributionSumImplementors, &contributionSumFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21725,8 +21761,10 @@ func (ec *executionContext) _ContributionSum(ctx context.Context, sel ast.Select
 
 var draftPayloadImplementors = []string{"DraftPayload"}
 
+var draftPayloadFields fieldsMemo
+
 func (ec *executionContext) _DraftPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DraftPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, draftPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, draftPayloadImplementors, &draftPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21762,8 +21800,10 @@ func (ec *executionContext) _DraftPayload(ctx context.Context, sel ast.Selection
 
 var failedDeliveryImplementors = []string{"FailedDelivery"}
 
+var failedDeliveryFields fieldsMemo
+
 func (ec *executionContext) _FailedDelivery(ctx context.Context, sel ast.SelectionSet, obj *store.Delivery) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, failedDeliveryImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, failedDeliveryImplementors, &failedDeliveryFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21823,8 +21863,10 @@ func (ec *executionContext) _FailedDelivery(ctx context.Context, sel ast.Selecti
 
 var historyDigestImplementors = []string{"HistoryDigest"}
 
+var historyDigestFields fieldsMemo
+
 func (ec *executionContext) _HistoryDigest(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryDigest) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, historyDigestImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, historyDigestImplementors, &historyDigestFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21860,8 +21902,10 @@ func (ec *executionContext) _HistoryDigest(ctx context.Context, sel ast.Selectio
 
 var historyEventImplementors = []string{"HistoryEvent"}
 
+var historyEventFields fieldsMemo
+
 func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, historyEventImplementors, &historyEventFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21942,8 +21986,10 @@ func (ec *executionContext) _HistoryEvent(ctx context.Context, sel ast.Selection
 
 var historyEventConnectionImplementors = []string{"HistoryEventConnection"}
 
+var historyEventConnectionFields fieldsMemo
+
 func (ec *executionContext) _HistoryEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryEventConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventConnectionImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, historyEventConnectionImplementors, &historyEventConnectionFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -21984,8 +22030,10 @@ func (ec *executionContext) _HistoryEventConnection(ctx context.Context, sel ast
 
 var historyEventEdgeImplementors = []string{"HistoryEventEdge"}
 
+var historyEventEdgeFields fieldsMemo
+
 func (ec *executionContext) _HistoryEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryEventEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventEdgeImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, historyEventEdgeImplementors, &historyEventEdgeFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -22021,8 +22069,10 @@ func (ec *executionContext) _HistoryEventEdge(ctx context.Context, sel ast.Selec
 
 var indicatorImplementors = []string{"Indicator"}
 
+var indicatorFields fieldsMemo
+
 func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet, obj *store.Indicator) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, indicatorImplementors, &indicatorFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -22076,8 +22126,10 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 
 var indicatorValueImplementors = []string{"IndicatorValue"}
 
+var indicatorValueFields fieldsMemo
+
 func (ec *executionContext) _IndicatorValue(ctx context.Context, sel ast.SelectionSet, obj *store.IndicatorValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorValueImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, indicatorValueImplementors, &indicatorValueFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -22120,8 +22172,10 @@ func (ec *executionContext) _IndicatorValue(ctx context.Context, sel ast.Selecti
 
 var markNotificationReadPayloadImplementors = []string{"MarkNotificationReadPayload"}
 
+var markNotificationReadPayloadFields fieldsMemo
+
 func (ec *executionContext) _MarkNotificationReadPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MarkNotificationReadPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, markNotificationReadPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, markNotificationReadPayloadImplementors, &markNotificationReadPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -22152,8 +22206,10 @@ func (ec *executionContext) _MarkNotificationReadPayload(ctx context.Context, se
 
 var mutationImplementors = []string{"Mutation"}
 
+var mutationFields fieldsMemo
+
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, mutationImplementors, &mutationFields)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -22643,8 +22699,10 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 
 var notificationImplementors = []string{"Notification"}
 
+var notificationFields fieldsMemo
+
 func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *store.InboxItem) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, notificationImplementors, &notificationFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -22733,8 +22791,10 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 
 var notificationConnectionImplementors = []string{"NotificationConnection"}
 
+var notificationConnectionFields fieldsMemo
+
 func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, notificationConnectionImplementors, &notificationConnectionFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -22775,8 +22835,10 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 
 var notificationEdgeImplementors = []string{"NotificationEdge"}
 
+var notificationEdgeFields fieldsMemo
+
 func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, notificationEdgeImplementors, &notificationEdgeFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -22812,8 +22874,10 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 
 var notificationPreferencesImplementors = []string{"NotificationPreferences"}
 
+var notificationPreferencesFields fieldsMemo
+
 func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *store.NotificationPreferences) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, notificationPreferencesImplementors, &notificationPreferencesFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -22849,8 +22913,10 @@ func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel as
 
 var organisationImplementors = []string{"Organisation", "Node"}
 
+var organisationFields fieldsMemo
+
 func (ec *executionContext) _Organisation(ctx context.Context, sel ast.SelectionSet, obj *store.Organisation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, organisationImplementors, &organisationFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -22962,8 +23028,10 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 
 var organisationConnectionImplementors = []string{"OrganisationConnection"}
 
+var organisationConnectionFields fieldsMemo
+
 func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationConnectionImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, organisationConnectionImplementors, &organisationConnectionFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23004,8 +23072,10 @@ func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast
 
 var organisationEdgeImplementors = []string{"OrganisationEdge"}
 
+var organisationEdgeFields fieldsMemo
+
 func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationEdgeImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, organisationEdgeImplementors, &organisationEdgeFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23041,8 +23111,10 @@ func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.Selec
 
 var organisationPayloadImplementors = []string{"OrganisationPayload"}
 
+var organisationPayloadFields fieldsMemo
+
 func (ec *executionContext) _OrganisationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, organisationPayloadImplementors, &organisationPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23078,8 +23150,10 @@ func (ec *executionContext) _OrganisationPayload(ctx context.Context, sel ast.Se
 
 var pageInfoImplementors = []string{"PageInfo"}
 
+var pageInfoFields fieldsMemo
+
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, pageInfoImplementors, &pageInfoFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23125,8 +23199,10 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 var partnershipImplementors = []string{"Partnership", "Node"}
 
+var partnershipFields fieldsMemo
+
 func (ec *executionContext) _Partnership(ctx context.Context, sel ast.SelectionSet, obj *iop.Partnership) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipImplementors, &partnershipFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23372,8 +23448,10 @@ func (ec *executionContext) _Partnership(ctx context.Context, sel ast.SelectionS
 
 var partnershipAmendmentImplementors = []string{"PartnershipAmendment"}
 
+var partnershipAmendmentFields fieldsMemo
+
 func (ec *executionContext) _PartnershipAmendment(ctx context.Context, sel ast.SelectionSet, obj *store.Amendment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipAmendmentImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipAmendmentImplementors, &partnershipAmendmentFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23419,8 +23497,10 @@ func (ec *executionContext) _PartnershipAmendment(ctx context.Context, sel ast.S
 
 var partnershipAssessmentImplementors = []string{"PartnershipAssessment"}
 
+var partnershipAssessmentFields fieldsMemo
+
 func (ec *executionContext) _PartnershipAssessment(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipAssessment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipAssessmentImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipAssessmentImplementors, &partnershipAssessmentFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23501,8 +23581,10 @@ func (ec *executionContext) _PartnershipAssessment(ctx context.Context, sel ast.
 
 var partnershipConnectionImplementors = []string{"PartnershipConnection"}
 
+var partnershipConnectionFields fieldsMemo
+
 func (ec *executionContext) _PartnershipConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipConnectionImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipConnectionImplementors, &partnershipConnectionFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23543,8 +23625,10 @@ func (ec *executionContext) _PartnershipConnection(ctx context.Context, sel ast.
 
 var partnershipDocumentImplementors = []string{"PartnershipDocument"}
 
+var partnershipDocumentFields fieldsMemo
+
 func (ec *executionContext) _PartnershipDocument(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipDocument) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipDocumentImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipDocumentImplementors, &partnershipDocumentFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23608,8 +23692,10 @@ func (ec *executionContext) _PartnershipDocument(ctx context.Context, sel ast.Se
 
 var partnershipDraftImplementors = []string{"PartnershipDraft"}
 
+var partnershipDraftFields fieldsMemo
+
 func (ec *executionContext) _PartnershipDraft(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipDraft) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipDraftImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipDraftImplementors, &partnershipDraftFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23657,8 +23743,10 @@ func (ec *executionContext) _PartnershipDraft(ctx context.Context, sel ast.Selec
 
 var partnershipDraftCommentImplementors = []string{"PartnershipDraftComment"}
 
+var partnershipDraftCommentFields fieldsMemo
+
 func (ec *executionContext) _PartnershipDraftComment(ctx context.Context, sel ast.SelectionSet, obj *store.DraftComment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipDraftCommentImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipDraftCommentImplementors, &partnershipDraftCommentFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23701,8 +23789,10 @@ func (ec *executionContext) _PartnershipDraftComment(ctx context.Context, sel as
 
 var partnershipDraftCommentPayloadImplementors = []string{"PartnershipDraftCommentPayload"}
 
+var partnershipDraftCommentPayloadFields fieldsMemo
+
 func (ec *executionContext) _PartnershipDraftCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipDraftCommentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipDraftCommentPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipDraftCommentPayloadImplementors, &partnershipDraftCommentPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23738,8 +23828,10 @@ func (ec *executionContext) _PartnershipDraftCommentPayload(ctx context.Context,
 
 var partnershipEdgeImplementors = []string{"PartnershipEdge"}
 
+var partnershipEdgeFields fieldsMemo
+
 func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipEdgeImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipEdgeImplementors, &partnershipEdgeFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23775,8 +23867,10 @@ func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.Select
 
 var partnershipNoteImplementors = []string{"PartnershipNote"}
 
+var partnershipNoteFields fieldsMemo
+
 func (ec *executionContext) _PartnershipNote(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipNote) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipNoteImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipNoteImplementors, &partnershipNoteFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23812,8 +23906,10 @@ func (ec *executionContext) _PartnershipNote(ctx context.Context, sel ast.Select
 
 var partnershipNotePayloadImplementors = []string{"PartnershipNotePayload"}
 
+var partnershipNotePayloadFields fieldsMemo
+
 func (ec *executionContext) _PartnershipNotePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipNotePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipNotePayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipNotePayloadImplementors, &partnershipNotePayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23849,8 +23945,10 @@ func (ec *executionContext) _PartnershipNotePayload(ctx context.Context, sel ast
 
 var partnershipPayloadImplementors = []string{"PartnershipPayload"}
 
+var partnershipPayloadFields fieldsMemo
+
 func (ec *executionContext) _PartnershipPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PartnershipPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipPayloadImplementors, &partnershipPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23881,8 +23979,10 @@ func (ec *executionContext) _PartnershipPayload(ctx context.Context, sel ast.Sel
 
 var partnershipPeriodImplementors = []string{"PartnershipPeriod"}
 
+var partnershipPeriodFields fieldsMemo
+
 func (ec *executionContext) _PartnershipPeriod(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipPeriod) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipPeriodImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipPeriodImplementors, &partnershipPeriodFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23923,8 +24023,10 @@ func (ec *executionContext) _PartnershipPeriod(ctx context.Context, sel ast.Sele
 
 var partnershipReportImplementors = []string{"PartnershipReport"}
 
+var partnershipReportFields fieldsMemo
+
 func (ec *executionContext) _PartnershipReport(ctx context.Context, sel ast.SelectionSet, obj *store.PartnershipReport) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipReportImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, partnershipReportImplementors, &partnershipReportFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -23980,8 +24082,10 @@ func (ec *executionContext) _PartnershipReport(ctx context.Context, sel ast.Sele
 
 var queryImplementors = []string{"Query"}
 
+var queryFields fieldsMemo
+
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, queryImplementors, &queryFields)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -24126,8 +24230,10 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var representationClaimImplementors = []string{"RepresentationClaim"}
 
+var representationClaimFields fieldsMemo
+
 func (ec *executionContext) _RepresentationClaim(ctx context.Context, sel ast.SelectionSet, obj *store.Claim) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, representationClaimImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, representationClaimImplementors, &representationClaimFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24200,8 +24306,10 @@ func (ec *executionContext) _RepresentationClaim(ctx context.Context, sel ast.Se
 
 var representationClaimPayloadImplementors = []string{"RepresentationClaimPayload"}
 
+var representationClaimPayloadFields fieldsMemo
+
 func (ec *executionContext) _RepresentationClaimPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RepresentationClaimPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, representationClaimPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, representationClaimPayloadImplementors, &representationClaimPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24232,8 +24340,10 @@ func (ec *executionContext) _RepresentationClaimPayload(ctx context.Context, sel
 
 var resendDeliveryPayloadImplementors = []string{"ResendDeliveryPayload"}
 
+var resendDeliveryPayloadFields fieldsMemo
+
 func (ec *executionContext) _ResendDeliveryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResendDeliveryPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, resendDeliveryPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, resendDeliveryPayloadImplementors, &resendDeliveryPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24264,8 +24374,10 @@ func (ec *executionContext) _ResendDeliveryPayload(ctx context.Context, sel ast.
 
 var revisionImplementors = []string{"Revision"}
 
+var revisionFields fieldsMemo
+
 func (ec *executionContext) _Revision(ctx context.Context, sel ast.SelectionSet, obj *store.Instance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, revisionImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, revisionImplementors, &revisionFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24328,8 +24440,10 @@ func (ec *executionContext) _Revision(ctx context.Context, sel ast.SelectionSet,
 
 var revisionDraftImplementors = []string{"RevisionDraft"}
 
+var revisionDraftFields fieldsMemo
+
 func (ec *executionContext) _RevisionDraft(ctx context.Context, sel ast.SelectionSet, obj *store.Draft) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, revisionDraftImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, revisionDraftImplementors, &revisionDraftFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24382,8 +24496,10 @@ func (ec *executionContext) _RevisionDraft(ctx context.Context, sel ast.Selectio
 
 var roleAssignmentImplementors = []string{"RoleAssignment"}
 
+var roleAssignmentFields fieldsMemo
+
 func (ec *executionContext) _RoleAssignment(ctx context.Context, sel ast.SelectionSet, obj *authz.Assignment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, roleAssignmentImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, roleAssignmentImplementors, &roleAssignmentFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24434,8 +24550,10 @@ func (ec *executionContext) _RoleAssignment(ctx context.Context, sel ast.Selecti
 
 var roleAssignmentPayloadImplementors = []string{"RoleAssignmentPayload"}
 
+var roleAssignmentPayloadFields fieldsMemo
+
 func (ec *executionContext) _RoleAssignmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RoleAssignmentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, roleAssignmentPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, roleAssignmentPayloadImplementors, &roleAssignmentPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24466,8 +24584,10 @@ func (ec *executionContext) _RoleAssignmentPayload(ctx context.Context, sel ast.
 
 var serverInfoImplementors = []string{"ServerInfo"}
 
+var serverInfoFields fieldsMemo
+
 func (ec *executionContext) _ServerInfo(ctx context.Context, sel ast.SelectionSet, obj *model.ServerInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serverInfoImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, serverInfoImplementors, &serverInfoFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24503,8 +24623,10 @@ func (ec *executionContext) _ServerInfo(ctx context.Context, sel ast.SelectionSe
 
 var setNotificationPreferencesPayloadImplementors = []string{"SetNotificationPreferencesPayload"}
 
+var setNotificationPreferencesPayloadFields fieldsMemo
+
 func (ec *executionContext) _SetNotificationPreferencesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetNotificationPreferencesPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, setNotificationPreferencesPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, setNotificationPreferencesPayloadImplementors, &setNotificationPreferencesPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24535,8 +24657,10 @@ func (ec *executionContext) _SetNotificationPreferencesPayload(ctx context.Conte
 
 var signatoryImplementors = []string{"Signatory"}
 
+var signatoryFields fieldsMemo
+
 func (ec *executionContext) _Signatory(ctx context.Context, sel ast.SelectionSet, obj *store.Signatory) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, signatoryImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, signatoryImplementors, &signatoryFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24601,8 +24725,10 @@ func (ec *executionContext) _Signatory(ctx context.Context, sel ast.SelectionSet
 
 var signatoryConnectionImplementors = []string{"SignatoryConnection"}
 
+var signatoryConnectionFields fieldsMemo
+
 func (ec *executionContext) _SignatoryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SignatoryConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, signatoryConnectionImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, signatoryConnectionImplementors, &signatoryConnectionFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24643,8 +24769,10 @@ func (ec *executionContext) _SignatoryConnection(ctx context.Context, sel ast.Se
 
 var signatoryEdgeImplementors = []string{"SignatoryEdge"}
 
+var signatoryEdgeFields fieldsMemo
+
 func (ec *executionContext) _SignatoryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SignatoryEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, signatoryEdgeImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, signatoryEdgeImplementors, &signatoryEdgeFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24680,8 +24808,10 @@ func (ec *executionContext) _SignatoryEdge(ctx context.Context, sel ast.Selectio
 
 var taskImplementors = []string{"Task"}
 
+var taskFields fieldsMemo
+
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *model.Task) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, taskImplementors, &taskFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24722,8 +24852,10 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 
 var taskConnectionImplementors = []string{"TaskConnection"}
 
+var taskConnectionFields fieldsMemo
+
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TaskConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, taskConnectionImplementors, &taskConnectionFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24764,8 +24896,10 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 
 var taskEdgeImplementors = []string{"TaskEdge"}
 
+var taskEdgeFields fieldsMemo
+
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TaskEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, taskEdgeImplementors, &taskEdgeFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24801,8 +24935,10 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 
 var userImplementors = []string{"User", "Node"}
 
+var userFields fieldsMemo
+
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *store.User) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, userImplementors, &userFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24846,8 +24982,10 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 
 var viewerImplementors = []string{"Viewer"}
 
+var viewerFields fieldsMemo
+
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, viewerImplementors, &viewerFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -24888,8 +25026,10 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 
 var workflowInstanceImplementors = []string{"WorkflowInstance", "Node"}
 
+var workflowInstanceFields fieldsMemo
+
 func (ec *executionContext) _WorkflowInstance(ctx context.Context, sel ast.SelectionSet, obj *store.Instance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, workflowInstanceImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, workflowInstanceImplementors, &workflowInstanceFields)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -25017,8 +25157,10 @@ func (ec *executionContext) _WorkflowInstance(ctx context.Context, sel ast.Selec
 
 var workflowPayloadImplementors = []string{"WorkflowPayload"}
 
+var workflowPayloadFields fieldsMemo
+
 func (ec *executionContext) _WorkflowPayload(ctx context.Context, sel ast.SelectionSet, obj *model.WorkflowPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, workflowPayloadImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, workflowPayloadImplementors, &workflowPayloadFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -25049,8 +25191,10 @@ func (ec *executionContext) _WorkflowPayload(ctx context.Context, sel ast.Select
 
 var workflowTimerImplementors = []string{"WorkflowTimer"}
 
+var workflowTimerFields fieldsMemo
+
 func (ec *executionContext) _WorkflowTimer(ctx context.Context, sel ast.SelectionSet, obj *model.WorkflowTimer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, workflowTimerImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, workflowTimerImplementors, &workflowTimerFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -25091,8 +25235,10 @@ func (ec *executionContext) _WorkflowTimer(ctx context.Context, sel ast.Selectio
 
 var __DirectiveImplementors = []string{"__Directive"}
 
+var __DirectiveFields fieldsMemo
+
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, __DirectiveImplementors, &__DirectiveFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -25143,8 +25289,10 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 
 var __EnumValueImplementors = []string{"__EnumValue"}
 
+var __EnumValueFields fieldsMemo
+
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, __EnumValueImplementors, &__EnumValueFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -25190,8 +25338,10 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 
 var __FieldImplementors = []string{"__Field"}
 
+var __FieldFields fieldsMemo
+
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, __FieldImplementors, &__FieldFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -25247,8 +25397,10 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 
 var __InputValueImplementors = []string{"__InputValue"}
 
+var __InputValueFields fieldsMemo
+
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, __InputValueImplementors, &__InputValueFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -25304,8 +25456,10 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 
 var __SchemaImplementors = []string{"__Schema"}
 
+var __SchemaFields fieldsMemo
+
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, __SchemaImplementors, &__SchemaFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)
@@ -25361,8 +25515,10 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 
 var __TypeImplementors = []string{"__Type"}
 
+var __TypeFields fieldsMemo
+
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := collectFieldsOf(ec.OperationContext, sel, __TypeImplementors, &__TypeFields)
 
 	out := newPlainObject(fields)
 	deferred := deferredGroupOf(ctx, fields)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/samverkan/samverkan/graph/bind"
 )
@@ -133,6 +134,39 @@ func newPlainObject(fields []graphql.CollectedField) *plainObject {
 
 func (o *plainObject) MarshalGQL(w io.Writer) {
 	objectWriter{fields: o.fields, values: o.Values}.MarshalGQL(w)
+}
+
+// fieldsMemo is an object type's last collected fields (cmd/gqlgen-post
+// declares one per type): the elements of a list collect the same fields
+// of the same selection one after the other, and graphql.CollectFields
+// answers each from the operation's cache at the cost of a hash, an
+// allocation and a read lock.
+type fieldsMemo struct{ last atomic.Pointer[collectedFields] }
+
+// collectedFields are the fields an operation's selection asked of a
+// type. The operation's context is held, not its address: it cannot be
+// freed and another made at the same place while the memo names it.
+type collectedFields struct {
+	oc     *graphql.OperationContext
+	first  *ast.Selection
+	n      int
+	fields []graphql.CollectedField
+}
+
+// collectFieldsOf is graphql.CollectFields(oc, sel, satisfies) through the
+// type's memo: the same selection (the same slice of the operation's
+// document) of the same operation gets the same fields.
+func collectFieldsOf(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string, memo *fieldsMemo) []graphql.CollectedField {
+	var first *ast.Selection
+	if len(sel) > 0 {
+		first = &sel[0]
+	}
+	if c := memo.last.Load(); c != nil && c.oc == oc && c.first == first && c.n == len(sel) {
+		return c.fields
+	}
+	fields := graphql.CollectFields(oc, sel, satisfies)
+	memo.last.Store(&collectedFields{oc: oc, first: first, n: len(sel), fields: fields})
+	return fields
 }
 
 // marshalAnswer writes an operation's data into a buffer as big as the

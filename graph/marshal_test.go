@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/samverkan/samverkan/graph/bind"
 )
@@ -91,4 +92,32 @@ func TestLeavesWhereTheyLie(t *testing.T) {
 	require.Zero(t, testing.AllocsPerRun(100, func() { sink = (*stringAt)(&r.Name) }))
 	require.Zero(t, testing.AllocsPerRun(100, func() { sink = (*intAt)(&r.N) }))
 	_ = sink
+}
+
+// An object type's memo gives what graphql.CollectFields gives: the same
+// fields for the same selection of the same operation, and another
+// operation's own (its variables decide @include), even when the two
+// operations alternate.
+func TestCollectFieldsOfIsCollectFieldsPerOperation(t *testing.T) {
+	doc, err := parser.ParseQuery(&ast.Source{Input: `query($x: Boolean!) { a b @include(if: $x) ...F } fragment F on T { c }`})
+	require.NoError(t, err)
+	sel := doc.Operations[0].SelectionSet
+	names := func(fields []graphql.CollectedField) (out []string) {
+		for _, f := range fields {
+			out = append(out, f.Alias)
+		}
+		return out
+	}
+	with := &graphql.OperationContext{Doc: doc, Variables: map[string]any{"x": true}}
+	without := &graphql.OperationContext{Doc: doc, Variables: map[string]any{"x": false}}
+	var memo fieldsMemo
+	for range 2 {
+		for _, oc := range []*graphql.OperationContext{with, without} {
+			require.Equal(t, names(graphql.CollectFields(oc, sel, []string{"T"})), names(collectFieldsOf(oc, sel, []string{"T"}, &memo)))
+		}
+	}
+	require.Equal(t, []string{"a", "b", "c"}, names(collectFieldsOf(with, sel, []string{"T"}, &memo)))
+	require.Equal(t, []string{"a", "c"}, names(collectFieldsOf(without, sel, []string{"T"}, &memo)))
+	require.Equal(t, []string{"c"}, names(collectFieldsOf(with, doc.Fragments[0].SelectionSet, []string{"T"}, &memo)),
+		"another selection of the same operation")
 }

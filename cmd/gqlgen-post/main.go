@@ -27,6 +27,8 @@
 //     values in a plainObject, one allocation instead of three (plain.go).
 //   - The answer is written into a buffer sized from the answers before
 //     (marshalAnswer) rather than one grown from nothing.
+//   - Every object collects its fields through its type's memo
+//     (collectFieldsOf) rather than the operation's locked cache.
 //
 // It fails when a pattern it rewrites is not found, so that a gqlgen upgrade
 // that changes its templates is noticed rather than silently undoing the
@@ -147,6 +149,10 @@ func rewrite(src []byte, inOrder []string) ([]byte, error) {
 	out, plain := rewritePlainObjects(out)
 	if plain == 0 {
 		return nil, fmt.Errorf("no object marshaller without concurrent fields starting %q found (did gqlgen's template change?)", fieldSet)
+	}
+	out, collects := rewriteCollects(out)
+	if collects == 0 {
+		return nil, fmt.Errorf("no object marshaller collecting its fields with graphql.CollectFields found (did gqlgen's template change?)")
 	}
 	out, answers := rewriteAnswers(out)
 	if answers != 2 {

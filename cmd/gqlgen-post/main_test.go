@@ -156,6 +156,8 @@ func (ec *executionContext) fieldContext_Edge_node(_ context.Context, field grap
 	return fc, nil
 }
 
+var nodeImplementors = []string{"Node"}
+
 func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj *Node) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, nodeImplementors)
 	out := graphql.NewFieldSet(fields)
@@ -203,6 +205,8 @@ func TestRewrite(t *testing.T) {
 	require.NotContains(t, got, "bytes.Buffer")
 	require.Equal(t, 2, strings.Count(got, "marshalAnswer(data)"), "the query's and the mutation's data are written into a sized buffer")
 	require.NotContains(t, got, `"bytes"`, "the import of bytes, then unused, is gone")
+	require.Contains(t, plain, "fields := collectFieldsOf(ec.OperationContext, sel, nodeImplementors, &nodeFields)")
+	require.Contains(t, got, "var nodeFields fieldsMemo", "each type has its memo")
 
 	again, err := rewrite(out, []string{"Edge"})
 	require.NoError(t, err)
