@@ -971,7 +971,6 @@ type RoleAssignmentResolver interface {
 	Organisation(ctx context.Context, obj *authz.Assignment) (*store.Organisation, error)
 }
 type SignatoryResolver interface {
-	Organisation(ctx context.Context, obj *store.Signatory) (*store.Organisation, error)
 	AgreementVersion(ctx context.Context, obj *store.Signatory) (*store.AgreementVersion, error)
 
 	Ceremony(ctx context.Context, obj *store.Signatory) (*store.Ceremony, error)
@@ -15196,30 +15195,27 @@ func (ec *executionContext) fieldContext_SetNotificationPreferencesPayload_prefe
 }
 
 func (ec *executionContext) _Signatory_organisation(ctx context.Context, field graphql.CollectedField, obj *store.Signatory) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Signatory_organisation(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Signatory().Organisation(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
-			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Signatory_organisation(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	v := obj.Organisation
+	fc.Result = v
+	return ec.marshalNOrganisation2ᚖgithubᚗcomᚋsamverkanᚋsamverkanᚋinternalᚋstoreᚐOrganisation(ctx, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Signatory_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Signatory",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Organisation(ctx, field)
 		},
@@ -24669,11 +24665,10 @@ func (ec *executionContext) _Signatory(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Signatory")
 		case "organisation":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Signatory_organisation(ctx, field, obj)
-				})
+			out.Values[i] = ec._Signatory_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "agreementVersion":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

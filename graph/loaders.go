@@ -407,7 +407,9 @@ var organisationWideFields = []string{"website", "description", "contactEmail", 
 // signatoryOrganisations is what a page of signatories takes along of
 // their organisations in its own statement: nothing when the operation
 // asks for no organisation, the listing's columns when it asks for none of
-// the wide fields (anywhere: the names are the operation's), else all.
+// the wide fields (anywhere: the names are the operation's), else all. A
+// signatory's organisation is the one read along, so every page the
+// operation may ask it of must take it.
 func (l *Loaders) signatoryOrganisations() store.OrganisationColumns {
 	if !l.fields["organisation"] {
 		return store.NoOrganisation
@@ -533,24 +535,20 @@ func heads(eng *workflows.Engine) func(context.Context, []string) (map[string][]
 	}
 }
 
-// primeSignatories asks for the organisations (unless the page brought
-// them along) and ceremonies of a page of signatories at once.
+// primeSignatories asks for the ceremonies of a page of signatories at
+// once; their organisations came with them (signatoryOrganisations:
+// Signatory.organisation is a plain field).
 func (l *Loaders) primeSignatories(ctx context.Context, rows []*store.Signatory) {
-	var orgs, ceremonies []uuid.UUID
+	if !l.fields["ceremony"] {
+		return
+	}
+	var ceremonies []uuid.UUID
 	for _, s := range rows {
-		if s.Organisation == nil {
-			orgs = append(orgs, s.OrganisationID)
-		}
 		if s.CeremonyID != nil {
 			ceremonies = append(ceremonies, *s.CeremonyID)
 		}
 	}
-	if l.fields["organisation"] && len(orgs) > 0 {
-		l.Organisation.Prime(ctx, orgs...)
-	}
-	if l.fields["ceremony"] {
-		l.Ceremony.Prime(ctx, ceremonies...)
-	}
+	l.Ceremony.Prime(ctx, ceremonies...)
 }
 
 // primeAgreements primes the loaders for a list of agreements.

@@ -141,7 +141,9 @@ func (o *plainObject) MarshalGQL(w io.Writer) {
 // of the same selection one after the other, and graphql.CollectFields
 // answers each from the operation's cache at the cost of a hash, an
 // allocation and a read lock.
-type fieldsMemo struct{ last atomic.Pointer[collectedFields] }
+type fieldsMemo struct {
+	last atomic.Pointer[collectedFields]
+}
 
 // collectedFields are the fields an operation's selection asked of a
 // type. The operation's context is held, not its address: it cannot be

@@ -194,7 +194,11 @@ func (r *organisationResolver) ContactPhone(ctx context.Context, obj *store.Orga
 }
 
 func (r *organisationResolver) Signatures(ctx context.Context, obj *store.Organisation) ([]*store.Signatory, error) {
-	return loaders(ctx).SignaturesOf.Load(ctx, obj.ID)
+	rows, err := loaders(ctx).SignaturesOf.Load(ctx, obj.ID)
+	for _, s := range rows {
+		s.Organisation = obj // every signatory carries its organisation (Signatory.organisation is a plain field)
+	}
+	return rows, err
 }
 
 func (r *organisationResolver) SigningApplications(ctx context.Context, obj *store.Organisation) ([]*store.Instance, error) {

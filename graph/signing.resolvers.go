@@ -145,13 +145,6 @@ func (r *mutationResolver) ConfirmAgreementVersion(ctx context.Context, input mo
 	return payload(r.Signing.Confirm(ctx, identity.FromContext(ctx), st))
 }
 
-func (r *signatoryResolver) Organisation(ctx context.Context, obj *store.Signatory) (*store.Organisation, error) {
-	if obj.Organisation != nil { // read along with the page of the list
-		return obj.Organisation, nil
-	}
-	return load(ctx, loaders(ctx).Organisation, obj.OrganisationID)
-}
-
 func (r *signatoryResolver) AgreementVersion(ctx context.Context, obj *store.Signatory) (*store.AgreementVersion, error) {
 	return load(ctx, loaders(ctx).Version, obj.AgreementVersionID)
 }

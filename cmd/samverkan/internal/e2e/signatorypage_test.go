@@ -121,3 +121,73 @@ func TestSignatoryPagesWithAndWithoutEdgeCursors(t *testing.T) {
 	desc := read(withoutCursors, nil).Node.Signatories.Edges[0].Node.Organisation
 	require.Equal(t, "Om förening "+desc.Name[len("Förening "):], desc.Description, "the description comes along when asked for")
 }
+
+// Every signatory the API hands out names its organisation, however it is
+// reached and however the organisation is asked for: a version's list (by
+// id, and from the agreement's versions, with the organisation in a
+// fragment), and an organisation's signatures (the organisation is the
+// parent, so it comes with no list page at all).
+func TestEverySignatoryNamesItsOrganisation(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	ctx := context.Background()
+	now := env.Clock.Now()
+	body := &store.Organisation{Name: "Region", OrganisationNumber: "2321000156", LegalForm: "other", Sector: "public", CreatedAt: now}
+	require.NoError(t, store.InsertOrganisation(ctx, env.DB.Pool, body))
+	a := &store.Agreement{Name: "Ö", PublicBodyID: body.ID, CreatedAt: now}
+	require.NoError(t, store.InsertAgreement(ctx, env.DB.Pool, a))
+	adopted := time.Date(2017, 1, 30, 0, 0, 0, 0, time.UTC)
+	v := &store.AgreementVersion{AgreementID: a.ID, Number: 1, Title: "v1", AdoptedOn: adopted, ValidFrom: adopted,
+		RevisionDue: adopted.AddDate(5, 0, 0), Principles: []string{"Dialog"}, CreatedAt: now}
+	require.NoError(t, store.InsertAgreementVersion(ctx, env.DB.Pool, v))
+	org := &store.Organisation{Name: "Gläntan", OrganisationNumber: "8020000001", LegalForm: "ideell_forening", Sector: "idea_based",
+		Municipality: "Arvika", Description: "Om Gläntan", CreatedAt: now}
+	require.NoError(t, store.InsertOrganisation(ctx, env.DB.Pool, org))
+	require.NoError(t, store.InsertSignatory(ctx, env.DB.Pool, &store.Signatory{AgreementVersionID: v.ID, OrganisationID: org.ID,
+		SignedOn: adopted, How: "direct", CreatedAt: now}))
+
+	var byVersion struct {
+		Node struct {
+			Signatories struct {
+				Edges []struct {
+					Node struct {
+						Organisation struct{ Name, Description string }
+					}
+				}
+			}
+		}
+	}
+	env.MustDo(nil, `query($v: ID!) { node(id: $v) { ... on AgreementVersion { signatories(first: 5) { edges { node { ...S } } } } } }
+		fragment S on Signatory { organisation { name description } }`, map[string]any{"v": gid("AgreementVersion", v.ID)}, &byVersion)
+	require.Len(t, byVersion.Node.Signatories.Edges, 1)
+	require.Equal(t, "Gläntan", byVersion.Node.Signatories.Edges[0].Node.Organisation.Name)
+	require.Equal(t, "Om Gläntan", byVersion.Node.Signatories.Edges[0].Node.Organisation.Description)
+
+	var fromAgreements struct {
+		Agreements []struct {
+			Versions []struct {
+				Signatories struct {
+					Edges []struct {
+						Node struct{ Organisation struct{ Name string } }
+					}
+				}
+			}
+		}
+	}
+	env.MustDo(nil, `{ agreements { versions { signatories(first: 5) { edges { node { organisation { name } } } } } } }`, nil, &fromAgreements)
+	require.Len(t, fromAgreements.Agreements, 1)
+	require.Equal(t, "Gläntan", fromAgreements.Agreements[0].Versions[0].Signatories.Edges[0].Node.Organisation.Name)
+
+	var signatures struct {
+		Node struct {
+			Signatures []struct {
+				Organisation struct{ Name, Municipality string }
+			}
+		}
+	}
+	env.MustDo(nil, `query($o: ID!) { node(id: $o) { ... on Organisation { signatures { organisation { name municipality } } } } }`,
+		map[string]any{"o": gid("Organisation", org.ID)}, &signatures)
+	require.Len(t, signatures.Node.Signatures, 1)
+	require.Equal(t, "Gläntan", signatures.Node.Signatures[0].Organisation.Name)
+	require.Equal(t, "Arvika", signatures.Node.Signatures[0].Organisation.Municipality)
+}
