@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"reflect"
 	"sync/atomic"
 	"time"
 
@@ -172,18 +173,22 @@ func collectFieldsOf(oc *graphql.OperationContext, sel ast.SelectionSet, satisfi
 }
 
 // marshalAnswer writes an operation's data into a buffer as big as the
-// answers before it were (a moving average and a quarter, from 1 KB to
-// 256 KB): an answer of 12 KB written into a buffer grown from nothing
-// costs twice its size in copies.
-func marshalAnswer(data graphql.Marshaler) []byte {
-	buf := bytes.NewBuffer(make([]byte, 0, answerSizes.guess()))
+// answers to the same operation before it were (a moving average and a
+// quarter, from 1 KB to 256 KB): an answer of 12 KB written into a buffer
+// grown from nothing costs twice its size in copies. The operation is its
+// parsed document, which gqlgen keeps per query text; operations share the
+// averages of a small table by the document's address, so that a small
+// mutation is not given the buffer of a page of 100 partnerships.
+func marshalAnswer(oc *graphql.OperationContext, data graphql.Marshaler) []byte {
+	size := &answerSizes[reflect.ValueOf(oc.Operation).Pointer()>>4%uintptr(len(answerSizes))]
+	buf := bytes.NewBuffer(make([]byte, 0, size.guess()))
 	data.MarshalGQL(buf)
-	answerSizes.record(buf.Len())
+	size.record(buf.Len())
 	return buf.Bytes()
 }
 
-// answerSizes is the moving average of the answers' sizes in bytes.
-var answerSizes movingSize
+// answerSizes are the moving averages of the answers' sizes in bytes.
+var answerSizes [64]movingSize
 
 type movingSize struct{ average atomic.Int64 }
 

@@ -203,7 +203,7 @@ func TestRewrite(t *testing.T) {
 	require.Contains(t, plain, "out := newPlainObject(fields)", "an object without concurrent fields keeps its values in a plainObject")
 	require.NotContains(t, plain, "out.Dispatch(ctx)", "and has nothing to dispatch")
 	require.NotContains(t, got, "bytes.Buffer")
-	require.Equal(t, 2, strings.Count(got, "marshalAnswer(data)"), "the query's and the mutation's data are written into a sized buffer")
+	require.Equal(t, 2, strings.Count(got, "marshalAnswer(opCtx, data)"), "the query's and the mutation's data are written into a sized buffer")
 	require.NotContains(t, got, `"bytes"`, "the import of bytes, then unused, is gone")
 	require.Contains(t, plain, "fields := collectFieldsOf(ec.OperationContext, sel, nodeImplementors, &nodeFields)")
 	require.Contains(t, got, "var nodeFields fieldsMemo", "each type has its memo")

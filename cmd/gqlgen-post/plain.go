@@ -42,9 +42,9 @@ const (
 	answerBuffer = `			var buf bytes.Buffer
 			data.MarshalGQL(&buf)
 			response.Data = buf.Bytes()`
-	answerSized      = `			response.Data = marshalAnswer(data)`
+	answerSized      = `			response.Data = marshalAnswer(opCtx, data)`
 	mutationBuffer   = "\t\t\tvar buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n\n\t\t\treturn &graphql.Response{\n\t\t\t\tData: buf.Bytes(),\n\t\t\t}"
-	mutationSized    = "\t\t\treturn &graphql.Response{\n\t\t\t\tData: marshalAnswer(data),\n\t\t\t}"
+	mutationSized    = "\t\t\treturn &graphql.Response{\n\t\t\t\tData: marshalAnswer(opCtx, data),\n\t\t\t}"
 	bytesImport      = "\t\"bytes\"\n"
 	bytesImportBlock = "import (\n" + bytesImport
 )
@@ -58,7 +58,7 @@ func rewriteAnswers(src string) (string, int) {
 	if !strings.Contains(out, "bytes.") {
 		out = strings.Replace(out, bytesImportBlock, "import (\n", 1)
 	}
-	return out, strings.Count(out, "marshalAnswer(data)")
+	return out, strings.Count(out, "marshalAnswer(opCtx, data)")
 }
 
 // collectCall is how every object's marshaller collects the fields asked
