@@ -283,18 +283,15 @@ func InsertPartnershipParties(ctx context.Context, q Querier, parties []Partners
 	return translate(err, "store partnership parties")
 }
 
-// PartnershipParties reads the parties of several partnerships with their
-// organisations (one value per organisation, shared by its parties), the
-// public body first: a page of partnerships shows its parties' names
-// without another statement.
-func PartnershipParties(ctx context.Context, q Querier, ids []uuid.UUID) ([]*PartnershipParty, error) {
-	rows, err := q.Query(ctx, `SELECT pp.partnership_id, pp.role, o.id, o.name, o.organisation_number, o.legal_form, o.sector,
-		o.municipality, o.website, o.description, o.contact_email, o.contact_phone, o.created_at, o.updated_at FROM partnership_parties pp
-		JOIN organisations o ON o.id = pp.organisation_id
-		WHERE pp.partnership_id = ANY($1) ORDER BY pp.partnership_id, pp.role DESC, lower(o.name), o.id`, ids)
-	if err != nil {
-		return nil, translate(err, "read partnership parties")
-	}
+// partnershipPartiesSQL reads the parties of several partnerships with
+// their organisations, the public body first; scanParties makes one value
+// per organisation, shared by its parties.
+const partnershipPartiesSQL = `SELECT pp.partnership_id, pp.role, o.id, o.name, o.organisation_number, o.legal_form, o.sector,
+	o.municipality, o.website, o.description, o.contact_email, o.contact_phone, o.created_at, o.updated_at FROM partnership_parties pp
+	JOIN organisations o ON o.id = pp.organisation_id
+	WHERE pp.partnership_id = ANY($1) ORDER BY pp.partnership_id, pp.role DESC, lower(o.name), o.id`
+
+func scanParties(rows pgx.Rows) ([]*PartnershipParty, error) {
 	defer rows.Close()
 	var out []*PartnershipParty
 	orgs := map[uuid.UUID]*Organisation{}
@@ -313,6 +310,37 @@ func PartnershipParties(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Par
 		out = append(out, &p)
 	}
 	return out, translate(rows.Err(), "read partnership parties")
+}
+
+// PartnershipsAlong is what PartnershipsWith reads of partnerships.
+type PartnershipsAlong struct {
+	Instances     []*Instance
+	Parties       []*PartnershipParty
+	Contributions []*Contribution
+}
+
+// PartnershipsWith reads the instances, parties (with their organisations)
+// and contributions of partnerships in one round trip (one batch of three
+// statements).
+func PartnershipsWith(ctx context.Context, q Querier, ids, instanceIDs []uuid.UUID) (PartnershipsAlong, error) {
+	var out PartnershipsAlong
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+instanceColumns+` FROM workflow_instances WHERE id = ANY($1)`, instanceIDs).Query(func(rows pgx.Rows) (err error) {
+		out.Instances, err = collectInstances(rows)
+		return err
+	})
+	b.Queue(partnershipPartiesSQL, ids).Query(func(rows pgx.Rows) (err error) {
+		out.Parties, err = scanParties(rows)
+		return err
+	})
+	b.Queue(contributionsSQL, ids).Query(func(rows pgx.Rows) (err error) {
+		out.Contributions, err = collect(rows, nil, "read contributions", scanContribution)
+		return err
+	})
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return PartnershipsAlong{}, translate(err, "read partnerships")
+	}
+	return out, nil
 }
 
 // Contribution is what a party contributes to a partnership in a year.
@@ -350,20 +378,15 @@ func ReplaceContributions(ctx context.Context, q Querier, partnershipID uuid.UUI
 	return translate(err, "store contributions")
 }
 
-// Contributions reads the contributions of several partnerships by party,
-// year and kind.
-func Contributions(ctx context.Context, q Querier, ids []uuid.UUID) ([]*Contribution, error) {
-	rows, err := q.Query(ctx, `SELECT id, partnership_id, organisation_id, year, kind, (amount * 100)::bigint, unit, description
-		FROM partnership_contributions WHERE partnership_id = ANY($1) ORDER BY partnership_id, organisation_id, year, kind, id`, ids)
-	if err != nil {
-		return nil, translate(err, "read contributions")
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Contribution, error) {
-		var c Contribution
-		err := r.Scan(&c.ID, &c.PartnershipID, &c.OrganisationID, &c.Year, &c.Kind, &c.Amount, &c.Unit, &c.Description)
-		return &c, err
-	})
-	return out, translate(err, "read contributions")
+// contributionsSQL reads the contributions of several partnerships by
+// party, year and kind.
+const contributionsSQL = `SELECT id, partnership_id, organisation_id, year, kind, (amount * 100)::bigint, unit, description
+	FROM partnership_contributions WHERE partnership_id = ANY($1) ORDER BY partnership_id, organisation_id, year, kind, id`
+
+func scanContribution(r pgx.CollectableRow) (*Contribution, error) {
+	var c Contribution
+	err := r.Scan(&c.ID, &c.PartnershipID, &c.OrganisationID, &c.Year, &c.Kind, &c.Amount, &c.Unit, &c.Description)
+	return &c, err
 }
 
 // ContributionSum is a party's total of one kind in a year.

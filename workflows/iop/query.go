@@ -109,22 +109,17 @@ func (s *Service) views(ctx context.Context, pr authz.Principal, records []*stor
 			instanceIDs = append(instanceIDs, *p.InstanceID)
 		}
 	}
-	instances, err := store.InstancesByIDs(ctx, s.db.Pool, instanceIDs)
+	// The instances, parties and contributions in one round trip.
+	along, err := store.PartnershipsWith(ctx, s.db.Pool, ids, instanceIDs)
 	if err != nil {
 		return nil, err
 	}
 	byInstance := map[uuid.UUID]*store.Instance{}
-	for _, in := range instances {
+	for _, in := range along.Instances {
 		byInstance[in.ID] = in
 	}
-	parties, err := s.PartiesByPartnershipIDs(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	contributions, err := store.Contributions(ctx, s.db.Pool, ids)
-	if err != nil {
-		return nil, err
-	}
+	parties := partiesByPartnership(along.Parties)
+	contributions := along.Contributions
 	// The public body's money over all years, from the rows just read (as
 	// store.PublicMoneyTotals sums them), not another statement.
 	publicBody := map[uuid.UUID]uuid.UUID{}
@@ -271,18 +266,12 @@ func (s *Service) ContributionSums(ctx context.Context, pr authz.Principal, id u
 	return store.ContributionSums(ctx, s.db.Pool, id)
 }
 
-// PartiesByPartnershipIDs reads the parties of several partnerships (public
-// for any partnership the caller may see), the public body first.
-func (s *Service) PartiesByPartnershipIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*store.PartnershipParty, error) {
-	rows, err := store.PartnershipParties(ctx, s.db.Pool, ids)
-	if err != nil {
-		return nil, err
-	}
+func partiesByPartnership(rows []*store.PartnershipParty) map[uuid.UUID][]*store.PartnershipParty {
 	out := map[uuid.UUID][]*store.PartnershipParty{}
 	for _, r := range rows {
 		out[r.PartnershipID] = append(out[r.PartnershipID], r)
 	}
-	return out, nil
+	return out
 }
 
 // ContributionsByPartnershipIDs reads the contributions of the
