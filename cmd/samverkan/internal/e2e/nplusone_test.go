@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -55,8 +54,7 @@ func TestNoNPlusOne(t *testing.T) {
 	official := env.NewUser("Olle Official", "region_official@region")
 	ctx := context.Background()
 	now := env.Clock.Now()
-	body := &store.Organisation{Name: "Region", OrganisationNumber: "2321000156", LegalForm: "other", Sector: "public", CreatedAt: now}
-	require.NoError(t, store.InsertOrganisation(ctx, env.DB.Pool, body))
+	body := storeRegion(t, env)
 	members := make([]uuid.UUID, 3)
 	for i := range members {
 		o := &store.Organisation{Name: fmt.Sprintf("Förening %d", i), OrganisationNumber: fmt.Sprintf("80200%05d", i), LegalForm: "ideell_forening",
@@ -66,12 +64,8 @@ func TestNoNPlusOne(t *testing.T) {
 	}
 	add := func(n int) {
 		for range n {
-			a := &store.Agreement{Name: "Ö", PublicBodyID: body.ID, CreatedAt: now}
-			require.NoError(t, store.InsertAgreement(ctx, env.DB.Pool, a))
-			adopted := time.Date(2017, 1, 30, 0, 0, 0, 0, time.UTC)
-			v := &store.AgreementVersion{AgreementID: a.ID, Number: 1, Title: "v1", AdoptedOn: adopted, ValidFrom: adopted,
-				RevisionDue: adopted.AddDate(5, 0, 0), Principles: []string{"Dialog"}, CreatedAt: now}
-			require.NoError(t, store.InsertAgreementVersion(ctx, env.DB.Pool, v))
+			v := storeAgreementVersion(t, env, body.ID)
+			adopted := v.AdoptedOn
 			for _, m := range members {
 				require.NoError(t, store.InsertSignatory(ctx, env.DB.Pool, &store.Signatory{AgreementVersionID: v.ID, OrganisationID: m,
 					SignedOn: adopted, How: "direct", CreatedAt: now}))

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/samverkan/samverkan/cmd/samverkan/internal/apptest"
@@ -24,14 +25,8 @@ func TestSignatoryPagesWithAndWithoutEdgeCursors(t *testing.T) {
 	official := env.NewUser("Olle Official", "region_official@region")
 	ctx := context.Background()
 	now := env.Clock.Now()
-	body := &store.Organisation{Name: "Region", OrganisationNumber: "2321000156", LegalForm: "other", Sector: "public", CreatedAt: now}
-	require.NoError(t, store.InsertOrganisation(ctx, env.DB.Pool, body))
-	a := &store.Agreement{Name: "Ö", PublicBodyID: body.ID, CreatedAt: now}
-	require.NoError(t, store.InsertAgreement(ctx, env.DB.Pool, a))
-	adopted := time.Date(2017, 1, 30, 0, 0, 0, 0, time.UTC)
-	v := &store.AgreementVersion{AgreementID: a.ID, Number: 1, Title: "v1", AdoptedOn: adopted, ValidFrom: adopted,
-		RevisionDue: adopted.AddDate(5, 0, 0), Principles: []string{"Dialog"}, CreatedAt: now}
-	require.NoError(t, store.InsertAgreementVersion(ctx, env.DB.Pool, v))
+	v := storeAgreementVersion(t, env, storeRegion(t, env).ID)
+	adopted := v.AdoptedOn
 	for i := range 23 {
 		o := &store.Organisation{Name: fmt.Sprintf("Förening %02d", 23-i), OrganisationNumber: fmt.Sprintf("80200%05d", i), LegalForm: "ideell_forening",
 			Sector: "idea_based", Municipality: "Arvika", Description: fmt.Sprintf("Om förening %02d", 23-i), CreatedAt: now}
@@ -132,14 +127,8 @@ func TestEverySignatoryNamesItsOrganisation(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{})
 	ctx := context.Background()
 	now := env.Clock.Now()
-	body := &store.Organisation{Name: "Region", OrganisationNumber: "2321000156", LegalForm: "other", Sector: "public", CreatedAt: now}
-	require.NoError(t, store.InsertOrganisation(ctx, env.DB.Pool, body))
-	a := &store.Agreement{Name: "Ö", PublicBodyID: body.ID, CreatedAt: now}
-	require.NoError(t, store.InsertAgreement(ctx, env.DB.Pool, a))
-	adopted := time.Date(2017, 1, 30, 0, 0, 0, 0, time.UTC)
-	v := &store.AgreementVersion{AgreementID: a.ID, Number: 1, Title: "v1", AdoptedOn: adopted, ValidFrom: adopted,
-		RevisionDue: adopted.AddDate(5, 0, 0), Principles: []string{"Dialog"}, CreatedAt: now}
-	require.NoError(t, store.InsertAgreementVersion(ctx, env.DB.Pool, v))
+	v := storeAgreementVersion(t, env, storeRegion(t, env).ID)
+	adopted := v.AdoptedOn
 	org := &store.Organisation{Name: "Gläntan", OrganisationNumber: "8020000001", LegalForm: "ideell_forening", Sector: "idea_based",
 		Municipality: "Arvika", Description: "Om Gläntan", CreatedAt: now}
 	require.NoError(t, store.InsertOrganisation(ctx, env.DB.Pool, org))
@@ -190,4 +179,27 @@ func TestEverySignatoryNamesItsOrganisation(t *testing.T) {
 	require.Len(t, signatures.Node.Signatures, 1)
 	require.Equal(t, "Gläntan", signatures.Node.Signatures[0].Organisation.Name)
 	require.Equal(t, "Arvika", signatures.Node.Signatures[0].Organisation.Municipality)
+}
+
+// storeRegion stores the public body the lists' agreements belong to.
+func storeRegion(t *testing.T, env *apptest.Env) *store.Organisation {
+	t.Helper()
+	body := &store.Organisation{Name: "Region", OrganisationNumber: "2321000156", LegalForm: "other", Sector: "public",
+		CreatedAt: env.Clock.Now()}
+	require.NoError(t, store.InsertOrganisation(context.Background(), env.DB.Pool, body))
+	return body
+}
+
+// storeAgreementVersion stores an agreement of the public body and its
+// first version, adopted on 30 January 2017.
+func storeAgreementVersion(t *testing.T, env *apptest.Env, body uuid.UUID) *store.AgreementVersion {
+	t.Helper()
+	ctx, now := context.Background(), env.Clock.Now()
+	a := &store.Agreement{Name: "Ö", PublicBodyID: body, CreatedAt: now}
+	require.NoError(t, store.InsertAgreement(ctx, env.DB.Pool, a))
+	adopted := time.Date(2017, 1, 30, 0, 0, 0, 0, time.UTC)
+	v := &store.AgreementVersion{AgreementID: a.ID, Number: 1, Title: "v1", AdoptedOn: adopted, ValidFrom: adopted,
+		RevisionDue: adopted.AddDate(5, 0, 0), Principles: []string{"Dialog"}, CreatedAt: now}
+	require.NoError(t, store.InsertAgreementVersion(ctx, env.DB.Pool, v))
+	return v
 }
