@@ -23,9 +23,9 @@ test: postgres chromium ## Run every test (a private PostgreSQL cluster per test
 
 # Lists marshalled one element after the other rather than with a goroutine
 # per element (cmd/gqlgen-post): only lists whose elements' loaders the list's
-# resolver has already primed (a signatory's organisation, a partnership's
-# value base and contributors), or that need none (a history event's fields
-# and actor, a contribution's). A field outside those that waits for a loader
+# resolver has already primed (a partnership's value base and contributors),
+# or that need none (a signatory's organisation, read with the page; a history
+# event's fields and actor; a contribution's). A field outside those that waits for a loader
 # (an organisation's signatures under a contribution) waits once per element.
 IN_ORDER_LISTS := SignatoryEdge,HistoryEventEdge,PartnershipEdge,Contribution
 
