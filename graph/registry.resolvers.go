@@ -195,10 +195,20 @@ func (r *organisationResolver) ContactPhone(ctx context.Context, obj *store.Orga
 
 func (r *organisationResolver) Signatures(ctx context.Context, obj *store.Organisation) ([]*store.Signatory, error) {
 	rows, err := loaders(ctx).SignaturesOf.Load(ctx, obj.ID)
-	for _, s := range rows {
-		s.Organisation = obj // every signatory carries its organisation (Signatory.organisation is a plain field)
+	if err != nil {
+		return nil, err
 	}
-	return rows, err
+	// Every signatory carries its organisation (Signatory.organisation is
+	// a plain field): copies, since the loader's rows are shared by every
+	// field that asks for this organisation's signatures.
+	out := make([]*store.Signatory, len(rows))
+	copies := make([]store.Signatory, len(rows))
+	for i, s := range rows {
+		copies[i] = *s
+		copies[i].Organisation = obj
+		out[i] = &copies[i]
+	}
+	return out, nil
 }
 
 func (r *organisationResolver) SigningApplications(ctx context.Context, obj *store.Organisation) ([]*store.Instance, error) {
