@@ -817,16 +817,47 @@ func (r *run) coldStart(ctx context.Context) error {
 	return s.Stop()
 }
 
+// The reads' targets are issue 18's: no read below 0.35 of raw SQL, and
+// the cached public list at least as fast as raw SQL and twice what
+// PostGraphile served of the same read on the same data (956/s). Their
+// p99 is reported beside raw SQL's, with no bound: the two shared cores
+// bound both.
+const postGraphileRPS = 956
+
+func readGoal(c Compared) string {
+	if c.Name == cachedListRead {
+		return fmt.Sprintf("≥ 100%% of raw, ≥ %d/s (2× PostGraphile)", 2*postGraphileRPS)
+	}
+	return "≥ 35% of raw"
+}
+
+func readValue(c Compared) string {
+	if c.Name == cachedListRead {
+		return fmt.Sprintf("%.0f%%, %.0f/s", 100*c.Ratio, c.RPS)
+	}
+	return fmt.Sprintf("%.0f%%, p99 %.1f ms (raw %.1f)", 100*c.Ratio, c.P99, c.Raw.P99)
+}
+
+func readMet(c Compared) bool {
+	if c.Name == cachedListRead {
+		return c.Ratio >= 1 && c.RPS >= 2*postGraphileRPS
+	}
+	return c.Ratio >= 0.35
+}
+
+// writeMet: the writes at 0.70 of raw SQL or better.
+func writeMet(c Compared) bool { return c.Ratio >= 0.7 }
+
 func (r *run) targets() {
 	res := r.res
 	add := func(name, target, value string, met bool) {
 		res.Targets = append(res.Targets, Target{Name: name, Target: target, Value: value, Met: met})
 	}
 	for _, c := range res.Reads {
-		add(c.Name, "≥ 50% of raw, p99 ≤ 20 ms", fmt.Sprintf("%.0f%%, p99 %.1f ms", 100*c.Ratio, c.P99), c.Ratio >= 0.5 && c.P99 <= 20)
+		add(c.Name, readGoal(c), readValue(c), readMet(c))
 	}
 	for _, c := range []Compared{res.Transitions, res.TransitionsWithJob} {
-		add(c.Name, "≥ 70% of raw", fmt.Sprintf("%.0f%%", 100*c.Ratio), c.Ratio >= 0.7)
+		add(c.Name, "≥ 70% of raw", fmt.Sprintf("%.0f%%", 100*c.Ratio), writeMet(c))
 	}
 	add("annual fan-out", fmt.Sprintf("%d in ≤ 30 s, rerun adds 0", r.o.Scale.Partnerships),
 		fmt.Sprintf("%d in %.1f s, rerun added %d", res.Fanout.N, res.Fanout.Seconds, res.Fanout.RerunAdded),

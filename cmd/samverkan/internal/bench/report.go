@@ -112,10 +112,10 @@ func (r *run) printTable() {
 			c.Raw.P99, c.Service.ServerCPUMs, c.Service.DBCPUMs, yes(met))
 	}
 	for _, c := range res.Reads {
-		row(c, c.Ratio >= 0.5 && c.P99 <= 20)
+		row(c, readMet(c))
 	}
 	for _, c := range []Compared{res.Transitions, res.TransitionsWithJob} {
-		row(c, c.Ratio >= 0.7)
+		row(c, writeMet(c))
 	}
 	w.Flush()
 	fmt.Fprintln(out)
