@@ -93,6 +93,26 @@ func (l *Loader[K, V]) Prime(ctx context.Context, keys ...K) {
 func (l *Loader[K, V]) Put(key K, v V) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.put(key, v)
+}
+
+// PutAll gives the loader values read along with something else (an
+// instance's approvals and history page, a version's page of signatories)
+// as if it had fetched them as a batch: after sees them, to prime the
+// next level; keys already asked for keep their values.
+func (l *Loader[K, V]) PutAll(ctx context.Context, values map[K]V) {
+	l.mu.Lock()
+	for k, v := range values {
+		l.put(k, v)
+	}
+	l.mu.Unlock()
+	if l.after != nil {
+		l.after(ctx, values)
+	}
+}
+
+// put caches a loaded value unless key was asked for; l.mu is held.
+func (l *Loader[K, V]) put(key K, v V) {
 	if _, ok := l.cache[key]; ok {
 		return
 	}

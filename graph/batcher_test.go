@@ -164,3 +164,21 @@ func TestLoaderSendsALoneKeyAfterAPause(t *testing.T) {
 	require.Equal(t, "h", v)
 	require.Less(t, time.Since(start), time.Second)
 }
+
+// Values read along with something else are served with no fetch, a key
+// already asked for keeps its own, and after sees them as it sees a
+// fetched batch.
+func TestLoaderPutAllServesWithoutFetchingAndPrimesTheNextLevel(t *testing.T) {
+	t.Parallel()
+	r := &recorder{}
+	l := NewLoader(r.fetch)
+	var primed []map[int]string
+	l.after = func(_ context.Context, values map[int]string) { primed = append(primed, values) }
+	l.Prime(context.Background(), 2)
+	require.Equal(t, []string{"c"}, loadAll(t, l, []int{2}))
+	l.PutAll(context.Background(), map[int]string{1: "along", 2: "other"})
+	require.Equal(t, []string{"along", "c"}, loadAll(t, l, []int{1, 2}), "a key already asked for keeps its value")
+	require.Len(t, r.calls(), 1, "only the primed key was fetched")
+	require.Len(t, primed, 2)
+	require.Equal(t, map[int]string{1: "along", 2: "other"}, primed[1])
+}

@@ -178,22 +178,18 @@ func (l *Loaders) readInstances(ctx context.Context, ids []uuid.UUID) (map[uuid.
 		return nil, err
 	}
 	out := make(map[uuid.UUID]*store.Instance, len(reads))
-	var approvers []uuid.UUID
+	approvals := make(map[uuid.UUID][]store.Approval, len(reads))
+	pages := make(map[historyKey][]store.Event, len(reads))
 	for _, rd := range reads {
 		id := rd.Instance.ID
-		out[id] = rd.Instance
-		if along.Approvals {
-			l.ApprovalsOf.Put(id, rd.Approvals)
-			for _, a := range rd.Approvals {
-				approvers = append(approvers, a.ApproverID)
-			}
-		}
-		if along.HistoryLimit > 0 {
-			l.History.Put(historyKey{Stream: workflows.Stream(id), PublicOnly: rd.PublicOnly, Limit: along.HistoryLimit}, rd.History)
-		}
+		out[id], approvals[id] = rd.Instance, rd.Approvals
+		pages[historyKey{Stream: workflows.Stream(id), PublicOnly: rd.PublicOnly, Limit: along.HistoryLimit}] = rd.History
 	}
-	if l.fields["approvers"] {
-		l.User.Prime(ctx, approvers...)
+	if along.Approvals {
+		l.ApprovalsOf.PutAll(ctx, approvals)
+	}
+	if along.HistoryLimit > 0 {
+		l.History.PutAll(ctx, pages)
 	}
 	return out, nil
 }
@@ -237,19 +233,18 @@ func (l *Loaders) readVersions(r *Resolver) func(context.Context, []uuid.UUID) (
 			return nil, err
 		}
 		out := make(map[uuid.UUID]*store.AgreementVersion, len(versions))
-		pages := make(map[uuid.UUID][]*store.Signatory, len(versions))
+		pages := make(map[pageKey][]*store.Signatory, len(versions))
 		for _, v := range versions {
-			out[v.ID], pages[v.ID] = v, []*store.Signatory{}
+			out[v.ID] = v
+			key.Parent = v.ID
+			pages[key] = []*store.Signatory{}
 		}
 		if withPage {
 			for _, s := range rows {
-				pages[s.AgreementVersionID] = append(pages[s.AgreementVersionID], s)
+				key.Parent = s.AgreementVersionID
+				pages[key] = append(pages[key], s)
 			}
-			for id, page := range pages {
-				key.Parent = id
-				l.Signatories.Put(key, page)
-			}
-			l.primeSignatories(ctx, rows)
+			l.Signatories.PutAll(ctx, pages)
 		}
 		return out, nil
 	}
