@@ -115,6 +115,13 @@ func TestSignatoryPagesWithAndWithoutEdgeCursors(t *testing.T) {
 	require.Equal(t, "Arvika", first.Municipality)
 	desc := read(withoutCursors, nil).Node.Signatories.Edges[0].Node.Organisation
 	require.Equal(t, "Om förening "+desc.Name[len("Förening "):], desc.Description, "the description comes along when asked for")
+
+	// A cursor that is not one of ours is the field's bad input, whether
+	// or not the version's read would have brought the page along.
+	for _, forged := range []string{"not-a-cursor", gid("Signatory", v.ID)} {
+		e := env.MustFail(official, "BAD_INPUT", withCursors, map[string]any{"v": gid("AgreementVersion", v.ID), "after": forged})
+		require.Contains(t, e.Message, "Ogiltig markör")
+	}
 }
 
 // Every signatory the API hands out names its organisation, however it is
